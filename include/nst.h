@@ -1,0 +1,148 @@
+/* nst.h: the public API of libnst, neural style transfer in C.
+ *
+ * Data flows one way: load image -> loss network features -> losses and
+ * gradients -> optimiser -> image out. Images are planar RGB floats in
+ * 0..255 (3 x h x w, channel-major), the layout the loss networks consume.
+ *
+ * Every function that can fail returns 0 on success or an NST_ERR_* code and
+ * fills an nst_error whose message names the file and the problem. */
+#ifndef NST_H
+#define NST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ---------------------------------------------------------- */
+
+enum { NST_OK = 0, NST_ERR_RUNTIME = 1, NST_ERR_USAGE = 2 };
+
+typedef struct {
+    int code;       /* NST_OK, NST_ERR_RUNTIME (exit 1) or NST_ERR_USAGE (exit 2) */
+    char msg[1024]; /* one line, names the file and the problem */
+} nst_error;
+
+/* Record an error (printf-style) and return its code. */
+int nst_fail(nst_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Threads used by oneDNN, OpenBLAS and our own loops; 0 keeps the default. */
+void nst_set_threads(int n);
+
+/* ---- images ---------------------------------------------------------- */
+
+typedef struct {
+    int w, h;
+    float *data; /* 3 planes of h*w floats, R then G then B, values 0..255 */
+} nst_image;
+
+/* Largest image side and pixel count that nst accepts (absurd sizes are
+ * rejected before decoding). */
+#define NST_MAX_SIDE 16384
+#define NST_MAX_PIXELS (64L * 1024 * 1024)
+
+/* Decode PNG, JPEG, BMP, TGA, GIF (first frame) or PNM. */
+int nst_image_load(const char *path, nst_image *img, nst_error *err);
+/* Encode by extension (.png, .jpg/.jpeg, .bmp, .tga); values are rounded
+ * and clamped to 0..255. Writes a temporary file beside `path` and renames
+ * it into place, so a failed save never leaves a partial file. */
+int nst_image_save(const char *path, const nst_image *img, nst_error *err);
+int nst_image_alloc(nst_image *img, int w, int h, nst_error *err);
+void nst_image_free(nst_image *img);
+/* Resample src to w x h (bilinear for upsampling, area-averaging for
+ * downsampling). dst must not alias src. */
+int nst_image_resize(const nst_image *src, int w, int h, nst_image *dst,
+                     nst_error *err);
+/* Size that scales (w, h) so that its long side is `side`, keeping aspect. */
+void nst_image_fit(int w, int h, int side, int *ow, int *oh);
+/* Luminance-only transfer: keep the luminance (Y of YIQ/YUV) of `styled`,
+ * take the chrominance of `content`; both the same size. Result in place. */
+void nst_image_keep_colors(nst_image *styled, const nst_image *content);
+
+/* ---- loss networks ---------------------------------------------------- */
+
+typedef struct nst_net nst_net; /* a loaded loss network (see src/models/net.h) */
+
+/* Load a loss network from a TensorFlow.js layers model (a directory holding
+ * model.json, or the model.json itself), a torchvision VGG16/VGG19
+ * state_dict written by torch.save (.pth), or the same in safetensors. */
+int nst_net_load(const char *path, nst_net **net, nst_error *err);
+void nst_net_free(nst_net *net);
+/* Index of the layer called `name` (e.g. "relu4_2", "leaky_re_lu_10"), or -1. */
+int nst_net_find_layer(const nst_net *net, const char *name);
+int nst_net_layer_count(const nst_net *net);
+const char *nst_net_layer_name(const nst_net *net, int i);
+const char *nst_net_name(const nst_net *net);
+
+/* ---- models on disk --------------------------------------------------- */
+
+/* Resolve a model name ("darknet-tiny", "vgg19") or path to a path, looking
+ * in the search path (see nst_models_search_path). */
+int nst_models_resolve(const char *name_or_path, char *out, size_t outsz,
+                       nst_error *err);
+
+/* ---- optimisation-based style transfer -------------------------------- */
+
+enum { NST_OPT_LBFGS = 0, NST_OPT_ADAM = 1 };
+enum { NST_POOL_MAX = 0, NST_POOL_AVG = 1 };
+enum { NST_PAD_ZERO = 0, NST_PAD_REFLECT = 1 };
+enum { NST_INIT_CONTENT = 0, NST_INIT_NOISE = 1, NST_INIT_IMAGE = 2 };
+
+#define NST_MAX_LAYERS 16
+#define NST_MAX_STYLES 16
+
+typedef struct {
+    int iteration, total;    /* 1-based iteration of this scale, its count */
+    int scale, scales;       /* 1-based scale index and count */
+    double loss, content, style, tv; /* weighted terms; loss is their sum */
+    double elapsed, remaining;       /* seconds */
+    const nst_image *image;  /* current image (valid during the call) */
+} nst_progress;
+
+typedef void (*nst_progress_fn)(const nst_progress *p, void *user);
+
+typedef struct {
+    /* layers: names resolved against the network */
+    int n_content_layers;
+    char content_layers[NST_MAX_LAYERS][64];
+    int n_style_layers;
+    char style_layers[NST_MAX_LAYERS][64];
+    float style_layer_weights[NST_MAX_LAYERS]; /* per style layer, default 1 */
+    float style_blend[NST_MAX_STYLES];         /* per style image, normalised to sum 1 */
+    float content_weight, style_weight, tv_weight;
+    int iterations;      /* per scale */
+    int optimizer;       /* NST_OPT_* */
+    float learning_rate; /* Adam step, or L-BFGS step scale */
+    int lbfgs_history;
+    int init;            /* NST_INIT_* */
+    const nst_image *init_image; /* for NST_INIT_IMAGE */
+    uint64_t seed;
+    int pooling;         /* NST_POOL_* */
+    int padding;         /* NST_PAD_* */
+    int scales;          /* coarse-to-fine pyramid levels, >= 1 */
+    int size;            /* long side of the output */
+    float style_scale;   /* style image long side = style_scale * size */
+    int original_colors; /* keep the content's colours */
+    int report_every;    /* call progress every N iterations (0: never) */
+    nst_progress_fn progress;
+    void *progress_user;
+} nst_stylize_params;
+
+/* Defaults tuned for darknet-tiny at 512 px. */
+void nst_stylize_defaults(nst_stylize_params *p);
+/* Fill the layer defaults that suit `net` (darknet-tiny or VGG). */
+void nst_stylize_default_layers(nst_stylize_params *p, const nst_net *net);
+
+/* Paint `content` in the style of styles[0..n_styles-1]. The result has the
+ * content's aspect ratio and long side p->size. */
+int nst_stylize(const nst_net *net, const nst_image *content,
+                const nst_image *styles, int n_styles,
+                const nst_stylize_params *p, nst_image *out, nst_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

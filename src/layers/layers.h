@@ -1,0 +1,80 @@
+/* layers.h: the layers of the engine, each a setup / forward / backward
+ * triple over flat float buffers in NCHW layout with explicit shapes.
+ *
+ * A layer is bound to its input shape at setup time: oneDNN primitives and
+ * memory objects are created once there; forward/backward only rebind the
+ * data handles, so nothing is allocated per iteration. `backward` computes the
+ * gradient with respect to the layer input (what image optimisation needs);
+ * it overwrites `din`. */
+#ifndef NST_LAYERS_H
+#define NST_LAYERS_H
+
+#include <dnnl.h>
+#include <stddef.h>
+
+#include "nst.h"
+
+/* The oneDNN CPU engine and stream shared by every layer. */
+dnnl_engine_t nst_dnnl_engine(void);
+dnnl_stream_t nst_dnnl_stream(void);
+
+/* TensorFlow 'SAME' padding along one axis: out = ceil(in / stride),
+ * total = max((out - 1) * stride + k - in, 0), before = total / 2. */
+void same_padding(int in, int k, int stride, int *out, int *before, int *after);
+
+/* ---- conv.c: 2-D convolution, zero padding, optional bias -------------- */
+typedef struct {
+    int n, cin, h, w;         /* input */
+    int cout, kh, kw, stride;
+    int pad_t, pad_l, pad_b, pad_r; /* zero padding */
+    int oh, ow;               /* output */
+    const float *weight;      /* [cout][cin][kh][kw] (OIHW) */
+    const float *bias;        /* [cout] or NULL */
+    dnnl_primitive_t fwd, bwd_data;
+    dnnl_memory_t m_src, m_wei, m_bias, m_dst; /* user layout (nchw / oihw) */
+    dnnl_memory_t m_wei_fwd, m_wei_bwd;        /* weights reordered once */
+    dnnl_memory_t m_dsrc, m_ddst;
+} conv_layer;
+
+int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
+               int kw, int stride, int pad_t, int pad_l, int pad_b, int pad_r,
+               const float *weight, const float *bias, nst_error *err);
+void conv_forward(conv_layer *L, const float *in, float *out);
+void conv_backward(conv_layer *L, const float *dout, float *din);
+void conv_destroy(conv_layer *L);
+
+/* ---- pad.c: reflect padding (zero padding is folded into conv) --------- */
+/* out[n][c][i][j] = in[n][c][reflect(i - t)][reflect(j - l)], numpy/PyTorch
+ * 'reflect' (edge not repeated); requires pad < size. */
+typedef struct {
+    int n, c, h, w, t, l, b, r, oh, ow;
+} pad_layer;
+int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
+              int r, nst_error *err);
+void pad_forward(const pad_layer *L, const float *in, float *out);
+void pad_backward(const pad_layer *L, const float *dout, float *din);
+
+/* ---- activation.c: ReLU and LeakyReLU ---------------------------------- */
+/* y = x > 0 ? x : alpha * x (alpha = 0 for ReLU). backward uses the output y,
+ * which has the sign of x for alpha >= 0, so the input need not be kept:
+ * dx = dy * (y > 0 ? 1 : alpha). Both may run in place. */
+void act_forward(float alpha, size_t n, const float *in, float *out);
+void act_backward(float alpha, size_t n, const float *out, const float *dout,
+                  float *din);
+
+/* ---- pool.c: max / average pooling ------------------------------------- */
+/* Window k, stride s, TensorFlow 'SAME' (out = ceil(in / s), padding after).
+ * Padding is ignored by max and excluded from the average's count. */
+enum { POOL_MAX = 0, POOL_AVG = 1 };
+typedef struct {
+    int kind, n, c, h, w, k, stride, oh, ow;
+    dnnl_primitive_t fwd, bwd;
+    dnnl_memory_t m_src, m_dst, m_dsrc, m_ddst, m_ws; /* m_ws: max indices */
+} pool_layer;
+int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
+               int stride, nst_error *err);
+void pool_forward(pool_layer *L, const float *in, float *out);
+void pool_backward(pool_layer *L, const float *dout, float *din);
+void pool_destroy(pool_layer *L);
+
+#endif

@@ -1,0 +1,33 @@
+/* losses.h: the losses of style transfer, each returning its value and
+ * ADDING its gradient (times `weight`) into a gradient buffer, so several
+ * losses can share one buffer. Normalisations (see docs/losses.md):
+ *
+ *   content  L = w * ||F - P||^2 / ||P||^2           (F, P: C x HW features)
+ *   gram     G = F F^T / (C H W)
+ *   style    L = w * ||G - A||^2 / ||A||^2           (A: target Gram)
+ *   tv       L = w * sum((x[i,j+1]-x[i,j])^2 + (x[i+1,j]-x[i,j])^2) / (C H W)
+ */
+#ifndef NST_LOSSES_H
+#define NST_LOSSES_H
+
+#include <stddef.h>
+
+/* content.c: returns w * ||F - P||^2 / ||P||^2; dF += w * 2 (F - P) / ||P||^2.
+ * `pnorm2` = ||P||^2 (precomputed once for the target), n = C*H*W. */
+double content_loss(float weight, size_t n, const float *F, const float *P,
+                    double pnorm2, float *dF);
+
+/* gram.c: G[C][C] = F F^T / (C*H*W) with F as C rows of HW floats (one
+ * BLAS call). */
+void gram_matrix(int C, int HW, const float *F, float *G);
+
+/* style.c: returns w * ||G - A||^2 / ||A||^2 with G = gram(F);
+ * dF += w * 4 (G - A) F / (||A||^2 C H W). `G` and `dG` are C*C scratch. */
+double style_loss(float weight, int C, int HW, const float *F, const float *A,
+                  double anorm2, float *G, float *dG, float *dF);
+
+/* tv.c: total variation of a c x h x w image (squared differences of
+ * neighbours, normalised by c*h*w); returns w * TV, dx += its gradient. */
+double tv_loss(float weight, int c, int h, int w, const float *x, float *dx);
+
+#endif

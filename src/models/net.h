@@ -1,0 +1,94 @@
+/* net.h: a loss network as a chain of layers (size independent), and a plan
+ * that binds it to an input size and runs it forward and backward.
+ *
+ * Builders (one per source format) fill an nst_net:
+ *   keras_net.c  TensorFlow.js layers model -> net (BatchNorm folded into conv)
+ *   vgg.c        torchvision VGG16/VGG19 state_dict (.pth or safetensors) -> net
+ */
+#ifndef NST_NET_H
+#define NST_NET_H
+
+#include "io/io.h"
+#include "layers/layers.h"
+#include "nst.h"
+
+typedef enum {
+    NET_CONV,     /* stride-1 or strided conv, TF 'SAME' padding, optional bias */
+    NET_ACT,      /* ReLU (alpha 0) or LeakyReLU (alpha > 0) */
+    NET_MAXPOOL,  /* 'SAME' pooling; --pooling avg turns these into average */
+} net_kind;
+
+typedef struct {
+    net_kind kind;
+    char name[64];   /* addressable name: "conv4_2", "relu4_2", "leaky_re_lu_10" */
+    int cin, cout;   /* channels in / out */
+    int k, stride;   /* conv kernel or pool window (square), stride */
+    float alpha;     /* NET_ACT */
+    float *weight;   /* NET_CONV: [cout][cin][k][k], points into net->params */
+    float *bias;     /* NET_CONV: [cout] or NULL */
+} net_layer;
+
+struct nst_net {
+    char name[64];        /* "darknet-tiny", "vgg19", ... */
+    char path[1024];      /* where it was loaded from */
+    int n_layers;
+    net_layer *layers;
+    float *params;        /* one allocation for every weight and bias */
+    size_t n_params;
+    /* preprocessing of a 0..255 RGB pixel: in_c = x * in_scale[c] + in_shift[c] */
+    float in_scale[3], in_shift[3];
+};
+
+/* Allocate a net with room for n_layers layers and n_params floats. */
+int net_alloc(struct nst_net *net, int n_layers, size_t n_params, nst_error *err);
+
+/* keras_net.c: build from a loaded TensorFlow.js model: a linear chain of
+ * InputLayer, Conv2D, BatchNormalization (folded into the conv before it),
+ * LeakyReLU / ReLU / Activation('relu'), MaxPooling2D; anything after the
+ * last of those (GlobalAveragePooling2D, Dense, Softmax...) is dropped since a
+ * loss network needs only feature maps. Input scale: RGB / 255. */
+int net_from_keras(const nst_tfjs_model *m, struct nst_net *net, nst_error *err);
+/* vgg.c: build from a torchvision VGG16/19 state_dict (keys features.N.weight
+ * / features.N.bias). Layers are named conv1_1, relu1_1, ..., pool1, ...;
+ * the input is normalised with ImageNet mean/std as torchvision expects. */
+int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err);
+
+/* ---- plan: the net bound to an n x 3 x h x w input -------------------- */
+
+typedef struct {
+    int c, h, w;          /* output shape of each layer */
+    float *out;           /* output activations (n*c*h*w) */
+    float *grad;          /* gradient w.r.t. out, filled by backward */
+    float *loss_grad;     /* tapped layers only: gradient the losses add here */
+    int pad_kind;         /* conv: NST_PAD_*; */
+    pad_layer pad;        /* conv with reflect padding: explicit pad first */
+    float *padded, *dpadded;
+    conv_layer conv;
+    pool_layer pool;
+} plan_layer;
+
+typedef struct {
+    const struct nst_net *net;
+    int n, h, w;
+    int n_layers;         /* layers run: 0..last tapped layer */
+    float *input;         /* preprocessed input, n*3*h*w */
+    float *dinput;
+    plan_layer *L;
+    float *arena;         /* one allocation behind every buffer above */
+} net_plan;
+
+/* Bind `net` to an input size. Only layers up to the deepest one with
+ * tapped[i] != 0 are run; tapped layers get a loss_grad buffer. */
+int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
+                const unsigned char *tapped, int padding, int pooling,
+                nst_error *err);
+/* Forward from a 0..255 planar RGB batch (n x 3 x h x w). */
+void plan_forward(net_plan *p, const float *image);
+/* Zero every loss_grad buffer. */
+void plan_zero_loss_grads(net_plan *p);
+/* Backward from the loss_grad buffers to the image: dimage = dL/dimage
+ * (0..255 pixel units), overwritten. */
+void plan_backward(net_plan *p, float *dimage);
+void plan_destroy(net_plan *p);
+
+#endif

@@ -1,0 +1,154 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int tu_passed, tu_failed;
+
+void tu_check(int ok, const char *file, int line, const char *fmt, ...) {
+    if (ok) {
+        tu_passed++;
+        return;
+    }
+    tu_failed++;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "FAIL %s:%d: ", file, line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int tu_close(const char *what, const float *a, const float *b, size_t n,
+             float atol, float rtol) {
+    double worst = 0;
+    size_t wi = 0;
+    for (size_t i = 0; i < n; i++) {
+        double r = fabs((double)a[i] - b[i]) / (atol + rtol * fabs((double)b[i]));
+        if (!(r <= worst)) { /* also catches NaN */
+            worst = r;
+            wi = i;
+            if (isnan(r)) break;
+        }
+    }
+    int ok = worst <= 1.0;
+    tu_check(ok, __FILE__, __LINE__, "%s: element %zu is %.7g, expected %.7g (atol %g rtol %g)",
+             what, wi, n ? a[wi] : 0.f, n ? b[wi] : 0.f, atol, rtol);
+    return ok;
+}
+
+int tu_rel_close(const char *what, const float *a, const float *b, size_t n,
+                 double tol) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        num += d * d;
+        den += (double)b[i] * b[i];
+    }
+    double rel = sqrt(num) / fmax(sqrt(den), 1e-30);
+    int ok = rel <= tol;
+    tu_check(ok, __FILE__, __LINE__, "%s: relative error %.3g > %.3g", what, rel, tol);
+    if (ok) printf("  %-40s rel err %.2e\n", what, rel);
+    return ok;
+}
+
+int tu_finish(void) {
+    printf("%d passed, %d failed\n", tu_passed, tu_failed);
+    return tu_failed ? 1 : 0;
+}
+
+static void die(const char *fmt, const char *a) {
+    fprintf(stderr, fmt, a);
+    fputc('\n', stderr);
+    printf("%d passed, %d failed\n", tu_passed, tu_failed + 1);
+    exit(1);
+}
+
+void tu_load_fixture(const char *name, nst_tensor_dict *d) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", NST_FIXTURES, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) die("missing fixture %s (run tests/pytorch/make_fixtures.sh)", path);
+    memset(d, 0, sizeof *d);
+    char magic[4];
+    uint32_t count;
+    if (fread(magic, 1, 4, f) != 4 || memcmp(magic, "NSTF", 4) || fread(&count, 4, 1, f) != 1)
+        die("fixture %s: bad header", path);
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t len, ndim, dims[NST_MAX_DIMS];
+        char tname[256];
+        if (fread(&len, 4, 1, f) != 1 || len >= sizeof tname || fread(tname, 1, len, f) != len)
+            die("fixture %s: truncated name", path);
+        tname[len] = 0;
+        if (fread(&ndim, 4, 1, f) != 1 || ndim > NST_MAX_DIMS || fread(dims, 4, ndim, f) != ndim)
+            die("fixture %s: truncated shape", path);
+        int64_t shape[NST_MAX_DIMS];
+        size_t numel = 1;
+        for (uint32_t k = 0; k < ndim; k++) {
+            shape[k] = dims[k];
+            numel *= dims[k];
+        }
+        float *data = malloc(numel * sizeof(float) + 1);
+        if (!data || fread(data, sizeof(float), numel, f) != numel)
+            die("fixture %s: truncated data", path);
+        nst_error err;
+        if (nst_dict_add(d, tname, (int)ndim, shape, data, &err)) die("%s", err.msg);
+    }
+    fclose(f);
+}
+
+const nst_tensor *tu_get(const nst_tensor_dict *d, const char *name) {
+    const nst_tensor *t = nst_dict_get(d, name);
+    if (!t) die("fixture has no tensor %s", name);
+    return t;
+}
+
+const char *tu_shared(const char *rel) {
+    static char path[8][2048];
+    static int slot;
+    char *p = path[slot++ % 8];
+    snprintf(p, 2048, "%s/%s", NST_SHARED, rel);
+    struct stat st;
+    if (stat(p, &st) != 0) {
+        tu_check(0, __FILE__, __LINE__, "missing shared data file %s", p);
+        return NULL;
+    }
+    return p;
+}
+
+void tu_fill_uniform(float *x, size_t n, float lo, float hi, unsigned seed) {
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        x[i] = lo + (hi - lo) * (float)((s >> 40) / (double)(1ull << 24));
+    }
+}
+
+int tu_check_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
+                  const float *g, size_t n, int samples, float eps, double tol) {
+    uint64_t s = 12345;
+    double worst = 0;
+    for (int k = 0; k < samples; k++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        size_t i = (size_t)(s % n);
+        float x0 = x[i];
+        x[i] = x0 + eps;
+        double fp = f(x, ctx);
+        x[i] = x0 - eps;
+        double fm = f(x, ctx);
+        x[i] = x0;
+        double num = (fp - fm) / (2.0 * eps);
+        double err = fabs(num - g[i]) / fmax(fabs(num) + fabs(g[i]), 1e-6);
+        if (err > worst) worst = err;
+        if (err > tol)
+            tu_check(0, __FILE__, __LINE__, "%s: d/dx[%zu] analytic %.6g, numeric %.6g", what, i,
+                     g[i], num);
+    }
+    tu_check(worst <= tol, __FILE__, __LINE__, "%s: finite differences", what);
+    printf("  %-40s finite-difference worst rel err %.2e\n", what, worst);
+    return worst <= tol;
+}

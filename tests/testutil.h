@@ -1,0 +1,51 @@
+/* testutil.h: checks, fixture bundles and finite differences for the tests.
+ *
+ * A fixture bundle (written by tests/pytorch/fixture.py) is
+ *   "NSTF" u32 count, then per tensor: u32 name_len, name, u32 ndim,
+ *   u32 dims[ndim], float32 data (little-endian, row-major). */
+#ifndef NST_TESTUTIL_H
+#define NST_TESTUTIL_H
+
+#include <stddef.h>
+
+#include "io/io.h"
+#include "nst.h"
+
+extern int tu_passed, tu_failed;
+
+/* Record one check; prints a line for failures only. */
+void tu_check(int ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define CHECK(cond, ...) tu_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Max |a-b| / (atol + rtol*|b|) <= 1 over n values; reports the worst. */
+int tu_close(const char *what, const float *a, const float *b, size_t n,
+             float atol, float rtol);
+/* Relative error ||a-b|| / max(||b||, tiny) <= tol; reports it. */
+int tu_rel_close(const char *what, const float *a, const float *b, size_t n,
+                 double tol);
+
+/* Print "N passed, N failed" and return the exit status. */
+int tu_finish(void);
+
+/* Load a fixture bundle from NST_FIXTURES/<name>; aborts the test with a
+ * message naming the file when it is missing or malformed. */
+void tu_load_fixture(const char *name, nst_tensor_dict *d);
+/* Get a tensor that must exist (aborts naming it otherwise). */
+const nst_tensor *tu_get(const nst_tensor_dict *d, const char *name);
+
+/* Path under ../shared; fails the test (naming the file) when missing.
+ * Returns NULL then. */
+const char *tu_shared(const char *rel);
+
+/* Deterministic uniform floats in [lo, hi). */
+void tu_fill_uniform(float *x, size_t n, float lo, float hi, unsigned seed);
+
+/* Central finite-difference check of a scalar function f(x) against the
+ * analytic gradient g at `samples` random coordinates of x (n floats).
+ * f is evaluated in double via the callback. */
+typedef double (*tu_scalar_fn)(const float *x, void *ctx);
+int tu_check_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
+                  const float *g, size_t n, int samples, float eps, double tol);
+
+#endif
