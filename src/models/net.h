@@ -21,7 +21,7 @@ typedef enum {
 typedef struct {
     net_kind kind;
     char name[64];   /* addressable name: "conv4_2", "relu4_2", "leaky_re_lu_10" */
-    int cin, cout;   /* channels in / out */
+    int cin, cout;   /* channels in / out (equal for NET_ACT and NET_MAXPOOL) */
     int k, stride;   /* conv kernel or pool window (square), stride */
     float alpha;     /* NET_ACT */
     float *weight;   /* NET_CONV: [cout][cin][k][k], points into net->params */
@@ -53,16 +53,15 @@ int net_from_keras(const nst_tfjs_model *m, struct nst_net *net, nst_error *err)
  * the input is normalised with ImageNet mean/std as torchvision expects. */
 int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err);
 
-/* ---- plan: the net bound to an n x 3 x h x w input -------------------- */
+/* ---- plan.c: the net bound to an n x 3 x h x w input ------------------ */
 
 typedef struct {
-    int c, h, w;          /* output shape of each layer */
-    float *out;           /* output activations (n*c*h*w) */
-    float *grad;          /* gradient w.r.t. out, filled by backward */
-    float *loss_grad;     /* tapped layers only: gradient the losses add here */
-    int pad_kind;         /* conv: NST_PAD_*; */
-    pad_layer pad;        /* conv with reflect padding: explicit pad first */
-    float *padded, *dpadded;
+    int c, h, w;          /* output shape */
+    float *out;           /* output activations, n*c*h*w */
+    float *loss_grad;     /* tapped layers only: the losses add dL/dout here */
+    int reflect;          /* conv preceded by an explicit reflect pad */
+    pad_layer pad;
+    float *padded;        /* reflect-padded input of the conv */
     conv_layer conv;
     pool_layer pool;
 } plan_layer;
@@ -70,15 +69,16 @@ typedef struct {
 typedef struct {
     const struct nst_net *net;
     int n, h, w;
-    int n_layers;         /* layers run: 0..last tapped layer */
-    float *input;         /* preprocessed input, n*3*h*w */
-    float *dinput;
+    int n_layers;         /* layers run: 0 .. deepest tapped layer */
     plan_layer *L;
+    float *input;         /* preprocessed input, n*3*h*w */
+    float *grad_a, *grad_b; /* ping-pong gradient buffers for backward */
     float *arena;         /* one allocation behind every buffer above */
 } net_plan;
 
 /* Bind `net` to an input size. Only layers up to the deepest one with
- * tapped[i] != 0 are run; tapped layers get a loss_grad buffer. */
+ * tapped[i] != 0 are run; tapped layers get a loss_grad buffer. padding is
+ * NST_PAD_*, pooling NST_POOL_*. */
 int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
                 const unsigned char *tapped, int padding, int pooling,
                 nst_error *err);
@@ -86,8 +86,8 @@ int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
 void plan_forward(net_plan *p, const float *image);
 /* Zero every loss_grad buffer. */
 void plan_zero_loss_grads(net_plan *p);
-/* Backward from the loss_grad buffers to the image: dimage = dL/dimage
- * (0..255 pixel units), overwritten. */
+/* Backward from the loss_grad buffers to the image: dimage = dL/dimage in
+ * 0..255 pixel units (overwritten). */
 void plan_backward(net_plan *p, float *dimage);
 void plan_destroy(net_plan *p);
 

@@ -1,0 +1,78 @@
+/* net.c: loading a loss network from whichever format the file is in, and
+ * looking its layers up by name. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "models/net.h"
+
+int net_alloc(struct nst_net *net, int n_layers, size_t n_params, nst_error *err) {
+    memset(net, 0, sizeof *net);
+    net->layers = calloc((size_t)n_layers, sizeof *net->layers);
+    net->params = calloc(n_params ? n_params : 1, sizeof(float));
+    if (!net->layers || !net->params) {
+        free(net->layers);
+        free(net->params);
+        return nst_fail(err, NST_ERR_RUNTIME, "out of memory allocating a network of %zu parameters",
+                        n_params);
+    }
+    net->n_layers = n_layers;
+    net->n_params = n_params;
+    return NST_OK;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int nst_net_load(const char *path, nst_net **out, nst_error *err) {
+    struct stat st;
+    *out = NULL;
+    if (stat(path, &st) != 0)
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: no such file or directory", path);
+    nst_net *net = calloc(1, sizeof *net);
+    if (!net) return nst_fail(err, NST_ERR_RUNTIME, "out of memory loading %s", path);
+    int rc;
+    if (S_ISDIR(st.st_mode) || ends_with(path, ".json")) {
+        nst_tfjs_model m = {0};
+        rc = nst_tfjs_load(path, &m, err);
+        if (!rc) rc = net_from_keras(&m, net, err);
+        nst_tfjs_free(&m);
+    } else if (ends_with(path, ".pth") || ends_with(path, ".pt") ||
+               ends_with(path, ".safetensors")) {
+        nst_tensor_dict d = {0};
+        rc = ends_with(path, ".safetensors") ? nst_safetensors_load(path, &d, err)
+                                             : nst_torch_load(path, &d, err);
+        if (!rc) rc = net_from_vgg(&d, net, err);
+        nst_dict_free(&d);
+    } else {
+        rc = nst_fail(err, NST_ERR_USAGE,
+                      "%s: unknown loss network format (expected a TensorFlow.js model directory "
+                      "or model.json, a .pth state_dict or a .safetensors file)", path);
+    }
+    if (rc) {
+        free(net);
+        return rc;
+    }
+    snprintf(net->path, sizeof net->path, "%s", path);
+    *out = net;
+    return NST_OK;
+}
+
+void nst_net_free(nst_net *net) {
+    if (!net) return;
+    free(net->layers);
+    free(net->params);
+    free(net);
+}
+
+int nst_net_find_layer(const nst_net *net, const char *name) {
+    for (int i = 0; i < net->n_layers; i++)
+        if (strcmp(net->layers[i].name, name) == 0) return i;
+    return -1;
+}
+
+int nst_net_layer_count(const nst_net *net) { return net->n_layers; }
+const char *nst_net_layer_name(const nst_net *net, int i) { return net->layers[i].name; }
+const char *nst_net_name(const nst_net *net) { return net->name; }
