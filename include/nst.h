@@ -79,10 +79,32 @@ const char *nst_net_name(const nst_net *net);
 
 /* ---- models on disk --------------------------------------------------- */
 
-/* Resolve a model name ("darknet-tiny", "vgg19") or path to a path, looking
- * in the search path (see nst_models_search_path). */
+/* Where models are looked for, in order: each directory of $NST_MODELS
+ * (colon-separated), the install directory (nst_models_dir), and the local
+ * mirrors: $NST_MIRROR, ./../shared/models and <nst binary>/../../shared/models.
+ * Returns the number of directories written into dirs[0..max-1]. */
+int nst_models_search_path(char dirs[][1024], int max);
+/* The install directory: $NST_HOME/models, else $XDG_DATA_HOME/nst/models,
+ * else ~/.local/share/nst/models. */
+void nst_models_dir(char *out, size_t outsz);
+/* Resolve a model name ("darknet-tiny", "vgg19") or a path to the path that
+ * nst_net_load takes. */
 int nst_models_resolve(const char *name_or_path, char *out, size_t outsz,
                        nst_error *err);
+
+/* Models that `nst models install` knows, with their public origin. */
+typedef struct {
+    const char *name, *kind, *description;
+} nst_model_info;
+int nst_models_known(const nst_model_info **list);
+
+/* Install a known model into dest (NULL: nst_models_dir()). Each file comes
+ * from `mirror` (a directory holding <name>/<file>, or NULL to try the
+ * default mirrors) when it is there, else from the public origin; every file
+ * is checked against its recorded sha256. The model appears only when
+ * complete (staging directory + rename). `log` gets one line per file. */
+int nst_models_install(const char *name, const char *dest, const char *mirror,
+                       void (*log)(const char *line), nst_error *err);
 
 /* ---- optimisation-based style transfer -------------------------------- */
 
