@@ -75,6 +75,7 @@ void nst_net_free(nst_net *net);
 int nst_net_find_layer(const nst_net *net, const char *name);
 int nst_net_layer_count(const nst_net *net);
 const char *nst_net_layer_name(const nst_net *net, int i);
+int nst_net_layer_channels(const nst_net *net, int i); /* output channels */
 const char *nst_net_name(const nst_net *net);
 
 /* ---- models on disk --------------------------------------------------- */
@@ -83,7 +84,7 @@ const char *nst_net_name(const nst_net *net);
  * (colon-separated), the install directory (nst_models_dir), and the local
  * mirrors: $NST_MIRROR, ./../shared/models and <nst binary>/../../shared/models.
  * Returns the number of directories written into dirs[0..max-1]. */
-int nst_models_search_path(char dirs[][1024], int max);
+int nst_models_search_path(char dirs[][4096], int max);
 /* The install directory: $NST_HOME/models, else $XDG_DATA_HOME/nst/models,
  * else ~/.local/share/nst/models. */
 void nst_models_dir(char *out, size_t outsz);

@@ -2,11 +2,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: nst COMMAND [OPTIONS]\n"
+    "\n"
+    "Neural style transfer on the CPU.\n"
+    "\n"
+    "commands:\n"
+    "  stylize   paint a photo in the style of one or more paintings (Gatys et al.)\n"
+    "  models    list, install and inspect loss networks\n"
+    "\n"
+    "nst COMMAND --help describes each command.\n";
+
 int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: nst COMMAND [OPTIONS]\n");
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
     }
-    fprintf(stderr, "nst: unknown command '%s' (try nst --help)\n", argv[1]);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        puts("nst 0.1.0");
+        return 0;
+    }
+    if (!strcmp(argv[1], "stylize")) return cmd_stylize(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "models")) return cmd_models(argc - 1, argv + 1);
+    fprintf(stderr, "nst: unknown command '%s' (nst --help lists them)\n", argv[1]);
     return 2;
 }

@@ -1,5 +1,6 @@
 /* net.c: loading a loss network from whichever format the file is in, and
  * looking its layers up by name. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,4 +76,5 @@ int nst_net_find_layer(const nst_net *net, const char *name) {
 
 int nst_net_layer_count(const nst_net *net) { return net->n_layers; }
 const char *nst_net_layer_name(const nst_net *net, int i) { return net->layers[i].name; }
+int nst_net_layer_channels(const nst_net *net, int i) { return net->layers[i].cout; }
 const char *nst_net_name(const nst_net *net) { return net->name; }

@@ -76,7 +76,7 @@ int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
     p->L = calloc((size_t)p->n_layers, sizeof *p->L);
     if (!p->L) return nst_fail(err, NST_ERR_RUNTIME, "out of memory planning %dx%d", w, h);
 
-    size_t total, mx;
+    size_t total = 0, mx = 0;
     int rc = plan_shapes(p, tapped, padding, &total, &mx, err);
     if (rc) {
         free(p->L);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "io/io.h"
 #include "nst.h"
 
@@ -94,40 +95,40 @@ static int exists(const char *p) {
 
 void nst_models_dir(char *out, size_t outsz) {
     const char *v;
-    if ((v = getenv("NST_HOME")) && *v) snprintf(out, outsz, "%s/models", v);
-    else if ((v = getenv("XDG_DATA_HOME")) && *v) snprintf(out, outsz, "%s/nst/models", v);
-    else snprintf(out, outsz, "%s/.local/share/nst/models", (v = getenv("HOME")) && *v ? v : ".");
+    if ((v = getenv("NST_HOME")) && *v) nst_pathf(out, outsz, "%s/models", v);
+    else if ((v = getenv("XDG_DATA_HOME")) && *v) nst_pathf(out, outsz, "%s/nst/models", v);
+    else nst_pathf(out, outsz, "%s/.local/share/nst/models", (v = getenv("HOME")) && *v ? v : ".");
 }
 
 /* Local mirrors: $NST_MIRROR, ../shared/models from the working directory
  * and from the binary (build/nst sits two levels under the project). */
-static int mirrors(char dirs[][1024], int max) {
+static int mirrors(char dirs[][NST_PATH_MAX], int max) {
     int n = 0;
     const char *v = getenv("NST_MIRROR");
-    if (v && *v && n < max) snprintf(dirs[n++], 1024, "%s", v);
-    if (n < max && is_dir("../shared/models")) snprintf(dirs[n++], 1024, "../shared/models");
+    if (v && *v && n < max) nst_pathf(dirs[n++], NST_PATH_MAX, "%s", v);
+    if (n < max && is_dir("../shared/models")) nst_pathf(dirs[n++], NST_PATH_MAX, "../shared/models");
     char exe[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len > 0 && n < max) {
         exe[len] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        char cand[1024];
-        snprintf(cand, sizeof cand, "%.900s/../../shared/models", exe);
+        char cand[NST_PATH_MAX];
+        nst_pathf(cand, sizeof cand, "%s/../../shared/models", exe);
         char real[PATH_MAX];
-        if (realpath(cand, real) && is_dir(real)) snprintf(dirs[n++], 1024, "%s", real);
+        if (realpath(cand, real) && is_dir(real)) nst_pathf(dirs[n++], NST_PATH_MAX, "%s", real);
     }
     return n;
 }
 
-int nst_models_search_path(char dirs[][1024], int max) {
+int nst_models_search_path(char dirs[][NST_PATH_MAX], int max) {
     int n = 0;
     const char *v = getenv("NST_MODELS");
     if (v && *v) {
         char *copy = strdup(v), *save = NULL;
         for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok && n < max;
              tok = strtok_r(NULL, ":", &save))
-            snprintf(dirs[n++], 1024, "%s", tok);
+            nst_pathf(dirs[n++], NST_PATH_MAX, "%s", tok);
         free(copy);
     }
     if (n < max) nst_models_dir(dirs[n++], 1024);
@@ -142,17 +143,17 @@ static const model_entry *find_entry(const char *name) {
 
 /* A model directory holds model.json (TF.js) or one weights file. */
 static int model_in_dir(const char *dir, const char *name, char *out, size_t outsz) {
-    char p[2048];
-    snprintf(p, sizeof p, "%s/%s/model.json", dir, name);
+    char p[NST_PATH_MAX];
+    nst_pathf(p, sizeof p, "%s/%s/model.json", dir, name);
     if (exists(p)) {
-        snprintf(out, outsz, "%s/%s", dir, name);
+        nst_pathf(out, outsz, "%s/%s", dir, name);
         return 1;
     }
     const model_entry *e = find_entry(name);
     for (int i = 0; e && i < e->n_files; i++) {
-        snprintf(p, sizeof p, "%s/%s/%s", dir, name, e->files[i].file);
+        nst_pathf(p, sizeof p, "%s/%s/%s", dir, name, e->files[i].file);
         if (exists(p)) {
-            snprintf(out, outsz, "%s", p);
+            nst_pathf(out, outsz, "%s", p);
             return 1;
         }
     }
@@ -163,10 +164,10 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
     if (strchr(name_or_path, '/') || exists(name_or_path)) {
         if (!exists(name_or_path))
             return nst_fail(err, NST_ERR_RUNTIME, "%s: no such file or directory", name_or_path);
-        snprintf(out, outsz, "%s", name_or_path);
+        nst_pathf(out, outsz, "%s", name_or_path);
         return NST_OK;
     }
-    char dirs[16][1024];
+    char dirs[16][NST_PATH_MAX];
     int n = nst_models_search_path(dirs, 16);
     for (int i = 0; i < n; i++)
         if (model_in_dir(dirs[i], name_or_path, out, outsz)) return NST_OK;
@@ -178,8 +179,8 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
 }
 
 static int mkdirs(const char *path, nst_error *err) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s", path);
+    char p[NST_PATH_MAX];
+    nst_pathf(p, sizeof p, "%s", path);
     for (char *s = p + 1; *s; s++)
         if (*s == '/') {
             *s = 0;
@@ -193,9 +194,9 @@ fail:
 }
 
 static void remove_tree(const char *dir, const model_entry *e) {
-    char p[2048];
+    char p[NST_PATH_MAX];
     for (int i = 0; i < e->n_files; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, e->files[i].file);
+        nst_pathf(p, sizeof p, "%s/%s", dir, e->files[i].file);
         unlink(p);
     }
     rmdir(dir);
@@ -203,23 +204,23 @@ static void remove_tree(const char *dir, const model_entry *e) {
 
 /* Fetch one file into the staging directory, from a mirror when one has it. */
 static int fetch_one(const model_entry *e, const model_file *f, const char *stage,
-                     char mir[][1024], int n_mir, void (*log)(const char *), nst_error *err) {
-    char dst[2048], src[2048], line[4096], hex[65];
-    snprintf(dst, sizeof dst, "%s/%s", stage, f->file);
+                     char mir[][NST_PATH_MAX], int n_mir, void (*log)(const char *), nst_error *err) {
+    char dst[NST_PATH_MAX], src[NST_PATH_MAX], line[NST_PATH_MAX + 64], hex[65];
+    nst_pathf(dst, sizeof dst, "%s/%s", stage, f->file);
     int rc = -1;
     for (int m = 0; m < n_mir && rc; m++) {
-        snprintf(src, sizeof src, "%s/%s/%s", mir[m], e->info.name, f->file);
+        nst_pathf(src, sizeof src, "%s/%s/%s", mir[m], e->info.name, f->file);
         if (!exists(src)) continue;
         rc = nst_copy_file(src, dst, err);
         if (!rc && log) {
-            snprintf(line, sizeof line, "  %s  (from %s)", f->file, src);
+            nst_pathf(line, sizeof line, "  %s  (from %s)", f->file, src);
             log(line);
         }
     }
     if (rc) { /* no mirror has it: the public origin */
-        snprintf(src, sizeof src, "%s%s", e->origin, f->file);
+        nst_pathf(src, sizeof src, "%s%s", e->origin, f->file);
         if (log) {
-            snprintf(line, sizeof line, "  %s  (downloading %s)", f->file, src);
+            nst_pathf(line, sizeof line, "  %s  (downloading %s)", f->file, src);
             log(line);
         }
         rc = nst_download(src, dst, err);
@@ -237,7 +238,7 @@ int nst_models_install(const char *name, const char *dest, const char *mirror,
                        void (*log)(const char *line), nst_error *err) {
     const model_entry *e = find_entry(name);
     if (!e) return nst_fail(err, NST_ERR_USAGE, "unknown model '%s' (nst models lists them)", name);
-    char def[1024], mir[8][1024];
+    char def[NST_PATH_MAX], mir[8][NST_PATH_MAX];
     if (!dest) {
         nst_models_dir(def, sizeof def);
         dest = def;
@@ -246,15 +247,15 @@ int nst_models_install(const char *name, const char *dest, const char *mirror,
     if (mirror) {
         if (!is_dir(mirror))
             return nst_fail(err, NST_ERR_USAGE, "%s: mirror is not a directory", mirror);
-        snprintf(mir[n_mir++], 1024, "%s", mirror);
+        nst_pathf(mir[n_mir++], NST_PATH_MAX, "%s", mirror);
     } else {
         n_mir = mirrors(mir, 8);
     }
     int rc = mkdirs(dest, err);
     if (rc) return rc;
-    char stage[2048], final[2048];
-    snprintf(stage, sizeof stage, "%s/.%s.partial", dest, name);
-    snprintf(final, sizeof final, "%s/%s", dest, name);
+    char stage[NST_PATH_MAX], final[NST_PATH_MAX];
+    nst_pathf(stage, sizeof stage, "%s/.%s.partial", dest, name);
+    nst_pathf(final, sizeof final, "%s/%s", dest, name);
     remove_tree(stage, e);
     if (mkdir(stage, 0755))
         return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create directory: %s", stage,

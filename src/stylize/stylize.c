@@ -7,6 +7,7 @@
  * (normalisations in docs/losses.md), by L-BFGS or Adam, optionally coarse to
  * fine: optimise at size / 2^(scales-1), upsample, continue, up to size. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,7 +101,7 @@ static int resolve_layers(engine *e, nst_error *err) {
             int idx = nst_net_find_layer(net, name);
             if (idx < 0)
                 return nst_fail(err, NST_ERR_USAGE,
-                                "%s: unknown layer '%s' (nst models --layers %s lists them)",
+                                "%s: unknown layer '%s' (nst models layers %s lists them)",
                                 net->path, name, net->name);
             tap *t = k ? &e->style[i] : &e->content[i];
             t->layer = idx;

@@ -1,0 +1,56 @@
+/* args.c: option value parsing shared by the subcommands. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_error *err) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno)
+        return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not an integer", opt, s);
+    if (v < lo || v > hi)
+        return nst_fail(err, NST_ERR_USAGE, "%s: %ld is out of range %ld..%ld", opt, v, lo, hi);
+    *out = (int)v;
+    return NST_OK;
+}
+
+int parse_float(const char *opt, const char *s, double lo, double hi, float *out, nst_error *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v))
+        return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not a number", opt, s);
+    if (v < lo || v > hi)
+        return nst_fail(err, NST_ERR_USAGE, "%s: %g is out of range %g..%g", opt, v, lo, hi);
+    *out = (float)v;
+    return NST_OK;
+}
+
+int parse_list(const char *opt, const char *s, char items[][64], int max, int *n, nst_error *err) {
+    *n = 0;
+    const char *p = s;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= 64)
+            return nst_fail(err, NST_ERR_USAGE, "%s: bad list '%s'", opt, s);
+        if (*n == max)
+            return nst_fail(err, NST_ERR_USAGE, "%s: at most %d items", opt, max);
+        memcpy(items[*n], p, len);
+        items[(*n)++][len] = 0;
+        p += len + (comma ? 1 : 0);
+        if (comma && !*p) return nst_fail(err, NST_ERR_USAGE, "%s: bad list '%s'", opt, s);
+    }
+    if (*n == 0) return nst_fail(err, NST_ERR_USAGE, "%s: empty list", opt);
+    return NST_OK;
+}
+
+int report(const nst_error *err) {
+    fprintf(stderr, "nst: %s\n", err->msg);
+    return err->code == NST_ERR_USAGE ? 2 : 1;
+}

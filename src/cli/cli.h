@@ -1,0 +1,19 @@
+/* cli.h: the nst command's subcommands and their shared argument parsing. */
+#ifndef NST_CLI_H
+#define NST_CLI_H
+
+#include "nst.h"
+
+int cmd_stylize(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+
+/* Strict number parsing for option values: the whole string must be a
+ * number within [lo, hi]; otherwise a usage error naming the option. */
+int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_error *err);
+int parse_float(const char *opt, const char *s, double lo, double hi, float *out, nst_error *err);
+/* Split a comma-separated list into at most max items of 64 chars. */
+int parse_list(const char *opt, const char *s, char items[][64], int max, int *n, nst_error *err);
+/* Print "nst: MESSAGE" to stderr and return the exit status for the code. */
+int report(const nst_error *err);
+
+#endif

@@ -1,0 +1,285 @@
+/* cmd_stylize.c: nst stylize, optimisation-based style transfer. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static const char help[] =
+    "usage: nst stylize -c CONTENT -s STYLE [-s STYLE...] [-o OUTPUT] [OPTIONS]\n"
+    "\n"
+    "Paint CONTENT in the style of STYLE by optimising the pixels so that the loss\n"
+    "network sees the content of the photo and the Gram statistics of the painting.\n"
+    "\n"
+    "images:\n"
+    "  -c, --content PATH        photo to paint (PNG, JPEG, BMP, TGA, GIF, PNM)\n"
+    "  -s, --style PATH          painting; repeat to blend several\n"
+    "      --style-blend W,W...  blend weights of the styles (default equal)\n"
+    "  -o, --output PATH         result, .png/.jpg/.bmp/.tga (default out.png)\n"
+    "      --size N              long side of the result in pixels (default 512)\n"
+    "      --style-scale F       style image long side relative to --size (default 1)\n"
+    "      --original-colors     keep the photo's colours (luminance-only transfer)\n"
+    "loss:\n"
+    "      --model NAME|PATH     loss network (default darknet-tiny; see nst models)\n"
+    "      --content-weight F    (default 1)\n"
+    "      --style-weight F      (default 200)\n"
+    "      --tv-weight F         total variation, smooths noise (default 0.0001)\n"
+    "      --content-layers L,L  (default leaky_re_lu_10; relu4_2 for VGG)\n"
+    "      --style-layers L,L    (default leaky_re_lu_1,2,4,8,12; relu1_1..relu5_1 for VGG)\n"
+    "      --style-layer-weights W,W  one weight per style layer (default 1 each)\n"
+    "      --pooling max|avg     pooling in the loss network (default max)\n"
+    "      --padding reflect|zero  convolution padding (default reflect: no border)\n"
+    "optimisation:\n"
+    "      --iterations N        per scale (default 400)\n"
+    "      --optimizer lbfgs|adam  (default lbfgs)\n"
+    "      --learning-rate F     step size (default 1 for L-BFGS, 10 for Adam)\n"
+    "      --lbfgs-history N     L-BFGS memory (default 100)\n"
+    "      --init content|noise|PATH  starting image (default content)\n"
+    "      --seed N              noise seed (default 0)\n"
+    "      --scales N            coarse-to-fine levels, each twice the previous size (default 1)\n"
+    "      --threads N           CPU threads (default all cores)\n"
+    "output:\n"
+    "      --print-every N       progress line every N iterations (default 50, 0: never)\n"
+    "      --save-every N        also save OUTPUT_<iteration> every N iterations\n"
+    "  -q, --quiet               no progress output\n"
+    "  -h, --help                this help\n"
+    "\n"
+    "example:\n"
+    "  nst stylize -c tubingen.jpg -s starry_night.jpg -o tubingen_starry.png --size 512\n";
+
+enum {
+    O_BLEND = 256, O_SIZE, O_STYLE_SCALE, O_ORIG, O_MODEL, O_CW, O_SW, O_TW, O_CL, O_SL, O_SLW,
+    O_POOL, O_PAD, O_ITERS, O_OPT, O_LR, O_HIST, O_INIT, O_SEED, O_SCALES, O_THREADS, O_PRINT,
+    O_SAVE,
+};
+
+static const struct option options[] = {
+    {"content", required_argument, 0, 'c'},
+    {"style", required_argument, 0, 's'},
+    {"output", required_argument, 0, 'o'},
+    {"style-blend", required_argument, 0, O_BLEND},
+    {"size", required_argument, 0, O_SIZE},
+    {"style-scale", required_argument, 0, O_STYLE_SCALE},
+    {"original-colors", no_argument, 0, O_ORIG},
+    {"model", required_argument, 0, O_MODEL},
+    {"content-weight", required_argument, 0, O_CW},
+    {"style-weight", required_argument, 0, O_SW},
+    {"tv-weight", required_argument, 0, O_TW},
+    {"content-layers", required_argument, 0, O_CL},
+    {"style-layers", required_argument, 0, O_SL},
+    {"style-layer-weights", required_argument, 0, O_SLW},
+    {"pooling", required_argument, 0, O_POOL},
+    {"padding", required_argument, 0, O_PAD},
+    {"iterations", required_argument, 0, O_ITERS},
+    {"optimizer", required_argument, 0, O_OPT},
+    {"learning-rate", required_argument, 0, O_LR},
+    {"lbfgs-history", required_argument, 0, O_HIST},
+    {"init", required_argument, 0, O_INIT},
+    {"seed", required_argument, 0, O_SEED},
+    {"scales", required_argument, 0, O_SCALES},
+    {"threads", required_argument, 0, O_THREADS},
+    {"print-every", required_argument, 0, O_PRINT},
+    {"save-every", required_argument, 0, O_SAVE},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+typedef struct {
+    const char *content, *styles[NST_MAX_STYLES], *output, *model, *init_path;
+    int n_styles, threads, print_every, save_every, quiet;
+    char content_layers[NST_MAX_LAYERS][64], style_layers[NST_MAX_LAYERS][64];
+    int n_cl, n_sl, n_slw, n_blend;
+    char slw[NST_MAX_LAYERS][64], blend[NST_MAX_STYLES][64];
+    nst_stylize_params p;
+} args;
+
+static int choice(const char *opt, const char *v, const char *a, const char *b, int *out,
+                  nst_error *err) {
+    if (!strcmp(v, a)) *out = 0;
+    else if (!strcmp(v, b)) *out = 1;
+    else return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not %s or %s", opt, v, a, b);
+    return NST_OK;
+}
+
+static int parse(int argc, char **argv, args *a, nst_error *err) {
+    nst_stylize_params *p = &a->p;
+    nst_stylize_defaults(p);
+    a->output = "out.png";
+    a->model = "darknet-tiny";
+    a->print_every = 50;
+    int c, rc = NST_OK, seed = 0;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":c:s:o:qh", options, NULL)) != -1) {
+        const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
+        switch (c) {
+        case 'c': a->content = optarg; break;
+        case 's':
+            if (a->n_styles == NST_MAX_STYLES)
+                rc = nst_fail(err, NST_ERR_USAGE, "at most %d style images", NST_MAX_STYLES);
+            else a->styles[a->n_styles++] = optarg;
+            break;
+        case 'o': a->output = optarg; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': fputs(help, stdout); exit(0);
+        case O_BLEND: rc = parse_list("--style-blend", optarg, a->blend, NST_MAX_STYLES, &a->n_blend, err); break;
+        case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &p->size, err); break;
+        case O_STYLE_SCALE: rc = parse_float("--style-scale", optarg, 0.05, 8, &p->style_scale, err); break;
+        case O_ORIG: p->original_colors = 1; break;
+        case O_MODEL: a->model = optarg; break;
+        case O_CW: rc = parse_float("--content-weight", optarg, 0, 1e12, &p->content_weight, err); break;
+        case O_SW: rc = parse_float("--style-weight", optarg, 0, 1e12, &p->style_weight, err); break;
+        case O_TW: rc = parse_float("--tv-weight", optarg, 0, 1e12, &p->tv_weight, err); break;
+        case O_CL: rc = parse_list("--content-layers", optarg, a->content_layers, NST_MAX_LAYERS, &a->n_cl, err); break;
+        case O_SL: rc = parse_list("--style-layers", optarg, a->style_layers, NST_MAX_LAYERS, &a->n_sl, err); break;
+        case O_SLW: rc = parse_list("--style-layer-weights", optarg, a->slw, NST_MAX_LAYERS, &a->n_slw, err); break;
+        case O_POOL: rc = choice("--pooling", optarg, "max", "avg", &p->pooling, err); break;
+        case O_PAD: rc = choice("--padding", optarg, "zero", "reflect", &p->padding, err); break;
+        case O_ITERS: rc = parse_int("--iterations", optarg, 1, 1000000, &p->iterations, err); break;
+        case O_OPT: rc = choice("--optimizer", optarg, "lbfgs", "adam", &p->optimizer, err); break;
+        case O_LR: rc = parse_float("--learning-rate", optarg, 1e-9, 1e6, &p->learning_rate, err); break;
+        case O_HIST: rc = parse_int("--lbfgs-history", optarg, 1, 1000, &p->lbfgs_history, err); break;
+        case O_INIT:
+            if (!strcmp(optarg, "content")) p->init = NST_INIT_CONTENT;
+            else if (!strcmp(optarg, "noise")) p->init = NST_INIT_NOISE;
+            else p->init = NST_INIT_IMAGE, a->init_path = optarg;
+            break;
+        case O_SEED: rc = parse_int("--seed", optarg, 0, 2147483647, &seed, err); break;
+        case O_SCALES: rc = parse_int("--scales", optarg, 1, 8, &p->scales, err); break;
+        case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
+        case O_PRINT: rc = parse_int("--print-every", optarg, 0, 1000000, &a->print_every, err); break;
+        case O_SAVE: rc = parse_int("--save-every", optarg, 0, 1000000, &a->save_every, err); break;
+        case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        default: rc = nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst stylize --help)", opt); break;
+        }
+    }
+    if (rc) return rc;
+    p->seed = (uint64_t)seed;
+    if (optind < argc)
+        return nst_fail(err, NST_ERR_USAGE, "unexpected argument '%s' (nst stylize --help)", argv[optind]);
+    if (!a->content) return nst_fail(err, NST_ERR_USAGE, "a content image is needed: -c PATH");
+    if (!a->n_styles) return nst_fail(err, NST_ERR_USAGE, "a style image is needed: -s PATH");
+    if (a->n_blend && a->n_blend != a->n_styles)
+        return nst_fail(err, NST_ERR_USAGE, "--style-blend has %d weights for %d styles", a->n_blend,
+                        a->n_styles);
+    for (int i = 0; i < a->n_blend && !rc; i++)
+        rc = parse_float("--style-blend", a->blend[i], 0, 1e6, &p->style_blend[i], err);
+    return rc;
+}
+
+/* Fill layers from the flags or the network's defaults. */
+static int set_layers(args *a, const nst_net *net, nst_error *err) {
+    nst_stylize_params *p = &a->p;
+    nst_stylize_default_layers(p, net);
+    if (a->n_cl) {
+        memcpy(p->content_layers, a->content_layers, sizeof p->content_layers);
+        p->n_content_layers = a->n_cl;
+    }
+    if (a->n_sl) {
+        memcpy(p->style_layers, a->style_layers, sizeof p->style_layers);
+        p->n_style_layers = a->n_sl;
+    }
+    if (a->n_slw && a->n_slw != p->n_style_layers)
+        return nst_fail(err, NST_ERR_USAGE, "--style-layer-weights has %d weights for %d style layers",
+                        a->n_slw, p->n_style_layers);
+    for (int i = 0; i < a->n_slw; i++) {
+        int rc = parse_float("--style-layer-weights", a->slw[i], 0, 1e6, &p->style_layer_weights[i], err);
+        if (rc) return rc;
+    }
+    return NST_OK;
+}
+
+typedef struct {
+    const args *a;
+    char stem[1024], ext[16];
+} progress_ctx;
+
+static void fmt_time(double s, char *buf, size_t n) {
+    if (s < 60) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s / 60 % 60);
+}
+
+static void on_progress(const nst_progress *pr, void *user) {
+    progress_ctx *ctx = user;
+    const args *a = ctx->a;
+    int last = pr->iteration == pr->total;
+    if (!a->quiet && a->print_every && (pr->iteration % a->print_every == 0 || pr->iteration == 1 || last)) {
+        char el[32], left[32], sc[32] = "";
+        fmt_time(pr->elapsed, el, sizeof el);
+        fmt_time(pr->remaining, left, sizeof left);
+        if (pr->scales > 1) snprintf(sc, sizeof sc, "scale %d/%d ", pr->scale, pr->scales);
+        fprintf(stderr, "%siter %4d/%d  loss %.4e  content %.3e  style %.3e  tv %.3e  %s elapsed, %s left\n",
+                sc, pr->iteration, pr->total, pr->loss, pr->content, pr->style, pr->tv, el, left);
+    }
+    if (a->save_every && pr->iteration % a->save_every == 0) {
+        char path[1200];
+        if (pr->scales > 1)
+            snprintf(path, sizeof path, "%s_s%d_%04d%s", ctx->stem, pr->scale, pr->iteration, ctx->ext);
+        else
+            snprintf(path, sizeof path, "%s_%04d%s", ctx->stem, pr->iteration, ctx->ext);
+        nst_error err;
+        if (nst_image_save(path, pr->image, &err)) fprintf(stderr, "nst: warning: %s\n", err.msg);
+    }
+}
+
+/* Reject an output we could not write before spending minutes on it. */
+static int check_output(const char *path, progress_ctx *ctx, nst_error *err) {
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash) ||
+        (strcasecmp(dot, ".png") && strcasecmp(dot, ".jpg") && strcasecmp(dot, ".jpeg") &&
+         strcasecmp(dot, ".bmp") && strcasecmp(dot, ".tga")))
+        return nst_fail(err, NST_ERR_USAGE, "%s: unsupported output format (use .png, .jpg, .bmp or .tga)", path);
+    char dir[1024];
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    if (access(dir[0] ? dir : "/", W_OK) != 0)
+        return nst_fail(err, NST_ERR_USAGE, "%s: cannot write into directory %s", path, dir);
+    snprintf(ctx->stem, sizeof ctx->stem, "%.*s", (int)(dot - path), path);
+    snprintf(ctx->ext, sizeof ctx->ext, "%s", dot);
+    return NST_OK;
+}
+
+int cmd_stylize(int argc, char **argv) {
+    static args a; /* large; static keeps it off the stack */
+    nst_error err = {0};
+    progress_ctx ctx = {&a, "", ""};
+    nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}}, init = {0}, out = {0};
+    nst_net *net = NULL;
+    char model_path[1024];
+    int rc = parse(argc, argv, &a, &err);
+    if (!rc) rc = check_output(a.output, &ctx, &err);
+    if (!rc) {
+        nst_set_threads(a.threads);
+        rc = nst_models_resolve(a.model, model_path, sizeof model_path, &err);
+    }
+    if (!rc) rc = nst_net_load(model_path, &net, &err);
+    if (!rc) rc = set_layers(&a, net, &err);
+    if (!rc) rc = nst_image_load(a.content, &content, &err);
+    for (int i = 0; i < a.n_styles && !rc; i++) rc = nst_image_load(a.styles[i], &styles[i], &err);
+    if (!rc && a.init_path) {
+        rc = nst_image_load(a.init_path, &init, &err);
+        a.p.init_image = &init;
+    }
+    if (!rc) {
+        a.p.progress = on_progress;
+        a.p.progress_user = &ctx;
+        if (!a.quiet)
+            fprintf(stderr, "nst: %s in the style of %s%s, %d px, %s, %d iterations%s, loss network %s\n",
+                    a.content, a.styles[0], a.n_styles > 1 ? " and others" : "", a.p.size,
+                    a.p.optimizer == NST_OPT_ADAM ? "Adam" : "L-BFGS", a.p.iterations,
+                    a.p.scales > 1 ? " per scale" : "", nst_net_name(net));
+        rc = nst_stylize(net, &content, styles, a.n_styles, &a.p, &out, &err);
+    }
+    if (!rc) rc = nst_image_save(a.output, &out, &err);
+    if (!rc && !a.quiet) fprintf(stderr, "nst: wrote %s (%dx%d)\n", a.output, out.w, out.h);
+    nst_image_free(&out);
+    nst_image_free(&init);
+    nst_image_free(&content);
+    for (int i = 0; i < a.n_styles; i++) nst_image_free(&styles[i]);
+    nst_net_free(net);
+    return rc ? report(&err) : 0;
+}
