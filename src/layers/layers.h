@@ -17,6 +17,13 @@
 /* The oneDNN CPU engine and stream shared by every layer. */
 dnnl_engine_t nst_dnnl_engine(void);
 dnnl_stream_t nst_dnnl_stream(void);
+/* Execute a primitive on that stream and wait; aborts with a message on
+ * failure (primitives are validated at setup, so this is a bug). */
+void nst_dnnl_run(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* A memory in the layout that `pd` uses for `what` (dnnl_query_src_md, ...);
+ * handle is DNNL_MEMORY_ALLOCATE, or DNNL_MEMORY_NONE to bind per call. */
+dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
+                              dnnl_query_t what, void *handle);
 
 /* TensorFlow 'SAME' padding along one axis: out = ceil(in / stride),
  * total = max((out - 1) * stride + k - in, 0), before = total / 2. */

@@ -1,0 +1,291 @@
+/* test_layers.c: every layer of src/layers, forward and gradient w.r.t. the
+ * input, against PyTorch autograd (tests/fixtures/layers.bin from
+ * tests/pytorch/gen_layers.py) and against central finite differences of
+ * f(x) = sum(layer(x) * dout), accumulated in double. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers/layers.h"
+#include "testutil.h"
+
+static nst_tensor_dict fx;
+
+static const nst_tensor *tget(const char *tag, const char *field) {
+    char name[128];
+    snprintf(name, sizeof name, "%s.%s", tag, field);
+    return tu_get(&fx, name);
+}
+
+/* ---- a layer (or reflect pad + conv) behind one forward/backward ------- */
+
+enum { NET_CONV, NET_REFLECT_CONV, NET_PAD, NET_ACT, NET_POOL };
+
+typedef struct {
+    int kind;
+    conv_layer conv;
+    pad_layer pad;
+    pool_layer pool;
+    float alpha;
+    float *mid; /* reflect + conv: the padded input, then its gradient */
+    size_t nx, ny;
+} net;
+
+static void net_forward(net *N, const float *x, float *y) {
+    switch (N->kind) {
+    case NET_CONV: conv_forward(&N->conv, x, y); break;
+    case NET_REFLECT_CONV:
+        pad_forward(&N->pad, x, N->mid);
+        conv_forward(&N->conv, N->mid, y);
+        break;
+    case NET_PAD: pad_forward(&N->pad, x, y); break;
+    case NET_ACT: act_forward(N->alpha, N->nx, x, y); break;
+    case NET_POOL: pool_forward(&N->pool, x, y); break;
+    }
+}
+
+/* y is the output of the last forward (activations and max pooling use it). */
+static void net_backward(net *N, const float *y, const float *dy, float *dx) {
+    switch (N->kind) {
+    case NET_CONV: conv_backward(&N->conv, dy, dx); break;
+    case NET_REFLECT_CONV:
+        conv_backward(&N->conv, dy, N->mid);
+        pad_backward(&N->pad, N->mid, dx);
+        break;
+    case NET_PAD: pad_backward(&N->pad, dy, dx); break;
+    case NET_ACT: act_backward(N->alpha, N->nx, y, dy, dx); break;
+    case NET_POOL: pool_backward(&N->pool, dy, dx); break;
+    }
+}
+
+typedef struct {
+    net *N;
+    const float *dout;
+    float *y;
+} fd_ctx;
+
+static double fd_value(const float *x, void *ctx) {
+    fd_ctx *c = ctx;
+    net_forward(c->N, x, c->y);
+    double s = 0;
+    for (size_t i = 0; i < c->N->ny; i++) s += (double)c->y[i] * c->dout[i];
+    return s;
+}
+
+/* tu_close at atol 1e-4, rtol 1e-3, printing the largest absolute error. */
+static void compare(const char *what, const float *a, const float *ref, size_t n) {
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs((double)a[i] - ref[i]));
+        scale = fmax(scale, fabs((double)ref[i]));
+    }
+    tu_close(what, a, ref, n, 1e-4f, 1e-3f);
+    printf("  %-40s max |err| %.2e (max |ref| %.2f)\n", what, worst, scale);
+}
+
+/* Forward and backward of N on tag.x against tag.y and tag.dx, then finite
+ * differences with step eps at 40 random inputs. dx starts as NaN so a
+ * backward that does not overwrite every element fails. */
+static void check_net(const char *tag, net *N, float eps, double fd_tol) {
+    const nst_tensor *x0 = tget(tag, "x"), *dout = tget(tag, "dout");
+    const nst_tensor *yref = tget(tag, "y"), *dxref = tget(tag, "dx");
+    CHECK(x0->numel == N->nx && yref->numel == N->ny, "%s: sizes %zu->%zu, fixture %zu->%zu", tag,
+          N->nx, N->ny, x0->numel, yref->numel);
+    if (x0->numel != N->nx || yref->numel != N->ny) return;
+    float *x = malloc(N->nx * sizeof *x), *dx = malloc(N->nx * sizeof *dx);
+    float *y = malloc(N->ny * sizeof *y), *yfd = malloc(N->ny * sizeof *yfd);
+    memcpy(x, x0->data, N->nx * sizeof *x);
+    for (size_t i = 0; i < N->nx; i++) dx[i] = NAN;
+    char label[128];
+
+    net_forward(N, x, y);
+    snprintf(label, sizeof label, "%s forward", tag);
+    compare(label, y, yref->data, N->ny);
+    net_backward(N, y, dout->data, dx);
+    snprintf(label, sizeof label, "%s backward", tag);
+    compare(label, dx, dxref->data, N->nx);
+
+    fd_ctx c = {N, dout->data, yfd};
+    snprintf(label, sizeof label, "%s", tag);
+    tu_check_grad(label, fd_value, &c, x, dx, N->nx, 40, eps, fd_tol);
+    free(x), free(dx), free(y), free(yfd);
+}
+
+static size_t numel4(int n, int c, int h, int w) { return (size_t)n * c * h * w; }
+
+/* ---- cases ------------------------------------------------------------- */
+
+/* Convolution and the linear layers are linear in x, so central differences
+ * have no truncation error: a large step only shrinks float32 rounding
+ * noise (~1e-7 |y| / eps). Piecewise-linear layers get a small step; their
+ * fixtures keep inputs 0.05 from the kink and max-pool inputs distinct by at
+ * least 0.014, so the step never crosses a kink. */
+#define EPS_LINEAR 0.1f
+#define EPS_KINK 1e-3f
+#define FD_TOL 1e-3
+
+static void test_conv(const char *tag, int stride, int pad, int tf_same) {
+    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w");
+    char bname[128];
+    snprintf(bname, sizeof bname, "%s.b", tag);
+    const nst_tensor *b = nst_dict_get(&fx, bname);
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    int co = (int)w->shape[0], k = (int)w->shape[2];
+    int pt = pad, pb = pad, pl = pad, pr = pad, oh, ow;
+    if (tf_same) {
+        same_padding(h, k, stride, &oh, &pt, &pb);
+        same_padding(wd, k, stride, &ow, &pl, &pr);
+    }
+    net N = {.kind = NET_CONV};
+    nst_error err;
+    int rc = conv_setup(&N.conv, n, c, h, wd, co, k, k, stride, pt, pl, pb, pr, w->data,
+                        b ? b->data : NULL, &err);
+    CHECK(rc == 0, "%s: conv_setup: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    if (tf_same)
+        CHECK(N.conv.oh == oh && N.conv.ow == ow, "%s: output %dx%d, SAME wants %dx%d", tag,
+              N.conv.oh, N.conv.ow, oh, ow);
+    N.nx = numel4(n, c, h, wd);
+    N.ny = numel4(n, co, N.conv.oh, N.conv.ow);
+    check_net(tag, &N, EPS_LINEAR, FD_TOL);
+    conv_destroy(&N.conv);
+}
+
+static void test_reflect_conv(void) {
+    const char *tag = "reflect_conv";
+    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w"), *b = tget(tag, "b");
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    net N = {.kind = NET_REFLECT_CONV};
+    nst_error err;
+    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 1, 1, 1, &err);
+    if (!rc)
+        rc = conv_setup(&N.conv, n, c, h + 2, wd + 2, (int)w->shape[0], 3, 3, 1, 0, 0, 0, 0,
+                        w->data, b->data, &err);
+    CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    N.mid = malloc(numel4(n, c, h + 2, wd + 2) * sizeof *N.mid);
+    N.nx = numel4(n, c, h, wd);
+    N.ny = numel4(n, N.conv.cout, N.conv.oh, N.conv.ow);
+    check_net(tag, &N, EPS_LINEAR, FD_TOL);
+    conv_destroy(&N.conv);
+    free(N.mid);
+}
+
+static void test_reflect_pad(void) {
+    const char *tag = "reflect_pad";
+    const nst_tensor *x = tget(tag, "x");
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    net N = {.kind = NET_PAD};
+    nst_error err;
+    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 2, 3, 0, &err);
+    CHECK(rc == 0, "%s: pad_setup: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    CHECK(N.pad.oh == h + 4 && N.pad.ow == wd + 2, "%s: output %dx%d", tag, N.pad.oh, N.pad.ow);
+    N.nx = x->numel;
+    N.ny = numel4(n, c, N.pad.oh, N.pad.ow);
+    check_net(tag, &N, EPS_LINEAR, FD_TOL);
+}
+
+static void test_act(const char *tag, float alpha) {
+    const nst_tensor *x = tget(tag, "x");
+    net N = {.kind = NET_ACT, .alpha = alpha, .nx = x->numel, .ny = x->numel};
+    check_net(tag, &N, EPS_KINK, FD_TOL);
+
+    /* in place: forward into x's buffer, backward into dout's */
+    size_t n = x->numel;
+    float *buf = malloc(n * sizeof *buf), *g = malloc(n * sizeof *g);
+    memcpy(buf, x->data, n * sizeof *buf);
+    memcpy(g, tget(tag, "dout")->data, n * sizeof *g);
+    act_forward(alpha, n, buf, buf);
+    act_backward(alpha, n, buf, g, g);
+    char label[128];
+    snprintf(label, sizeof label, "%s in place forward", tag);
+    compare(label, buf, tget(tag, "y")->data, n);
+    snprintf(label, sizeof label, "%s in place backward", tag);
+    compare(label, g, tget(tag, "dx")->data, n);
+    free(buf), free(g);
+}
+
+static void test_pool(const char *tag, int kind, int k, int stride) {
+    const nst_tensor *x = tget(tag, "x");
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    net N = {.kind = NET_POOL};
+    nst_error err;
+    int rc = pool_setup(&N.pool, kind, n, c, h, wd, k, stride, &err);
+    CHECK(rc == 0, "%s: pool_setup: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    /* TF 'SAME': out = ceil(in / stride) */
+    int oh = (h + stride - 1) / stride, ow = (wd + stride - 1) / stride;
+    CHECK(N.pool.oh == oh && N.pool.ow == ow, "%s: output %dx%d, want %dx%d", tag, N.pool.oh,
+          N.pool.ow, oh, ow);
+    N.nx = x->numel;
+    N.ny = numel4(n, c, N.pool.oh, N.pool.ow);
+    check_net(tag, &N, kind == POOL_MAX ? EPS_KINK : EPS_LINEAR, FD_TOL);
+    pool_destroy(&N.pool);
+}
+
+static void test_same_padding(void) {
+    static const int cases[][6] = {
+        /* in, k, stride -> out, before, after */
+        {8, 3, 2, 4, 0, 1}, {7, 3, 2, 4, 1, 1}, {5, 2, 1, 5, 0, 1},
+        {6, 4, 1, 6, 1, 2}, {4, 1, 2, 2, 0, 0}, {9, 9, 1, 9, 4, 4},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *t = cases[i];
+        int out, before, after;
+        same_padding(t[0], t[1], t[2], &out, &before, &after);
+        CHECK(out == t[3] && before == t[4] && after == t[5],
+              "same_padding(%d, k %d, s %d) = %d (%d, %d), want %d (%d, %d)", t[0], t[1], t[2],
+              out, before, after, t[3], t[4], t[5]);
+    }
+}
+
+static void test_errors(void) {
+    nst_error err = {0};
+    conv_layer cl;
+    float wt[5 * 5] = {0};
+    int rc = conv_setup(&cl, 1, 1, 3, 3, 1, 5, 5, 1, 0, 0, 0, 0, wt, NULL, &err);
+    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "convolution") && strstr(err.msg, "1x1x3x3"),
+          "conv kernel larger than input: rc %d, message '%s'", rc, err.msg);
+    pad_layer pl;
+    rc = pad_setup(&pl, 1, 1, 3, 3, 3, 0, 0, 0, &err);
+    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "reflect"),
+          "reflect pad >= size: rc %d, message '%s'", rc, err.msg);
+    pool_layer po;
+    rc = pool_setup(&po, 7, 1, 1, 4, 4, 2, 2, &err);
+    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "pooling"),
+          "unknown pooling kind: rc %d, message '%s'", rc, err.msg);
+}
+
+int main(void) {
+    tu_load_fixture("layers.bin", &fx);
+    test_same_padding();
+    test_errors();
+
+    test_conv("conv3x3_bias", 1, 1, 0);
+    test_conv("conv1x1_nobias", 1, 0, 0);
+    test_conv("conv9x9", 1, 4, 0);
+    test_conv("conv_batch2_odd", 1, 1, 0);
+    test_conv("conv_s2_same_even", 2, 0, 1);
+    test_conv("conv_s2_same_odd", 2, 0, 1);
+    test_conv("conv_s2_same_mixed", 2, 0, 1);
+    test_conv("conv_k4_same", 1, 0, 1);
+    test_reflect_conv();
+    test_reflect_pad();
+
+    test_act("leaky", 0.1f);
+    test_act("relu", 0.0f);
+
+    test_pool("maxpool_even", POOL_MAX, 2, 2);
+    test_pool("maxpool_odd", POOL_MAX, 2, 2);
+    test_pool("maxpool_k2s1", POOL_MAX, 2, 1);
+    test_pool("maxpool_k3s2", POOL_MAX, 3, 2);
+    test_pool("avgpool_even", POOL_AVG, 2, 2);
+    test_pool("avgpool_odd", POOL_AVG, 2, 2);
+    test_pool("avgpool_k2s1", POOL_AVG, 2, 1);
+    test_pool("avgpool_k3s2", POOL_AVG, 3, 2);
+
+    nst_dict_free(&fx);
+    return tu_finish();
+}
