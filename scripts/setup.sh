@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install what nst needs (Debian/Ubuntu packages), build it, install the
+# default loss network and stylise an example image into example.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+packages="cmake make gcc pkg-config curl ca-certificates libdnnl-dev libopenblas-dev libcjson-dev
+          libstb-dev libzip-dev libcurl4-openssl-dev libssl-dev"
+if ! dpkg -s $packages >/dev/null 2>&1; then
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$(nproc)"
+data=$(scripts/data.sh build/nst)
+./build/nst models install darknet-tiny
+time ./build/nst stylize -c "$data/images/content/tubingen.jpg" \
+    -s "$data/images/style/starry_night.jpg" -o example.png --size 384 --iterations 200
