@@ -1,15 +1,94 @@
 #!/usr/bin/env bash
-# CLI behaviour: exit codes, one-line errors, no partial outputs.
+# The nst command as a user meets it: exit codes (0 ok, 1 runtime, 2 usage),
+# one-line errors that name the file, no partial outputs, determinism, and
+# model installation from a mirror with sha256 checks.
+# usage: cli_errors.sh NST_BINARY SHARED_DIR
 nst=$1
 shared=$2
+model=$shared/models/darknet-tiny
+content=$shared/images/content/tubingen.jpg
+style=$shared/images/style/starry_night.jpg
+for f in "$model/model.json" "$content" "$style"; do
+    [ -f "$f" ] || { echo "missing test data file $f"; echo "0 passed, 1 failed"; exit 1; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
-expect() { # expect STATUS DESCRIPTION -- command...
-    local want=$1 what=$2; shift 3
-    "$@" >/tmp/nst_cli_out.$$ 2>&1; local got=$?
-    if [ "$got" = "$want" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $what: exit $got, want $want"; cat /tmp/nst_cli_out.$$; fi
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL $*"; }
+
+# expect STATUS PATTERN DESCRIPTION -- command...: exit status and a stderr line matching PATTERN
+expect() {
+    local want=$1 pattern=$2 what=$3; shift 4
+    "$@" >"$tmp/stdout" 2>"$tmp/stderr"; local got=$?
+    if [ "$got" != "$want" ]; then bad "$what: exit $got, want $want"; cat "$tmp/stderr"; return; fi
+    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/stderr"; then
+        bad "$what: stderr does not match '$pattern':"; cat "$tmp/stderr"; return
+    fi
+    ok
 }
-expect 2 "no arguments" -- "$nst"
-expect 2 "unknown command" -- "$nst" frobnicate
-rm -f /tmp/nst_cli_out.$$
+run=("$nst" stylize --model "$model" --size 48 --iterations 3 -q)
+
+expect 2 "usage" "no arguments" -- "$nst"
+expect 0 "" "help" -- "$nst" --help
+expect 0 "" "stylize help" -- "$nst" stylize --help
+expect 2 "unknown command 'frobnicate'" "unknown command" -- "$nst" frobnicate
+expect 2 "content image is needed" "no content" -- "${run[@]}" -s "$style" -o "$tmp/o.png"
+expect 2 "style image is needed" "no style" -- "${run[@]}" -c "$content" -o "$tmp/o.png"
+expect 1 "$tmp/nope.jpg: no such file" "missing content" -- "${run[@]}" -c "$tmp/nope.jpg" -s "$style" -o "$tmp/o.png"
+echo "hello" > "$tmp/text.jpg"
+expect 1 "$tmp/text.jpg: .*(not an image|unrecognised|corrupt)" "text file as image" -- "${run[@]}" -c "$content" -s "$tmp/text.jpg" -o "$tmp/o.png"
+head -c 20000 "$content" > "$tmp/trunc.jpg"
+expect 1 "$tmp/trunc.jpg: .*(truncated|corrupt)" "truncated JPEG" -- "${run[@]}" -c "$tmp/trunc.jpg" -s "$style" -o "$tmp/o.png"
+expect 2 "$tmp/o.gif: unsupported output format" "output format" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.gif"
+expect 2 "cannot write" "output directory" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/no/such/dir/o.png"
+expect 2 "--style-weight: 'abc' is not a number" "non-numeric weight" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --style-weight abc
+expect 2 "--size: 100000 is out of range" "absurd size" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --size 100000
+expect 2 "--iterations: '-5'|--iterations: -5" "negative iterations" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --iterations -5
+expect 2 "unknown layer 'relu9_9'" "unknown layer" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --style-layers relu9_9
+expect 2 "--optimizer: 'sgd'" "unknown optimizer" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --optimizer sgd
+expect 2 "unknown option --frob" "unknown option" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --frob
+# a PPM header claiming an absurd size
+printf 'P6\n100000 100000\n255\n' > "$tmp/huge.ppm"
+expect 1 "$tmp/huge.ppm: .*too large" "absurd image dimensions" -- "${run[@]}" -c "$tmp/huge.ppm" -s "$style" -o "$tmp/o.png"
+# a truncated weight shard
+mkdir -p "$tmp/badmodel"
+cp "$model"/* "$tmp/badmodel/"
+chmod u+w "$tmp/badmodel"/*
+head -c 1000 "$model/group19-shard1of1" > "$tmp/badmodel/group19-shard1of1"
+expect 1 "group19-shard1of1.*truncated" "truncated weights" -- "$nst" stylize --model "$tmp/badmodel" --size 48 --iterations 3 -q -c "$content" -s "$style" -o "$tmp/o.png"
+# a mismatched weights file: a kernel shape that does not fit the topology
+sed 's/"name": "conv2d_2\/kernel", "shape": \[3, 3, 16, 32\]/"name": "conv2d_2\/kernel", "shape": [3, 3, 16, 31]/' "$model/model.json" > "$tmp/badmodel/model.json"
+cp "$model/group19-shard1of1" "$tmp/badmodel/"
+if ! cmp -s "$model/model.json" "$tmp/badmodel/model.json"; then
+    expect 1 "badmodel" "mismatched weights" -- "$nst" stylize --model "$tmp/badmodel" --size 48 --iterations 3 -q -c "$content" -s "$style" -o "$tmp/o.png"
+else
+    bad "could not make a mismatched model.json (pattern not found)"
+fi
+[ -e "$tmp/o.png" ] && bad "a failed run left $tmp/o.png" || ok
+ls "$tmp" | grep -q '^o.png\|\.tmp' && bad "temporary files left in $tmp: $(ls "$tmp")" || ok
+
+# success, and determinism: same inputs, seed and threads give identical bytes
+expect 0 "" "small run" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/a.png" --threads 2 --init noise --seed 7
+expect 0 "" "small run again" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/b.png" --threads 2 --init noise --seed 7
+cmp -s "$tmp/a.png" "$tmp/b.png" && ok || bad "same seed and threads gave different images"
+expect 0 "" "adam, two styles, scales, original colours, save-every" -- "${run[@]}" -c "$content" -s "$style" -s "$shared/images/style/the_scream.jpg" --style-blend 3,1 -o "$tmp/c.png" --optimizer adam --learning-rate 10 --scales 2 --original-colors --save-every 3 --pooling avg --padding zero
+[ -f "$tmp/c.png" ] && [ -f "$tmp/c_s2_0003.png" ] && ok || bad "adam run outputs missing: $(ls "$tmp")"
+
+# models
+expect 0 "" "models list" -- "$nst" models
+grep -q "darknet-tiny" "$tmp/stdout" && ok || bad "models list does not show darknet-tiny"
+expect 2 "unknown model 'nosuch'" "install unknown model" -- "$nst" models install nosuch
+expect 0 "" "install from mirror" -- "$nst" models install darknet-tiny --mirror "$shared/models" --dir "$tmp/models"
+[ -f "$tmp/models/darknet-tiny/model.json" ] && ok || bad "installed model missing"
+mkdir -p "$tmp/mirror/darknet-tiny"
+cp "$model"/* "$tmp/mirror/darknet-tiny/"
+chmod u+w "$tmp/mirror/darknet-tiny"/*
+printf 'x' | dd of="$tmp/mirror/darknet-tiny/group5-shard1of1" bs=1 seek=10 conv=notrunc 2>/dev/null
+expect 1 "group5-shard1of1: sha256 mismatch" "corrupt mirror" -- "$nst" models install darknet-tiny --mirror "$tmp/mirror" --dir "$tmp/models2"
+[ -e "$tmp/models2/darknet-tiny" ] && bad "a failed install left a model behind" || ok
+expect 0 "" "models layers" -- "$nst" models layers "$model"
+grep -q "leaky_re_lu_10" "$tmp/stdout" && ok || bad "models layers does not list leaky_re_lu_10"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
