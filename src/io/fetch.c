@@ -1,0 +1,162 @@
+/* fetch.c: files from their public origin or a local mirror. Every write
+ * goes to a temporary file beside the destination that is renamed into place
+ * only when complete, so an interrupted download or copy never leaves a file
+ * that looks finished. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/io.h"
+
+int nst_sha256_file(const char *path, char hex[65], nst_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? nst_fail(err, NST_ERR_RUNTIME, "%s: no such file", path)
+                               : nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open (%s)", path,
+                                          strerror(errno));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0) ok = EVP_DigestUpdate(ctx, buf, n);
+    int rerr = ferror(f) ? errno : 0;
+    ok = ok && !rerr && EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    if (rerr) return nst_fail(err, NST_ERR_RUNTIME, "%s: read error (%s)", path, strerror(rerr));
+    if (!ok) return nst_fail(err, NST_ERR_RUNTIME, "%s: sha256 failed (OpenSSL error)", path);
+    for (unsigned i = 0; i < mdlen; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return NST_OK;
+}
+
+/* A temporary file beside `path`, with the mode a plain fopen would give
+ * (mkstemp makes it 0600). Returns NULL with errno set. */
+static FILE *open_temp(const char *path, char **tmp) {
+    size_t len = strlen(path) + 16;
+    *tmp = malloc(len);
+    if (!*tmp) return NULL;
+    snprintf(*tmp, len, "%s.partXXXXXX", path);
+    int fd = mkstemp(*tmp);
+    FILE *f = NULL;
+    if (fd >= 0) {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0666 & ~mask) == 0) f = fdopen(fd, "wb");
+        if (!f) {
+            int e = errno;
+            close(fd);
+            unlink(*tmp);
+            errno = e;
+        }
+    }
+    if (!f) {
+        int e = errno;
+        free(*tmp);
+        *tmp = NULL;
+        errno = e;
+    }
+    return f;
+}
+
+/* Close the temporary file and rename it to `path` unless `e` (an errno
+ * value) or the close failed; on failure it is removed. Returns the error. */
+static int finish_temp(FILE *f, char *tmp, const char *path, int e) {
+    if (fclose(f) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) unlink(tmp);
+    free(tmp);
+    return e;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+struct sink {
+    FILE *f;
+    int err; /* errno of the first failed write */
+};
+
+static size_t write_cb(char *data, size_t size, size_t n, void *ctx) {
+    struct sink *s = ctx;
+    if (fwrite(data, size, n, s->f) != n) {
+        s->err = errno ? errno : EIO;
+        return 0; /* makes curl abort with CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+int nst_download(const char *url, const char *path, nst_error *err) {
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot initialise libcurl (%s)", url,
+                        curl_easy_strerror(curl_init_rc));
+    char *tmp;
+    struct sink s = {open_temp(path, &tmp), 0};
+    if (!s.f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create (%s)", path, strerror(errno));
+    CURL *c = curl_easy_init();
+    char cerr[CURL_ERROR_SIZE] = "";
+    CURLcode rc = CURLE_FAILED_INIT;
+    if (c) {
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,file");
+        /* a server must not redirect us to local files */
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L); /* HTTP >= 400 is an error, not a body */
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+        /* model files are large, so no total timeout: give up on a stalled
+         * transfer (under 1 KiB/s for a minute) instead */
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "nst");
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* we may run beside other threads */
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+        rc = curl_easy_perform(c);
+        curl_easy_cleanup(c);
+    }
+    /* a failed transfer (EIO stands for it) discards the temporary file too */
+    int e = finish_temp(s.f, tmp, path, s.err ? s.err : rc != CURLE_OK ? EIO : 0);
+    if (rc != CURLE_OK && !s.err)
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: download failed (%s)", url,
+                        *cerr ? cerr : curl_easy_strerror(rc));
+    if (e)
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write download of %s (%s)", path, url,
+                        strerror(e));
+    return NST_OK;
+}
+
+int nst_copy_file(const char *src, const char *dst, nst_error *err) {
+    FILE *in = fopen(src, "rb");
+    if (!in)
+        return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst,
+                        errno == ENOENT ? "no such file" : strerror(errno));
+    char *tmp;
+    FILE *out = open_temp(dst, &tmp);
+    if (!out) {
+        int e = errno;
+        fclose(in);
+        return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: cannot create %s (%s)", src,
+                        dst, dst, strerror(e));
+    }
+    unsigned char buf[1 << 16];
+    size_t n;
+    int e = 0;
+    while (!e && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) e = errno ? errno : EIO;
+    if (!e && ferror(in)) e = errno ? errno : EIO;
+    fclose(in);
+    e = finish_temp(out, tmp, dst, e);
+    if (e) return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst, strerror(e));
+    return NST_OK;
+}
