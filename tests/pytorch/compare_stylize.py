@@ -143,7 +143,7 @@ def main():
         t_nst = time.time() - t0
         if r.returncode != 0:
             raise SystemExit(f"nst failed ({r.returncode}): {r.stderr}")
-        nst_losses = [float(m) for m in re.findall(r"loss (\S+)", r.stderr)]
+        nst_losses = [float(m) for m in re.findall(r"iter +\d+/\d+ +loss (\S+)", r.stderr)]
         t0 = time.time()
         torch_losses = pytorch_stylize(a, content, style)
         t_torch = time.time() - t0
