@@ -23,6 +23,7 @@ typedef struct {
 typedef struct {
     int count, cap;
     nst_tensor *t;
+    char path[1024]; /* file the readers filled it from (for messages), or "" */
 } nst_tensor_dict;
 
 /* tensor_dict.c */
@@ -50,7 +51,8 @@ typedef struct {
     char class_name[64]; /* Keras class: Conv2D, BatchNormalization, ... */
     char name[64];
     char inbound[64];    /* name of the single inbound layer, "" if none */
-    /* the config fields that matter to us (0 / "" when absent) */
+    /* the config fields that matter to us; absent ones take Keras' defaults
+     * (use_bias 1, strides 1 or the pool size, alpha 0.3, epsilon 1e-3) */
     int filters, kernel_h, kernel_w, stride_h, stride_w;
     int pool_h, pool_w;
     int same_padding;    /* padding == "same" */
@@ -65,6 +67,7 @@ typedef struct {
     int n_layers;
     nst_keras_layer *layers; /* in topological (file) order */
     nst_tensor_dict weights; /* "conv2d_1/kernel", "batch_normalization_1/gamma", ... */
+    char path[1024];         /* the model.json read */
 } nst_tfjs_model;
 
 /* `path` is a directory holding model.json or the model.json file itself. */
