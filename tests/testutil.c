@@ -152,3 +152,29 @@ int tu_check_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
     printf("  %-40s finite-difference worst rel err %.2e\n", what, worst);
     return worst <= tol;
 }
+
+int tu_check_dir_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
+                      const float *g, size_t n, int directions, float eps, double tol) {
+    float *x0 = malloc(n * sizeof(float)), *v = malloc(n * sizeof(float));
+    memcpy(x0, x, n * sizeof(float));
+    double worst = 0;
+    for (int k = 0; k < directions; k++) {
+        tu_fill_uniform(v, n, -1, 1, 1000u + (unsigned)k);
+        double dot = 0;
+        for (size_t i = 0; i < n; i++) dot += (double)g[i] * v[i];
+        for (size_t i = 0; i < n; i++) x[i] = x0[i] + eps * v[i];
+        double fp = f(x, ctx);
+        for (size_t i = 0; i < n; i++) x[i] = x0[i] - eps * v[i];
+        double fm = f(x, ctx);
+        double num = (fp - fm) / (2.0 * eps);
+        double err = fabs(num - dot) / fmax(fmax(fabs(num), fabs(dot)), 1e-12);
+        if (err > worst) worst = err;
+    }
+    memcpy(x, x0, n * sizeof(float));
+    free(x0);
+    free(v);
+    tu_check(worst <= tol, __FILE__, __LINE__, "%s: directional finite differences, worst rel err %.3g > %.3g",
+             what, worst, tol);
+    printf("  %-40s directional finite-difference worst rel err %.2e\n", what, worst);
+    return worst <= tol;
+}
