@@ -100,23 +100,28 @@ void nst_models_dir(char *out, size_t outsz) {
     else nst_pathf(out, outsz, "%s/.local/share/nst/models", (v = getenv("HOME")) && *v ? v : ".");
 }
 
+/* Append an existing directory unless it is already listed (by real path). */
+static void add_dir(char dirs[][NST_PATH_MAX], int *n, int max, const char *path) {
+    char real[PATH_MAX];
+    if (*n >= max || !realpath(path, real) || !is_dir(real)) return;
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(dirs[i], real)) return;
+    nst_pathf(dirs[(*n)++], NST_PATH_MAX, "%s", real);
+}
+
 /* Local mirrors: $NST_MIRROR, ../shared/models from the working directory
  * and from the binary (build/nst sits two levels under the project). */
-static int mirrors(char dirs[][NST_PATH_MAX], int max) {
-    int n = 0;
+static int mirrors(char dirs[][NST_PATH_MAX], int n, int max) {
     const char *v = getenv("NST_MIRROR");
-    if (v && *v && n < max) nst_pathf(dirs[n++], NST_PATH_MAX, "%s", v);
-    if (n < max && is_dir("../shared/models")) nst_pathf(dirs[n++], NST_PATH_MAX, "../shared/models");
-    char exe[PATH_MAX];
+    if (v && *v) add_dir(dirs, &n, max, v);
+    add_dir(dirs, &n, max, "../shared/models");
+    char exe[PATH_MAX], cand[NST_PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0 && n < max) {
+    if (len > 0) {
         exe[len] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        char cand[NST_PATH_MAX];
-        nst_pathf(cand, sizeof cand, "%s/../../shared/models", exe);
-        char real[PATH_MAX];
-        if (realpath(cand, real) && is_dir(real)) nst_pathf(dirs[n++], NST_PATH_MAX, "%s", real);
+        if (!nst_pathf(cand, sizeof cand, "%s/../../shared/models", exe)) add_dir(dirs, &n, max, cand);
     }
     return n;
 }
@@ -131,8 +136,8 @@ int nst_models_search_path(char dirs[][NST_PATH_MAX], int max) {
             nst_pathf(dirs[n++], NST_PATH_MAX, "%s", tok);
         free(copy);
     }
-    if (n < max) nst_models_dir(dirs[n++], 1024);
-    return n + mirrors(dirs + n, max - n);
+    if (n < max) nst_models_dir(dirs[n++], NST_PATH_MAX); /* may not exist yet */
+    return mirrors(dirs, n, max);
 }
 
 static const model_entry *find_entry(const char *name) {
@@ -249,7 +254,7 @@ int nst_models_install(const char *name, const char *dest, const char *mirror,
             return nst_fail(err, NST_ERR_USAGE, "%s: mirror is not a directory", mirror);
         nst_pathf(mir[n_mir++], NST_PATH_MAX, "%s", mirror);
     } else {
-        n_mir = mirrors(mir, 8);
+        n_mir = mirrors(mir, 0, 8);
     }
     int rc = mkdirs(dest, err);
     if (rc) return rc;
