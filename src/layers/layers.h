@@ -84,4 +84,59 @@ void pool_forward(pool_layer *L, const float *in, float *out);
 void pool_backward(pool_layer *L, const float *dout, float *din);
 void pool_destroy(pool_layer *L);
 
+/* ---- generator layers (feed-forward networks, issue: nst apply / train) --
+ * Parameter gradients overwrite their outputs; callers accumulate if needed. */
+
+/* conv.c, training: gradients of weight [cout][cin][kh][kw] and bias [cout]
+ * (bias gradient skipped when dbias is NULL). conv_weights_changed re-runs
+ * the once-per-setup weight reorders after the caller updated `weight`. */
+int conv_enable_training(conv_layer *L, nst_error *err);
+void conv_backward_weights(conv_layer *L, const float *in, const float *dout,
+                           float *dweight, float *dbias);
+void conv_weights_changed(conv_layer *L);
+
+/* deconv.c: transposed convolution with TensorFlow conv2d_transpose 'SAME'
+ * semantics: out = in * stride, the adjoint of a stride-s 'SAME' conv (for
+ * k 3, s 2: PyTorch ConvTranspose2d(stride 2, padding 0) cropped to the first
+ * 2h x 2w). weight is [cin][cout][k][k], PyTorch's ConvTranspose2d layout. */
+typedef struct {
+    int n, cin, h, w, cout, k, stride, oh, ow;
+    int pad_t, pad_l, pad_b, pad_r;
+    const float *weight, *bias;
+    dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    dnnl_memory_t m_src, m_wei, m_bias, m_dst, m_wei_fwd, m_wei_bwd;
+    dnnl_memory_t m_dsrc, m_ddst, m_dwei, m_dbias;
+} deconv_layer;
+int deconv_setup(deconv_layer *L, int n, int cin, int h, int w, int cout, int k,
+                 int stride, const float *weight, const float *bias, nst_error *err);
+void deconv_forward(deconv_layer *L, const float *in, float *out);
+void deconv_backward(deconv_layer *L, const float *dout, float *din);
+int deconv_enable_training(deconv_layer *L, nst_error *err);
+void deconv_backward_weights(deconv_layer *L, const float *in, const float *dout,
+                             float *dweight, float *dbias);
+void deconv_weights_changed(deconv_layer *L);
+void deconv_destroy(deconv_layer *L);
+
+/* instnorm.c: instance normalisation, per image n and channel c over hw:
+ * y = (x - mean) * rstd * scale[c] + shift[c], rstd = 1 / sqrt(var + eps),
+ * var biased. mean and rstd ([n*c]) are saved for backward. */
+void instnorm_forward(int n, int c, int hw, float eps, const float *x,
+                      const float *scale, const float *shift, float *y,
+                      float *mean, float *rstd);
+/* dx overwritten; dscale, dshift ([c], summed over n) overwritten, or NULL. */
+void instnorm_backward(int n, int c, int hw, const float *x, const float *scale,
+                       const float *mean, const float *rstd, const float *dy,
+                       float *dx, float *dscale, float *dshift);
+
+/* upsample.c: nearest-neighbour upsampling by an integer factor f:
+ * y[n][c][i][j] = x[n][c][i / f][j / f]; backward sums each f x f block. */
+void upsample_forward(int n, int c, int h, int w, int f, const float *x, float *y);
+void upsample_backward(int n, int c, int h, int w, int f, const float *dy, float *dx);
+
+/* activation.c: the generators' output map y = a * tanh(x) + b; backward
+ * from y: dx = dy * a * (1 - t^2), t = (y - b) / a. */
+void tanh_forward(size_t n, float a, float b, const float *x, float *y);
+void tanh_backward(size_t n, float a, float b, const float *y, const float *dy,
+                   float *dx);
+
 #endif
