@@ -7,33 +7,13 @@
 #include <string.h>
 
 #include "models/net.h"
+#include "testnet.h"
 #include "testutil.h"
 
 static const char *taps[] = {"conv2d_1",      "leaky_re_lu_1",  "leaky_re_lu_2",
                              "max_pooling2d_2", "leaky_re_lu_4", "leaky_re_lu_8",
                              "leaky_re_lu_10", "leaky_re_lu_12"};
 #define NT (int)(sizeof taps / sizeof taps[0])
-
-typedef struct {
-    net_plan *plan;
-    const nst_tensor_dict *fx;
-    const nst_net *net;
-} fd_ctx;
-
-/* f(x) = sum_l <F_l(x), R_l>, accumulated in double */
-static double objective(const float *x, void *vctx) {
-    fd_ctx *c = vctx;
-    plan_forward(c->plan, x);
-    double f = 0;
-    char name[128];
-    for (int t = 0; t < NT; t++) {
-        int idx = nst_net_find_layer(c->net, taps[t]);
-        snprintf(name, sizeof name, "R/%s", taps[t]);
-        const nst_tensor *r = tu_get(c->fx, name);
-        for (size_t i = 0; i < r->numel; i++) f += (double)c->plan->L[idx].out[i] * r->data[i];
-    }
-    return f;
-}
 
 int main(void) {
     const char *path = tu_shared("models/darknet-tiny");
@@ -87,11 +67,11 @@ int main(void) {
         snprintf(name, sizeof name, "%s/dimage", modes[m].name);
         tu_rel_close(name, dimage, tu_get(&fx, name)->data, image->numel, 2e-5);
         if (m == 0) {
-            fd_ctx ctx = {&plan, &fx, net};
+            tu_net_objective_ctx ctx = {&plan, &fx, taps, NT};
             float *x = malloc(image->numel * sizeof(float));
             memcpy(x, image->data, image->numel * sizeof(float));
-            tu_check_dir_grad("darknet d<F,R>/dimage", objective, &ctx, x, dimage, image->numel,
-                              8, 0.05f, 1e-2);
+            tu_check_dir_grad("darknet d<F,R>/dimage", tu_net_objective, &ctx, x, dimage,
+                              image->numel, 8, 0.05f, 1e-2);
             free(x);
         }
         plan_destroy(&plan);

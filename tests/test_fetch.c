@@ -2,7 +2,6 @@
  * refused connection and a tiny HTTP server on loopback, so no network is
  * needed). */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,59 +13,6 @@
 
 #include "testutil.h"
 
-static char dir[] = "/tmp/nst_test_fetch_XXXXXX";
-
-static const char *tmp_path(const char *name) {
-    static char p[16][512];
-    static int slot;
-    char *s = p[slot++ % 16];
-    snprintf(s, 512, "%s/%s", dir, name);
-    return s;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
-}
-
-/* Whole file in a malloc'd buffer (NULL if unreadable). */
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    rewind(f);
-    char *b = malloc(*n + 1);
-    if (fread(b, 1, *n, f) != *n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
-
-static int dir_entries(void) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static void remove_all(void) {
-    DIR *d = opendir(dir);
-    for (struct dirent *e; (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        const char *p = tmp_path(e->d_name);
-        if (unlink(p) != 0) rmdir(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void check_sha(const char *path, const char *want) {
     char hex[65];
     nst_error err;
@@ -76,20 +22,23 @@ static void check_sha(const char *path, const char *want) {
 }
 
 static void test_sha256(void) {
-    write_bytes(tmp_path("abc"), "abc", 3);
-    check_sha(tmp_path("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    write_bytes(tmp_path("empty"), "", 0);
-    check_sha(tmp_path("empty"), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    tu_write_file(tu_tmp_path("abc"), "abc", 3);
+    check_sha(tu_tmp_path("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    tu_write_file(tu_tmp_path("empty"), "", 0);
+    check_sha(tu_tmp_path("empty"),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     /* FIPS 180-2 test vector: one million 'a', many read buffers */
     char *m = malloc(1000000);
     memset(m, 'a', 1000000);
-    write_bytes(tmp_path("million"), m, 1000000);
+    tu_write_file(tu_tmp_path("million"), m, 1000000);
     free(m);
-    check_sha(tmp_path("million"), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    check_sha(tu_tmp_path("million"),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 
     char hex[65];
     nst_error err;
-    const char *p = tmp_path("nothere");
+    const char *p = tu_tmp_path("nothere");
     int rc = nst_sha256_file(p, hex, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, p) && strstr(err.msg, "no such file"),
           "sha256 of a missing file: rc %d '%s'", rc, err.msg);
@@ -98,54 +47,55 @@ static void test_sha256(void) {
 
 static void test_copy(void) {
     nst_error err;
-    const char *src = tmp_path("million"), *dst = tmp_path("copy");
+    const char *src = tu_tmp_path("million"), *dst = tu_tmp_path("copy");
     int rc = nst_copy_file(src, dst, &err);
     CHECK(rc == NST_OK, "copy: %s", err.msg);
     check_sha(dst, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     /* replaces an existing file */
-    rc = nst_copy_file(tmp_path("abc"), dst, &err);
+    rc = nst_copy_file(tu_tmp_path("abc"), dst, &err);
     CHECK(rc == NST_OK, "copy over existing: %s", err.msg);
     check_sha(dst, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     struct stat st;
     CHECK(stat(dst, &st) == 0 && (st.st_mode & 0777) != 0600, "copy has mkstemp's mode 0600");
 
-    int before = dir_entries();
-    const char *missing = tmp_path("nothere"), *dst2 = tmp_path("copy2");
+    int before = tu_tmpdir_entries();
+    const char *missing = tu_tmp_path("nothere"), *dst2 = tu_tmp_path("copy2");
     rc = nst_copy_file(missing, dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, missing) && strstr(err.msg, dst2),
           "copy of a missing file: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
-    const char *nodir = tmp_path("nodir/copy");
-    rc = nst_copy_file(tmp_path("abc"), nodir, &err);
+    const char *nodir = tu_tmp_path("nodir/copy");
+    rc = nst_copy_file(tu_tmp_path("abc"), nodir, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, nodir), "copy into a missing dir: rc %d '%s'", rc,
           err.msg);
     printf("  expected error: %s\n", err.msg);
     /* reading a directory fails after the temp file exists: it must be removed */
-    mkdir(tmp_path("adir"), 0755);
-    rc = nst_copy_file(tmp_path("adir"), dst2, &err);
+    mkdir(tu_tmp_path("adir"), 0755);
+    rc = nst_copy_file(tu_tmp_path("adir"), dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "adir") && strstr(err.msg, dst2),
           "copy of a directory: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
-    CHECK(dir_entries() == before + 1, "failed copies left files behind (%d entries, want %d)",
-          dir_entries(), before + 1);
+    CHECK(tu_tmpdir_entries() == before + 1,
+          "failed copies left files behind (%d entries, want %d)", tu_tmpdir_entries(),
+          before + 1);
 }
 
 static void test_download(void) {
     nst_error err;
     char url[600];
-    snprintf(url, sizeof url, "file://%s", tmp_path("million"));
-    const char *dst = tmp_path("down");
+    snprintf(url, sizeof url, "file://%s", tu_tmp_path("million"));
+    const char *dst = tu_tmp_path("down");
     int rc = nst_download(url, dst, &err);
     CHECK(rc == NST_OK, "download %s: %s", url, err.msg);
     check_sha(dst, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     size_t n = 0;
-    char *b = slurp(dst, &n);
+    char *b = tu_read_file(dst, &n);
     CHECK(b && n == 1000000 && b[0] == 'a' && b[n - 1] == 'a', "downloaded %zu bytes", n);
     free(b);
 
-    int before = dir_entries();
-    const char *dst2 = tmp_path("down2");
-    snprintf(url, sizeof url, "file://%s", tmp_path("nothere"));
+    int before = tu_tmpdir_entries();
+    const char *dst2 = tu_tmp_path("down2");
+    snprintf(url, sizeof url, "file://%s", tu_tmp_path("nothere"));
     rc = nst_download(url, dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, url) && strstr(err.msg, "download failed"),
           "download of a missing file: rc %d '%s'", rc, err.msg);
@@ -159,10 +109,10 @@ static void test_download(void) {
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "gopher://"), "unsupported protocol: rc %d '%s'",
           rc, err.msg);
     printf("  expected error: %s\n", err.msg);
-    CHECK(dir_entries() == before, "failed downloads left files behind (%d entries, want %d)",
-          dir_entries(), before);
-    snprintf(url, sizeof url, "file://%s", tmp_path("abc"));
-    const char *nodir = tmp_path("nodir/down");
+    CHECK(tu_tmpdir_entries() == before, "failed downloads left files behind (%d entries, want %d)",
+          tu_tmpdir_entries(), before);
+    snprintf(url, sizeof url, "file://%s", tu_tmp_path("abc"));
+    const char *nodir = tu_tmp_path("nodir/down");
     rc = nst_download(url, nodir, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, nodir), "download into a missing dir: rc %d '%s'",
           rc, err.msg);
@@ -209,33 +159,30 @@ static void test_http(void) {
     nst_error err;
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/redirect", ntohs(a.sin_port));
-    const char *dst = tmp_path("http");
+    const char *dst = tu_tmp_path("http");
     int rc = nst_download(url, dst, &err);
     size_t n = 0;
-    char *b = rc ? NULL : slurp(dst, &n);
+    char *b = rc ? NULL : tu_read_file(dst, &n);
     CHECK(b && n == 7 && !memcmp(b, "payload", 7), "download following a redirect: %s",
           rc ? err.msg : "wrong content");
     free(b);
-    int before = dir_entries();
+    int before = tu_tmpdir_entries();
     snprintf(url, sizeof url, "http://127.0.0.1:%d/missing.pth", ntohs(a.sin_port));
-    rc = nst_download(url, tmp_path("http404"), &err);
+    rc = nst_download(url, tu_tmp_path("http404"), &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, url) && strstr(err.msg, "404"),
           "HTTP 404: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
-    CHECK(dir_entries() == before, "the 404 body was left in a file");
+    CHECK(tu_tmpdir_entries() == before, "the 404 body was left in a file");
     pthread_join(th, NULL);
     close(sv.fd);
 }
 
 int main(void) {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tu_tmpdir_create("test_fetch");
     test_sha256();
     test_copy();
     test_download();
     test_http();
-    remove_all();
+    tu_tmpdir_remove();
     return tu_finish();
 }

@@ -1,6 +1,5 @@
 /* test_image.c: loading, saving, resizing and colour handling of images,
  * on the real photos in ../shared and on hand-made files with known values. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,23 +11,7 @@
 
 #include "testutil.h"
 
-static char dir[] = "/tmp/nst_test_image_XXXXXX";
-
-static const char *tmp_path(const char *name) {
-    static char p[16][512];
-    static int slot;
-    char *s = p[slot++ % 16];
-    snprintf(s, 512, "%s/%s", dir, name);
-    return s;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
-}
+static const char *dir; /* the temporary directory */
 
 /* The first `n` bytes of `src`, plus `extra` appended, written to `dst`. */
 static void write_prefix(const char *src, size_t n, const char *extra, const char *dst) {
@@ -38,32 +21,8 @@ static void write_prefix(const char *src, size_t n, const char *extra, const cha
     if (f) fclose(f);
     size_t e = strlen(extra);
     memcpy(buf + got, extra, e);
-    write_bytes(dst, buf, got + e);
+    tu_write_file(dst, buf, got + e);
     free(buf);
-}
-
-static long file_size(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static int dir_entries(void) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static void remove_all(void) {
-    DIR *d = opendir(dir);
-    for (struct dirent *e; (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        const char *p = tmp_path(e->d_name);
-        if (unlink(p) != 0) rmdir(p);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 static float px(const nst_image *im, int c, int x, int y) {
@@ -153,7 +112,7 @@ static void test_save_roundtrip(void) {
     }
     const char *exact[] = {"rt.png", "rt.PNG", "rt.bmp", "rt.tga"};
     for (int k = 0; k < 4; k++) {
-        const char *out = tmp_path(exact[k]);
+        const char *out = tu_tmp_path(exact[k]);
         int rc = nst_image_save(out, &im, &err);
         CHECK(rc == NST_OK, "save %s: %s", out, err.msg);
         if (rc || nst_image_load(out, &back, &err)) {
@@ -166,7 +125,7 @@ static void test_save_roundtrip(void) {
         nst_image_free(&back);
     }
     struct stat st;
-    CHECK(stat(tmp_path("rt.png"), &st) == 0 && (st.st_mode & 0777) != 0600,
+    CHECK(stat(tu_tmp_path("rt.png"), &st) == 0 && (st.st_mode & 0777) != 0600,
           "saved file has the umask mode, not mkstemp's 0600 (mode %o)", st.st_mode & 0777);
     nst_image_free(&im);
 
@@ -174,7 +133,7 @@ static void test_save_roundtrip(void) {
         CHECK(0, "%s", err.msg);
         return;
     }
-    const char *out = tmp_path("rt.jpeg");
+    const char *out = tu_tmp_path("rt.jpeg");
     CHECK(nst_image_save(out, &im, &err) == NST_OK, "save %s: %s", out, err.msg);
     if (!nst_image_load(out, &back, &err)) {
         double d = mean_abs_diff(&back, &im);
@@ -192,7 +151,7 @@ static void test_save_roundtrip(void) {
     const float v[7] = {-5.0f, 0.4f, 0.6f, 127.5f, 254.6f, 300.0f, NAN};
     const float want[7] = {0, 0, 1, 128, 255, 255, 0};
     for (int c = 0; c < 3; c++) memcpy(r.data + c * 7, v, sizeof v);
-    out = tmp_path("round.png");
+    out = tu_tmp_path("round.png");
     if (!nst_image_save(out, &r, &err) && !nst_image_load(out, &back, &err)) {
         for (int i = 0; i < 7; i++)
             CHECK(back.data[i] == want[i] && back.data[14 + i] == want[i],
@@ -209,7 +168,7 @@ static void test_channels(void) {
     nst_image im;
     /* grey + alpha: opaque, transparent and half-transparent grey 100 over white */
     const unsigned char ga[6] = {100, 255, 100, 0, 100, 128};
-    const char *p = tmp_path("ga.png");
+    const char *p = tu_tmp_path("ga.png");
     CHECK(stbi_write_png(p, 3, 1, 2, ga, 6), "write %s", p);
     if (!nst_image_load(p, &im, &err)) {
         const float want[3] = {100, 255, 100 * 128 / 255.0f + 255 * 127 / 255.0f};
@@ -223,7 +182,7 @@ static void test_channels(void) {
     }
     /* RGBA: colour kept where opaque */
     const unsigned char rgba[8] = {10, 20, 30, 255, 10, 20, 30, 0};
-    p = tmp_path("rgba.png");
+    p = tu_tmp_path("rgba.png");
     CHECK(stbi_write_png(p, 2, 1, 4, rgba, 8), "write %s", p);
     if (!nst_image_load(p, &im, &err)) {
         CHECK(px(&im, 0, 0, 0) == 10 && px(&im, 1, 0, 0) == 20 && px(&im, 2, 0, 0) == 30,
@@ -240,8 +199,8 @@ static void test_channels(void) {
         0x00, 0x81, 0xd9, 0xfc, 0x15, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
         0x9c, 0x63, 0x48, 0x49, 0x61, 0x68, 0x04, 0x00, 0x03, 0x42, 0x01, 0x4a, 0x2c, 0x8f,
         0xa3, 0x81, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-    p = tmp_path("g16.png");
-    write_bytes(p, png16, sizeof png16);
+    p = tu_tmp_path("g16.png");
+    tu_write_file(p, png16, sizeof png16);
     if (!nst_image_load(p, &im, &err)) {
         CHECK(im.w == 2 && im.h == 1 && px(&im, 0, 0, 0) == 100 &&
                   fabsf(px(&im, 2, 1, 0) - 129 * 255.0f / 65535.0f) < 1e-5f,
@@ -252,8 +211,8 @@ static void test_channels(void) {
     }
     /* 16-bit PGM keeps its precision */
     const unsigned char pgm[] = "P5\n3 1\n65535\n\xff\xff\x64\x64\x00\x81";
-    p = tmp_path("g16.pgm");
-    write_bytes(p, pgm, sizeof pgm - 1);
+    p = tu_tmp_path("g16.pgm");
+    tu_write_file(p, pgm, sizeof pgm - 1);
     if (!nst_image_load(p, &im, &err)) {
         /* 0x6464 = 100 * 257; 0x0081 = 129 -> 129/257 */
         const float want[3] = {255, 100, 129 * 255.0f / 65535.0f};
@@ -413,33 +372,33 @@ static void test_keep_colors(void) {
 static void test_errors(void) {
     nst_error err;
     nst_image im = {0};
-    expect_load_error(tmp_path("missing.png"), "no such file");
-    write_bytes(tmp_path("notes.txt"), "just some text\n", 15);
-    expect_load_error(tmp_path("notes.txt"), "not an image (unrecognised format)");
-    write_bytes(tmp_path("empty.jpg"), "", 0);
-    expect_load_error(tmp_path("empty.jpg"), "not an image");
+    expect_load_error(tu_tmp_path("missing.png"), "no such file");
+    tu_write_file(tu_tmp_path("notes.txt"), "just some text\n", 15);
+    expect_load_error(tu_tmp_path("notes.txt"), "not an image (unrecognised format)");
+    tu_write_file(tu_tmp_path("empty.jpg"), "", 0);
+    expect_load_error(tu_tmp_path("empty.jpg"), "not an image");
     expect_load_error(dir, "not a regular file");
 
     const char *jpg = tu_shared("images/content/tubingen.jpg");
     const char *png = tu_shared("images/style/starry_night_crop.png");
     if (jpg && png) {
-        long js = file_size(jpg), ps = file_size(png);
-        const char *p = tmp_path("half.jpg");
+        long js = tu_file_size(jpg), ps = tu_file_size(png);
+        const char *p = tu_tmp_path("half.jpg");
         write_prefix(jpg, js / 2, "", p);
         expect_load_error(p, "corrupt or truncated image");
-        p = tmp_path("cut2.jpg"); /* only the final EOI marker missing */
+        p = tu_tmp_path("cut2.jpg"); /* only the final EOI marker missing */
         write_prefix(jpg, js - 2, "", p);
         expect_load_error(p, "corrupt or truncated image");
-        p = tmp_path("head.jpg"); /* cut inside the headers */
+        p = tu_tmp_path("head.jpg"); /* cut inside the headers */
         write_prefix(jpg, 100, "", p);
         expect_load_error(p, "corrupt or truncated image");
-        p = tmp_path("half.png");
+        p = tu_tmp_path("half.png");
         write_prefix(png, ps / 2, "", p);
         expect_load_error(p, "corrupt or truncated image");
-        p = tmp_path("noiend.png"); /* complete pixel data, IEND chunk missing */
+        p = tu_tmp_path("noiend.png"); /* complete pixel data, IEND chunk missing */
         write_prefix(png, ps - 12, "", p);
         expect_load_error(p, "corrupt or truncated image");
-        p = tmp_path("trailing.jpg"); /* bytes after EOI are accepted */
+        p = tu_tmp_path("trailing.jpg"); /* bytes after EOI are accepted */
         write_prefix(jpg, js, "trailing garbage", p);
         CHECK(nst_image_load(p, &im, &err) == NST_OK && im.w == 1024, "JPEG with trailing bytes: %s",
               err.msg);
@@ -448,8 +407,8 @@ static void test_errors(void) {
 
     /* binary PNM: 8-bit with a comment, maxval scaling, and truncation */
     const char ppm8[] = "P6 # comment\n2 1\n255\n\x0a\x14\x1e\xff\x80\x00";
-    write_bytes(tmp_path("ok.ppm"), ppm8, sizeof ppm8 - 1);
-    if (!nst_image_load(tmp_path("ok.ppm"), &im, &err)) {
+    tu_write_file(tu_tmp_path("ok.ppm"), ppm8, sizeof ppm8 - 1);
+    if (!nst_image_load(tu_tmp_path("ok.ppm"), &im, &err)) {
         CHECK(px(&im, 0, 0, 0) == 10 && px(&im, 1, 0, 0) == 20 && px(&im, 2, 0, 0) == 30 &&
                   px(&im, 0, 1, 0) == 255 && px(&im, 1, 1, 0) == 128 && px(&im, 2, 1, 0) == 0,
               "8-bit PPM values");
@@ -458,76 +417,73 @@ static void test_errors(void) {
         CHECK(0, "%s", err.msg);
     }
     const char pgm100[] = "P5\n2 1\n100\n\x64\x32";
-    write_bytes(tmp_path("max100.pgm"), pgm100, sizeof pgm100 - 1);
-    if (!nst_image_load(tmp_path("max100.pgm"), &im, &err)) {
+    tu_write_file(tu_tmp_path("max100.pgm"), pgm100, sizeof pgm100 - 1);
+    if (!nst_image_load(tu_tmp_path("max100.pgm"), &im, &err)) {
         CHECK(px(&im, 0, 0, 0) == 255 && px(&im, 2, 1, 0) == 127.5f, "maxval 100 PGM: %g %g",
               px(&im, 0, 0, 0), px(&im, 2, 1, 0));
         nst_image_free(&im);
     } else {
         CHECK(0, "%s", err.msg);
     }
-    write_bytes(tmp_path("short.ppm"), ppm8, sizeof ppm8 - 2);
-    expect_load_error(tmp_path("short.ppm"), "corrupt or truncated image");
+    tu_write_file(tu_tmp_path("short.ppm"), ppm8, sizeof ppm8 - 2);
+    expect_load_error(tu_tmp_path("short.ppm"), "corrupt or truncated image");
     /* uncompressed TGA cut short */
     unsigned char rgb[4 * 4 * 3];
     memset(rgb, 77, sizeof rgb);
     stbi_write_tga_with_rle = 0;
-    CHECK(stbi_write_tga(tmp_path("raw.tga"), 4, 4, 3, rgb), "write raw.tga");
-    if (!nst_image_load(tmp_path("raw.tga"), &im, &err)) {
+    CHECK(stbi_write_tga(tu_tmp_path("raw.tga"), 4, 4, 3, rgb), "write raw.tga");
+    if (!nst_image_load(tu_tmp_path("raw.tga"), &im, &err)) {
         CHECK(px(&im, 1, 3, 3) == 77, "raw TGA value %g", px(&im, 1, 3, 3));
         nst_image_free(&im);
     } else {
         CHECK(0, "%s", err.msg);
     }
-    write_prefix(tmp_path("raw.tga"), 18 + 20, "", tmp_path("short.tga"));
-    expect_load_error(tmp_path("short.tga"), "corrupt or truncated image");
+    write_prefix(tu_tmp_path("raw.tga"), 18 + 20, "", tu_tmp_path("short.tga"));
+    expect_load_error(tu_tmp_path("short.tga"), "corrupt or truncated image");
 
     /* absurd dimensions are rejected from the header, before decoding */
     const char ppm[] = "P6\n100000 100000\n255\n\x01\x02\x03";
-    write_bytes(tmp_path("huge.ppm"), ppm, sizeof ppm - 1);
-    expect_load_error(tmp_path("huge.ppm"), "image too large: 100000x100000");
+    tu_write_file(tu_tmp_path("huge.ppm"), ppm, sizeof ppm - 1);
+    expect_load_error(tu_tmp_path("huge.ppm"), "image too large: 100000x100000");
     const char ppm2[] = "P6\n20000 10\n255\n\x01\x02\x03"; /* one side over NST_MAX_SIDE */
-    write_bytes(tmp_path("wide.ppm"), ppm2, sizeof ppm2 - 1);
-    expect_load_error(tmp_path("wide.ppm"), "image too large: 20000x10");
+    tu_write_file(tu_tmp_path("wide.ppm"), ppm2, sizeof ppm2 - 1);
+    expect_load_error(tu_tmp_path("wide.ppm"), "image too large: 20000x10");
     const char ppm3[] = "P6\n10000 10000\n255\n\x01\x02\x03"; /* sides fine, too many pixels */
-    write_bytes(tmp_path("many.ppm"), ppm3, sizeof ppm3 - 1);
-    expect_load_error(tmp_path("many.ppm"), "image too large: 10000x10000");
+    tu_write_file(tu_tmp_path("many.ppm"), ppm3, sizeof ppm3 - 1);
+    expect_load_error(tu_tmp_path("many.ppm"), "image too large: 10000x10000");
     const unsigned char hpng[] = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1a, '\n', 0,    0,    0,
                                   13,   'I',  'H',  'D',  'R',  0,    1,    0x86, 0xa0, 0,    1,
                                   0x86, 0xa0, 8,    2,    0,    0,    0,    0,    0,    0,    0};
-    write_bytes(tmp_path("huge.png"), hpng, sizeof hpng);
-    expect_load_error(tmp_path("huge.png"), "image too large: 100000x100000");
+    tu_write_file(tu_tmp_path("huge.png"), hpng, sizeof hpng);
+    expect_load_error(tu_tmp_path("huge.png"), "image too large: 100000x100000");
 
     /* save errors */
     nst_image_alloc(&im, 4, 3, &err);
-    const char *p = tmp_path("out.webp");
-    int before = dir_entries();
+    const char *p = tu_tmp_path("out.webp");
+    int before = tu_tmpdir_entries();
     int rc = nst_image_save(p, &im, &err);
     CHECK(rc == NST_ERR_USAGE && strstr(err.msg, p) && strstr(err.msg, "unsupported output format '.webp'"),
           "unknown extension: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
-    rc = nst_image_save(tmp_path("noext"), &im, &err);
+    rc = nst_image_save(tu_tmp_path("noext"), &im, &err);
     CHECK(rc == NST_ERR_USAGE, "no extension: rc %d '%s'", rc, err.msg);
-    p = tmp_path("nodir/out.png");
+    p = tu_tmp_path("nodir/out.png");
     rc = nst_image_save(p, &im, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, p) && strstr(err.msg, "cannot write"),
           "save into missing dir: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     /* the rename fails (a directory is in the way): the temp file must go */
-    mkdir(tmp_path("isdir.png"), 0755);
-    rc = nst_image_save(tmp_path("isdir.png"), &im, &err);
+    mkdir(tu_tmp_path("isdir.png"), 0755);
+    rc = nst_image_save(tu_tmp_path("isdir.png"), &im, &err);
     CHECK(rc == NST_ERR_RUNTIME, "save over a directory: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
-    CHECK(dir_entries() == before + 1, "failed saves left files behind (%d entries, want %d)",
-          dir_entries(), before + 1);
+    CHECK(tu_tmpdir_entries() == before + 1, "failed saves left files behind (%d entries, want %d)",
+          tu_tmpdir_entries(), before + 1);
     nst_image_free(&im);
 }
 
 int main(void) {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    dir = tu_tmpdir_create("test_image");
     test_load_real();
     test_save_roundtrip();
     test_channels();
@@ -535,6 +491,6 @@ int main(void) {
     test_fit();
     test_keep_colors();
     test_errors();
-    remove_all();
+    tu_tmpdir_remove();
     return tu_finish();
 }

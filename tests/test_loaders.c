@@ -13,7 +13,7 @@
 #include "models/net.h"
 #include "testutil.h"
 
-static char tmpdir[256];
+static const char *tmpdir; /* the temporary directory */
 
 static void net_release(struct nst_net *n) {
     free(n->layers);
@@ -29,42 +29,13 @@ static const char *fixture(const char *name) {
     return p;
 }
 
-static const char *tmp(const char *name) {
-    static char path[4][1024];
-    static int slot;
-    char *p = path[slot++ % 4];
-    snprintf(p, 1024, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*len + 1);
-    if (b && fread(b, 1, *len, f) != *len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
-
-static void spit(const char *path, const void *data, size_t len) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f && fwrite(data, 1, len, f) == len, "cannot write %s", path);
-    if (f) fclose(f);
-}
-
 /* Copy the first `len` bytes of src (all when len is (size_t)-1). */
 static void copy_prefix(const char *src, const char *dst, size_t len) {
     size_t n;
-    unsigned char *b = slurp(src, &n);
+    unsigned char *b = tu_read_file(src, &n);
     CHECK(b != NULL, "cannot read %s", src);
     if (!b) return;
-    spit(dst, b, len < n ? len : n);
+    tu_write_file(dst, b, len < n ? len : n);
     free(b);
 }
 
@@ -260,27 +231,28 @@ static size_t tiny_pickle(unsigned char *p, int offset, int numel, const char *t
 static void test_bad_pth(void) {
     nst_error err;
     nst_tensor_dict d = {0};
-    const char *path = tmp("bad.pth");
+    const char *path = tu_tmp_path("bad.pth");
     /* truncated archive: the central directory is gone */
     size_t full;
-    unsigned char *orig = slurp(fixture("vgg19_tiny.pth"), &full);
-    spit(path, orig, full / 2);
+    unsigned char *orig = tu_read_file(fixture("vgg19_tiny.pth"), &full);
+    tu_write_file(path, orig, full / 2);
     expect_error(nst_torch_load(path, &d, &err), &err, path, "truncated", "truncated zip");
     /* corrupted storage bytes: the member's CRC no longer matches */
     unsigned char *cor = malloc(full);
     memcpy(cor, orig, full);
     for (size_t i = full / 2; i < full / 2 + 64; i++) cor[i] ^= 0x5a;
-    spit(path, cor, full);
+    tu_write_file(path, cor, full);
     expect_error(nst_torch_load(path, &d, &err), &err, path, "CRC", "corrupted zip");
     free(cor);
     free(orig);
     /* garbage, a missing file, a bare pickle */
     unsigned char junk[256];
     for (int i = 0; i < 256; i++) junk[i] = (unsigned char)(i * 37 + 11);
-    spit(path, junk, sizeof junk);
+    tu_write_file(path, junk, sizeof junk);
     expect_error(nst_torch_load(path, &d, &err), &err, path, "not a torch.save", "garbage");
-    expect_error(nst_torch_load(tmp("none.pth"), &d, &err), &err, tmp("none.pth"), NULL, "missing");
-    spit(path, "\x80\x02}q\x00.", 6);
+    expect_error(nst_torch_load(tu_tmp_path("none.pth"), &d, &err), &err, tu_tmp_path("none.pth"),
+                 NULL, "missing");
+    tu_write_file(path, "\x80\x02}q\x00.", 6);
     expect_error(nst_torch_load(path, &d, &err), &err, path, "legacy", "pre-1.6 format");
 
     /* hand-made pickles in valid archives */
@@ -373,17 +345,17 @@ static void test_bad_pth(void) {
 static void test_bad_safetensors(void) {
     nst_error err;
     nst_tensor_dict d = {0};
-    const char *path = tmp("bad.safetensors");
+    const char *path = tu_tmp_path("bad.safetensors");
     size_t full;
-    unsigned char *orig = slurp(fixture("vgg19_tiny.safetensors"), &full);
-    spit(path, orig, full - 100);
+    unsigned char *orig = tu_read_file(fixture("vgg19_tiny.safetensors"), &full);
+    tu_write_file(path, orig, full - 100);
     expect_error(nst_safetensors_load(path, &d, &err), &err, path, "data_offsets", "truncated");
-    spit(path, orig, 7);
+    tu_write_file(path, orig, 7);
     expect_error(nst_safetensors_load(path, &d, &err), &err, path, NULL, "7 bytes");
     unsigned char *cor = malloc(full);
     memcpy(cor, orig, full);
     cor[5] = 0x7f; /* header length beyond the file */
-    spit(path, cor, full);
+    tu_write_file(path, cor, full);
     expect_error(nst_safetensors_load(path, &d, &err), &err, path, "header length", "huge header");
     memcpy(cor, orig, full);
     unsigned char *dt = NULL;
@@ -391,11 +363,11 @@ static void test_bad_safetensors(void) {
         if (memcmp(cor + i, "\"F32\"", 5) == 0) dt = cor + i;
     CHECK(dt != NULL, "F32 in the header");
     if (dt) memcpy(dt, "\"I32\"", 5);
-    spit(path, cor, full);
+    tu_write_file(path, cor, full);
     expect_error(nst_safetensors_load(path, &d, &err), &err, path, "I32", "int dtype");
     memcpy(cor, orig, full);
     cor[8] = '[';
-    spit(path, cor, full);
+    tu_write_file(path, cor, full);
     expect_error(nst_safetensors_load(path, &d, &err), &err, path, NULL, "bad JSON");
     free(cor);
     free(orig);
@@ -483,7 +455,7 @@ static void test_darknet(void) {
     /* a copy with a truncated shard, then with a missing one */
     char src[2048], dst[2048];
     snprintf(src, sizeof src, "%s/model.json", dir);
-    copy_prefix(src, tmp("model.json"), (size_t)-1);
+    copy_prefix(src, tu_tmp_path("model.json"), (size_t)-1);
     for (int gi = 1; gi <= 31; gi++) {
         snprintf(src, sizeof src, "%s/group%d-shard1of1", dir, gi);
         snprintf(dst, sizeof dst, "%s/group%d-shard1of1", tmpdir, gi);
@@ -495,13 +467,13 @@ static void test_darknet(void) {
     CHECK(rc != 0 && strcmp(err.msg, dst) == 0, "truncated shard: %s", err.msg);
     snprintf(dst, sizeof dst, "%s/group19-shard1of1", tmpdir);
     unlink(dst);
-    rc = nst_tfjs_load(tmp("model.json"), &m, &err);
+    rc = nst_tfjs_load(tu_tmp_path("model.json"), &m, &err);
     expect_error(rc, &err, dst, "missing weight shard", "missing shard");
     for (int gi = 1; gi <= 31; gi++) {
         snprintf(dst, sizeof dst, "%s/group%d-shard1of1", tmpdir, gi);
         unlink(dst);
     }
-    unlink(tmp("model.json"));
+    unlink(tu_tmp_path("model.json"));
 }
 
 /* A Sequential model: conv (relu, bias), 'same' max pool, then Flatten. */
@@ -528,12 +500,12 @@ static void test_small_tfjs(void) {
     nst_tfjs_model m = {0};
     struct nst_net net;
     char json[2048];
-    const char *mj = tmp("model.json"), *wb = tmp("w.bin");
+    const char *mj = tu_tmp_path("model.json"), *wb = tu_tmp_path("w.bin");
     /* kernel [1][1][3][2] = HWIO, then bias [2] */
     static const float w[8] = {1, 2, 3, 4, 5, 6, -1, -2};
-    spit(wb, w, sizeof w);
+    tu_write_file(wb, w, sizeof w);
     snprintf(json, sizeof json, seq_json, "float32");
-    spit(mj, json, strlen(json));
+    tu_write_file(mj, json, strlen(json));
     CHECK(nst_tfjs_load(mj, &m, &err) == 0, "sequential: %s", err.msg);
     CHECK(net_from_keras(&m, &net, &err) == 0, "sequential net: %s", err.msg);
     CHECK(net.n_layers == 3 && strcmp(net.layers[0].name, "c") == 0 &&
@@ -550,27 +522,23 @@ static void test_small_tfjs(void) {
     net_release(&net);
     nst_tfjs_free(&m);
 
-    spit(wb, w, sizeof w - 4);
+    tu_write_file(wb, w, sizeof w - 4);
     expect_error(nst_tfjs_load(mj, &m, &err), &err, wb, "truncated: expected 32 bytes, found 28",
                  "short shard");
-    spit(wb, w, sizeof w);
+    tu_write_file(wb, w, sizeof w);
     snprintf(json, sizeof json, seq_json, "int32");
-    spit(mj, json, strlen(json));
+    tu_write_file(mj, json, strlen(json));
     expect_error(nst_tfjs_load(mj, &m, &err), &err, mj, "int32", "int32 weight");
-    spit(mj, branch_json, strlen(branch_json));
+    tu_write_file(mj, branch_json, strlen(branch_json));
     expect_error(nst_tfjs_load(mj, &m, &err), &err, mj, "linear chains", "branching model");
-    spit(mj, "{\"modelTopology\": [1, 2", 23);
+    tu_write_file(mj, "{\"modelTopology\": [1, 2", 23);
     expect_error(nst_tfjs_load(mj, &m, &err), &err, mj, "JSON", "bad JSON");
     unlink(mj);
     unlink(wb);
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nst_test_loaders.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmpdir = tu_tmpdir_create("test_loaders");
     nst_tensor_dict fx;
     tu_load_fixture("loaders.bin", &fx);
     test_pth_and_safetensors(&fx);
@@ -581,8 +549,6 @@ int main(void) {
     test_darknet();
     test_small_tfjs();
     nst_dict_free(&fx);
-    unlink(tmp("bad.pth"));
-    unlink(tmp("bad.safetensors"));
-    rmdir(tmpdir);
+    tu_tmpdir_remove();
     return tu_finish();
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "models/net.h"
+#include "testnet.h"
 #include "testutil.h"
 
 static const char *taps[] = {"conv1_1", "relu1_1", "pool1",   "relu2_1",
@@ -17,27 +18,6 @@ static const char *taps[] = {"conv1_1", "relu1_1", "pool1",   "relu2_1",
 #define NT (int)(sizeof taps / sizeof taps[0])
 /* torchvision features indices of the taps: nst's layer list is the same chain */
 static const int torch_index[NT] = {0, 1, 4, 6, 11, 21, 22, 29};
-
-typedef struct {
-    net_plan *plan;
-    const nst_tensor_dict *fx;
-    const nst_net *net;
-} fd_ctx;
-
-/* f(x) = sum_l <F_l(x), R_l>, accumulated in double */
-static double objective(const float *x, void *vctx) {
-    fd_ctx *c = vctx;
-    plan_forward(c->plan, x);
-    double f = 0;
-    char name[64];
-    for (int t = 0; t < NT; t++) {
-        int idx = nst_net_find_layer(c->net, taps[t]);
-        snprintf(name, sizeof name, "R/%s", taps[t]);
-        const nst_tensor *r = tu_get(c->fx, name);
-        for (size_t i = 0; i < r->numel; i++) f += (double)c->plan->L[idx].out[i] * r->data[i];
-    }
-    return f;
-}
 
 /* Forward and backward of one loaded net against the fixture; finite
  * differences (slow) only when fd is set. */
@@ -91,8 +71,8 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
             memcpy(L->loss_grad, r->data, r->numel * sizeof(float));
     }
     /* the objective itself, before the backward pass reuses the buffers */
-    fd_ctx ctx = {&plan, fx, net};
-    double f = objective(image->data, &ctx), want = tu_get(fx, "loss")->data[0];
+    tu_net_objective_ctx ctx = {&plan, fx, taps, NT};
+    double f = tu_net_objective(image->data, &ctx), want = tu_get(fx, "loss")->data[0];
     CHECK(fabs(f - want) <= 1e-5 * fabs(want), "%s: <F, R> = %.9g, PyTorch %.9g", file, f, want);
     printf("  %-40s %.9g vs PyTorch %.9g\n", "sum <F, R>", f, want);
 
@@ -106,7 +86,7 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
         /* f is piecewise linear, so the error is kinks crossed (grows with
          * eps: 4e-2 at 0.2) plus float32 noise in f / eps (3e-2 at 0.002);
          * 0.015 pixel levels sits near the minimum, ~3e-3 */
-        tu_check_dir_grad("vgg19 d<F,R>/dimage", objective, &ctx, x, dimage, image->numel, 8,
+        tu_check_dir_grad("vgg19 d<F,R>/dimage", tu_net_objective, &ctx, x, dimage, image->numel, 8,
                           0.015f, 1e-2);
         free(x);
     }

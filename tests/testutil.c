@@ -1,11 +1,14 @@
 #include "testutil.h"
+#include "testnet.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int tu_passed, tu_failed;
 
@@ -177,4 +180,101 @@ int tu_check_dir_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
              what, worst, tol);
     printf("  %-40s directional finite-difference worst rel err %.2e\n", what, worst);
     return worst <= tol;
+}
+
+double tu_net_objective(const float *x, void *vctx) {
+    tu_net_objective_ctx *c = vctx;
+    plan_forward(c->plan, x);
+    double f = 0;
+    char name[128];
+    for (int t = 0; t < c->n_taps; t++) {
+        int idx = nst_net_find_layer(c->plan->net, c->taps[t]);
+        if (idx < 0) die("no layer %s", c->taps[t]);
+        snprintf(name, sizeof name, "R/%s", c->taps[t]);
+        const nst_tensor *r = tu_get(c->fx, name);
+        const plan_layer *L = &c->plan->L[idx];
+        if (r->numel != (size_t)L->c * L->h * L->w)
+            die("%s does not match the layer's shape", name);
+        const float *out = L->out;
+        for (size_t i = 0; i < r->numel; i++) f += (double)out[i] * r->data[i];
+    }
+    return f;
+}
+
+static char tmpdir[256];
+
+const char *tu_tmpdir_create(const char *tag) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nst_%s_XXXXXX", tag);
+    if (!mkdtemp(tmpdir)) die("cannot create a temporary directory %s", tmpdir);
+    return tmpdir;
+}
+
+const char *tu_tmp_path(const char *name) {
+    static char path[16][1024];
+    static int slot;
+    char *p = path[slot++ % 16];
+    snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
+    return p;
+}
+
+int tu_tmpdir_entries(void) {
+    DIR *d = opendir(tmpdir);
+    int n = 0;
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* Depth first; the tests make only a level or two. */
+static void remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d) {
+        char p[1024];
+        for (struct dirent *e; (e = readdir(d));) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(p);
+            else unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+void tu_tmpdir_remove(void) {
+    if (tmpdir[0]) remove_tree(tmpdir);
+    tmpdir[0] = 0;
+}
+
+void *tu_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    char *b = n >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)n + 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b) {
+        b[n] = 0;
+        *len = (size_t)n;
+    }
+    return b;
+}
+
+int tu_write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = 0;
+    tu_check(ok, __FILE__, __LINE__, "cannot write %s", path);
+    return ok ? 0 : -1;
+}
+
+long tu_file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }

@@ -54,4 +54,23 @@ int tu_check_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
 int tu_check_dir_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
                       const float *g, size_t n, int directions, float eps, double tol);
 
+/* ---- a temporary directory per test ------------------------------------
+ * One per process: tu_tmpdir_create makes /tmp/nst_<tag>_XXXXXX and aborts
+ * the test when it cannot; tu_tmpdir_remove deletes it with its contents. */
+const char *tu_tmpdir_create(const char *tag);
+/* "<tmpdir>/<name>", in one of 16 rotating static buffers, so a few can be
+ * held at once. */
+const char *tu_tmp_path(const char *name);
+/* Entries in the temporary directory (hidden ones too): failed writes must
+ * not leave temp files behind. */
+int tu_tmpdir_entries(void);
+void tu_tmpdir_remove(void);
+
+/* Whole file, malloc'd and NUL-terminated; NULL when unreadable. */
+void *tu_read_file(const char *path, size_t *len);
+/* Write len bytes (a failed check naming the file when it cannot); 0 on success. */
+int tu_write_file(const char *path, const void *data, size_t len);
+/* Size in bytes, -1 when missing. */
+long tu_file_size(const char *path);
+
 #endif
