@@ -27,12 +27,14 @@ static int plan_shapes(net_plan *p, const unsigned char *tapped, int padding,
                 int l, r, oh, ow;
                 same_padding(h, nl->k, nl->stride, &oh, &t, &b);
                 same_padding(w, nl->k, nl->stride, &ow, &l, &r);
-                if (t >= h || b >= h || l >= w || r >= w)
-                    return nst_fail(err, NST_ERR_USAGE,
-                                    "image too small for reflect padding at layer %s (%dx%d)",
-                                    nl->name, w, h);
-                L->reflect = 1;
-                sz += numel(p->n, c, h + t + b, w + l + r);
+                /* reflection needs pad < size; a map that small (deep layers
+                 * of a tiny image) falls back to zero padding */
+                if (t < h && b < h && l < w && r < w) {
+                    L->reflect = 1;
+                    size_t a = numel(p->n, c, h + t + b, w + l + r);
+                    sz += a; /* its gradient flows through the ping-pong buffers */
+                    if (a > mx) mx = a;
+                }
             }
             same_padding(h, nl->k, nl->stride, &h, &t, &b);
             same_padding(w, nl->k, nl->stride, &w, &t, &b);
@@ -50,15 +52,6 @@ static int plan_shapes(net_plan *p, const unsigned char *tapped, int padding,
         sz += a * (tapped[i] ? 2 : 1);
         if (a > mx) mx = a;
     }
-    /* the reflect-padded input can be the largest gradient in backward */
-    for (int i = 0; i < p->n_layers; i++)
-        if (p->L[i].reflect) {
-            int ci = i ? p->L[i - 1].c : 3;
-            int hi = i ? p->L[i - 1].h : p->h, wi = i ? p->L[i - 1].w : p->w;
-            int k = p->net->layers[i].k;
-            size_t a = numel(p->n, ci, hi + k, wi + k);
-            if (a > mx) mx = a;
-        }
     *total = sz + 2 * mx;
     *max_act = mx;
     return NST_OK;
