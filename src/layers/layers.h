@@ -29,6 +29,19 @@ dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
  * total = max((out - 1) * stride + k - in, 0), before = total / 2. */
 void same_padding(int in, int k, int stride, int *out, int *before, int *after);
 
+/* oneDNN state of a convolution or transposed convolution (wconv.c).
+ * m_src, m_dst and the gradient memories are bound per call; m_wei and m_bias
+ * wrap the caller's buffers (so a bias update is seen at once); m_wei_fwd and
+ * m_wei_bwd are the weights in the layout each primitive wants, filled by the
+ * reorders reo_fwd / reo_bwd, or aliasing the caller's weights (reorder NULL)
+ * when that layout is the caller's. bwd_weights, m_dwei, m_dbias exist after
+ * *_enable_training. */
+typedef struct {
+    dnnl_primitive_t fwd, bwd_data, bwd_weights, reo_fwd, reo_bwd;
+    dnnl_memory_t m_src, m_wei, m_bias, m_dst, m_wei_fwd, m_wei_bwd;
+    dnnl_memory_t m_dsrc, m_ddst, m_dwei, m_dbias;
+} wconv_state;
+
 /* ---- conv.c: 2-D convolution, zero padding, optional bias -------------- */
 typedef struct {
     int n, cin, h, w;         /* input */
@@ -37,10 +50,7 @@ typedef struct {
     int oh, ow;               /* output */
     const float *weight;      /* [cout][cin][kh][kw] (OIHW) */
     const float *bias;        /* [cout] or NULL */
-    dnnl_primitive_t fwd, bwd_data;
-    dnnl_memory_t m_src, m_wei, m_bias, m_dst; /* user layout (nchw / oihw) */
-    dnnl_memory_t m_wei_fwd, m_wei_bwd;        /* weights reordered once */
-    dnnl_memory_t m_dsrc, m_ddst;
+    wconv_state p;
 } conv_layer;
 
 int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
@@ -103,9 +113,7 @@ typedef struct {
     int n, cin, h, w, cout, k, stride, oh, ow;
     int pad_t, pad_l, pad_b, pad_r;
     const float *weight, *bias;
-    dnnl_primitive_t fwd, bwd_data, bwd_weights;
-    dnnl_memory_t m_src, m_wei, m_bias, m_dst, m_wei_fwd, m_wei_bwd;
-    dnnl_memory_t m_dsrc, m_ddst, m_dwei, m_dbias;
+    wconv_state p;
 } deconv_layer;
 int deconv_setup(deconv_layer *L, int n, int cin, int h, int w, int cout, int k,
                  int stride, const float *weight, const float *bias, nst_error *err);

@@ -1,0 +1,226 @@
+/* wconv.c: oneDNN primitives of a convolution or transposed convolution
+ * (oneDNN "deconvolution", whose descriptors have the same shape), created
+ * once per layer.
+ *
+ * Weights: the primitives may want them in a blocked layout, so each gets a
+ * copy in its own layout, filled by a reorder primitive kept for the life of
+ * the layer; wconv_weights_changed re-runs the reorders after the caller
+ * updated the weights in place (training), allocating nothing. When the
+ * wanted layout is the caller's, the copy aliases the caller's buffer and
+ * there is nothing to re-run. Weight gradients are produced directly in the
+ * caller's layout (oneDNN picks an implementation that writes it). */
+#include <stdio.h>
+#include <string.h>
+
+#include <dnnl_debug.h>
+
+#include "layers/wconv.h"
+
+/* Layout of src/dst and their gradients. The activation memories take the
+ * layout the primitives report, so moving to blocked layouts (nChw16c or
+ * format_tag_any) is a change here plus reorders at the network's ends. */
+#define ACT_TAG dnnl_nchw
+
+typedef struct {
+    dnnl_memory_desc_t src, dst, wei_user, wei_any, bias;
+    dnnl_dims_t strides, pad_l, pad_r;
+    dnnl_alg_kind_t alg;
+} wconv_descs;
+
+static void make_descs(const wconv_geom *g, wconv_descs *d) {
+    const dnnl_dims_t src = {g->n, g->cin, g->h, g->w}, dst = {g->n, g->cout, g->oh, g->ow},
+                      wei = {g->cout, g->cin, g->kh, g->kw}, bias = {g->cout};
+    dnnl_memory_desc_init_by_tag(&d->src, 4, src, dnnl_f32, ACT_TAG);
+    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32, ACT_TAG);
+    dnnl_memory_desc_init_by_tag(&d->wei_user, 4, wei, dnnl_f32,
+                                 g->transposed ? dnnl_iohw : dnnl_oihw);
+    dnnl_memory_desc_init_by_tag(&d->wei_any, 4, wei, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&d->bias, 1, bias, dnnl_f32, dnnl_x);
+    d->strides[0] = d->strides[1] = g->stride;
+    d->pad_l[0] = g->pad_t, d->pad_l[1] = g->pad_l;
+    d->pad_r[0] = g->pad_b, d->pad_r[1] = g->pad_r;
+    d->alg = g->transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct;
+}
+
+const char *wconv_name(const wconv_geom *g) {
+    return g->transposed ? "transposed convolution" : "convolution";
+}
+
+void wconv_describe(const wconv_geom *g, char *buf, size_t len) {
+    snprintf(buf, len, "%dx%dx%dx%d input, %d->%d channels, %dx%d kernel, stride %d, padding %d,%d,%d,%d",
+             g->n, g->cin, g->h, g->w, g->cin, g->cout, g->kh, g->kw, g->stride, g->pad_t,
+             g->pad_l, g->pad_b, g->pad_r);
+}
+
+static int fail(const wconv_geom *g, const char *what, dnnl_status_t st, nst_error *err) {
+    char shape[160];
+    wconv_describe(g, shape, sizeof shape);
+    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot %s for a %s (%s; %s)", what, wconv_name(g),
+                    shape, dnnl_status2str(st));
+}
+
+/* *copy: the weights in the layout `pd` wants; aliases the caller's buffer
+ * (user) when that is the layout, else owns a buffer and *reo fills it. */
+static dnnl_status_t weight_copy(dnnl_memory_t *copy, dnnl_primitive_t *reo,
+                                 const_dnnl_primitive_desc_t pd, dnnl_memory_t user) {
+    dnnl_engine_t eng = nst_dnnl_engine();
+    const dnnl_memory_desc_t *umd, *md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    void *handle;
+    dnnl_memory_get_memory_desc(user, &umd);
+    dnnl_memory_get_data_handle(user, &handle);
+    if (dnnl_memory_desc_equal(md, umd)) return dnnl_memory_create(copy, md, eng, handle);
+    dnnl_status_t st = dnnl_memory_create(copy, md, eng, DNNL_MEMORY_ALLOCATE);
+    if (st != dnnl_success) return st;
+    dnnl_primitive_desc_t rpd;
+    if ((st = dnnl_reorder_primitive_desc_create(&rpd, umd, eng, md, eng, NULL)) != dnnl_success)
+        return st;
+    st = dnnl_primitive_create(reo, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    return st;
+}
+
+int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const float *bias,
+                 nst_error *err) {
+    memset(P, 0, sizeof *P);
+    dnnl_engine_t eng = nst_dnnl_engine();
+    if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
+    wconv_descs d;
+    make_descs(g, &d);
+    dnnl_status_t (*fwd_init)(dnnl_convolution_desc_t *, dnnl_prop_kind_t, dnnl_alg_kind_t,
+                              const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
+                              const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
+                              const dnnl_dims_t, const dnnl_dims_t, const dnnl_dims_t) =
+        g->transposed ? dnnl_deconvolution_forward_desc_init : dnnl_convolution_forward_desc_init;
+    dnnl_status_t (*bwd_init)(dnnl_convolution_desc_t *, dnnl_alg_kind_t,
+                              const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
+                              const dnnl_memory_desc_t *, const dnnl_dims_t, const dnnl_dims_t,
+                              const dnnl_dims_t) =
+        g->transposed ? dnnl_deconvolution_backward_data_desc_init
+                      : dnnl_convolution_backward_data_desc_init;
+
+    dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
+    dnnl_convolution_desc_t fd, bd;
+    const char *what;
+    dnnl_status_t st;
+    /* forward_training: the backward primitives need a training forward pd as hint */
+    what = "create the forward primitive";
+    if ((st = fwd_init(&fd, dnnl_forward_training, d.alg, &d.src, &d.wei_any,
+                       g->has_bias ? &d.bias : NULL, &d.dst, d.strides, d.pad_l, d.pad_r)) != dnnl_success ||
+        (st = dnnl_primitive_desc_create(&fwd_pd, &fd, NULL, eng, NULL)) != dnnl_success ||
+        (st = dnnl_primitive_create(&P->fwd, fwd_pd)) != dnnl_success)
+        goto done;
+    what = "create the backward-data primitive";
+    if ((st = bwd_init(&bd, d.alg, &d.src, &d.wei_any, &d.dst, d.strides, d.pad_l, d.pad_r)) != dnnl_success ||
+        (st = dnnl_primitive_desc_create(&bwd_pd, &bd, NULL, eng, fwd_pd)) != dnnl_success ||
+        (st = dnnl_primitive_create(&P->bwd_data, bwd_pd)) != dnnl_success)
+        goto done;
+    what = "allocate memory";
+    if ((st = nst_dnnl_memory(&P->m_src, fwd_pd, dnnl_query_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = nst_dnnl_memory(&P->m_dst, fwd_pd, dnnl_query_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = nst_dnnl_memory(&P->m_dsrc, bwd_pd, dnnl_query_diff_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = nst_dnnl_memory(&P->m_ddst, bwd_pd, dnnl_query_diff_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = dnnl_memory_create(&P->m_wei, &d.wei_user, eng, (void *)weight)) != dnnl_success ||
+        (g->has_bias && (st = dnnl_memory_create(&P->m_bias, &d.bias, eng, (void *)bias)) != dnnl_success))
+        goto done;
+    what = "reorder the weights";
+    if ((st = weight_copy(&P->m_wei_fwd, &P->reo_fwd, fwd_pd, P->m_wei)) != dnnl_success ||
+        (st = weight_copy(&P->m_wei_bwd, &P->reo_bwd, bwd_pd, P->m_wei)) != dnnl_success)
+        goto done;
+    wconv_weights_changed(P);
+done:
+    dnnl_primitive_desc_destroy(fwd_pd);
+    dnnl_primitive_desc_destroy(bwd_pd);
+    if (st == dnnl_success) return 0;
+    wconv_destroy(P);
+    return fail(g, what, st, err);
+}
+
+int wconv_enable_training(wconv_state *P, const wconv_geom *g, nst_error *err) {
+    if (P->bwd_weights) return 0;
+    wconv_descs d;
+    make_descs(g, &d);
+    dnnl_status_t (*init)(dnnl_convolution_desc_t *, dnnl_alg_kind_t, const dnnl_memory_desc_t *,
+                          const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
+                          const dnnl_memory_desc_t *, const dnnl_dims_t, const dnnl_dims_t,
+                          const dnnl_dims_t) =
+        g->transposed ? dnnl_deconvolution_backward_weights_desc_init
+                      : dnnl_convolution_backward_weights_desc_init;
+    const_dnnl_primitive_desc_t fwd_pd;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_convolution_desc_t wd;
+    dnnl_status_t st;
+    /* diff weights in the caller's layout: no reorder of the result; the
+     * bias gradient lands in an owned buffer (copied out when asked for),
+     * since the primitive always writes it */
+    if ((st = dnnl_primitive_get_primitive_desc(P->fwd, &fwd_pd)) == dnnl_success &&
+        (st = init(&wd, d.alg, &d.src, &d.wei_user, g->has_bias ? &d.bias : NULL, &d.dst,
+                   d.strides, d.pad_l, d.pad_r)) == dnnl_success &&
+        (st = dnnl_primitive_desc_create(&pd, &wd, NULL, nst_dnnl_engine(), fwd_pd)) == dnnl_success &&
+        (st = dnnl_primitive_create(&P->bwd_weights, pd)) == dnnl_success &&
+        (st = nst_dnnl_memory(&P->m_dwei, pd, dnnl_query_diff_weights_md, DNNL_MEMORY_NONE)) == dnnl_success &&
+        g->has_bias)
+        st = dnnl_memory_create(&P->m_dbias, &d.bias, nst_dnnl_engine(), DNNL_MEMORY_ALLOCATE);
+    dnnl_primitive_desc_destroy(pd);
+    if (st == dnnl_success) return 0;
+    /* leave the layer as it was: usable for inference */
+    dnnl_primitive_destroy(P->bwd_weights);
+    dnnl_memory_destroy(P->m_dwei);
+    dnnl_memory_destroy(P->m_dbias);
+    P->bwd_weights = NULL, P->m_dwei = P->m_dbias = NULL;
+    return fail(g, "create the backward-weights primitive", st, err);
+}
+
+void wconv_forward(wconv_state *P, const float *in, float *out) {
+    dnnl_memory_set_data_handle(P->m_src, (void *)in);
+    dnnl_memory_set_data_handle(P->m_dst, out);
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, P->m_src},
+                              {DNNL_ARG_WEIGHTS, P->m_wei_fwd},
+                              {DNNL_ARG_DST, P->m_dst},
+                              {DNNL_ARG_BIAS, P->m_bias}};
+    nst_dnnl_run(P->fwd, P->m_bias ? 4 : 3, args);
+}
+
+void wconv_backward(wconv_state *P, const float *dout, float *din) {
+    dnnl_memory_set_data_handle(P->m_ddst, (void *)dout);
+    dnnl_memory_set_data_handle(P->m_dsrc, din);
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, P->m_ddst},
+                              {DNNL_ARG_WEIGHTS, P->m_wei_bwd},
+                              {DNNL_ARG_DIFF_SRC, P->m_dsrc}};
+    nst_dnnl_run(P->bwd_data, 3, args);
+}
+
+void wconv_backward_weights(wconv_state *P, const float *in, const float *dout, float *dweight,
+                            float *dbias) {
+    dnnl_memory_set_data_handle(P->m_src, (void *)in);
+    dnnl_memory_set_data_handle(P->m_ddst, (void *)dout);
+    dnnl_memory_set_data_handle(P->m_dwei, dweight);
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, P->m_src},
+                              {DNNL_ARG_DIFF_DST, P->m_ddst},
+                              {DNNL_ARG_DIFF_WEIGHTS, P->m_dwei},
+                              {DNNL_ARG_DIFF_BIAS, P->m_dbias}};
+    nst_dnnl_run(P->bwd_weights, P->m_dbias ? 4 : 3, args);
+    if (dbias && P->m_dbias) {
+        const dnnl_memory_desc_t *md;
+        void *db;
+        dnnl_memory_get_memory_desc(P->m_dbias, &md);
+        dnnl_memory_get_data_handle(P->m_dbias, &db);
+        memcpy(dbias, db, dnnl_memory_desc_get_size(md));
+    }
+}
+
+/* copy = reorder(caller's weights), for the copies that are not aliases */
+void wconv_weights_changed(wconv_state *P) {
+    dnnl_exec_arg_t fwd[] = {{DNNL_ARG_FROM, P->m_wei}, {DNNL_ARG_TO, P->m_wei_fwd}};
+    dnnl_exec_arg_t bwd[] = {{DNNL_ARG_FROM, P->m_wei}, {DNNL_ARG_TO, P->m_wei_bwd}};
+    if (P->reo_fwd) nst_dnnl_run(P->reo_fwd, 2, fwd);
+    if (P->reo_bwd) nst_dnnl_run(P->reo_bwd, 2, bwd);
+}
+
+void wconv_destroy(wconv_state *P) {
+    dnnl_primitive_t prims[] = {P->fwd, P->bwd_data, P->bwd_weights, P->reo_fwd, P->reo_bwd};
+    dnnl_memory_t mems[] = {P->m_src,     P->m_wei,     P->m_bias, P->m_dst,  P->m_wei_fwd,
+                            P->m_wei_bwd, P->m_dsrc,    P->m_ddst, P->m_dwei, P->m_dbias};
+    for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) dnnl_primitive_destroy(prims[i]);
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++) dnnl_memory_destroy(mems[i]);
+    memset(P, 0, sizeof *P);
+}

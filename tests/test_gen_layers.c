@@ -1,0 +1,312 @@
+/* test_gen_layers.c: the layers of the feed-forward style networks
+ * (convolution parameter gradients and weight updates, TF 'SAME' transposed
+ * convolution, instance norm, nearest upsampling, scaled tanh): forward,
+ * input gradient and parameter gradients against PyTorch autograd
+ * (tests/fixtures/gen_layers.bin from tests/pytorch/gen_gen_layers.py), and
+ * central finite differences of f = sum(layer(x; p) * dout), in double,
+ * both in x and in the parameters p. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers/layers.h"
+#include "testutil.h"
+
+#define IN_EPS 1e-5f /* instance norm epsilon, as in gen_gen_layers.py */
+#define TANH_A 150.0f
+#define TANH_B 127.5f
+
+static nst_tensor_dict fx;
+
+static const nst_tensor *tget(const char *tag, const char *field) {
+    char name[128];
+    snprintf(name, sizeof name, "%s.%s", tag, field);
+    return tu_get(&fx, name);
+}
+
+static int has(const char *tag, const char *field) {
+    char name[128];
+    snprintf(name, sizeof name, "%s.%s", tag, field);
+    return nst_dict_get(&fx, name) != NULL;
+}
+
+/* Elementwise within atol 1e-4 + rtol 1e-3 (tu_close); the relative L2
+ * error is printed and must be float32 rounding (tu_rel_close). */
+static void compare(const char *tag, const char *what, const float *a, const float *ref,
+                    size_t n) {
+    char label[128];
+    snprintf(label, sizeof label, "%s %s", tag, what);
+    tu_close(label, a, ref, n, 1e-4f, 1e-3f);
+    tu_rel_close(label, a, ref, n, 1e-5);
+}
+
+/* ---- the layer under test ---------------------------------------------- */
+
+enum { CONV, DECONV, INSTNORM, UPSAMPLE, TANH };
+
+typedef struct {
+    int kind;
+    conv_layer conv;
+    deconv_layer deconv;
+    int n, c, hw, h, w, f;  /* instance norm and upsampling */
+    float *p;               /* parameters: weights then bias, or scale then shift */
+    size_t np, nw;          /* all of them; the first group */
+    const char *pname[2];   /* fixture names of the two groups */
+    float *mean, *rstd;     /* instance norm statistics */
+    size_t nx, ny;
+    const float *x, *dout;  /* for the finite differences */
+    float *y;
+} lut;
+
+static void lut_forward(lut *L, const float *x, float *y) {
+    switch (L->kind) {
+    case CONV: conv_forward(&L->conv, x, y); break;
+    case DECONV: deconv_forward(&L->deconv, x, y); break;
+    case INSTNORM:
+        instnorm_forward(L->n, L->c, L->hw, IN_EPS, x, L->p, L->p + L->c, y, L->mean, L->rstd);
+        break;
+    case UPSAMPLE: upsample_forward(L->n, L->c, L->h, L->w, L->f, x, y); break;
+    case TANH: tanh_forward(L->nx, TANH_A, TANH_B, x, y); break;
+    }
+}
+
+/* After lut_forward(x) -> y: dx, and dp (the parameters' gradient). */
+static void lut_backward(lut *L, const float *x, const float *y, const float *dy, float *dx,
+                         float *dp) {
+    float *db = L->np > L->nw ? dp + L->nw : NULL;
+    switch (L->kind) {
+    case CONV:
+        conv_backward(&L->conv, dy, dx);
+        conv_backward_weights(&L->conv, x, dy, dp, db);
+        break;
+    case DECONV:
+        deconv_backward(&L->deconv, dy, dx);
+        deconv_backward_weights(&L->deconv, x, dy, dp, db);
+        break;
+    case INSTNORM:
+        instnorm_backward(L->n, L->c, L->hw, x, L->p, L->mean, L->rstd, dy, dx, dp, db);
+        break;
+    case UPSAMPLE: upsample_backward(L->n, L->c, L->h, L->w, L->f, dy, dx); break;
+    case TANH: tanh_backward(L->nx, TANH_A, TANH_B, y, dy, dx); break;
+    }
+}
+
+static void lut_params_changed(lut *L) {
+    if (L->kind == CONV) conv_weights_changed(&L->conv);
+    if (L->kind == DECONV) deconv_weights_changed(&L->deconv);
+}
+
+static double objective(lut *L, const float *x) {
+    lut_forward(L, x, L->y);
+    double s = 0;
+    for (size_t i = 0; i < L->ny; i++) s += (double)L->y[i] * L->dout[i];
+    return s;
+}
+
+static double f_of_x(const float *x, void *ctx) { return objective(ctx, x); }
+
+/* p is L->p, perturbed in place: the layer must pick the change up. */
+static double f_of_p(const float *p, void *ctx) {
+    lut *L = ctx;
+    (void)p;
+    lut_params_changed(L);
+    return objective(L, L->x);
+}
+
+/* Load the parameters <tag>.<pname[0]> (and .<pname[1]> when present) into
+ * one contiguous buffer L->p: the layer keeps pointers into it. */
+static void load_params(lut *L, const char *tag, const char *p0, const char *p1) {
+    const nst_tensor *a = tget(tag, p0), *b = has(tag, p1) ? tget(tag, p1) : NULL;
+    L->pname[0] = p0, L->pname[1] = p1;
+    L->nw = a->numel;
+    L->np = a->numel + (b ? b->numel : 0);
+    L->p = malloc(L->np * sizeof *L->p);
+    memcpy(L->p, a->data, a->numel * sizeof *L->p);
+    if (b) memcpy(L->p + L->nw, b->data, b->numel * sizeof *L->p);
+}
+
+/* Forward, backward and parameter gradients against the fixture, finite
+ * differences in x (step eps_x) and in p (eps_p), and for the convolutions
+ * the output after replacing the weights with <tag>.w2. Outputs start as
+ * NaN, so a layer that does not overwrite every element fails. */
+static void check(const char *tag, lut *L, float eps_x, float eps_p, double tol) {
+    const nst_tensor *x0 = tget(tag, "x"), *yref = tget(tag, "y");
+    CHECK(x0->numel == L->nx && yref->numel == L->ny, "%s: sizes %zu->%zu, fixture %zu->%zu", tag,
+          L->nx, L->ny, x0->numel, yref->numel);
+    if (x0->numel != L->nx || yref->numel != L->ny) return;
+    float *x = malloc(L->nx * sizeof *x), *dx = malloc(L->nx * sizeof *dx);
+    float *y = malloc(L->ny * sizeof *y), *dp = malloc((L->np + 1) * sizeof *dp);
+    L->y = malloc(L->ny * sizeof *L->y);
+    L->x = x0->data, L->dout = tget(tag, "dout")->data;
+    memcpy(x, x0->data, L->nx * sizeof *x);
+    for (size_t i = 0; i < L->ny; i++) y[i] = NAN;
+    for (size_t i = 0; i < L->nx; i++) dx[i] = NAN;
+    for (size_t i = 0; i < L->np; i++) dp[i] = NAN;
+
+    lut_forward(L, x, y);
+    compare(tag, "forward", y, yref->data, L->ny);
+    if (L->kind == INSTNORM) {
+        compare(tag, "mean", L->mean, tget(tag, "mean")->data, (size_t)L->n * L->c);
+        compare(tag, "rstd", L->rstd, tget(tag, "rstd")->data, (size_t)L->n * L->c);
+    }
+    lut_backward(L, x, y, L->dout, dx, dp);
+    compare(tag, "dx", dx, tget(tag, "dx")->data, L->nx);
+    for (int g = 0; g < 2 && L->np; g++) {
+        size_t off = g ? L->nw : 0, len = g ? L->np - L->nw : L->nw;
+        char field[32];
+        snprintf(field, sizeof field, "d%s", L->pname[g]);
+        if (len) compare(tag, field, dp + off, tget(tag, field)->data, len);
+    }
+
+    char label[128];
+    snprintf(label, sizeof label, "%s d/dx", tag);
+    /* instance norm: a coordinate's derivative can be ~0 (1e-3 of the
+     * others), where its relative error is all float32 rounding of f; a
+     * random direction has a derivative of the typical size */
+    if (L->kind == INSTNORM)
+        tu_check_dir_grad(label, f_of_x, L, x, dx, L->nx, 20, eps_x, tol);
+    else
+        tu_check_grad(label, f_of_x, L, x, dx, L->nx, 40, eps_x, tol);
+    if (L->np) {
+        snprintf(label, sizeof label, "%s d/dparams", tag);
+        tu_check_grad(label, f_of_p, L, L->p, dp, L->np, 200, eps_p, tol);
+    }
+    if (has(tag, "w2")) {
+        memcpy(L->p, tget(tag, "w2")->data, L->nw * sizeof *L->p);
+        lut_params_changed(L);
+        lut_forward(L, x, y);
+        compare(tag, "forward after weights_changed", y, tget(tag, "y2")->data, L->ny);
+    }
+    free(x), free(dx), free(y), free(dp), free(L->y);
+}
+
+/* ---- cases ------------------------------------------------------------- */
+
+/* (Transposed) convolutions, upsampling and the parameters of instance norm
+ * enter linearly, so central differences have no truncation error and a
+ * large step only shrinks float32 rounding noise. Instance norm in x and
+ * tanh are smooth: a step of 1e-2 balances truncation (~eps^2) against
+ * rounding (~1e-7 |f| / eps). */
+#define EPS_LINEAR 0.1f
+#define EPS_SMOOTH 1e-2f
+#define FD_TOL 1e-3
+
+/* pads: top, left, bottom, right */
+static void test_conv(const char *tag, int stride, const int pads[4]) {
+    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w");
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    int co = (int)w->shape[0], k = (int)w->shape[2];
+    lut L = {.kind = CONV};
+    load_params(&L, tag, "w", "b");
+    nst_error err;
+    int rc = conv_setup(&L.conv, n, c, h, wd, co, k, k, stride, pads[0], pads[1], pads[2], pads[3], L.p,
+                        L.np > L.nw ? L.p + L.nw : NULL, &err);
+    if (!rc) rc = conv_enable_training(&L.conv, &err);
+    CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
+    if (!rc) {
+        L.nx = x->numel;
+        L.ny = (size_t)n * co * L.conv.oh * L.conv.ow;
+        check(tag, &L, EPS_LINEAR, EPS_LINEAR, FD_TOL);
+        /* the bias gradient is optional: dweight alone, same values */
+        float *dw = malloc(L.nw * sizeof *dw);
+        memcpy(L.p, w->data, L.nw * sizeof *L.p);
+        conv_weights_changed(&L.conv);
+        conv_backward_weights(&L.conv, x->data, tget(tag, "dout")->data, dw, NULL);
+        compare(tag, "dw without db", dw, tget(tag, "dw")->data, L.nw);
+        free(dw);
+        conv_destroy(&L.conv);
+    }
+    free(L.p);
+}
+
+static void test_deconv(const char *tag, int stride) {
+    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w");
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    int co = (int)w->shape[1], k = (int)w->shape[2];
+    lut L = {.kind = DECONV};
+    load_params(&L, tag, "w", "b");
+    nst_error err;
+    int rc = deconv_setup(&L.deconv, n, c, h, wd, co, k, stride, L.p,
+                          L.np > L.nw ? L.p + L.nw : NULL, &err);
+    if (!rc) rc = deconv_enable_training(&L.deconv, &err);
+    CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
+    if (!rc) {
+        CHECK(L.deconv.oh == h * stride && L.deconv.ow == wd * stride, "%s: output %dx%d", tag,
+              L.deconv.oh, L.deconv.ow);
+        L.nx = x->numel;
+        L.ny = (size_t)n * co * h * stride * wd * stride;
+        check(tag, &L, EPS_LINEAR, EPS_LINEAR, FD_TOL);
+        deconv_destroy(&L.deconv);
+    }
+    free(L.p);
+}
+
+static void test_instnorm(void) {
+    const char *tag = "instnorm";
+    const nst_tensor *x = tget(tag, "x");
+    lut L = {.kind = INSTNORM, .n = (int)x->shape[0], .c = (int)x->shape[1]};
+    L.hw = (int)(x->shape[2] * x->shape[3]);
+    L.nx = L.ny = x->numel;
+    load_params(&L, tag, "scale", "shift");
+    L.mean = malloc((size_t)L.n * L.c * sizeof *L.mean);
+    L.rstd = malloc((size_t)L.n * L.c * sizeof *L.rstd);
+    check(tag, &L, EPS_SMOOTH, EPS_LINEAR, FD_TOL);
+
+    /* parameter gradients are optional */
+    float *dx = malloc(L.nx * sizeof *dx);
+    lut_forward(&L, x->data, dx); /* mean and rstd of x; dx is overwritten below */
+    instnorm_backward(L.n, L.c, L.hw, x->data, L.p, L.mean, L.rstd, tget(tag, "dout")->data, dx,
+                      NULL, NULL);
+    compare(tag, "dx without dscale, dshift", dx, tget(tag, "dx")->data, L.nx);
+    free(dx), free(L.mean), free(L.rstd), free(L.p);
+}
+
+static void test_upsample(const char *tag, int f) {
+    const nst_tensor *x = tget(tag, "x");
+    lut L = {.kind = UPSAMPLE, .n = (int)x->shape[0], .c = (int)x->shape[1],
+             .h = (int)x->shape[2], .w = (int)x->shape[3], .f = f};
+    L.nx = x->numel;
+    L.ny = x->numel * f * f;
+    check(tag, &L, EPS_LINEAR, 0, FD_TOL);
+}
+
+static void test_tanh(void) {
+    const nst_tensor *x = tget("tanh", "x");
+    lut L = {.kind = TANH, .nx = x->numel, .ny = x->numel};
+    check("tanh", &L, EPS_SMOOTH, 0, FD_TOL);
+}
+
+static void test_errors(void) {
+    nst_error err = {0};
+    deconv_layer d;
+    float wt[2 * 2] = {0};
+    int rc = deconv_setup(&d, 1, 1, 3, 3, 1, 2, 3, wt, NULL, &err);
+    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "transposed convolution") &&
+              strstr(err.msg, "stride"),
+          "deconv kernel smaller than the stride: rc %d, message '%s'", rc, err.msg);
+    rc = deconv_setup(&d, 1, 0, 3, 3, 1, 3, 2, wt, NULL, &err);
+    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "1x0x3x3"),
+          "deconv without input channels: rc %d, message '%s'", rc, err.msg);
+}
+
+int main(void) {
+    tu_load_fixture("gen_layers.bin", &fx);
+    test_errors();
+
+    test_conv("conv3x3", 1, (const int[]){1, 1, 1, 1});
+    test_conv("conv9x9", 1, (const int[]){4, 4, 4, 4});
+    /* TF 'SAME', stride 2 on 7 x 8 (same_padding): rows (1, 1), columns (0, 1) */
+    test_conv("conv_s2_same", 2, (const int[]){1, 0, 1, 1});
+    test_conv("conv_nobias", 1, (const int[]){1, 1, 1, 1});
+    test_deconv("deconv_even", 2);
+    test_deconv("deconv_odd", 2);
+    test_deconv("deconv_k4", 2);
+    test_instnorm();
+    test_upsample("upsample2", 2);
+    test_upsample("upsample3", 3);
+    test_tanh();
+
+    nst_dict_free(&fx);
+    return tu_finish();
+}
