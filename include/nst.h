@@ -100,7 +100,8 @@ typedef struct {
 int nst_models_known(const nst_model_info **list);
 
 /* Install a known model into dest (NULL: nst_models_dir()). Each file comes
- * from `mirror` (a directory holding <name>/<file>, or NULL to try the
+ * from `mirror` (a directory holding <name>/<file>, fast/<name>/<file> for
+ * the style networks, or NULL to try the
  * default mirrors) when it is there, else from the public origin; every file
  * is checked against its recorded sha256. The model appears only when
  * complete (staging directory + rename). `log` gets one line per file. */
@@ -164,6 +165,30 @@ void nst_stylize_default_layers(nst_stylize_params *p, const nst_net *net);
 int nst_stylize(const nst_net *net, const nst_image *content,
                 const nst_image *styles, int n_styles,
                 const nst_stylize_params *p, nst_image *out, nst_error *err);
+
+/* ---- feed-forward style networks (nst apply) ---------------------------- */
+
+typedef struct nst_generator nst_generator; /* see src/models/generator.h */
+
+/* Load a style network of fast-style-transfer (Johnson et al. 2016) from a
+ * deeplearn.js checkpoint directory (manifest.json + one file per variable),
+ * the format of ml5.js' style networks. */
+int nst_generator_load(const char *path, nst_generator **gen, nst_error *err);
+void nst_generator_free(nst_generator *gen);
+
+typedef struct {
+    int size;            /* long side of the output; 0 keeps the input's size */
+    float strength;      /* 0..1: out = strength * styled + (1 - strength) * input */
+    int original_colors; /* keep the input's colours */
+    int tile;            /* larger images run in overlapping tiles of at most
+                          * this side (multiple of 4, >= 64); 0: automatic */
+} nst_apply_params;
+
+/* size 0, strength 1, no colour keeping, automatic tiles. */
+void nst_apply_defaults(nst_apply_params *p);
+/* Paint `in` with the network's style in one forward pass. */
+int nst_apply(const nst_generator *gen, const nst_image *in, const nst_apply_params *p,
+              nst_image *out, nst_error *err);
 
 #ifdef __cplusplus
 }

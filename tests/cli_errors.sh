@@ -90,5 +90,35 @@ expect 1 "group5-shard1of1: sha256 mismatch" "corrupt mirror" -- "$nst" models i
 expect 0 "" "models layers" -- "$nst" models layers "$model"
 grep -q "leaky_re_lu_10" "$tmp/stdout" && ok || bad "models layers does not list leaky_re_lu_10"
 
+# nst apply: feed-forward style networks
+fast=$shared/models/fast/scream
+if [ -f "$fast/manifest.json" ]; then
+    expect 0 "" "apply" -- "$nst" apply --net "$fast" "$content" --size 64 -o "$tmp/ap.png" -q
+    [ -f "$tmp/ap.png" ] && ok || bad "apply output missing"
+    expect 0 "" "apply by name, strength, original colours, tiles" -- "$nst" apply --net scream "$content" --size 200 --strength 0.7 --original-colors --tile 96 -o "$tmp/ap2.jpg" -q
+    [ -f "$tmp/ap2.jpg" ] && ok || bad "apply by name output missing"
+    cp "$content" "$tmp/one.jpg"
+    cp "$shared/images/content/stata.jpg" "$tmp/two.jpg"
+    expect 0 "" "apply several into a dir" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/apdir" -q
+    [ -f "$tmp/apdir/one.jpg" ] && [ -f "$tmp/apdir/two.jpg" ] && ok || bad "apply dir outputs: $(ls "$tmp/apdir")"
+    expect 1 "$tmp/missing.jpg: no such file" "apply with a missing input among several" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/missing.jpg" "$tmp/text.jpg" "$tmp/two.jpg" -o "$tmp/apdir2" -q
+    grep -q "$tmp/text.jpg" "$tmp/stderr" && ok || bad "apply did not report the text file"
+    [ -f "$tmp/apdir2/one.jpg" ] && [ -f "$tmp/apdir2/two.jpg" ] && [ ! -e "$tmp/apdir2/missing.jpg" ] && ok || bad "apply did not paint the good inputs: $(ls "$tmp/apdir2")"
+    expect 2 "--strength: 1.5 is out of range" "apply bad strength" -- "$nst" apply --net "$fast" "$content" --strength 1.5 -o "$tmp/ap3.png"
+    expect 2 "--strength: 'x' is not a number" "apply non-numeric strength" -- "$nst" apply --net "$fast" "$content" --strength x -o "$tmp/ap3.png"
+    expect 1 "model 'nosuchnet' is not installed" "apply unknown net" -- "$nst" apply --net nosuchnet "$content" -o "$tmp/ap3.png"
+    expect 2 "style network is needed" "apply without --net" -- "$nst" apply "$content" -o "$tmp/ap3.png"
+    expect 2 "$tmp/ap3.gif: unsupported output format" "apply output format" -- "$nst" apply --net "$fast" "$content" -o "$tmp/ap3.gif"
+    expect 1 "darknet-tiny/manifest.json: cannot open" "apply with a loss network" -- "$nst" apply --net "$model" "$content" -o "$tmp/ap3.png"
+    [ -e "$tmp/ap3.png" ] && bad "a failed apply left $tmp/ap3.png" || ok
+    expect 0 "" "apply help" -- "$nst" apply --help
+    expect 0 "" "models list" -- "$nst" models
+    grep -q "scream.*style network" "$tmp/stdout" && ok || bad "models list does not show the style networks"
+    expect 0 "" "install a style network from the mirror" -- "$nst" models install wave --mirror "$shared/models" --dir "$tmp/models"
+    [ -f "$tmp/models/wave/Variable_47" ] && [ -f "$tmp/models/wave/manifest.json" ] && ok || bad "installed style network incomplete"
+else
+    bad "missing test data $fast/manifest.json"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -48,6 +50,26 @@ int parse_list(const char *opt, const char *s, char items[][64], int max, int *n
     }
     if (*n == 0) return nst_fail(err, NST_ERR_USAGE, "%s: empty list", opt);
     return NST_OK;
+}
+
+int check_output_path(const char *path, nst_error *err) {
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash) || !writable_ext(dot))
+        return nst_fail(err, NST_ERR_USAGE, "%s: unsupported output format (use .png, .jpg, .bmp or .tga)", path);
+    char dir[1024];
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    if (access(dir[0] ? dir : "/", W_OK) != 0)
+        return nst_fail(err, NST_ERR_USAGE, "%s: cannot write into directory %s", path, dir);
+    return NST_OK;
+}
+
+int writable_ext(const char *ext) {
+    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".tga"};
+    for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
+        if (!strcasecmp(ext, exts[i])) return 1;
+    return 0;
 }
 
 int report(const nst_error *err) {

@@ -6,6 +6,7 @@
 
 int cmd_stylize(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
 
 /* Strict number parsing for option values: the whole string must be a
  * number within [lo, hi]; otherwise a usage error naming the option. */
@@ -13,6 +14,10 @@ int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_er
 int parse_float(const char *opt, const char *s, double lo, double hi, float *out, nst_error *err);
 /* Split a comma-separated list into at most max items of 64 chars. */
 int parse_list(const char *opt, const char *s, char items[][64], int max, int *n, nst_error *err);
+/* An output path nst can write: a .png/.jpg/.jpeg/.bmp/.tga extension
+ * (writable_ext, case-insensitive) in a writable directory; else a usage error. */
+int check_output_path(const char *path, nst_error *err);
+int writable_ext(const char *ext);
 /* Print "nst: MESSAGE" to stderr and return the exit status for the code. */
 int report(const nst_error *err);
 

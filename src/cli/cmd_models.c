@@ -1,4 +1,4 @@
-/* cmd_models.c: nst models: list, install and inspect loss networks. */
+/* cmd_models.c: nst models: list, install and inspect loss and style networks. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,9 +9,11 @@ static const char help[] =
     "       nst models install NAME [--mirror DIR] [--dir DIR]\n"
     "       nst models layers NAME|PATH\n"
     "\n"
-    "list      the models nst knows, whether and where each is installed, and the\n"
+    "list      the models nst knows (loss networks for nst stylize, style networks\n"
+    "          for nst apply), whether and where each is installed, and the\n"
     "          directories searched (NST_MODELS, the install directory, local mirrors)\n"
-    "install   fetch a model from a local mirror directory (DIR/NAME/FILE; by default\n"
+    "install   fetch a model from a local mirror directory (DIR/NAME/FILE, style\n"
+    "          networks DIR/fast/NAME/FILE; by default\n"
     "          $NST_MIRROR and ../shared/models) or else from its public origin, check\n"
     "          every file's sha256 and install it into --dir (default: the install\n"
     "          directory, $NST_HOME/models or ~/.local/share/nst/models)\n"

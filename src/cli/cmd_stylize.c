@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -227,17 +226,9 @@ static void on_progress(const nst_progress *pr, void *user) {
 
 /* Reject an output we could not write before spending minutes on it. */
 static int check_output(const char *path, progress_ctx *ctx, nst_error *err) {
+    int rc = check_output_path(path, err);
+    if (rc) return rc;
     const char *dot = strrchr(path, '.');
-    const char *slash = strrchr(path, '/');
-    if (!dot || (slash && dot < slash) ||
-        (strcasecmp(dot, ".png") && strcasecmp(dot, ".jpg") && strcasecmp(dot, ".jpeg") &&
-         strcasecmp(dot, ".bmp") && strcasecmp(dot, ".tga")))
-        return nst_fail(err, NST_ERR_USAGE, "%s: unsupported output format (use .png, .jpg, .bmp or .tga)", path);
-    char dir[1024];
-    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    else snprintf(dir, sizeof dir, ".");
-    if (access(dir[0] ? dir : "/", W_OK) != 0)
-        return nst_fail(err, NST_ERR_USAGE, "%s: cannot write into directory %s", path, dir);
     snprintf(ctx->stem, sizeof ctx->stem, "%.*s", (int)(dot - path), path);
     snprintf(ctx->ext, sizeof ctx->ext, "%s", dot);
     return NST_OK;

@@ -11,7 +11,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  stylize   paint a photo in the style of one or more paintings (Gatys et al.)\n"
-    "  models    list, install and inspect loss networks\n"
+    "  apply     paint photos with a pretrained style network, in one pass\n"
+    "  models    list, install and inspect loss and style networks\n"
     "\n"
     "nst COMMAND --help describes each command.\n";
 
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "stylize")) return cmd_stylize(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "apply")) return cmd_apply(argc - 1, argv + 1);
     if (!strcmp(argv[1], "models")) return cmd_models(argc - 1, argv + 1);
     fprintf(stderr, "nst: unknown command '%s' (nst --help lists them)\n", argv[1]);
     return 2;

@@ -74,6 +74,12 @@ typedef struct {
 int nst_tfjs_load(const char *path, nst_tfjs_model *out, nst_error *err);
 void nst_tfjs_free(nst_tfjs_model *m);
 
+/* dljs_loader.c: a deeplearn.js checkpoint directory (ml5.js' style
+ * networks): manifest.json maps each variable name to {filename, shape};
+ * each file is raw little-endian float32, row-major in that shape. File
+ * names must be plain names inside `dir`. out->path is the manifest. */
+int nst_dljs_load(const char *dir, nst_tensor_dict *out, nst_error *err);
+
 /* fetch.c: files from their public origin or a local mirror. */
 /* sha256 of a file as 64 lowercase hex digits. */
 int nst_sha256_file(const char *path, char hex[65], nst_error *err);

@@ -1,0 +1,261 @@
+/* generator.c: the feed-forward style network (see generator.h): building it
+ * from a checkpoint, binding it to a size, running it forward. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/generator.h"
+
+/* The architecture; layer i reads Variable_{3i}, _{3i+1}, _{3i+2}. */
+static const struct {
+    int deconv, cin, cout, k, stride, relu, skip;
+} arch[GEN_LAYERS] = {
+    {0, 3, 32, 9, 1, 1, -1},    {0, 32, 64, 3, 2, 1, -1},   {0, 64, 128, 3, 2, 1, -1},
+    {0, 128, 128, 3, 1, 1, -1}, {0, 128, 128, 3, 1, 0, 3},  {0, 128, 128, 3, 1, 1, -1},
+    {0, 128, 128, 3, 1, 0, 5},  {0, 128, 128, 3, 1, 1, -1}, {0, 128, 128, 3, 1, 0, 7},
+    {0, 128, 128, 3, 1, 1, -1}, {0, 128, 128, 3, 1, 0, 9},  {0, 128, 128, 3, 1, 1, -1},
+    {0, 128, 128, 3, 1, 0, 11}, {1, 128, 64, 3, 2, 1, -1},  {1, 64, 32, 3, 2, 1, -1},
+    {0, 32, 3, 9, 1, 0, -1},
+};
+
+static void var_name(int k, char *out, size_t n) {
+    if (k == 0) snprintf(out, n, "Variable");
+    else snprintf(out, n, "Variable_%d", k);
+}
+
+static void shape_str(const int64_t *s, int ndim, char *out, size_t n) {
+    size_t at = 0;
+    out[at++] = '[';
+    for (int i = 0; i < ndim && at < n; i++)
+        at += (size_t)snprintf(out + at, n - at, "%s%lld", i ? "," : "", (long long)s[i]);
+    snprintf(out + (at < n ? at : n - 1), n - (at < n ? at : n - 1), "]");
+}
+
+/* The variable k, which must have exactly the shape want[0..ndim-1]. */
+static const nst_tensor *need(const nst_tensor_dict *d, const char *dir, int k, int ndim,
+                              const int64_t *want, nst_error *err) {
+    char name[32], got[96], exp[96];
+    var_name(k, name, sizeof name);
+    const nst_tensor *t = nst_dict_get(d, name);
+    shape_str(want, ndim, exp, sizeof exp);
+    if (!t) {
+        nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s is missing (expected shape %s)", dir, name, exp);
+        return NULL;
+    }
+    int same = t->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++) same = t->shape[i] == want[i];
+    if (!same) {
+        shape_str(t->shape, t->ndim, got, sizeof got);
+        nst_fail(err, NST_ERR_RUNTIME, "%s: %s has shape %s, expected %s", dir, name, got, exp);
+        return NULL;
+    }
+    return t;
+}
+
+int gen_from_dict(const nst_tensor_dict *d, const char *dir, struct nst_generator *g,
+                  nst_error *err) {
+    memset(g, 0, sizeof *g);
+    snprintf(g->path, sizeof g->path, "%s", dir);
+    if (d->count != 3 * GEN_LAYERS)
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: %d variables, expected %d (not a style network "
+                        "of fast-style-transfer?)", dir, d->count, 3 * GEN_LAYERS);
+    for (int i = 0; i < GEN_LAYERS; i++)
+        g->n_params += (size_t)arch[i].k * arch[i].k * arch[i].cin * arch[i].cout + 2 * arch[i].cout;
+    g->params = malloc(g->n_params * sizeof(float));
+    if (!g->params) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", dir);
+    float *q = g->params;
+    for (int i = 0; i < GEN_LAYERS; i++) {
+        gen_layer *L = &g->layers[i];
+        int k = arch[i].k, ci = arch[i].cin, co = arch[i].cout;
+        *L = (gen_layer){arch[i].deconv, ci, co, k, arch[i].stride, arch[i].relu, arch[i].skip,
+                         NULL, NULL, NULL};
+        /* conv kernels are HWIO [k][k][cin][cout]; deconv kernels [k][k][cout][cin] */
+        const int64_t ks[4] = {k, k, L->deconv ? co : ci, L->deconv ? ci : co}, vs[1] = {co};
+        const nst_tensor *kt = need(d, dir, 3 * i, 4, ks, err);
+        const nst_tensor *sh = kt ? need(d, dir, 3 * i + 1, 1, vs, err) : NULL;
+        const nst_tensor *sc = sh ? need(d, dir, 3 * i + 2, 1, vs, err) : NULL;
+        if (!sc) {
+            free(g->params);
+            g->params = NULL;
+            return NST_ERR_RUNTIME;
+        }
+        L->weight = q, q += (size_t)k * k * ci * co;
+        L->shift = q, q += co;
+        L->scale = q, q += co;
+        /* conv: w[o][i][y][x] = K[y][x][i][o]; deconv: w[i][o][y][x] = K[y][x][o][i] */
+        for (int yx = 0; yx < k * k; yx++)
+            for (int a = 0; a < ci; a++)
+                for (int b = 0; b < co; b++) {
+                    size_t dst = L->deconv ? ((size_t)a * co + b) * k * k + yx
+                                           : ((size_t)b * ci + a) * k * k + yx;
+                    size_t src = L->deconv ? ((size_t)yx * co + b) * ci + a
+                                           : ((size_t)yx * ci + a) * co + b;
+                    L->weight[dst] = kt->data[src];
+                }
+        memcpy(L->shift, sh->data, co * sizeof(float));
+        memcpy(L->scale, sc->data, co * sizeof(float));
+    }
+    return NST_OK;
+}
+
+int nst_generator_load(const char *path, nst_generator **out, nst_error *err) {
+    *out = NULL;
+    nst_tensor_dict d = {0};
+    int rc = nst_dljs_load(path, &d, err);
+    nst_generator *g = rc ? NULL : calloc(1, sizeof *g);
+    if (!rc && !g) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+    if (!rc) rc = gen_from_dict(&d, path, g, err);
+    nst_dict_free(&d);
+    if (rc) {
+        free(g);
+        return rc;
+    }
+    *out = g;
+    return NST_OK;
+}
+
+void nst_generator_free(nst_generator *g) {
+    if (!g) return;
+    free(g->params);
+    free(g);
+}
+
+/* ---- plan ---------------------------------------------------------------- */
+
+static size_t numel(int n, int c, int h, int w) { return (size_t)n * c * h * w; }
+
+/* Shapes of every layer's output: conv 'SAME' ceil(in / stride), deconv x stride. */
+static void gen_shapes(gen_plan *p) {
+    int h = p->h, w = p->w, t, b;
+    for (int i = 0; i < GEN_LAYERS; i++) {
+        const gen_layer *gl = &p->g->layers[i];
+        gen_plan_layer *L = &p->L[i];
+        if (gl->deconv) {
+            h *= gl->stride, w *= gl->stride;
+        } else {
+            same_padding(h, gl->k, gl->stride, &h, &t, &b);
+            same_padding(w, gl->k, gl->stride, &w, &t, &b);
+        }
+        L->c = gl->cout, L->h = h, L->w = w;
+    }
+}
+
+/* Point every activation into the arena (q == NULL: only count). keep = 0:
+ * the conv outputs share one scratch buffer and the layer outputs alternate
+ * between two; a residual layer writes into its own input (consumed by its
+ * conv already), so the block input, in the other buffer, survives until the
+ * residual add. */
+static size_t gen_layout(gen_plan *p, float *q) {
+    size_t at = 0, mx = 0;
+#define TAKE(ptr, count) ((ptr) = q ? q + at : NULL, at += (count))
+    TAKE(p->input, numel(p->n, 3, p->h, p->w));
+    TAKE(p->output, numel(p->n, 3, p->h, p->w));
+    for (int i = 0; i < GEN_LAYERS; i++) {
+        gen_plan_layer *L = &p->L[i];
+        TAKE(L->mean, (size_t)p->n * L->c);
+        TAKE(L->rstd, (size_t)p->n * L->c);
+        size_t m = numel(p->n, L->c, L->h, L->w);
+        if (m > mx) mx = m;
+    }
+    float *scratch, *buf[2];
+    if (!p->keep) TAKE(scratch, mx), TAKE(buf[0], mx), TAKE(buf[1], mx);
+    const float *in = p->input;
+    for (int i = 0; i < GEN_LAYERS; i++) {
+        gen_plan_layer *L = &p->L[i];
+        size_t m = numel(p->n, L->c, L->h, L->w);
+        L->in = in;
+        if (p->keep) {
+            TAKE(L->pre, m);
+            TAKE(L->out, m);
+        } else if (q) {
+            L->pre = scratch;
+            L->out = p->g->layers[i].skip >= 0 ? (float *)in : in == buf[0] ? buf[1] : buf[0];
+        }
+        in = L->out;
+    }
+#undef TAKE
+    return at;
+}
+
+int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, int w, int keep,
+                    nst_error *err) {
+    memset(p, 0, sizeof *p);
+    p->g = g, p->n = n, p->h = h, p->w = w, p->keep = keep;
+    gen_shapes(p);
+    size_t total = gen_layout(p, NULL);
+    p->arena = calloc(total, sizeof(float));
+    if (!p->arena)
+        return nst_fail(err, NST_ERR_RUNTIME,
+                        "out of memory: a %dx%d image needs %.1f GiB of activations (try --tile)",
+                        w, h, total * 4.0 / (1 << 30));
+    gen_layout(p, p->arena);
+    int rc = NST_OK, c = 3, ih = h, iw = w;
+    for (int i = 0; i < GEN_LAYERS && !rc; i++) {
+        const gen_layer *gl = &g->layers[i];
+        gen_plan_layer *L = &p->L[i];
+        if (gl->deconv) {
+            rc = deconv_setup(&L->deconv, n, c, ih, iw, gl->cout, gl->k, gl->stride, gl->weight,
+                              NULL, err);
+        } else {
+            int oh, ow, t, b, l, r;
+            same_padding(ih, gl->k, gl->stride, &oh, &t, &b);
+            same_padding(iw, gl->k, gl->stride, &ow, &l, &r);
+            rc = conv_setup(&L->conv, n, c, ih, iw, gl->cout, gl->k, gl->k, gl->stride, t, l, b, r,
+                            gl->weight, NULL, err);
+        }
+        c = L->c, ih = L->h, iw = L->w;
+    }
+    if (rc) gen_plan_destroy(p);
+    return rc;
+}
+
+/* IN with given statistics: y = (x - mean) * rstd * scale + shift. */
+static void instnorm_fixed(int n, int c, size_t hw, const float *x, const float *scale,
+                           const float *shift, const float *mean, const float *rstd, float *y) {
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < n * c; nc++) {
+        float a = rstd[nc] * scale[nc % c], b = shift[nc % c] - mean[nc] * a;
+        const float *xs = x + (size_t)nc * hw;
+        float *ys = y + (size_t)nc * hw;
+        for (size_t i = 0; i < hw; i++) ys[i] = xs[i] * a + b;
+    }
+}
+
+void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats) {
+    memcpy(p->input, image, numel(p->n, 3, p->h, p->w) * sizeof(float));
+    for (int i = 0; i < GEN_LAYERS; i++) {
+        const gen_layer *gl = &p->g->layers[i];
+        gen_plan_layer *L = &p->L[i];
+        size_t hw = (size_t)L->h * L->w, m = (size_t)p->n * L->c * hw;
+        if (gl->deconv) deconv_forward(&L->deconv, L->in, L->pre);
+        else conv_forward(&L->conv, L->in, L->pre);
+        if (fixed_stats)
+            instnorm_fixed(p->n, L->c, hw, L->pre, gl->scale, gl->shift, L->mean, L->rstd, L->out);
+        else
+            instnorm_forward(p->n, L->c, (int)hw, GEN_IN_EPS, L->pre, gl->scale, gl->shift, L->out,
+                             L->mean, L->rstd);
+        if (gl->skip >= 0) {
+            const float *x = p->L[gl->skip].in;
+            for (size_t k = 0; k < m; k++) L->out[k] += x[k];
+        }
+        if (gl->relu) act_forward(0.0f, m, L->out, L->out);
+    }
+    /* y = 150 tanh(x) + 127.5, clipped to 0..255, top-left h x w kept */
+    gen_plan_layer *last = &p->L[GEN_LAYERS - 1];
+    tanh_forward(numel(p->n, 3, last->h, last->w), GEN_OUT_A, GEN_OUT_B, last->out, last->out);
+    for (int b = 0; b < p->n * 3; b++)
+        for (int y = 0; y < p->h; y++) {
+            const float *src = last->out + ((size_t)b * last->h + y) * last->w;
+            float *dst = p->output + ((size_t)b * p->h + y) * p->w;
+            for (int x = 0; x < p->w; x++) dst[x] = src[x] < 0 ? 0 : src[x] > 255 ? 255 : src[x];
+        }
+}
+
+void gen_plan_destroy(gen_plan *p) {
+    for (int i = 0; i < GEN_LAYERS; i++) {
+        conv_destroy(&p->L[i].conv);
+        deconv_destroy(&p->L[i].deconv);
+    }
+    free(p->arena);
+    memset(p, 0, sizeof *p);
+}

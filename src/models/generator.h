@@ -1,0 +1,82 @@
+/* generator.h: the feed-forward style network of Johnson et al. 2016 as
+ * trained by fast-style-transfer and published by ml5.js (deeplearn.js
+ * checkpoints, see nst_dljs_load), and a plan that binds it to a size.
+ *
+ * 16 convolutions, each followed by instance norm (IN):
+ *   0  conv 9x9 s1 3->32, IN, ReLU       1  conv 3x3 s2 32->64, IN, ReLU
+ *   2  conv 3x3 s2 64->128, IN, ReLU
+ *   3..12  five residual blocks: x + IN(conv(ReLU(IN(conv(x)))))
+ *   13 deconv 3x3 s2 128->64, IN, ReLU   14 deconv 3x3 s2 64->32, IN, ReLU
+ *   15 conv 9x9 s1 32->3, IN;  y = clip(150 tanh + 127.5, 0, 255)
+ * Layer i uses Variable_{3i} (kernel), Variable_{3i+1} (IN shift) and
+ * Variable_{3i+2} (IN scale); the convolutions have no bias. */
+#ifndef NST_GENERATOR_H
+#define NST_GENERATOR_H
+
+#include "io/io.h"
+#include "layers/layers.h"
+#include "nst.h"
+
+#define GEN_LAYERS 16
+#define GEN_IN_EPS 1e-3f
+/* output map y = GEN_OUT_A * tanh(x) + GEN_OUT_B */
+#define GEN_OUT_A 150.0f
+#define GEN_OUT_B 127.5f
+
+typedef struct {
+    int deconv;           /* transposed convolution (x2 upsampling) */
+    int cin, cout, k, stride;
+    int relu;             /* ReLU after the instance norm */
+    int skip;             /* >= 0: residual, adds the input of layer `skip` after IN */
+    float *weight;        /* conv [cout][cin][k][k]; deconv [cin][cout][k][k] */
+    float *shift, *scale; /* IN, [cout] */
+} gen_layer;
+
+struct nst_generator {
+    char path[1024];      /* the checkpoint directory */
+    gen_layer layers[GEN_LAYERS];
+    float *params;        /* one allocation behind every weight, shift and scale */
+    size_t n_params;
+};
+
+/* Build from a checkpoint's variables; every shape is checked. The kernels
+ * are converted from TF's HWIO ([k][k][cin][cout]; deconv [k][k][cout][cin])
+ * to the layouts above. */
+int gen_from_dict(const nst_tensor_dict *d, const char *dir, struct nst_generator *g,
+                  nst_error *err);
+
+/* ---- the generator bound to an n x 3 x h x w input -------------------- */
+
+typedef struct {
+    int c, h, w;          /* output shape of the layer */
+    const float *in;      /* its input */
+    float *pre;           /* conv output = IN input */
+    float *out;           /* after IN, residual and ReLU (layer 15: 150 tanh + 127.5) */
+    float *mean, *rstd;   /* IN statistics, [n*c] */
+    conv_layer conv;
+    deconv_layer deconv;
+} gen_plan_layer;
+
+typedef struct {
+    const struct nst_generator *g;
+    int n, h, w;
+    int keep;             /* every activation has its own buffer (for backward) */
+    gen_plan_layer L[GEN_LAYERS];
+    float *input;         /* copy of the input, n*3*h*w */
+    float *output;        /* clip(L[15].out) cropped to n x 3 x h x w: the net
+                           * yields 4 ceil(h/4) rows, the first h are kept */
+    float *arena;         /* one allocation behind every buffer above */
+} gen_plan;
+
+/* keep = 0 (inference) shares three activation buffers between the layers;
+ * keep = 1 gives each layer its own, as backward will need. */
+int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, int w, int keep,
+                    nst_error *err);
+/* Forward from 0..255 planar RGB (n x 3 x h x w) to p->output. Every
+ * instance norm computes the statistics of its input into L[i].mean/rstd,
+ * or, with fixed_stats, uses the values the caller put there (so that the
+ * tiles of one image are normalised alike). */
+void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats);
+void gen_plan_destroy(gen_plan *p);
+
+#endif
