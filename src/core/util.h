@@ -3,11 +3,19 @@
 #define NST_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define NST_PATH_MAX 4096
 
 /* snprintf that reports truncation: returns 0 when the whole string fit,
  * -1 when it was cut (paths too long to use are an error, not a surprise). */
 int nst_pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* temp_file.c: a temporary file beside `path` (PATH.partXXXXXX) with the
+ * mode a plain fopen would give; NULL with errno set. nst_temp_finish closes
+ * it and renames it to `path` unless `e` (an errno value) or the close
+ * failed, else removes it; returns the error (0 on success). */
+FILE *nst_temp_open(const char *path, char **tmp);
+int nst_temp_finish(FILE *f, char *tmp, const char *path, int e);
 
 #endif

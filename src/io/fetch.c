@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "io/io.h"
 
 int nst_sha256_file(const char *path, char hex[65], nst_error *err) {
@@ -36,44 +37,6 @@ int nst_sha256_file(const char *path, char hex[65], nst_error *err) {
     return NST_OK;
 }
 
-/* A temporary file beside `path`, with the mode a plain fopen would give
- * (mkstemp makes it 0600). Returns NULL with errno set. */
-static FILE *open_temp(const char *path, char **tmp) {
-    size_t len = strlen(path) + 16;
-    *tmp = malloc(len);
-    if (!*tmp) return NULL;
-    snprintf(*tmp, len, "%s.partXXXXXX", path);
-    int fd = mkstemp(*tmp);
-    FILE *f = NULL;
-    if (fd >= 0) {
-        mode_t mask = umask(0);
-        umask(mask);
-        if (fchmod(fd, 0666 & ~mask) == 0) f = fdopen(fd, "wb");
-        if (!f) {
-            int e = errno;
-            close(fd);
-            unlink(*tmp);
-            errno = e;
-        }
-    }
-    if (!f) {
-        int e = errno;
-        free(*tmp);
-        *tmp = NULL;
-        errno = e;
-    }
-    return f;
-}
-
-/* Close the temporary file and rename it to `path` unless `e` (an errno
- * value) or the close failed; on failure it is removed. Returns the error. */
-static int finish_temp(FILE *f, char *tmp, const char *path, int e) {
-    if (fclose(f) != 0 && !e) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) unlink(tmp);
-    free(tmp);
-    return e;
-}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -99,7 +62,7 @@ int nst_download(const char *url, const char *path, nst_error *err) {
         return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot initialise libcurl (%s)", url,
                         curl_easy_strerror(curl_init_rc));
     char *tmp;
-    struct sink s = {open_temp(path, &tmp), 0};
+    struct sink s = {nst_temp_open(path, &tmp), 0};
     if (!s.f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create (%s)", path, strerror(errno));
     CURL *c = curl_easy_init();
     char cerr[CURL_ERROR_SIZE] = "";
@@ -126,7 +89,7 @@ int nst_download(const char *url, const char *path, nst_error *err) {
         curl_easy_cleanup(c);
     }
     /* a failed transfer (EIO stands for it) discards the temporary file too */
-    int e = finish_temp(s.f, tmp, path, s.err ? s.err : rc != CURLE_OK ? EIO : 0);
+    int e = nst_temp_finish(s.f, tmp, path, s.err ? s.err : rc != CURLE_OK ? EIO : 0);
     if (rc != CURLE_OK && !s.err)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: download failed (%s)", url,
                         *cerr ? cerr : curl_easy_strerror(rc));
@@ -142,7 +105,7 @@ int nst_copy_file(const char *src, const char *dst, nst_error *err) {
         return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst,
                         errno == ENOENT ? "no such file" : strerror(errno));
     char *tmp;
-    FILE *out = open_temp(dst, &tmp);
+    FILE *out = nst_temp_open(dst, &tmp);
     if (!out) {
         int e = errno;
         fclose(in);
@@ -156,7 +119,7 @@ int nst_copy_file(const char *src, const char *dst, nst_error *err) {
         if (fwrite(buf, 1, n, out) != n) e = errno ? errno : EIO;
     if (!e && ferror(in)) e = errno ? errno : EIO;
     fclose(in);
-    e = finish_temp(out, tmp, dst, e);
+    e = nst_temp_finish(out, tmp, dst, e);
     if (e) return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst, strerror(e));
     return NST_OK;
 }

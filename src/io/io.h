@@ -24,6 +24,7 @@ typedef struct {
     int count, cap;
     nst_tensor *t;
     char path[1024]; /* file the readers filled it from (for messages), or "" */
+    char *metadata;  /* safetensors: the __metadata__ object as JSON text, or NULL */
 } nst_tensor_dict;
 
 /* tensor_dict.c */
@@ -43,6 +44,11 @@ int nst_torch_load(const char *path, nst_tensor_dict *out, nst_error *err);
 /* safetensors.c: u64 header length, JSON header, raw little-endian data.
  * F32, F16 and BF16 are converted to float32. */
 int nst_safetensors_load(const char *path, nst_tensor_dict *out, nst_error *err);
+/* safetensors_save.c: write d as F32 with __metadata__ pairs meta[0..2n-1]
+ * (key, value, ...; strings) to a temporary file beside path, renamed into
+ * place, so a failed save never leaves a partial file. */
+int nst_safetensors_save(const char *path, const nst_tensor_dict *d, const char *const *meta,
+                         int n_meta, nst_error *err);
 
 /* tfjs_loader.c: a TensorFlow.js layers model: model.json (Keras topology +
  * weightsManifest) and its weight shards. Weights are read by name from the

@@ -117,7 +117,10 @@ int nst_safetensors_load(const char *path, nst_tensor_dict *out, nst_error *err)
     if (!cJSON_IsObject(root))
         rc = nst_fail(err, NST_ERR_RUNTIME, "%s: safetensors header is not a JSON object", path);
     for (const cJSON *e = root ? root->child : NULL; e && !rc; e = e->next) {
-        if (strcmp(e->string, "__metadata__") == 0) continue;
+        if (strcmp(e->string, "__metadata__") == 0) {
+            if (!d.metadata) d.metadata = cJSON_PrintUnformatted(e);
+            continue;
+        }
         if (!cJSON_IsObject(e))
             rc = nst_fail(err, NST_ERR_RUNTIME, "%s: header entry %s is not an object", path, e->string);
         else

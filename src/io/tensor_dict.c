@@ -51,5 +51,6 @@ void nst_dict_free(nst_tensor_dict *d) {
         free(d->t[i].data);
     }
     free(d->t);
+    free(d->metadata);
     memset(d, 0, sizeof *d);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "models/generator.h"
 
@@ -18,7 +19,7 @@ static const struct {
     {0, 32, 3, 9, 1, 0, -1},
 };
 
-static void var_name(int k, char *out, size_t n) {
+void gen_var_name(int k, char *out, size_t n) {
     if (k == 0) snprintf(out, n, "Variable");
     else snprintf(out, n, "Variable_%d", k);
 }
@@ -35,7 +36,7 @@ static void shape_str(const int64_t *s, int ndim, char *out, size_t n) {
 static const nst_tensor *need(const nst_tensor_dict *d, const char *dir, int k, int ndim,
                               const int64_t *want, nst_error *err) {
     char name[32], got[96], exp[96];
-    var_name(k, name, sizeof name);
+    gen_var_name(k, name, sizeof name);
     const nst_tensor *t = nst_dict_get(d, name);
     shape_str(want, ndim, exp, sizeof exp);
     if (!t) {
@@ -52,56 +53,91 @@ static const nst_tensor *need(const nst_tensor_dict *d, const char *dir, int k, 
     return t;
 }
 
-int gen_from_dict(const nst_tensor_dict *d, const char *dir, struct nst_generator *g,
-                  nst_error *err) {
+int gen_alloc(struct nst_generator *g, const char *path, nst_error *err) {
     memset(g, 0, sizeof *g);
-    snprintf(g->path, sizeof g->path, "%s", dir);
-    if (d->count != 3 * GEN_LAYERS)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: %d variables, expected %d (not a style network "
-                        "of fast-style-transfer?)", dir, d->count, 3 * GEN_LAYERS);
+    snprintf(g->path, sizeof g->path, "%s", path);
     for (int i = 0; i < GEN_LAYERS; i++)
         g->n_params += (size_t)arch[i].k * arch[i].k * arch[i].cin * arch[i].cout + 2 * arch[i].cout;
-    g->params = malloc(g->n_params * sizeof(float));
-    if (!g->params) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", dir);
+    g->params = calloc(g->n_params, sizeof(float));
+    if (!g->params) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
     float *q = g->params;
     for (int i = 0; i < GEN_LAYERS; i++) {
         gen_layer *L = &g->layers[i];
         int k = arch[i].k, ci = arch[i].cin, co = arch[i].cout;
         *L = (gen_layer){arch[i].deconv, ci, co, k, arch[i].stride, arch[i].relu, arch[i].skip,
                          NULL, NULL, NULL};
-        /* conv kernels are HWIO [k][k][cin][cout]; deconv kernels [k][k][cout][cin] */
-        const int64_t ks[4] = {k, k, L->deconv ? co : ci, L->deconv ? ci : co}, vs[1] = {co};
+        L->weight = q, q += (size_t)k * k * ci * co;
+        L->shift = q, q += co;
+        L->scale = q, q += co;
+    }
+    return NST_OK;
+}
+
+void gen_kernel_shape(const gen_layer *L, int64_t shape[4]) {
+    shape[0] = shape[1] = L->k;
+    shape[2] = L->deconv ? L->cout : L->cin;
+    shape[3] = L->deconv ? L->cin : L->cout;
+}
+
+/* Index in our layout of TF index src: conv w[o][i][y][x] = K[y][x][i][o];
+ * deconv w[i][o][y][x] = K[y][x][o][i]. */
+static size_t from_tf(const gen_layer *L, size_t src) {
+    size_t kk = (size_t)L->k * L->k, a = L->deconv ? L->cin : L->cout, b = L->deconv ? L->cout : L->cin;
+    size_t outer = src % a, inner = src / a % b, yx = src / a / b; /* K[yx][inner][outer] */
+    return (outer * b + inner) * kk + yx;
+}
+
+void gen_kernel_convert(const gen_layer *L, const float *src, float *dst, int to_tf) {
+    size_t n = (size_t)L->k * L->k * L->cin * L->cout;
+    for (size_t s = 0; s < n; s++) {
+        if (to_tf) dst[s] = src[from_tf(L, s)];
+        else dst[from_tf(L, s)] = src[s];
+    }
+}
+
+/* Variables named Variable* make up the network; a checkpoint of nst train
+ * also carries its training state under other names. */
+static int count_variables(const nst_tensor_dict *d) {
+    int n = 0;
+    for (int i = 0; i < d->count; i++) n += strncmp(d->t[i].name, "Variable", 8) == 0;
+    return n;
+}
+
+int gen_from_dict(const nst_tensor_dict *d, const char *dir, struct nst_generator *g,
+                  nst_error *err) {
+    int nv = count_variables(d);
+    if (nv != 3 * GEN_LAYERS)
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: %d variables, expected %d (not a style network "
+                        "of fast-style-transfer?)", dir, nv, 3 * GEN_LAYERS);
+    int rc = gen_alloc(g, dir, err);
+    for (int i = 0; i < GEN_LAYERS && !rc; i++) {
+        gen_layer *L = &g->layers[i];
+        int64_t ks[4], vs[1] = {L->cout};
+        gen_kernel_shape(L, ks);
         const nst_tensor *kt = need(d, dir, 3 * i, 4, ks, err);
         const nst_tensor *sh = kt ? need(d, dir, 3 * i + 1, 1, vs, err) : NULL;
         const nst_tensor *sc = sh ? need(d, dir, 3 * i + 2, 1, vs, err) : NULL;
         if (!sc) {
-            free(g->params);
-            g->params = NULL;
-            return NST_ERR_RUNTIME;
+            rc = NST_ERR_RUNTIME;
+            break;
         }
-        L->weight = q, q += (size_t)k * k * ci * co;
-        L->shift = q, q += co;
-        L->scale = q, q += co;
-        /* conv: w[o][i][y][x] = K[y][x][i][o]; deconv: w[i][o][y][x] = K[y][x][o][i] */
-        for (int yx = 0; yx < k * k; yx++)
-            for (int a = 0; a < ci; a++)
-                for (int b = 0; b < co; b++) {
-                    size_t dst = L->deconv ? ((size_t)a * co + b) * k * k + yx
-                                           : ((size_t)b * ci + a) * k * k + yx;
-                    size_t src = L->deconv ? ((size_t)yx * co + b) * ci + a
-                                           : ((size_t)yx * ci + a) * co + b;
-                    L->weight[dst] = kt->data[src];
-                }
-        memcpy(L->shift, sh->data, co * sizeof(float));
-        memcpy(L->scale, sc->data, co * sizeof(float));
+        gen_kernel_convert(L, kt->data, L->weight, 0);
+        memcpy(L->shift, sh->data, L->cout * sizeof(float));
+        memcpy(L->scale, sc->data, L->cout * sizeof(float));
     }
-    return NST_OK;
+    if (rc) {
+        free(g->params);
+        g->params = NULL;
+    }
+    return rc;
 }
 
 int nst_generator_load(const char *path, nst_generator **out, nst_error *err) {
     *out = NULL;
     nst_tensor_dict d = {0};
-    int rc = nst_dljs_load(path, &d, err);
+    struct stat st;
+    int rc = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? gen_checkpoint_read(path, &d, err)
+                                                          : nst_dljs_load(path, &d, err);
     nst_generator *g = rc ? NULL : calloc(1, sizeof *g);
     if (!rc && !g) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
     if (!rc) rc = gen_from_dict(&d, path, g, err);
@@ -159,6 +195,7 @@ static size_t gen_layout(gen_plan *p, float *q) {
     }
     float *scratch, *buf[2];
     if (!p->keep) TAKE(scratch, mx), TAKE(buf[0], mx), TAKE(buf[1], mx);
+    else TAKE(p->grad[0], mx), TAKE(p->grad[1], mx), TAKE(p->grad[2], mx), TAKE(p->grad[3], mx);
     const float *in = p->input;
     for (int i = 0; i < GEN_LAYERS; i++) {
         gen_plan_layer *L = &p->L[i];
@@ -196,12 +233,14 @@ int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, in
         if (gl->deconv) {
             rc = deconv_setup(&L->deconv, n, c, ih, iw, gl->cout, gl->k, gl->stride, gl->weight,
                               NULL, err);
+            if (!rc && keep) rc = deconv_enable_training(&L->deconv, err);
         } else {
             int oh, ow, t, b, l, r;
             same_padding(ih, gl->k, gl->stride, &oh, &t, &b);
             same_padding(iw, gl->k, gl->stride, &ow, &l, &r);
             rc = conv_setup(&L->conv, n, c, ih, iw, gl->cout, gl->k, gl->k, gl->stride, t, l, b, r,
                             gl->weight, NULL, err);
+            if (!rc && keep) rc = conv_enable_training(&L->conv, err);
         }
         c = L->c, ih = L->h, iw = L->w;
     }
@@ -249,6 +288,51 @@ void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats) {
             float *dst = p->output + ((size_t)b * p->h + y) * p->w;
             for (int x = 0; x < p->w; x++) dst[x] = src[x] < 0 ? 0 : src[x] > 255 ? 255 : src[x];
         }
+}
+
+/* Backward, layer by layer from the output (see generator.h for the clip).
+ * grad[0] holds dL/d(output of layer i), grad[1] receives dL/d(its input),
+ * grad[2] dL/d(conv output), grad[3] the residual branch's dL/d(block input)
+ * until the block's first layer adds it to its input gradient. */
+void gen_plan_backward(gen_plan *p, const float *dout, float *grads) {
+    const struct nst_generator *g = p->g;
+    float *d = p->grad[0], *din = p->grad[1], *dpre = p->grad[2], *dskip = p->grad[3];
+    gen_plan_layer *last = &p->L[GEN_LAYERS - 1];
+    /* un-crop: rows and columns beyond h x w did not reach the output */
+    memset(d, 0, numel(p->n, 3, last->h, last->w) * sizeof(float));
+    for (int b = 0; b < p->n * 3; b++)
+        for (int y = 0; y < p->h; y++)
+            memcpy(d + ((size_t)b * last->h + y) * last->w, dout + ((size_t)b * p->h + y) * p->w,
+                   p->w * sizeof(float));
+    tanh_backward(numel(p->n, 3, last->h, last->w), GEN_OUT_A, GEN_OUT_B, last->out, d, d);
+    for (int i = GEN_LAYERS - 1; i >= 0; i--) {
+        const gen_layer *gl = &g->layers[i];
+        gen_plan_layer *L = &p->L[i];
+        size_t hw = (size_t)L->h * L->w, m = (size_t)p->n * L->c * hw;
+        if (gl->relu) act_backward(0.0f, m, L->out, d, d);
+        if (gl->skip >= 0) memcpy(dskip, d, m * sizeof(float)); /* y = IN(..) + x: dx = dy */
+        instnorm_backward(p->n, L->c, (int)hw, L->pre, gl->scale, L->mean, L->rstd, d, dpre,
+                          grads + (gl->scale - g->params), grads + (gl->shift - g->params));
+        float *dw = grads + (gl->weight - g->params);
+        if (gl->deconv) deconv_backward_weights(&L->deconv, L->in, dpre, dw, NULL);
+        else conv_backward_weights(&L->conv, L->in, dpre, dw, NULL);
+        if (i == 0) break; /* the input image needs no gradient */
+        if (gl->deconv) deconv_backward(&L->deconv, dpre, din);
+        else conv_backward(&L->conv, dpre, din);
+        if (i + 1 < GEN_LAYERS && g->layers[i + 1].skip == i) {
+            size_t mi = numel(p->n, p->L[i - 1].c, p->L[i - 1].h, p->L[i - 1].w);
+            for (size_t k = 0; k < mi; k++) din[k] += dskip[k];
+        }
+        float *t = d;
+        d = din, din = t;
+    }
+}
+
+void gen_plan_weights_changed(gen_plan *p) {
+    for (int i = 0; i < GEN_LAYERS; i++) {
+        if (p->g->layers[i].deconv) deconv_weights_changed(&p->L[i].deconv);
+        else conv_weights_changed(&p->L[i].conv);
+    }
 }
 
 void gen_plan_destroy(gen_plan *p) {

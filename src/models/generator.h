@@ -39,7 +39,19 @@ struct nst_generator {
     size_t n_params;
 };
 
-/* Build from a checkpoint's variables; every shape is checked. The kernels
+/* The architecture with zeroed parameters (one allocation, the layouts below);
+ * path is recorded for messages. */
+int gen_alloc(struct nst_generator *g, const char *path, nst_error *err);
+/* "Variable" (k = 0) or "Variable_k". */
+void gen_var_name(int k, char *out, size_t n);
+/* Shape of layer L's kernel in TF's layout (see gen_from_dict). */
+void gen_kernel_shape(const gen_layer *L, int64_t shape[4]);
+/* Convert a kernel (or its gradient) between TF's layout and ours: to_tf = 1
+ * reads ours from src and writes TF's into dst; to_tf = 0 the reverse. */
+void gen_kernel_convert(const gen_layer *L, const float *src, float *dst, int to_tf);
+
+/* Build from a checkpoint's variables (Variable, Variable_1.._47; other
+ * tensors, such as a training state, are ignored); every shape is checked. The kernels
  * are converted from TF's HWIO ([k][k][cin][cout]; deconv [k][k][cout][cin])
  * to the layouts above. */
 int gen_from_dict(const nst_tensor_dict *d, const char *dir, struct nst_generator *g,
@@ -65,6 +77,7 @@ typedef struct {
     float *input;         /* copy of the input, n*3*h*w */
     float *output;        /* clip(L[15].out) cropped to n x 3 x h x w: the net
                            * yields 4 ceil(h/4) rows, the first h are kept */
+    float *grad[4];       /* keep = 1: gradient buffers for backward */
     float *arena;         /* one allocation behind every buffer above */
 } gen_plan;
 
@@ -77,6 +90,30 @@ int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, in
  * or, with fixed_stats, uses the values the caller put there (so that the
  * tiles of one image are normalised alike). */
 void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats);
+/* keep = 1, after gen_plan_forward(p, x, 0): given dout = dL/doutput
+ * (n x 3 x h x w), write dL/dparams into grads (laid out as g->params,
+ * overwritten, summed over the batch). The clip of the output is passed
+ * straight through: the gradient is that of the unclipped map
+ * 150 tanh + 127.5, so a saturated pixel still learns which way to go
+ * (the true gradient of the clip would be 0 there and such pixels could
+ * stay stuck). tests/pytorch/gen_train.py does the same. */
+void gen_plan_backward(gen_plan *p, const float *dout, float *grads);
+/* After the caller changed g->params: refresh the plan's weight copies. */
+void gen_plan_weights_changed(gen_plan *p);
 void gen_plan_destroy(gen_plan *p);
+
+/* ---- gen_checkpoint.c: nst's own format ----------------------------------
+ * A safetensors file: the 48 variables as in a deeplearn.js checkpoint
+ * (F32, TF layouts), __metadata__ {"format": "nst-generator", "architecture":
+ * JSON text of the layer table} plus the caller's entries (nst train adds
+ * its training state: Adam moments as extra tensors, iteration, PRNG). */
+#define GEN_FORMAT "nst-generator"
+/* Read a checkpoint file into d (d->metadata holds its __metadata__). */
+int gen_checkpoint_read(const char *path, nst_tensor_dict *d, nst_error *err);
+/* Write g and `extra` tensors (may be NULL) with metadata pairs
+ * meta[0..2*n_meta-1] (key, value, ...), atomically. */
+int gen_checkpoint_write(const char *path, const struct nst_generator *g,
+                         const nst_tensor_dict *extra, const char *const *meta, int n_meta,
+                         nst_error *err);
 
 #endif

@@ -1,0 +1,87 @@
+/* gen_checkpoint.c: feed-forward style networks in nst's own format, a
+ * safetensors file (see generator.h), so that nst train can write what
+ * nst apply and nst_generator_load read. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/generator.h"
+
+int gen_checkpoint_read(const char *path, nst_tensor_dict *d, nst_error *err) {
+    int rc = nst_safetensors_load(path, d, err);
+    if (rc) return rc;
+    cJSON *m = d->metadata ? cJSON_Parse(d->metadata) : NULL;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(m, "format");
+    int ok = cJSON_IsString(f) && strcmp(f->valuestring, GEN_FORMAT) == 0;
+    cJSON_Delete(m);
+    if (ok) return NST_OK;
+    nst_dict_free(d);
+    return nst_fail(err, NST_ERR_RUNTIME, "%s: not a style network written by nst train (no "
+                    "\"format\": \"" GEN_FORMAT "\" in its metadata)", path);
+}
+
+/* The layer table as JSON text, for readers other than nst. */
+static char *architecture(const struct nst_generator *g) {
+    cJSON *a = cJSON_CreateObject(), *layers = cJSON_AddArrayToObject(a, "layers");
+    cJSON_AddStringToObject(a, "type", "johnson2016");
+    cJSON_AddNumberToObject(a, "instance_norm_eps", GEN_IN_EPS);
+    cJSON_AddStringToObject(a, "output", "clip(150 tanh(x) + 127.5, 0, 255)");
+    for (int i = 0; i < GEN_LAYERS && layers; i++) {
+        const gen_layer *L = &g->layers[i];
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "kind", L->deconv ? "deconv" : "conv");
+        cJSON_AddNumberToObject(l, "cin", L->cin);
+        cJSON_AddNumberToObject(l, "cout", L->cout);
+        cJSON_AddNumberToObject(l, "k", L->k);
+        cJSON_AddNumberToObject(l, "stride", L->stride);
+        cJSON_AddBoolToObject(l, "relu", L->relu);
+        cJSON_AddNumberToObject(l, "residual_from", L->skip);
+        cJSON_AddItemToArray(layers, l);
+    }
+    char *s = cJSON_PrintUnformatted(a);
+    cJSON_Delete(a);
+    return s;
+}
+
+int gen_checkpoint_write(const char *path, const struct nst_generator *g,
+                         const nst_tensor_dict *extra, const char *const *meta, int n_meta,
+                         nst_error *err) {
+    nst_tensor_dict d = {0};
+    int rc = NST_OK;
+    for (int i = 0; i < GEN_LAYERS && !rc; i++) {
+        const gen_layer *L = &g->layers[i];
+        const float *src[3] = {L->weight, L->shift, L->scale};
+        for (int v = 0; v < 3 && !rc; v++) {
+            int64_t shape[4] = {L->cout};
+            if (v == 0) gen_kernel_shape(L, shape);
+            size_t n = v ? (size_t)L->cout : (size_t)L->k * L->k * L->cin * L->cout;
+            float *data = malloc(n * sizeof(float));
+            char name[32];
+            gen_var_name(3 * i + v, name, sizeof name);
+            if (!data) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+            else if (v == 0) gen_kernel_convert(L, src[v], data, 1);
+            else memcpy(data, src[v], n * sizeof(float));
+            if (!rc) rc = nst_dict_add(&d, name, v ? 1 : 4, shape, data, err);
+        }
+    }
+    /* the extra tensors are borrowed: appended, written, then detached */
+    int own = d.count;
+    for (int i = 0; extra && i < extra->count && !rc; i++) {
+        const nst_tensor *t = &extra->t[i];
+        rc = nst_dict_add(&d, t->name, t->ndim, t->shape, t->data, err);
+    }
+    char *arch = rc ? NULL : architecture(g);
+    const char **all = rc ? NULL : malloc((size_t)(2 * n_meta + 4) * sizeof *all);
+    if (!rc && (!arch || !all)) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+    if (!rc) {
+        all[0] = "format", all[1] = GEN_FORMAT, all[2] = "architecture", all[3] = arch;
+        if (n_meta) memcpy(all + 4, meta, (size_t)2 * n_meta * sizeof *all);
+        rc = nst_safetensors_save(path, &d, all, n_meta + 2, err);
+    }
+    for (int i = own; i < d.count; i++) d.t[i].data = NULL;
+    free(all);
+    free(arch);
+    nst_dict_free(&d);
+    return rc;
+}
