@@ -190,6 +190,45 @@ void nst_apply_defaults(nst_apply_params *p);
 int nst_apply(const nst_generator *gen, const nst_image *in, const nst_apply_params *p,
               nst_image *out, nst_error *err);
 
+/* ---- training style networks (nst train) -------------------------------- */
+
+typedef struct {
+    int iteration, total;            /* 1-based iteration, the last one */
+    double loss, content, style, tv; /* weighted terms, batch mean; loss is their sum */
+    double images_per_sec, elapsed, remaining; /* this run; seconds */
+} nst_train_progress;
+
+typedef struct {
+    /* the loss, as in nst stylize: content and style layers, their weights,
+     * content/style/tv weights, padding and pooling (other fields unused) */
+    nst_stylize_params loss;
+    const char *content_dir; /* training photos (unreadable files are skipped) */
+    const char *output;      /* the network, in nst's format (also the checkpoint) */
+    const char *init_net;    /* start from this network, or NULL: random N(0, 0.1) */
+    int resume;              /* continue from the checkpoint at output */
+    int iterations, batch_size;
+    int crop;                /* random crop_size x crop_size crops */
+    int style_size;          /* long side of the style image (0: crop) */
+    float learning_rate;     /* Adam */
+    uint64_t seed;           /* photo order, crops and initial weights */
+    int checkpoint_every;    /* write output every N iterations (0: only at the end) */
+    const char *loss_csv;    /* iteration,total,content,style,tv,seconds or NULL */
+    const char *loss_plot;   /* PNG of the losses (log scale) or NULL */
+    int report_every;        /* call progress every N iterations (0: never) */
+    void (*progress)(const nst_train_progress *p, void *user);
+    void (*warn)(const char *msg, void *user); /* skipped files */
+    void *user;
+} nst_train_params;
+
+/* 2000 iterations of batch 4, 256 px crops, Adam 1e-3, stylize's loss with
+ * style weight 50, a checkpoint every 100 iterations; layers are left empty:
+ * nst_train then takes nst_stylize_default_layers for its net. */
+void nst_train_defaults(nst_train_params *p);
+/* Train a feed-forward style network (Johnson et al. 2016) for `style` with
+ * the loss network `net`; writes p->output (loadable by nst_generator_load). */
+int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
+              nst_error *err);
+
 #ifdef __cplusplus
 }
 #endif

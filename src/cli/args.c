@@ -57,12 +57,23 @@ int check_output_path(const char *path, nst_error *err) {
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash) || !writable_ext(dot))
         return nst_fail(err, NST_ERR_USAGE, "%s: unsupported output format (use .png, .jpg, .bmp or .tga)", path);
+    return check_output_dir(path, err);
+}
+
+int check_output_dir(const char *path, nst_error *err) {
+    const char *slash = strrchr(path, '/');
     char dir[1024];
     if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     else snprintf(dir, sizeof dir, ".");
     if (access(dir[0] ? dir : "/", W_OK) != 0)
         return nst_fail(err, NST_ERR_USAGE, "%s: cannot write into directory %s", path, dir);
     return NST_OK;
+}
+
+void format_duration(double s, char *buf, size_t n) {
+    if (s < 60) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s / 60 % 60);
 }
 
 int writable_ext(const char *ext) {

@@ -7,6 +7,7 @@
 int cmd_stylize(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 /* Strict number parsing for option values: the whole string must be a
  * number within [lo, hi]; otherwise a usage error naming the option. */
@@ -17,6 +18,10 @@ int parse_list(const char *opt, const char *s, char items[][64], int max, int *n
 /* An output path nst can write: a .png/.jpg/.jpeg/.bmp/.tga extension
  * (writable_ext, case-insensitive) in a writable directory; else a usage error. */
 int check_output_path(const char *path, nst_error *err);
+/* The directory of `path` exists and is writable; else a usage error. */
+int check_output_dir(const char *path, nst_error *err);
+/* "42s", "3m05s", "1h02m" */
+void format_duration(double s, char *buf, size_t n);
 int writable_ext(const char *ext);
 /* Print "nst: MESSAGE" to stderr and return the exit status for the code. */
 int report(const nst_error *err);

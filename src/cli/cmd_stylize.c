@@ -195,20 +195,14 @@ typedef struct {
     char stem[1024], ext[16];
 } progress_ctx;
 
-static void fmt_time(double s, char *buf, size_t n) {
-    if (s < 60) snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s / 60 % 60);
-}
-
 static void on_progress(const nst_progress *pr, void *user) {
     progress_ctx *ctx = user;
     const args *a = ctx->a;
     int last = pr->iteration == pr->total;
     if (!a->quiet && a->print_every && (pr->iteration % a->print_every == 0 || pr->iteration == 1 || last)) {
         char el[32], left[32], sc[32] = "";
-        fmt_time(pr->elapsed, el, sizeof el);
-        fmt_time(pr->remaining, left, sizeof left);
+        format_duration(pr->elapsed, el, sizeof el);
+        format_duration(pr->remaining, left, sizeof left);
         if (pr->scales > 1) snprintf(sc, sizeof sc, "scale %d/%d ", pr->scale, pr->scales);
         fprintf(stderr, "%siter %4d/%d  loss %.4e  content %.3e  style %.3e  tv %.3e  %s elapsed, %s left\n",
                 sc, pr->iteration, pr->total, pr->loss, pr->content, pr->style, pr->tv, el, left);

@@ -12,6 +12,7 @@ static const char usage[] =
     "commands:\n"
     "  stylize   paint a photo in the style of one or more paintings (Gatys et al.)\n"
     "  apply     paint photos with a pretrained style network, in one pass\n"
+    "  train     train a style network for a painting, for nst apply (Johnson et al.)\n"
     "  models    list, install and inspect loss and style networks\n"
     "\n"
     "nst COMMAND --help describes each command.\n";
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "stylize")) return cmd_stylize(argc - 1, argv + 1);
     if (!strcmp(argv[1], "apply")) return cmd_apply(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "models")) return cmd_models(argc - 1, argv + 1);
     fprintf(stderr, "nst: unknown command '%s' (nst --help lists them)\n", argv[1]);
     return 2;

@@ -11,3 +11,10 @@ int nst_pathf(char *out, size_t n, const char *fmt, ...) {
     va_end(ap);
     return len < 0 || (size_t)len >= n ? -1 : 0;
 }
+
+uint64_t nst_splitmix64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}

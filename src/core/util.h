@@ -3,6 +3,7 @@
 #define NST_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define NST_PATH_MAX 4096
@@ -10,6 +11,10 @@
 /* snprintf that reports truncation: returns 0 when the whole string fit,
  * -1 when it was cut (paths too long to use are an error, not a surprise). */
 int nst_pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* util.c: splitmix64, a small seeded PRNG whose whole state is one u64 (so
+ * a training checkpoint can store it): s += golden gamma, then a mix. */
+uint64_t nst_splitmix64(uint64_t *s);
 
 /* temp_file.c: a temporary file beside `path` (PATH.partXXXXXX) with the
  * mode a plain fopen would give; NULL with errno set. nst_temp_finish closes

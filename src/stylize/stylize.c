@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "losses/losses.h"
-#include "models/net.h"
+#include "core/util.h"
 #include "optim/optim.h"
+#include "stylize/loss_engine.h"
 
 void nst_stylize_defaults(nst_stylize_params *p) {
     memset(p, 0, sizeof *p);
@@ -56,143 +56,10 @@ void nst_stylize_default_layers(nst_stylize_params *p, const nst_net *net) {
     }
 }
 
-typedef struct {
-    int layer;      /* index in the net */
-    float weight;   /* normalised loss weight of this layer */
-    float *target;  /* content: features P; style: blended Gram A */
-    double norm2;   /* ||P||^2 or ||A||^2 */
-} tap;
-
-typedef struct {
-    const nst_net *net;
-    const nst_stylize_params *p;
-    int nc, ns;
-    tap content[NST_MAX_LAYERS], style[NST_MAX_LAYERS];
-    unsigned char *tapped;       /* per net layer */
-    float *gram, *dgram;         /* C*C scratch for the largest style layer */
-} engine;
-
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double sumsq(const float *x, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
-    return s;
-}
-
-static int resolve_layers(engine *e, nst_error *err) {
-    const nst_stylize_params *p = e->p;
-    const nst_net *net = e->net;
-    e->tapped = calloc((size_t)net->n_layers, 1);
-    if (!e->tapped) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
-    if (p->n_content_layers < 0 || p->n_style_layers < 1)
-        return nst_fail(err, NST_ERR_USAGE, "at least one style layer is needed");
-    float wsum = 0;
-    for (int i = 0; i < p->n_style_layers; i++) wsum += p->style_layer_weights[i];
-    if (!(wsum > 0)) return nst_fail(err, NST_ERR_USAGE, "style layer weights must sum to more than 0");
-    for (int k = 0; k < 2; k++) {
-        int n = k ? p->n_style_layers : p->n_content_layers;
-        for (int i = 0; i < n; i++) {
-            const char *name = k ? p->style_layers[i] : p->content_layers[i];
-            int idx = nst_net_find_layer(net, name);
-            if (idx < 0)
-                return nst_fail(err, NST_ERR_USAGE,
-                                "%s: unknown layer '%s' (nst models layers %s lists them)",
-                                net->path, name, net->name);
-            tap *t = k ? &e->style[i] : &e->content[i];
-            t->layer = idx;
-            t->weight = k ? p->style_layer_weights[i] / wsum : 1.0f / n;
-            e->tapped[idx] = 1;
-        }
-    }
-    e->nc = p->n_content_layers, e->ns = p->n_style_layers;
-    int cmax = 0;
-    for (int i = 0; i < e->ns; i++) {
-        int c = net->layers[e->style[i].layer].cout;
-        if (c > cmax) cmax = c;
-    }
-    e->gram = malloc((size_t)cmax * cmax * sizeof(float));
-    e->dgram = malloc((size_t)cmax * cmax * sizeof(float));
-    if (!e->gram || !e->dgram) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
-    return NST_OK;
-}
-
-/* Blended Gram targets A_l = sum_k b_k gram_l(style_k) at this scale; each
- * style image is resized so its long side is style_scale * the content's. */
-static int style_targets(engine *e, const nst_image *styles, int n_styles, int side,
-                         nst_error *err) {
-    const nst_stylize_params *p = e->p;
-    unsigned char *only_style = calloc((size_t)e->net->n_layers, 1);
-    if (!only_style) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
-    for (int i = 0; i < e->ns; i++) only_style[e->style[i].layer] = 1;
-    float bsum = 0;
-    for (int k = 0; k < n_styles; k++) bsum += p->style_blend[k];
-    int rc = NST_OK;
-    for (int k = 0; k < n_styles && !rc; k++) {
-        nst_image s = {0};
-        net_plan plan;
-        int w, h;
-        nst_image_fit(styles[k].w, styles[k].h, (int)lroundf(side * p->style_scale), &w, &h);
-        rc = nst_image_resize(&styles[k], w, h, &s, err);
-        if (!rc) rc = plan_create(&plan, e->net, 1, h, w, only_style, p->padding, p->pooling, err);
-        if (!rc) {
-            plan_forward(&plan, s.data);
-            for (int i = 0; i < e->ns; i++) {
-                const plan_layer *L = &plan.L[e->style[i].layer];
-                size_t cc = (size_t)L->c * L->c;
-                float b = p->style_blend[k] / bsum;
-                gram_matrix(L->c, L->h * L->w, L->out, e->gram);
-                if (!e->style[i].target) e->style[i].target = calloc(cc, sizeof(float));
-                if (!e->style[i].target) {
-                    rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
-                    break;
-                }
-                for (size_t j = 0; j < cc; j++) e->style[i].target[j] += b * e->gram[j];
-            }
-            plan_destroy(&plan);
-        }
-        nst_image_free(&s);
-    }
-    free(only_style);
-    return rc;
-}
-
-typedef struct {
-    double content, style, tv;
-} loss_terms;
-
-/* L(x) and dL/dx for the current plan; returns the total. */
-static double evaluate(engine *e, net_plan *plan, const float *x, float *g, loss_terms *t) {
-    const nst_stylize_params *p = e->p;
-    plan_forward(plan, x);
-    plan_zero_loss_grads(plan);
-    t->content = t->style = 0;
-    for (int i = 0; i < e->nc; i++) {
-        plan_layer *L = &plan->L[e->content[i].layer];
-        size_t n = (size_t)L->c * L->h * L->w;
-        t->content += content_loss(p->content_weight * e->content[i].weight, n, L->out,
-                                   e->content[i].target, e->content[i].norm2, L->loss_grad);
-    }
-    for (int i = 0; i < e->ns; i++) {
-        plan_layer *L = &plan->L[e->style[i].layer];
-        t->style += style_loss(p->style_weight * e->style[i].weight, L->c, L->h * L->w, L->out,
-                               e->style[i].target, e->style[i].norm2, e->gram, e->dgram,
-                               L->loss_grad);
-    }
-    plan_backward(plan, g);
-    t->tv = tv_loss(p->tv_weight, 3, plan->h, plan->w, x, g);
-    return t->content + t->style + t->tv;
-}
-
-static uint64_t splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
 }
 
 /* The starting image at the first scale. */
@@ -207,7 +74,7 @@ static int initial_image(const nst_stylize_params *p, const nst_image *content_s
         memcpy(x->data, content_s->data, n * sizeof(float));
     } else { /* uniform noise in 0..255 */
         uint64_t s = p->seed;
-        for (size_t i = 0; i < n; i++) x->data[i] = (float)((splitmix(&s) >> 40) * (255.0 / (1 << 24)));
+        for (size_t i = 0; i < n; i++) x->data[i] = (float)((nst_splitmix64(&s) >> 40) * (255.0 / (1 << 24)));
     }
     return NST_OK;
 }
@@ -218,7 +85,7 @@ typedef struct {
     double t0;
 } schedule;
 
-static int optimise_scale(engine *e, net_plan *plan, nst_image *x, int scale, schedule *sch,
+static int optimise_scale(loss_engine *e, net_plan *plan, nst_image *x, int scale, schedule *sch,
                           nst_error *err) {
     const nst_stylize_params *p = e->p;
     size_t n = (size_t)3 * x->w * x->h;
@@ -233,7 +100,7 @@ static int optimise_scale(engine *e, net_plan *plan, nst_image *x, int scale, sc
     double pixels = (double)x->w * x->h;
     for (int it = 1; it <= p->iterations && !rc; it++) {
         loss_terms t;
-        double loss = evaluate(e, plan, x->data, g, &t);
+        double loss = engine_evaluate(e, plan, x->data, g, &t);
         if (!isfinite(loss)) {
             rc = nst_fail(err, NST_ERR_RUNTIME,
                           "the loss diverged (%g) at iteration %d: lower --learning-rate or the "
@@ -266,16 +133,6 @@ static int optimise_scale(engine *e, net_plan *plan, nst_image *x, int scale, sc
     return rc;
 }
 
-static void engine_free(engine *e) {
-    for (int i = 0; i < NST_MAX_LAYERS; i++) {
-        free(e->content[i].target);
-        free(e->style[i].target);
-    }
-    free(e->tapped);
-    free(e->gram);
-    free(e->dgram);
-}
-
 int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *styles,
                 int n_styles, const nst_stylize_params *p, nst_image *out, nst_error *err) {
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
@@ -285,9 +142,9 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
     if (p->scales < 1 || (p->size >> (p->scales - 1)) < 16)
         return nst_fail(err, NST_ERR_USAGE, "--scales %d: the smallest scale would be under 16 px",
                         p->scales);
-    engine e = {.net = net, .p = p};
+    loss_engine e;
     nst_image x = {0}, prev = {0}, content_s = {0};
-    int rc = resolve_layers(&e, err);
+    int rc = engine_init(&e, net, p, err);
 
     int W, H;
     nst_image_fit(content->w, content->h, p->size, &W, &H);
@@ -304,27 +161,8 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
         rc = nst_image_resize(content, w, h, &content_s, err);
         if (!rc) rc = plan_create(&plan, net, 1, h, w, e.tapped, p->padding, p->pooling, err);
         if (rc) break;
-        plan_forward(&plan, content_s.data);
-        for (int i = 0; i < e.nc && !rc; i++) {
-            const plan_layer *L = &plan.L[e.content[i].layer];
-            size_t m = (size_t)L->c * L->h * L->w;
-            free(e.content[i].target);
-            e.content[i].target = malloc(m * sizeof(float));
-            if (!e.content[i].target) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
-            else {
-                memcpy(e.content[i].target, L->out, m * sizeof(float));
-                e.content[i].norm2 = sumsq(L->out, m);
-            }
-        }
-        for (int i = 0; i < e.ns; i++) {
-            free(e.style[i].target);
-            e.style[i].target = NULL;
-        }
-        if (!rc) rc = style_targets(&e, styles, n_styles, side, err);
-        for (int i = 0; i < e.ns && !rc; i++) {
-            int c = plan.L[e.style[i].layer].c;
-            e.style[i].norm2 = sumsq(e.style[i].target, (size_t)c * c);
-        }
+        rc = engine_content_targets(&e, &plan, content_s.data, err);
+        if (!rc) rc = engine_style_targets(&e, styles, n_styles, side, err);
         if (!rc) rc = s == 0 ? initial_image(p, &content_s, &x, err)
                              : nst_image_resize(&prev, w, h, &x, err);
         if (!rc) rc = optimise_scale(&e, &plan, &x, s + 1, &sch, err);

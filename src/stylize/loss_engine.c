@@ -1,0 +1,160 @@
+/* loss_engine.c: the loss of docs/losses.md over a loss network plan (see
+ * loss_engine.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "losses/losses.h"
+#include "stylize/loss_engine.h"
+
+static double sumsq(const float *x, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
+int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p, nst_error *err) {
+    memset(e, 0, sizeof *e);
+    e->net = net, e->p = p;
+    e->tapped = calloc((size_t)net->n_layers, 1);
+    if (!e->tapped) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (p->n_content_layers < 0 || p->n_style_layers < 1)
+        return nst_fail(err, NST_ERR_USAGE, "at least one style layer is needed");
+    float wsum = 0;
+    for (int i = 0; i < p->n_style_layers; i++) wsum += p->style_layer_weights[i];
+    if (!(wsum > 0)) return nst_fail(err, NST_ERR_USAGE, "style layer weights must sum to more than 0");
+    for (int k = 0; k < 2; k++) {
+        int n = k ? p->n_style_layers : p->n_content_layers;
+        for (int i = 0; i < n; i++) {
+            const char *name = k ? p->style_layers[i] : p->content_layers[i];
+            int idx = nst_net_find_layer(net, name);
+            if (idx < 0)
+                return nst_fail(err, NST_ERR_USAGE,
+                                "%s: unknown layer '%s' (nst models layers %s lists them)",
+                                net->path, name, net->name);
+            tap *t = k ? &e->style[i] : &e->content[i];
+            t->layer = idx;
+            t->weight = k ? p->style_layer_weights[i] / wsum : 1.0f / n;
+            e->tapped[idx] = 1;
+        }
+    }
+    e->nc = p->n_content_layers, e->ns = p->n_style_layers;
+    int cmax = 0;
+    for (int i = 0; i < e->ns; i++) {
+        int c = net->layers[e->style[i].layer].cout;
+        if (c > cmax) cmax = c;
+    }
+    e->gram = malloc((size_t)cmax * cmax * sizeof(float));
+    e->dgram = malloc((size_t)cmax * cmax * sizeof(float));
+    if (!e->gram || !e->dgram) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    return NST_OK;
+}
+
+int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, int side,
+                         nst_error *err) {
+    const nst_stylize_params *p = e->p;
+    unsigned char *only_style = calloc((size_t)e->net->n_layers, 1);
+    if (!only_style) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    for (int i = 0; i < e->ns; i++) {
+        only_style[e->style[i].layer] = 1;
+        free(e->style[i].target);
+        e->style[i].target = NULL;
+    }
+    float bsum = 0;
+    for (int k = 0; k < n_styles; k++) bsum += p->style_blend[k];
+    int rc = NST_OK;
+    for (int k = 0; k < n_styles && !rc; k++) {
+        nst_image s = {0};
+        net_plan plan;
+        int w, h;
+        nst_image_fit(styles[k].w, styles[k].h, (int)lroundf(side * p->style_scale), &w, &h);
+        rc = nst_image_resize(&styles[k], w, h, &s, err);
+        if (!rc) rc = plan_create(&plan, e->net, 1, h, w, only_style, p->padding, p->pooling, err);
+        if (!rc) {
+            plan_forward(&plan, s.data);
+            for (int i = 0; i < e->ns; i++) {
+                const plan_layer *L = &plan.L[e->style[i].layer];
+                size_t cc = (size_t)L->c * L->c;
+                float b = p->style_blend[k] / bsum;
+                gram_matrix(L->c, L->h * L->w, L->out, e->gram);
+                if (!e->style[i].target) e->style[i].target = calloc(cc, sizeof(float));
+                if (!e->style[i].target) {
+                    rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+                    break;
+                }
+                for (size_t j = 0; j < cc; j++) e->style[i].target[j] += b * e->gram[j];
+            }
+            plan_destroy(&plan);
+        }
+        nst_image_free(&s);
+    }
+    free(only_style);
+    for (int i = 0; i < e->ns && !rc; i++) {
+        int c = e->net->layers[e->style[i].layer].cout;
+        if (!e->style[i].norm2) e->style[i].norm2 = malloc(sizeof(double));
+        if (!e->style[i].norm2) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        else e->style[i].norm2[0] = sumsq(e->style[i].target, (size_t)c * c);
+    }
+    return rc;
+}
+
+int engine_content_targets(loss_engine *e, net_plan *plan, const float *images, nst_error *err) {
+    plan_forward(plan, images);
+    for (int i = 0; i < e->nc; i++) {
+        tap *t = &e->content[i];
+        const plan_layer *L = &plan->L[t->layer];
+        size_t m = (size_t)L->c * L->h * L->w;
+        free(t->target);
+        free(t->norm2);
+        t->target = malloc(plan->n * m * sizeof(float));
+        t->norm2 = malloc(plan->n * sizeof(double));
+        if (!t->target || !t->norm2) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        memcpy(t->target, L->out, plan->n * m * sizeof(float));
+        for (int b = 0; b < plan->n; b++) t->norm2[b] = sumsq(L->out + b * m, m);
+    }
+    return NST_OK;
+}
+
+/* Each image's loss weighted 1/n: the mean over the batch. */
+double engine_evaluate(loss_engine *e, net_plan *plan, const float *x, float *g, loss_terms *t) {
+    const nst_stylize_params *p = e->p;
+    float inv = 1.0f / plan->n;
+    plan_forward(plan, x);
+    plan_zero_loss_grads(plan);
+    t->content = t->style = 0;
+    for (int b = 0; b < plan->n; b++) {
+        for (int i = 0; i < e->nc; i++) {
+            plan_layer *L = &plan->L[e->content[i].layer];
+            size_t n = (size_t)L->c * L->h * L->w;
+            t->content += content_loss(p->content_weight * e->content[i].weight * inv, n,
+                                       L->out + b * n, e->content[i].target + b * n,
+                                       e->content[i].norm2[b], L->loss_grad + b * n);
+        }
+        for (int i = 0; i < e->ns; i++) {
+            plan_layer *L = &plan->L[e->style[i].layer];
+            size_t n = (size_t)L->c * L->h * L->w;
+            t->style += style_loss(p->style_weight * e->style[i].weight * inv, L->c, L->h * L->w,
+                                   L->out + b * n, e->style[i].target, e->style[i].norm2[0],
+                                   e->gram, e->dgram, L->loss_grad + b * n);
+        }
+    }
+    plan_backward(plan, g);
+    t->tv = 0;
+    size_t m = (size_t)3 * plan->h * plan->w;
+    for (int b = 0; b < plan->n; b++)
+        t->tv += tv_loss(p->tv_weight * inv, 3, plan->h, plan->w, x + b * m, g + b * m);
+    return t->content + t->style + t->tv;
+}
+
+
+void engine_free(loss_engine *e) {
+    for (int i = 0; i < NST_MAX_LAYERS; i++) {
+        free(e->content[i].target);
+        free(e->style[i].target);
+        free(e->content[i].norm2);
+        free(e->style[i].norm2);
+    }
+    free(e->tapped);
+    free(e->gram);
+    free(e->dgram);
+}

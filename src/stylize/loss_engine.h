@@ -1,0 +1,47 @@
+/* loss_engine.h: the style transfer loss of docs/losses.md over a loss
+ * network plan, shared by nst stylize (one image) and nst train (a batch):
+ * the layers it taps, its content and style targets, and L(x), dL/dx.
+ *
+ * For a batch of n images each image has its own content targets, the style
+ * target is shared, and the loss is the mean of the images' losses:
+ *   L = (1/n) sum_b [content_weight * mean_l content_l(x_b)
+ *                    + style_weight * sum_l w_l style_l(x_b) + tv_weight * tv(x_b)]. */
+#ifndef NST_LOSS_ENGINE_H
+#define NST_LOSS_ENGINE_H
+
+#include "models/net.h"
+
+typedef struct {
+    int layer;      /* index in the net */
+    float weight;   /* normalised loss weight of this layer */
+    float *target;  /* content: features P of each image; style: blended Gram A */
+    double *norm2;  /* content: ||P_b||^2 per image; style: ||A||^2 */
+} tap;
+
+typedef struct {
+    const nst_net *net;
+    const nst_stylize_params *p;
+    int nc, ns;
+    tap content[NST_MAX_LAYERS], style[NST_MAX_LAYERS];
+    unsigned char *tapped;       /* per net layer: what plan_create needs */
+    float *gram, *dgram;         /* C*C scratch for the largest style layer */
+} loss_engine;
+
+typedef struct {
+    double content, style, tv;   /* weighted terms */
+} loss_terms;
+
+/* Resolve p's content and style layers in net. p must outlive e. */
+int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p, nst_error *err);
+/* Blended Gram targets A_l = sum_k b_k gram_l(style_k), each style image
+ * resized so its long side is p->style_scale * side. */
+int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, int side,
+                         nst_error *err);
+/* Content targets: the features of plan->n images (plan's shape). */
+int engine_content_targets(loss_engine *e, net_plan *plan, const float *images, nst_error *err);
+/* L(x) and dL/dx (overwritten) for the batch x in plan's shape; returns the
+ * total, the weighted terms in t. */
+double engine_evaluate(loss_engine *e, net_plan *plan, const float *x, float *g, loss_terms *t);
+void engine_free(loss_engine *e);
+
+#endif
