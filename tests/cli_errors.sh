@@ -120,5 +120,23 @@ else
     bad "missing test data $fast/manifest.json"
 fi
 
+# nst train: a feed-forward style network for a painting
+mkdir -p "$tmp/photos" "$tmp/nophotos"
+cp "$content" "$tmp/photos/a.jpg"
+cp "$tmp/text.jpg" "$tmp/photos/b.jpg"
+train=("$nst" train --model "$model" --crop 64 --batch-size 1 --iterations 2 -q)
+expect 2 "$tmp/nophotos: no readable images" "train on an empty directory" -- "${train[@]}" -s "$style" --content-dir "$tmp/nophotos" -o "$tmp/t.nst"
+expect 2 "$tmp/nodir: cannot open the content directory" "train on a missing directory" -- "${train[@]}" -s "$style" --content-dir "$tmp/nodir" -o "$tmp/t.nst"
+expect 2 "style image is needed" "train without a style" -- "${train[@]}" --content-dir "$tmp/photos" -o "$tmp/t.nst"
+expect 1 "$tmp/nope.jpg: no such file" "train with a missing style" -- "${train[@]}" -s "$tmp/nope.jpg" --content-dir "$tmp/photos" -o "$tmp/t.nst"
+expect 2 "--batch-size: 'x' is not an integer" "train bad batch size" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/t.nst" --batch-size x
+expect 2 "cannot write" "train unwritable output" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/no/such/t.nst"
+[ -e "$tmp/t.nst" ] && bad "a failed train left $tmp/t.nst" || ok
+expect 0 "b.jpg" "train 2 iterations (skipping a text file)" -- "$nst" train --model "$model" --crop 64 --batch-size 1 --iterations 2 -s "$style" --content-dir "$tmp/photos" -o "$tmp/t.nst" --loss-csv "$tmp/t.csv" --loss-plot "$tmp/t.png"
+[ "$(wc -l < "$tmp/t.csv")" = 3 ] && [ -f "$tmp/t.png" ] && ok || bad "train loss csv/plot missing"
+expect 0 "" "apply a trained network" -- "$nst" apply --net "$tmp/t.nst" "$content" --size 64 -o "$tmp/tap.png" -q
+[ -f "$tmp/tap.png" ] && ok || bad "apply with the trained network wrote nothing"
+expect 1 "t.csv: not a safetensors file" "apply a non-network file" -- "$nst" apply --net "$tmp/t.csv" "$content" -o "$tmp/tap2.png" -q
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,10 +1,14 @@
 /* test_train.c: training feed-forward style networks: the generator's
  * backward against PyTorch (tests/pytorch/gen_train.py) and directional
- * finite differences. */
+ * finite differences; a tiny training run that lowers the loss; a resumed
+ * run that ends with the same bytes as an uninterrupted one; the
+ * checkpoint through nst_generator_load and nst_apply. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "models/generator.h"
 #include "testutil.h"
@@ -97,6 +101,111 @@ static void backward_vs_pytorch(nst_generator *g) {
     nst_dict_free(&fx);
 }
 
+/* ---- training ------------------------------------------------------------ */
+
+typedef struct {
+    double first, last;
+} losses;
+
+static void record(const nst_train_progress *pr, void *user) {
+    losses *l = user;
+    if (pr->iteration == 1) l->first = pr->loss;
+    l->last = pr->loss;
+}
+
+static void quiet(const char *msg, void *user) {
+    (void)msg, (void)user;
+}
+
+/* 64 px crops, batch 1, of `dir`'s photos for `iterations` in total. */
+static int tiny_run(const nst_net *net, const nst_image *style, const char *dir, const char *out,
+                    int iterations, int resume, losses *l, nst_error *err) {
+    nst_train_params p;
+    nst_train_defaults(&p);
+    p.content_dir = dir, p.output = out, p.resume = resume;
+    p.iterations = iterations, p.batch_size = 1, p.crop = 64, p.checkpoint_every = 3;
+    p.seed = 11, p.learning_rate = 1e-2f, p.report_every = 1;
+    p.progress = record, p.warn = quiet, p.user = l;
+    return nst_train(net, style, &p, err);
+}
+
+/* The Variable* tensors of two checkpoints are byte-identical. */
+static int same_weights(const char *a, const char *b) {
+    nst_tensor_dict da = {0}, db = {0};
+    nst_error err;
+    int same = gen_checkpoint_read(a, &da, &err) == 0 && gen_checkpoint_read(b, &db, &err) == 0;
+    for (int i = 0; same && i < da.count; i++) {
+        const nst_tensor *t = nst_dict_get(&db, da.t[i].name);
+        same = t && t->numel == da.t[i].numel &&
+               !memcmp(t->data, da.t[i].data, t->numel * sizeof(float));
+    }
+    nst_dict_free(&da);
+    nst_dict_free(&db);
+    return same;
+}
+
+static void training(void) {
+    const char *model = tu_shared("models/darknet-tiny"), *photos = tu_shared("images/photos");
+    const char *style_path = tu_shared("images/style/starry_night.jpg");
+    if (!model || !photos || !style_path) return;
+    nst_net *net = NULL;
+    nst_image style = {0};
+    nst_error err;
+    CHECK(nst_net_load(model, &net, &err) == 0, "%s", err.msg);
+    CHECK(nst_image_load(style_path, &style, &err) == 0, "%s", err.msg);
+    if (!net || !style.data) return;
+    tu_tmpdir_create("train");
+    /* three photos (and a file that is not an image, skipped) */
+    const char *dir = tu_tmp_path("photos");
+    mkdir(dir, 0755);
+    static const char *const names[] = {"100075.jpg", "100080.jpg", "100098.jpg"};
+    char src[2048], dst[2048];
+    for (int i = 0; i < 3; i++) {
+        snprintf(src, sizeof src, "%s/%s", photos, names[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, names[i]);
+        CHECK(symlink(src, dst) == 0, "symlink %s", src);
+    }
+    snprintf(dst, sizeof dst, "%s/notes.txt", dir);
+    tu_write_file(dst, "hello", 5);
+
+    losses straight = {0}, part = {0}, rest = {0};
+    const char *a = tu_tmp_path("a.nst"), *b = tu_tmp_path("b.nst");
+    CHECK(tiny_run(net, &style, dir, a, 6, 0, &straight, &err) == 0, "6 iterations: %s", err.msg);
+    printf("  tiny run: loss %.3f at iteration 1, %.3f at 6\n", straight.first, straight.last);
+    CHECK(straight.last < 0.8 * straight.first, "loss %g -> %g: not reduced", straight.first,
+          straight.last);
+    CHECK(tiny_run(net, &style, dir, b, 3, 0, &part, &err) == 0, "3 iterations: %s", err.msg);
+    CHECK(tiny_run(net, &style, dir, b, 6, 1, &rest, &err) == 0, "resume to 6: %s", err.msg);
+    CHECK(same_weights(a, b), "3 + resumed 3 iterations differ from 6 in one run");
+    CHECK(rest.last == straight.last, "resumed loss %.17g, uninterrupted %.17g", rest.last, straight.last);
+    CHECK(tiny_run(net, &style, dir, b, 6, 1, &rest, &err) == NST_ERR_USAGE, "resume past the end");
+
+    /* the checkpoint is a style network for nst_generator_load and nst_apply */
+    nst_generator *g = NULL;
+    CHECK(nst_generator_load(a, &g, &err) == 0, "load %s: %s", a, err.msg);
+    if (g) {
+        nst_image in = {0}, out = {0};
+        nst_apply_params ap;
+        nst_apply_defaults(&ap);
+        CHECK(nst_image_alloc(&in, 40, 30, &err) == 0, "%s", err.msg);
+        if (in.data) tu_fill_uniform(in.data, (size_t)3 * 40 * 30, 0, 255, 5);
+        CHECK(nst_apply(g, &in, &ap, &out, &err) == 0, "apply: %s", err.msg);
+        CHECK(out.w == 40 && out.h == 30, "apply gave %dx%d", out.w, out.h);
+        nst_image_free(&in);
+        nst_image_free(&out);
+        nst_generator_free(g);
+    }
+    /* a directory without images: a usage error naming it */
+    const char *empty = tu_tmp_path("empty");
+    mkdir(empty, 0755);
+    int rc = tiny_run(net, &style, empty, tu_tmp_path("c.nst"), 1, 0, &part, &err);
+    CHECK(rc == NST_ERR_USAGE && strstr(err.msg, empty), "empty directory: %d %s", rc, err.msg);
+    CHECK(tu_file_size(tu_tmp_path("c.nst")) < 0, "a failed run wrote a network");
+    tu_tmpdir_remove();
+    nst_image_free(&style);
+    nst_net_free(net);
+}
+
 int main(void) {
     const char *scream = tu_shared("models/fast/scream");
     nst_generator *g = NULL;
@@ -106,5 +215,6 @@ int main(void) {
         if (g) backward_vs_pytorch(g);
     }
     nst_generator_free(g);
+    training();
     return tu_finish();
 }

@@ -86,7 +86,7 @@ static int list_photos(trainer *t, nst_error *err) {
     }
     closedir(d);
     if (rc) return rc;
-    qsort(t->photos, (size_t)t->n_photos, sizeof *t->photos, by_name);
+    if (t->n_photos) qsort(t->photos, (size_t)t->n_photos, sizeof *t->photos, by_name);
     int kept = 0;
     for (int i = 0; i < t->n_photos; i++) {
         nst_image im = {0};
