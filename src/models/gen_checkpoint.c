@@ -65,11 +65,15 @@ int gen_checkpoint_write(const char *path, const struct nst_generator *g,
             if (!rc) rc = nst_dict_add(&d, name, v ? 1 : 4, shape, data, err);
         }
     }
-    /* the extra tensors are borrowed: appended, written, then detached */
-    int own = d.count;
+    /* the extra tensors are copied: the dictionary owns (and frees) all it holds */
     for (int i = 0; extra && i < extra->count && !rc; i++) {
         const nst_tensor *t = &extra->t[i];
-        rc = nst_dict_add(&d, t->name, t->ndim, t->shape, t->data, err);
+        float *data = malloc(t->numel * sizeof(float) + 1);
+        if (!data) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        else {
+            memcpy(data, t->data, t->numel * sizeof(float));
+            rc = nst_dict_add(&d, t->name, t->ndim, t->shape, data, err);
+        }
     }
     char *arch = rc ? NULL : architecture(g);
     const char **all = rc ? NULL : malloc((size_t)(2 * n_meta + 4) * sizeof *all);
@@ -79,7 +83,6 @@ int gen_checkpoint_write(const char *path, const struct nst_generator *g,
         if (n_meta) memcpy(all + 4, meta, (size_t)2 * n_meta * sizeof *all);
         rc = nst_safetensors_save(path, &d, all, n_meta + 2, err);
     }
-    for (int i = own; i < d.count; i++) d.t[i].data = NULL;
     free(all);
     free(arch);
     nst_dict_free(&d);
