@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -237,7 +238,7 @@ def main():
 
     tab = table(rows, peak["gflops"])
     final = rows[-1]["final"]
-    cmd = "/usr/bin/python3 bench/run.py" + "".join(f" {x}" for x in sys.argv[1:])
+    cmd = shlex.join(["/usr/bin/python3", "bench/run.py"] + sys.argv[1:])
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
