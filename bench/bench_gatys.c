@@ -11,12 +11,9 @@
  * image x with content target from `content` and Gram targets from `style`.
  * The loss of the first (warm-up) evaluation is printed so that run.py can
  * check that PyTorch computes the same value for the same x. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "losses/losses.h"
 #include "models/net.h"
 
@@ -32,29 +29,9 @@ typedef struct {
     net_plan plan;        /* bound to x's size */
     taps content, style;
     float *gram, *dgram;  /* C*C scratch */
+    const float *x;       /* the image of the timed steps */
+    float *g;             /* its gradient */
 } bench;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *what, const nst_error *err) {
-    fprintf(stderr, "bench_gatys: %s%s%s\n", what, err ? ": " : "", err ? err->msg : "");
-    exit(1);
-}
-
-/* "a,b,c" -> names[], for nst_stylize_params */
-static int split_names(const char *s, char names[][64]) {
-    int n = 0;
-    while (*s && n < NST_MAX_LAYERS) {
-        size_t len = strcspn(s, ",");
-        snprintf(names[n++], 64, "%.*s", (int)len, s);
-        s += len + (s[len] == ',');
-    }
-    return n;
-}
 
 static void resolve(const nst_net *net, char names[][64], int n, taps *t, unsigned char *tapped) {
     t->n = n;
@@ -121,6 +98,8 @@ static double step(bench *b, const float *x, float *g) {
     return loss + tv_loss(b->p.tv_weight, 3, pl->h, pl->w, x, g);
 }
 
+static void timed_step(void *b) { step(b, ((bench *)b)->x, ((bench *)b)->g); }
+
 /* FLOPs of one step: every conv forward and backward-data
  * (2*Cin*k*k*Cout*OH*OW each), and per style layer the Gram matrix and its
  * gradient counted as GEMMs (2*C*C*HW each). */
@@ -138,19 +117,10 @@ static void count_flops(const bench *b, const nst_net *net, double *conv, double
     }
 }
 
-static long vmhwm_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb;
-}
-
 int main(int argc, char **argv) {
     const char *model = NULL, *paths[3] = {NULL, NULL, NULL}, *cl = NULL, *sl = NULL;
     int warmup = 1, steps = 3, threads = 2, padding = NST_PAD_REFLECT;
+    bench_prog = "bench_gatys";
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--model")) model = v;
@@ -203,24 +173,16 @@ int main(int argc, char **argv) {
 
     double loss = step(&b, x->data, g);
     for (int i = 1; i < warmup; i++) step(&b, x->data, g);
-    double *times = malloc((size_t)steps * sizeof(double));
-    if (!times) die("out of memory", NULL);
-    for (int i = 0; i < steps; i++) {
-        double t0 = now();
-        step(&b, x->data, g);
-        times[i] = now() - t0;
-    }
+    double *times = xmalloc((size_t)steps * sizeof(double));
+    b.x = x->data, b.g = g;
+    time_steps(timed_step, &b, steps, times);
 
     double conv, gram;
     count_flops(&b, net, &conv, &gram);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("{\"side\": \"nst\", \"net\": \"%s\", \"w\": %d, \"h\": %d, \"threads\": %d, "
-           "\"loss\": %.9g, \"flops_conv\": %.0f, \"flops_gram\": %.0f, \"maxrss_kb\": %ld, "
-           "\"vmhwm_kb\": %ld, \"times\": [",
-           net->name, x->w, x->h, threads, loss, conv, gram, ru.ru_maxrss, vmhwm_kb());
-    for (int i = 0; i < steps; i++) printf("%s%.6f", i ? ", " : "", times[i]);
-    printf("]}\n");
+           "\"loss\": %.9g, \"flops_conv\": %.0f, \"flops_gram\": %.0f, ",
+           net->name, x->w, x->h, threads, loss, conv, gram);
+    print_tail(times, steps);
 
     for (int i = 0; i < NST_MAX_LAYERS; i++) {
         free(b.content.target[i]);

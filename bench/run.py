@@ -1,6 +1,6 @@
 """Benchmark nst against PyTorch doing the same work, side by side.
 
-usage: /usr/bin/python3 bench/run.py [--quick] [--build build-bench] [--reps 5] ...
+usage: /usr/bin/python3 bench/run.py [--quick] [--only apply,train] [--build build-bench] ...
 
 Every measurement runs in its own process, nst and PyTorch alternating
 (nst first on even repetitions, PyTorch first on odd ones), so that both see
@@ -24,6 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TORCH_SIDE = os.path.join(HERE, "torch_gatys.py")
+TORCH_FF = os.path.join(HERE, "torch_feedforward.py")
 
 # nst's default layers (nst_stylize_default_layers), passed to both sides
 LAYERS = {
@@ -31,8 +32,10 @@ LAYERS = {
     "darknet": ("leaky_re_lu_10",
                 "leaky_re_lu_1,leaky_re_lu_2,leaky_re_lu_4,leaky_re_lu_8,leaky_re_lu_12"),
 }
-STEPS = {"vgg19": 3, "darknet": 10}  # timed steps per process, after one warm-up
+STEPS = {"vgg19": 3, "darknet": 10, "apply": 5, "train": 3}  # timed per process, after one warm-up
 LOSS_TOLERANCE = 1e-3  # relative; above it the two sides do not do the same work
+GREY_TOLERANCE = 1.0   # mean |nst - PyTorch| of the generator's outputs, grey levels 0..255
+TRAIN_BATCH = 4
 
 
 def run(cmd, env):
@@ -61,12 +64,14 @@ class Bench:
         self.cache = os.path.join(a.build, "bench-cache")
         self.env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
         self.exe = {n: os.path.join(a.build, p) for n, p in
-                    (("gatys", "bench/bench_gatys"), ("peak", "bench/bench_peak"), ("nst", "nst"))}
+                    (("gatys", "bench/bench_gatys"), ("ff", "bench/bench_feedforward"),
+                     ("peak", "bench/bench_peak"), ("nst", "nst"))}
         for path in self.exe.values():
             if not os.path.exists(path):
                 raise SystemExit(f"run.py: missing {path}; build first:\n  cmake -S {ROOT} -B {a.build} "
                                  f"-DCMAKE_BUILD_TYPE=Release && cmake --build {a.build} -j2")
-        self.models = {"vgg19": os.path.join(self.cache, "vgg19.pth"), "darknet": a.darknet}
+        self.models = {"vgg19": os.path.join(self.cache, "vgg19.pth"), "darknet": a.darknet,
+                       "scream": a.style_net}
 
     def images(self, n):
         return [os.path.join(self.cache, f"{k}_{n}.png") for k in ("content", "style", "x")]
@@ -76,6 +81,13 @@ class Bench:
                "--sizes", ",".join(map(str, sorted(sizes))),
                "--content", self.a.content, "--style", self.a.style] + (["--vgg"] if vgg else [])
         run(cmd, self.env)
+
+    def prepare_crops(self, crop):
+        """The training batch: TRAIN_BATCH crops of the first photos, in their own directory."""
+        d = os.path.join(self.cache, f"crops_{crop}")
+        run([sys.executable, TORCH_FF, "crops", "--photos", self.a.photos, "--dir", d,
+             "--batch", str(TRAIN_BATCH), "--crop", str(crop)], self.env)
+        return ",".join(os.path.join(d, f"crop_{i}.png") for i in range(TRAIN_BATCH))
 
     def peak(self):
         return last_json(run([self.exe["peak"]], self.env)[0])
@@ -89,9 +101,9 @@ class Bench:
         return ([self.exe["gatys"]] + common,
                 [sys.executable, TORCH_SIDE, "step", "--net", net] + common)
 
-    def step(self, net, n):
-        """Alternating repetitions of one Gatys step; returns the row data."""
-        cmds = self.step_cmds(net, n)
+    def pairs(self, cmds, check):
+        """Alternating repetitions of the nst and PyTorch commands; check(results)
+        runs on the first pair, before any other. Returns (first results, times, rss)."""
         times, rss, first = ([], []), ([], []), None
         for rep in range(self.a.reps):
             order = (0, 1) if rep % 2 == 0 else (1, 0)
@@ -103,12 +115,48 @@ class Bench:
                 rss[side].append(maxrss)
             if first is None:
                 first = res
-                check_loss(f"{net} {n}", res[0]["loss"], res[1]["loss"])
+                check(res)
+        return first, times, rss
+
+    def step(self, net, n):
+        """Alternating repetitions of one Gatys step; returns the row data."""
+        first, times, rss = self.pairs(self.step_cmds(net, n), lambda res: check_loss(
+            f"{net} {n}", res[0]["loss"], res[1]["loss"]))
         r = first[0]
         flops = r["flops_conv"] + r["flops_gram"]
         return dict(name=f"Gatys step, {NAMES[net]}", image=f"{r['w']}x{r['h']}", flops=flops,
-                    gram_share=r["flops_gram"] / flops, count=(1, 1), times=times, rss=rss,
-                    loss=(first[0]["loss"], first[1]["loss"]))
+                    count=(1, 1), times=times, rss=rss, check=loss_cell(first[0]["loss"], first[1]["loss"]))
+
+    def apply(self, n):
+        """One forward pass of the style network ('scream') on content_N.png."""
+        content = self.images(n)[0]
+        outs = [os.path.join(self.cache, f"apply_{side}_{n}.png") for side in ("nst", "pytorch")]
+        common = ["--net", self.models["scream"], "--image", content, "--threads", str(self.a.threads),
+                  "--warmup", "1", "--steps", str(self.a.steps or STEPS["apply"])]
+        cmds = ([self.exe["ff"], "apply"] + common + ["--out", outs[0]],
+                [sys.executable, TORCH_FF, "apply"] + common + ["--out", outs[1]])
+        diff = []
+        first, times, rss = self.pairs(cmds, lambda res: diff.append(check_images(f"apply {n}", *outs)))
+        r = first[0]
+        return dict(name="`nst apply`: generator forward ('scream')", image=f"{r['w']}x{r['h']}",
+                    flops=r["flops_conv"], count=(1, 1), times=times, rss=rss,
+                    check=(f"{diff[0]:.2g} grey lv.", diff[0] < GREY_TOLERANCE))
+
+    def train(self, crop):
+        """One nst train step: batch TRAIN_BATCH, crop x crop, darknet-tiny loss."""
+        cl, sl = LAYERS["darknet"]
+        common = ["--net", self.models["scream"], "--model", self.models["darknet"],
+                  "--style", self.images(crop)[1], "--batch", self.prepare_crops(crop),
+                  "--content-layers", cl, "--style-layers", sl, "--threads", str(self.a.threads),
+                  "--warmup", "1", "--steps", str(self.a.steps or STEPS["train"])]
+        cmds = ([self.exe["ff"], "train"] + common, [sys.executable, TORCH_FF, "train"] + common)
+        first, times, rss = self.pairs(cmds, lambda res: check_loss(
+            f"train {crop} (first step)", res[0]["loss"], res[1]["loss"]))
+        r = first[0]
+        return dict(name=f"`nst train` step, batch {r['batch']}, darknet-tiny loss",
+                    image=f"{r['batch']}x{r['w']}x{r['h']}", flops=r["flops_conv"] + r["flops_gram"],
+                    count=(1, 1), times=times, rss=rss,
+                    check=loss_cell(first[0]["loss"], first[1]["loss"]))
 
     def stylize(self, n, iterations):
         """Full `nst stylize` vs compare_stylize.py's PyTorch loop."""
@@ -143,9 +191,9 @@ class Bench:
         loss = tuple(first[s]["first_loss"] for s in (0, 1))
         check_loss(f"stylize {n} (first evaluation)", *loss)
         return dict(name=f"`nst stylize`, darknet-tiny, L-BFGS {iterations} it.",
-                    image=f"{step['w']}x{step['h']}", flops=flops, gram_share=step["flops_gram"] / flops,
+                    image=f"{step['w']}x{step['h']}", flops=flops,
                     count=tuple(first[s]["evaluations"] for s in (0, 1)), times=times, rss=rss,
-                    loss=loss, final=tuple(first[s]["final_loss"] for s in (0, 1)))
+                    check=loss_cell(*loss), final=tuple(first[s]["final_loss"] for s in (0, 1)))
 
 
 NAMES = {"vgg19": "VGG19 to relu5_1 (random weights)", "darknet": "darknet-tiny"}
@@ -162,6 +210,24 @@ def check_loss(what, nst, torch):
           flush=True)
 
 
+def loss_cell(nst, torch):
+    """The check column of a row that compares losses: (text, within tolerance)."""
+    d = rel(nst, torch)
+    return f"{d:.1e}", d <= LOSS_TOLERANCE
+
+
+def check_images(what, nst_png, torch_png):
+    """Mean |nst - PyTorch| of two 8-bit images in grey levels; prints it."""
+    import numpy as np
+    from PIL import Image
+    a, b = (np.asarray(Image.open(p).convert("RGB"), dtype=np.float32) for p in (nst_png, torch_png))
+    d = np.abs(a - b)
+    flag = "" if d.mean() < GREY_TOLERANCE else "  <-- NOT LIKE FOR LIKE"
+    print(f"output check {what}: mean |nst - pytorch| {d.mean():.3g} grey levels, max {d.max():.0f}{flag}",
+          flush=True)
+    return float(d.mean())
+
+
 def fmt_time(ts):
     med = statistics.median(ts)
     if len(ts) == 1:
@@ -170,17 +236,17 @@ def fmt_time(ts):
 
 
 def table(rows, peak):
-    head = ["benchmark", "image", "GFLOP counted", "loss rel. diff", "nst time", "PyTorch time",
+    head = ["benchmark", "image", "GFLOP counted", "check", "nst time", "PyTorch time",
             "PyTorch / nst", "nst GFLOP/s (% peak)", "PyTorch GFLOP/s (% peak)",
             "nst peak RSS", "PyTorch peak RSS"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         med = [statistics.median(t) for t in r["times"]]
         rate = [r["flops"] * r["count"][s] / med[s] / 1e9 for s in (0, 1)]
-        d = rel(*r["loss"])
+        check, ok = r["check"]
         cells = [r["name"], r["image"],
                  f"{r['flops'] * r['count'][0] / 1e9:.4g}" + (f" ({r['count'][0]} eval.)" if r["count"][0] > 1 else ""),
-                 f"{d:.1e}" + ("" if d <= LOSS_TOLERANCE else " (!)"),
+                 check + ("" if ok else " (!)"),
                  fmt_time(r["times"][0]), fmt_time(r["times"][1]), f"{med[1] / med[0]:.2f}",
                  f"{rate[0]:.0f} ({100 * rate[0] / peak:.0f} %)",
                  f"{rate[1]:.0f} ({100 * rate[1] / peak:.0f} %)",
@@ -198,76 +264,132 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+def plan(a):
+    """The benchmarks to run, as (key, method name, argument); --only keeps the
+    keys that start with one of its comma-separated prefixes."""
+    if a.quick:
+        benches = [("gatys-vgg19-256", "step", ("vgg19", 256)), ("gatys-darknet-256", "step", ("darknet", 256)),
+                   ("stylize-256", "stylize", (256, a.iterations)), ("apply-256", "apply", (256,)),
+                   ("train-128", "train", (128,))]
+    else:
+        benches = [(f"gatys-{net}-{n}", "step", (net, n)) for net, n in
+                   (("vgg19", 256), ("vgg19", 512), ("vgg19", 1024), ("darknet", 512), ("darknet", 1024))]
+        benches += [("stylize-512", "stylize", (512, a.iterations)), ("apply-512", "apply", (512,)),
+                    ("apply-1024", "apply", (1024,)), ("train-256", "train", (256,))]
+    if a.only:
+        prefixes = a.only.split(",")
+        benches = [b for b in benches if any(b[0].startswith(p) for p in prefixes)]
+        if not benches:
+            raise SystemExit(f"run.py: --only {a.only} matches none of the benchmarks")
+    return benches
+
+
+def notes(a, rows, kinds):
+    """The lines under the table, for the kinds of rows that ran."""
+    out = []
+    if "step" in kinds:
+        out.append(f"Gatys-step rows: median over {a.reps} process pairs x "
+                   f"{a.steps or '3 (VGG19) or 10 (darknet-tiny)'} timed steps (min–max in brackets). "
+                   "Images are tubingen fitted to the long side (4:3); reflect padding; content + style "
+                   "+ TV loss with nst's default weights and layers.")
+    if "stylize" in kinds:
+        r = next(r for r in rows if "final" in r)
+        out.append(f"Full stylize ({a.stylize_reps} run(s) per side): `nst stylize` process wall time "
+                   f"(load, targets, {r['count'][0]} evaluations, save) vs the PyTorch loop of "
+                   f"tests/pytorch/compare_stylize.py ({r['count'][1]} evaluations); final losses nst "
+                   f"{r['final'][0]:.5g}, PyTorch {r['final'][1]:.5g} (the L-BFGS paths drift apart, as "
+                   "in compare_stylize.py).")
+    if "apply" in kinds:
+        out.append(f"`nst apply` rows: one forward pass of the 'scream' style network over tubingen "
+                   f"(batch 1, no tiles) through nst's generator plan vs tests/pytorch/fast_style.py "
+                   f"under torch.no_grad(); median over {a.reps} process pairs x {a.steps or STEPS['apply']} "
+                   "timed passes; check: mean absolute difference of the two outputs in grey levels.")
+    if "train" in kinds:
+        out.append(f"`nst train` row: one training step (train_step of src/feedforward/train.c: content "
+                   f"targets, generator forward, darknet-tiny forward and backward, generator backward, "
+                   f"Adam) on {TRAIN_BATCH} crops of ../shared/images/photos, starting from 'scream', "
+                   "nst train's default loss (style weight 50, starry_night at the crop size) vs the same "
+                   "in PyTorch (fast_style.py + darknet.py + compare_stylize.py's loss, torch.optim.Adam); "
+                   f"median over {a.reps} process pairs x {a.steps or STEPS['train']} timed steps; check: "
+                   "the first step's loss.")
+    out.append("Columns are explained in [README.md](README.md).")
+    return "\n\n".join(out)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="256 px only, fewer repetitions (< 2 min)")
+    p.add_argument("--only", help="comma-separated prefixes of the benchmarks to run: gatys, gatys-vgg19, "
+                   "gatys-darknet-512, stylize, apply, apply-1024, train, ...")
     p.add_argument("--build", default=os.path.join(ROOT, "build-bench"),
-                   help="build directory holding nst, bench/bench_gatys, bench/bench_peak")
-    p.add_argument("--reps", type=int, help="process pairs per Gatys-step benchmark (default 5, quick 2)")
+                   help="build directory holding nst, bench/bench_gatys, bench/bench_feedforward, bench/bench_peak")
+    p.add_argument("--reps", type=int, help="process pairs per benchmark (default 5, quick 2)")
     p.add_argument("--steps", type=int, help="timed steps per process, after 1 warm-up "
-                   "(default 3 for VGG19, 10 for darknet-tiny)")
+                   "(default 3 for VGG19, 10 for darknet-tiny, 5 for apply, 3 for train)")
     p.add_argument("--stylize-reps", type=int, default=1)
     p.add_argument("--iterations", type=int, help="of the full stylize (default 300, quick 30)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--darknet", default=os.path.join(ROOT, "../shared/models/darknet-tiny"))
+    p.add_argument("--style-net", default=os.path.join(ROOT, "../shared/models/fast/scream"),
+                   help="the style network of the apply and train rows")
+    p.add_argument("--photos", default=os.path.join(ROOT, "../shared/images/photos"),
+                   help="where the train row's crops come from")
     p.add_argument("--content", default=os.path.join(ROOT, "../shared/images/content/tubingen.jpg"))
     p.add_argument("--style", default=os.path.join(ROOT, "../shared/images/style/starry_night.jpg"))
-    p.add_argument("--out", help="markdown output (default bench/results.md; quick: in the cache)")
+    p.add_argument("--out", help="markdown output (default bench/results.md; quick, or --only "
+                   "without --append: in the cache)")
+    p.add_argument("--append", action="store_true", help="add the table as a section at the end of "
+                   "--out instead of replacing the file")
     p.add_argument("--note", default="", help="a line added under the table (e.g. machine busy)")
     a = p.parse_args()
     a.build = os.path.abspath(a.build)
     a.reps = a.reps or (2 if a.quick else 5)
     a.iterations = a.iterations or (30 if a.quick else 300)
     b = Bench(a)
-    a.out = a.out or (os.path.join(b.cache, "results-quick.md") if a.quick else os.path.join(HERE, "results.md"))
+    if not a.out:
+        own = a.quick or (a.only and not a.append)
+        a.out = os.path.join(b.cache, "results-quick.md" if a.quick else "results-only.md") if own \
+            else os.path.join(HERE, "results.md")
 
-    benches = [("vgg19", 256), ("darknet", 256)] if a.quick else \
-        [("vgg19", 256), ("vgg19", 512), ("vgg19", 1024), ("darknet", 512), ("darknet", 1024)]
-    stylize_size = 256 if a.quick else 512
+    benches = plan(a)
+    kinds = {kind for _, kind, _ in benches}
+    sizes = {arg[0] if kind != "step" else arg[1] for _, kind, arg in benches}
     load_before = os.getloadavg()
     t0 = time.time()
-    b.prepare({n for _, n in benches} | {stylize_size}, vgg=any(net == "vgg19" for net, _ in benches))
+    b.prepare(sizes, vgg=any(kind == "step" and arg[0] == "vgg19" for _, kind, arg in benches))
     peak = b.peak()
     print(f"fp32 FMA peak: {peak['gflops']} GFLOP/s ({peak['isa']}, {peak['threads']} threads)", flush=True)
     rows = []
-    for net, n in benches:
-        rows.append(b.step(net, n))
+    for _, kind, arg in benches:
+        rows.append(getattr(b, kind)(*arg))
         print(table(rows[-1:], peak["gflops"]).splitlines()[-1], flush=True)
-    rows.append(b.stylize(stylize_size, a.iterations))
     load_after = os.getloadavg()
 
-    tab = table(rows, peak["gflops"])
-    final = rows[-1]["final"]
     cmd = shlex.join(["/usr/bin/python3", "bench/run.py"] + sys.argv[1:])
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                             capture_output=True, text=True).stdout.strip()
     torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                                    capture_output=True, text=True).stdout.strip()
-    md = f"""# nst vs PyTorch
+    title = f"## {a.only} rows" if a.append else "# nst vs PyTorch"
+    md = f"""{title}
 
 {datetime.date.today().isoformat()}, {machine()}; nst {commit}, PyTorch {torch_version}; {a.threads} threads each, float32.
 Command: `{cmd}` ({(time.time() - t0) / 60:.1f} min). Load average before the run
 {load_before[0]:.2f}, after {load_after[0]:.2f}.
 Measured fp32 FMA peak (bench_peak, {peak['isa']}, {peak['threads']} threads): {peak['gflops']:.0f} GFLOP/s.
 
-{tab}
+{table(rows, peak["gflops"])}
 
-Times: median over {a.reps} process pairs x {a.steps or "3 (VGG19) or 10 (darknet-tiny)"} timed steps per
-Gatys-step row (min–max in brackets), {a.stylize_reps} run(s) per side for the full stylize. Images are tubingen fitted to the long
-side (4:3); reflect padding; content + style + TV loss with nst's default weights and layers.
-Full stylize: `nst stylize` process wall time (load, targets, {rows[-1]['count'][0]} evaluations, save) vs
-the PyTorch loop of tests/pytorch/compare_stylize.py ({rows[-1]['count'][1]} evaluations); final losses
-nst {final[0]:.5g}, PyTorch {final[1]:.5g} (the L-BFGS paths drift apart, as in compare_stylize.py).
-Columns are explained in [README.md](README.md).
+{notes(a, rows, kinds)}
 """
     if a.note:
         md += f"\n{a.note}\n"
     print()
     print(md)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    with open(a.out, "w") as f:
-        f.write(md)
-    print(f"written to {a.out}")
+    with open(a.out, "a" if a.append else "w") as f:
+        f.write("\n" + md if a.append else md)
+    print(f"{'appended' if a.append else 'written'} to {a.out}")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,16 @@ def load_net(a):
     return net, net.layers[max(net_index(net, n) for n in a.cl + a.sl)]["config"]["name"]
 
 
+def gatys_loss(f, x, P, A, cl, sl, style_weight=STYLE_WEIGHT):
+    """The loss of docs/losses.md, as in compare_stylize.py, of one image x
+    (1 x 3 x H x W) whose features are f: content targets P, Gram targets A."""
+    lc = sum(((f[n] - P[n]) ** 2).sum() / (P[n] ** 2).sum() for n in cl) / len(cl)
+    ls = sum(((gram(f[n]) - A[n]) ** 2).sum() / (A[n] ** 2).sum() for n in sl) / len(sl)
+    dh = ((x[:, :, 1:, :] - x[:, :, :-1, :]) ** 2).sum()
+    dw = ((x[:, :, :, 1:] - x[:, :, :, :-1]) ** 2).sum()
+    return CONTENT_WEIGHT * lc + style_weight * ls + TV_WEIGHT * (dh + dw) / x.numel()
+
+
 def step(a):
     base = maxrss_kb()
     torch.set_num_threads(a.threads)
@@ -125,14 +135,9 @@ def step(a):
         A = {n: gram(fs[n]) for n in a.sl}
     x = x0.clone().requires_grad_(True)
 
-    def gatys_step():  # the loss of docs/losses.md, as in compare_stylize.py
+    def gatys_step():
         x.grad = None
-        f = net(x, upto)
-        lc = sum(((f[n] - P[n]) ** 2).sum() / (P[n] ** 2).sum() for n in a.cl) / len(a.cl)
-        ls = sum(((gram(f[n]) - A[n]) ** 2).sum() / (A[n] ** 2).sum() for n in a.sl) / len(a.sl)
-        dh = ((x[:, :, 1:, :] - x[:, :, :-1, :]) ** 2).sum()
-        dw = ((x[:, :, :, 1:] - x[:, :, :, :-1]) ** 2).sum()
-        loss = CONTENT_WEIGHT * lc + STYLE_WEIGHT * ls + TV_WEIGHT * (dh + dw) / x.numel()
+        loss = gatys_loss(net(x, upto), x, P, A, a.cl, a.sl)
         loss.backward()
         return loss.item()
 

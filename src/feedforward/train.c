@@ -24,9 +24,7 @@
 
 #include "core/util.h"
 #include "feedforward/loss_log.h"
-#include "models/generator.h"
-#include "optim/optim.h"
-#include "stylize/loss_engine.h"
+#include "feedforward/train.h"
 
 void nst_train_defaults(nst_train_params *p) {
     memset(p, 0, sizeof *p);
@@ -213,6 +211,19 @@ static int fill_batch(trainer *t, float *x, nst_error *err) {
     return rc;
 }
 
+int train_step(loss_engine *e, net_plan *np, gen_plan *gp, adam_state *adam, const float *x,
+               float *dy, float *grads, double *loss, loss_terms *lt, nst_error *err) {
+    int rc = engine_content_targets(e, np, x, err);
+    if (rc) return rc;
+    gen_plan_forward(gp, x, 0);
+    *loss = engine_evaluate(e, np, gp->output, dy, lt);
+    if (!isfinite(*loss)) return NST_OK;
+    gen_plan_backward(gp, dy, grads);
+    adam_step(adam, gp->g->params, grads);
+    gen_plan_weights_changed(gp);
+    return NST_OK;
+}
+
 static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error *err) {
     const nst_train_params *p = t->p;
     nst_stylize_params lp = p->loss;
@@ -232,20 +243,16 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     if (!rc) rc = plan_create(&np, net, n, c, c, e.tapped, lp.padding, lp.pooling, err);
     double t0 = now(), seconds = t->seconds0;
     for (int it = t->start + 1; it <= p->iterations && !rc; it++) {
-        rc = fill_batch(t, x, err);
-        if (!rc) rc = engine_content_targets(&e, &np, x, err);
-        if (rc) break;
-        gen_plan_forward(&gp, x, 0);
+        double loss;
         loss_terms lt;
-        double loss = engine_evaluate(&e, &np, gp.output, dy, &lt);
+        rc = fill_batch(t, x, err);
+        if (!rc) rc = train_step(&e, &np, &gp, &t->adam, x, dy, grads, &loss, &lt, err);
+        if (rc) break;
         if (!isfinite(loss)) {
             rc = nst_fail(err, NST_ERR_RUNTIME, "the loss diverged (%g) at iteration %d: lower "
                           "--learning-rate or the loss weights", loss, it);
             break;
         }
-        gen_plan_backward(&gp, dy, grads);
-        adam_step(&t->adam, t->g.params, grads);
-        gen_plan_weights_changed(&gp);
         double elapsed = now() - t0, rate = (it - t->start) / elapsed;
         seconds = t->seconds0 + elapsed;
         const double row[LOG_COLS] = {it, loss, lt.content, lt.style, lt.tv, seconds};

@@ -1,0 +1,18 @@
+/* train.h: one iteration of nst train, shared by nst_train (train.c) and the
+ * benchmark (bench/bench_feedforward.c), so that both run the same step. */
+#ifndef NST_TRAIN_H
+#define NST_TRAIN_H
+
+#include "models/generator.h"
+#include "optim/optim.h"
+#include "stylize/loss_engine.h"
+
+/* On the batch x (gp's shape, n x 3 x crop x crop): content targets from x
+ * on np, y = generator(x), the loss of y and dL/dy into dy, dL/dparams into
+ * grads, an Adam step on the generator's parameters. *loss gets the total
+ * (weighted terms in lt); when it is not finite nothing is updated and the
+ * caller reports it. Fails only when out of memory. */
+int train_step(loss_engine *e, net_plan *np, gen_plan *gp, adam_state *adam, const float *x,
+               float *dy, float *grads, double *loss, loss_terms *lt, nst_error *err);
+
+#endif
