@@ -1,10 +1,17 @@
 /* loss_log.c: the loss curve of nst train as CSV and as a plot (see
- * loss_log.h). The plot is drawn here with simple line drawing, no font. */
+ * loss_log.h). The plot is drawn here with simple line drawing and
+ * stb_easy_font's bitmap glyphs for the labels. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-braces"
+#include <stb_easy_font.h>
+#pragma GCC diagnostic pop
 
 #include "core/util.h"
 #include "feedforward/loss_log.h"
@@ -66,8 +73,25 @@ static void plot_line(nst_image *im, int x0, int y0, int x1, int y1, const float
     }
 }
 
+/* Text at (x, y) (top left), glyphs scaled by 2: stb_easy_font emits each
+ * glyph stroke as an axis-aligned quad (4 vertices of 16 bytes, x y z
+ * floats then RGBA), which we fill as a rectangle. */
+static void plot_text(nst_image *im, int x, int y, const char *text, const float rgb[3]) {
+    static char buf[64 * 1024];
+    int quads = stb_easy_font_print(0, 0, (char *)text, NULL, buf, sizeof buf);
+    for (int q = 0; q < quads; q++) {
+        float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+        for (int v = 0; v < 4; v++) {
+            const float *p = (const float *)(buf + (size_t)(4 * q + v) * 16);
+            x0 = fminf(x0, p[0]), x1 = fmaxf(x1, p[0]), y0 = fminf(y0, p[1]), y1 = fmaxf(y1, p[1]);
+        }
+        for (int py = (int)(2 * y0); py < (int)(2 * y1); py++)
+            for (int px = (int)(2 * x0); px < (int)(2 * x1); px++) plot_pixel(im, x + px, y + py, rgb);
+    }
+}
+
 int loss_log_plot(const loss_log *l, const char *path, nst_error *err) {
-    enum { W = 800, H = 500, M = 30 };
+    enum { W = 800, H = 500, M = 60 };
     static const float grey[3] = {200, 200, 200}, black[3] = {0, 0, 0};
     static const float colour[4][3] = {{0, 0, 0}, {0, 80, 220}, {220, 30, 30}, {0, 160, 60}};
     nst_image im = {0};
@@ -85,9 +109,21 @@ int loss_log_plot(const loss_log *l, const char *path, nst_error *err) {
     lo = floor(lo), hi = fmax(ceil(hi), lo + 1);
 #define PX(it) ((int)lround(M + ((it) - x0) / (x1 - x0) * (W - 2 * M)))
 #define PY(v) ((int)lround(H - M - ((v) - lo) / (hi - lo) * (H - 2 * M)))
-    for (double d = lo; d <= hi; d++) plot_line(&im, M, PY(d), W - M, PY(d), grey);
+    char label[64];
+    for (double d = lo; d <= hi; d++) {
+        plot_line(&im, M, PY(d), W - M, PY(d), grey);
+        snprintf(label, sizeof label, "1e%+d", (int)d);
+        plot_text(&im, 4, PY(d) - 6, label, black);
+    }
     plot_line(&im, M, M, M, H - M, black);
     plot_line(&im, M, H - M, W - M, H - M, black);
+    snprintf(label, sizeof label, "%d", (int)x0);
+    plot_text(&im, M, H - M + 8, label, black);
+    snprintf(label, sizeof label, "%d", (int)x1);
+    plot_text(&im, W - M - 12 * (int)strlen(label), H - M + 8, label, black);
+    plot_text(&im, W / 2 - 40, H - M + 8, "iteration", black);
+    static const char *const names[4] = {"total", "content", "style", "tv"};
+    for (int c = 0; c < 4; c++) plot_text(&im, M + 10 + 130 * c, 16, names[c], colour[c]);
     for (int c = LOG_TOTAL; c <= LOG_TV; c++)
         for (int i = 1; i < l->n; i++) {
             const double *a = l->row[i - 1], *b = l->row[i];
