@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Print the directory that holds nst's example and test data (models/ and
-# images/, laid out as ../shared is). Where ../shared exists it is used as it
+# Print the directory that holds nst's example and test data (models/,
+# models/fast/ and images/, laid out as ../shared is). Where ../shared exists it is used as it
 # is; elsewhere the few files the examples and tests need are fetched from
 # their public origins into build/data, each checked against its sha256.
 # usage: scripts/data.sh NST_BINARY
@@ -8,7 +8,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 nst=${1:?usage: scripts/data.sh NST_BINARY}
 shared=$(cd "$root/.." && pwd)/shared
-if [ -f "$shared/images/content/tubingen.jpg" ] && [ -f "$shared/models/darknet-tiny/model.json" ]; then
+if [ -f "$shared/images/content/tubingen.jpg" ] && [ -f "$shared/models/darknet-tiny/model.json" ] &&
+   [ -f "$shared/models/fast/scream/manifest.json" ] && [ -d "$shared/images/photos" ]; then
     echo "$shared"
     exit 0
 fi
@@ -34,5 +35,9 @@ while read -r rel sum; do
         mv "$dst.part" "$dst"
     fi
 done <<< "$files"
+# a small stand-in for the 300 BSDS500 training photos of ../shared/images/photos
+mkdir -p "$data/images/photos"
+cp "$data/images/content/tubingen.jpg" "$data/images/style/shipwreck.jpg" "$data/images/photos/"
 [ -f "$data/models/darknet-tiny/model.json" ] || "$nst" models install darknet-tiny --dir "$data/models" >&2
+[ -f "$data/models/fast/scream/manifest.json" ] || "$nst" models install scream --dir "$data/models/fast" >&2
 echo "$data"

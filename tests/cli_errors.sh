@@ -136,6 +136,8 @@ expect 0 "b.jpg" "train 2 iterations (skipping a text file)" -- "$nst" train --m
 [ "$(wc -l < "$tmp/t.csv")" = 3 ] && [ -f "$tmp/t.png" ] && ok || bad "train loss csv/plot missing"
 expect 0 "" "apply a trained network" -- "$nst" apply --net "$tmp/t.nst" "$content" --size 64 -o "$tmp/tap.png" -q
 [ -f "$tmp/tap.png" ] && ok || bad "apply with the trained network wrote nothing"
+expect 0 "" "fine-tune a network named by the search path" -- env NST_MODELS="$shared/models/fast" "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft.nst" --init-net scream
+expect 1 "not installed" "fine-tune an unknown network" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft2.nst" --init-net nosuchnet
 expect 1 "t.csv: not a safetensors file" "apply a non-network file" -- "$nst" apply --net "$tmp/t.csv" "$content" -o "$tmp/tap2.png" -q
 
 echo "$pass passed, $fail failed"

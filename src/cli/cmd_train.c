@@ -149,11 +149,15 @@ int cmd_train(int argc, char **argv) {
     nst_error err = {0};
     nst_net *net = NULL;
     nst_image style = {0};
-    char model_path[NST_PATH_MAX];
+    char model_path[NST_PATH_MAX], init_path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
     if (!rc) {
         nst_set_threads(a.threads);
         rc = nst_models_resolve(a.model, model_path, sizeof model_path, &err);
+    }
+    if (!rc && a.p.init_net) { /* a style network's name (udnie) or a path */
+        rc = nst_models_resolve(a.p.init_net, init_path, sizeof init_path, &err);
+        a.p.init_net = init_path;
     }
     if (!rc) rc = nst_net_load(model_path, &net, &err);
     if (!rc) rc = nst_image_load(a.style, &style, &err);
