@@ -370,11 +370,12 @@ def main():
                             capture_output=True, text=True).stdout.strip()
     torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                                    capture_output=True, text=True).stdout.strip()
+    code = f"`` {cmd} ``" if "`" in cmd else f"`{cmd}`"  # markdown inline code around the command
     title = f"## {a.only} rows" if a.append else "# nst vs PyTorch"
     md = f"""{title}
 
 {datetime.date.today().isoformat()}, {machine()}; nst {commit}, PyTorch {torch_version}; {a.threads} threads each, float32.
-Command: `{cmd}` ({(time.time() - t0) / 60:.1f} min). Load average before the run
+Command: {code} ({(time.time() - t0) / 60:.1f} min). Load average before the run
 {load_before[0]:.2f}, after {load_after[0]:.2f}.
 Measured fp32 FMA peak (bench_peak, {peak['isa']}, {peak['threads']} threads): {peak['gflops']:.0f} GFLOP/s.
 
