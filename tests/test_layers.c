@@ -158,7 +158,7 @@ static void test_reflect_conv(void) {
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_REFLECT_CONV};
     nst_error err;
-    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 1, 1, 1, &err);
+    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 1, 1, 1, 1, &err);
     if (!rc)
         rc = conv_setup(&N.conv, n, c, h + 2, wd + 2, (int)w->shape[0], 3, 3, 1, 0, 0, 0, 0,
                         w->data, b->data, &err);
@@ -178,13 +178,55 @@ static void test_reflect_pad(void) {
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_PAD};
     nst_error err;
-    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 2, 3, 0, &err);
+    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 2, 3, 0, 1, &err);
     CHECK(rc == 0, "%s: pad_setup: %s", tag, rc ? err.msg : "");
     if (rc) return;
     CHECK(N.pad.oh == h + 4 && N.pad.ow == wd + 2, "%s: output %dx%d", tag, N.pad.oh, N.pad.ow);
     N.nx = x->numel;
     N.ny = numel4(n, c, N.pad.oh, N.pad.ow);
     check_net(tag, &N, EPS_LINEAR, FD_TOL);
+}
+
+/* The loss-network plan's layouts: the reflect_pad case in nChw8c and
+ * nChw16c (its 2 channels padded with zeros), reached through reorder_layer,
+ * matches the NCHW fixture. */
+static void test_reflect_pad_blocked(int block) {
+    const char *tag = "reflect_pad";
+    const nst_tensor *x = tget(tag, "x"), *y = tget(tag, "y");
+    const nst_tensor *dout = tget(tag, "dout"), *dx = tget(tag, "dx");
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    nst_error err;
+    pad_layer P;
+    reorder_layer in_fwd, out_fwd, in_bwd, out_bwd;
+    dnnl_memory_desc_t xp, xb, yp, yb;
+    nst_dnnl_md(&xp, n, c, h, wd, 1);
+    nst_dnnl_md(&xb, n, c, h, wd, block);
+    nst_dnnl_md(&yp, n, c, h + 4, wd + 2, 1);
+    nst_dnnl_md(&yb, n, c, h + 4, wd + 2, block);
+    int rc = pad_setup(&P, n, c, h, wd, 1, 2, 3, 0, block, &err);
+    if (!rc) rc = reorder_setup(&in_fwd, &xp, &xb, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&out_fwd, &yb, &yp, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&in_bwd, &yp, &yb, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&out_bwd, &xb, &xp, NULL, 0, &err);
+    CHECK(rc == 0, "%s block %d: setup: %s", tag, block, rc ? err.msg : "");
+    if (rc) return;
+    size_t nxb = nst_blocked_numel(n, c, h, wd, block), nyb = nst_blocked_numel(n, c, h + 4, wd + 2, block);
+    float *a = calloc(nxb, sizeof *a), *b = calloc(nyb, sizeof *b);
+    float *out = malloc(y->numel * sizeof *out), *din = malloc(x->numel * sizeof *din);
+    char label[128];
+    reorder_run(&in_fwd, x->data, a);
+    pad_forward(&P, a, b);
+    reorder_run(&out_fwd, b, out);
+    snprintf(label, sizeof label, "%s block %d forward", tag, block);
+    compare(label, out, y->data, y->numel);
+    reorder_run(&in_bwd, dout->data, b);
+    pad_backward(&P, b, a);
+    reorder_run(&out_bwd, a, din);
+    snprintf(label, sizeof label, "%s block %d backward", tag, block);
+    compare(label, din, dx->data, x->numel);
+    free(a), free(b), free(out), free(din);
+    reorder_destroy(&in_fwd), reorder_destroy(&out_fwd);
+    reorder_destroy(&in_bwd), reorder_destroy(&out_bwd);
 }
 
 static void test_act(const char *tag, float alpha) {
@@ -212,7 +254,7 @@ static void test_pool(const char *tag, int kind, int k, int stride) {
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_POOL};
     nst_error err;
-    int rc = pool_setup(&N.pool, kind, n, c, h, wd, k, stride, &err);
+    int rc = pool_setup(&N.pool, kind, n, c, h, wd, k, stride, 1, &err);
     CHECK(rc == 0, "%s: pool_setup: %s", tag, rc ? err.msg : "");
     if (rc) return;
     /* TF 'SAME': out = ceil(in / stride) */
@@ -249,11 +291,11 @@ static void test_errors(void) {
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "convolution") && strstr(err.msg, "1x1x3x3"),
           "conv kernel larger than input: rc %d, message '%s'", rc, err.msg);
     pad_layer pl;
-    rc = pad_setup(&pl, 1, 1, 3, 3, 3, 0, 0, 0, &err);
+    rc = pad_setup(&pl, 1, 1, 3, 3, 3, 0, 0, 0, 1, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "reflect"),
           "reflect pad >= size: rc %d, message '%s'", rc, err.msg);
     pool_layer po;
-    rc = pool_setup(&po, 7, 1, 1, 4, 4, 2, 2, &err);
+    rc = pool_setup(&po, 7, 1, 1, 4, 4, 2, 2, 1, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "pooling"),
           "unknown pooling kind: rc %d, message '%s'", rc, err.msg);
 }
@@ -273,6 +315,8 @@ int main(void) {
     test_conv("conv_k4_same", 1, 0, 1);
     test_reflect_conv();
     test_reflect_pad();
+    test_reflect_pad_blocked(8);
+    test_reflect_pad_blocked(16);
 
     test_act("leaky", 0.1f);
     test_act("relu", 0.0f);

@@ -3,6 +3,9 @@
  * The backward pass reads y (same sign as x for alpha >= 0), so the input
  * need not be kept; both loops are elementwise and may run in place. */
 #include <math.h>
+#include <string.h>
+
+#include <dnnl_debug.h>
 
 #include "layers/layers.h"
 
@@ -28,4 +31,63 @@ void tanh_backward(size_t n, float a, float b, const float *y, const float *dy,
         float t = (y[i] - b) / a;
         dx[i] = dy[i] * a * (1 - t * t);
     }
+}
+
+/* The same ReLU / LeakyReLU as oneDNN eltwise primitives on any layout
+ * (the loss-network plan's blocked activations), on both cores. The
+ * *_use_dst_for_bwd algorithm is act_backward's: the gradient from y. */
+int eltwise_setup(eltwise_layer *L, float alpha, int n, int c, int h, int w, int block,
+                  nst_error *err) {
+    memset(L, 0, sizeof *L);
+    dnnl_engine_t eng = nst_dnnl_engine();
+    if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
+    dnnl_memory_desc_t md;
+    nst_dnnl_md(&md, n, c, h, w, block);
+    const dnnl_alg_kind_t alg = dnnl_eltwise_relu_use_dst_for_bwd;
+    dnnl_eltwise_desc_t fd, bd;
+    dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
+    dnnl_status_t st;
+    if ((st = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, alg, &md, alpha, 0)) ==
+            dnnl_success &&
+        (st = dnnl_primitive_desc_create(&fwd_pd, &fd, NULL, eng, NULL)) == dnnl_success &&
+        (st = dnnl_primitive_create(&L->fwd, fwd_pd)) == dnnl_success &&
+        (st = dnnl_eltwise_backward_desc_init(&bd, alg, &md, &md, alpha, 0)) == dnnl_success &&
+        (st = dnnl_primitive_desc_create(&bwd_pd, &bd, NULL, eng, fwd_pd)) == dnnl_success &&
+        (st = dnnl_primitive_create(&L->bwd, bwd_pd)) == dnnl_success &&
+        (st = dnnl_memory_create(&L->m_src, &md, eng, DNNL_MEMORY_NONE)) == dnnl_success &&
+        (st = dnnl_memory_create(&L->m_dst, &md, eng, DNNL_MEMORY_NONE)) == dnnl_success &&
+        (st = dnnl_memory_create(&L->m_ddst, &md, eng, DNNL_MEMORY_NONE)) == dnnl_success)
+        st = dnnl_memory_create(&L->m_dsrc, &md, eng, DNNL_MEMORY_NONE);
+    dnnl_primitive_desc_destroy(fwd_pd);
+    dnnl_primitive_desc_destroy(bwd_pd);
+    if (st == dnnl_success) return 0;
+    eltwise_destroy(L);
+    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the activation of a %dx%dx%dx%d tensor (%s)",
+                    n, c, h, w, dnnl_status2str(st));
+}
+
+void eltwise_forward(eltwise_layer *L, const float *in, float *out) {
+    dnnl_memory_set_data_handle(L->m_src, (void *)in);
+    dnnl_memory_set_data_handle(L->m_dst, out);
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, L->m_src}, {DNNL_ARG_DST, L->m_dst}};
+    nst_dnnl_run(L->fwd, 2, args);
+}
+
+void eltwise_backward(eltwise_layer *L, const float *out, const float *dout, float *din) {
+    dnnl_memory_set_data_handle(L->m_dst, (void *)out);
+    dnnl_memory_set_data_handle(L->m_ddst, (void *)dout);
+    dnnl_memory_set_data_handle(L->m_dsrc, din);
+    dnnl_exec_arg_t args[] = {
+        {DNNL_ARG_DST, L->m_dst}, {DNNL_ARG_DIFF_DST, L->m_ddst}, {DNNL_ARG_DIFF_SRC, L->m_dsrc}};
+    nst_dnnl_run(L->bwd, 3, args);
+}
+
+void eltwise_destroy(eltwise_layer *L) {
+    dnnl_primitive_destroy(L->fwd);
+    dnnl_primitive_destroy(L->bwd);
+    dnnl_memory_destroy(L->m_src);
+    dnnl_memory_destroy(L->m_dst);
+    dnnl_memory_destroy(L->m_ddst);
+    dnnl_memory_destroy(L->m_dsrc);
+    memset(L, 0, sizeof *L);
 }

@@ -13,13 +13,15 @@ static wconv_geom geom(const conv_layer *L) {
     return (wconv_geom){.transposed = 0, .n = L->n, .cin = L->cin, .h = L->h, .w = L->w,
                         .cout = L->cout, .oh = L->oh, .ow = L->ow, .kh = L->kh, .kw = L->kw,
                         .stride = L->stride, .pad_t = L->pad_t, .pad_l = L->pad_l,
-                        .pad_b = L->pad_b, .pad_r = L->pad_r, .has_bias = L->bias != NULL};
+                        .pad_b = L->pad_b, .pad_r = L->pad_r, .has_bias = L->bias != NULL,
+                        .blocked = L->blocked, .block = L->block, .fuse = L->fuse,
+                        .alpha = L->alpha};
 }
 
-int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
-               int kw, int stride, int pad_t, int pad_l, int pad_b, int pad_r,
-               const float *weight, const float *bias, nst_error *err) {
-    memset(L, 0, sizeof *L);
+/* Shapes and primitives; the layout options are set in L already. */
+static int setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh, int kw,
+                 int stride, int pad_t, int pad_l, int pad_b, int pad_r, const float *weight,
+                 const float *bias, nst_error *err) {
     L->n = n, L->cin = cin, L->h = h, L->w = w;
     L->cout = cout, L->kh = kh, L->kw = kw, L->stride = stride;
     L->pad_t = pad_t, L->pad_l = pad_l, L->pad_b = pad_b, L->pad_r = pad_r;
@@ -36,6 +38,30 @@ int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
     L->ow = (w + pad_l + pad_r - kw) / stride + 1;
     wconv_geom g = geom(L);
     return wconv_create(&L->p, &g, weight, bias, err);
+}
+
+int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
+               int kw, int stride, int pad_t, int pad_l, int pad_b, int pad_r,
+               const float *weight, const float *bias, nst_error *err) {
+    memset(L, 0, sizeof *L);
+    L->block = L->dst_block = 1;
+    return setup(L, n, cin, h, w, cout, kh, kw, stride, pad_t, pad_l, pad_b, pad_r, weight, bias,
+                 err);
+}
+
+int conv_setup_blocked(conv_layer *L, int block, int fuse, float alpha, int n, int cin, int h,
+                       int w, int cout, int kh, int kw, int stride, int pad_t, int pad_l,
+                       int pad_b, int pad_r, const float *weight, const float *bias,
+                       nst_error *err) {
+    memset(L, 0, sizeof *L);
+    L->blocked = 1, L->block = block, L->fuse = fuse, L->alpha = alpha;
+    int rc = setup(L, n, cin, h, w, cout, kh, kw, stride, pad_t, pad_l, pad_b, pad_r, weight, bias,
+                   err);
+    if (rc) return rc;
+    const dnnl_memory_desc_t *md;
+    dnnl_memory_get_memory_desc(L->p.m_dst, &md);
+    L->dst_block = nst_dnnl_block(md);
+    return 0;
 }
 
 void conv_forward(conv_layer *L, const float *in, float *out) { wconv_forward(&L->p, in, out); }

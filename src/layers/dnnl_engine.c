@@ -1,5 +1,5 @@
 /* dnnl_engine.c: the one oneDNN CPU engine and stream that every layer uses,
- * and TensorFlow 'SAME' padding arithmetic. */
+ * the activation layouts, and TensorFlow 'SAME' padding arithmetic. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,4 +61,29 @@ void same_padding(int in, int k, int stride, int *out, int *before, int *after) 
     *out = o;
     *before = total / 2;
     *after = total - total / 2;
+}
+
+static dnnl_format_tag_t block_tag(int block) {
+    return block == 16 ? dnnl_nChw16c : block == 8 ? dnnl_nChw8c : dnnl_nchw;
+}
+
+void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block) {
+    const dnnl_dims_t dims = {n, c, h, w};
+    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, block_tag(block));
+}
+
+int nst_dnnl_block(const dnnl_memory_desc_t *md) {
+    static const int blocks[] = {1, 8, 16};
+    if (md->ndims != 4) return 0;
+    for (int i = 0; i < 3; i++) {
+        dnnl_memory_desc_t b;
+        nst_dnnl_md(&b, (int)md->dims[0], (int)md->dims[1], (int)md->dims[2], (int)md->dims[3],
+                    blocks[i]);
+        if (dnnl_memory_desc_equal(md, &b)) return blocks[i];
+    }
+    return 0;
+}
+
+size_t nst_blocked_numel(int n, int c, int h, int w, int block) {
+    return (size_t)n * ((c + block - 1) / block * block) * h * w;
 }

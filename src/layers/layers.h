@@ -1,5 +1,6 @@
 /* layers.h: the layers of the engine, each a setup / forward / backward
- * triple over flat float buffers in NCHW layout with explicit shapes.
+ * triple over flat float buffers in NCHW layout (or, for the loss-network
+ * plan, oneDNN's blocked layouts: see `block` below) with explicit shapes.
  *
  * A layer is bound to its input shape at setup time: oneDNN primitives and
  * memory objects are created once there; forward/backward only rebind the
@@ -24,6 +25,17 @@ void nst_dnnl_run(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
  * handle is DNNL_MEMORY_ALLOCATE, or DNNL_MEMORY_NONE to bind per call. */
 dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
                               dnnl_query_t what, void *handle);
+
+/* Activation layouts. oneDNN's fast CPU kernels (jit direct convolution,
+ * pooling) want channels in blocks: nChw16c (AVX-512) or nChw8c keep
+ * [N][C/b][H][W][b] with C padded with zeros to a multiple of b. A `block` of
+ * 1 is plain NCHW. The loss-network plan keeps its activations blocked; the
+ * generator and the layer tests use NCHW. */
+void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block);
+/* The block of md (1, 8 or 16), or 0 for any other layout. */
+int nst_dnnl_block(const dnnl_memory_desc_t *md);
+/* Floats that an n x c x h x w tensor takes in layout `block`. */
+size_t nst_blocked_numel(int n, int c, int h, int w, int block);
 
 /* TensorFlow 'SAME' padding along one axis: out = ceil(in / stride),
  * total = max((out - 1) * stride + k - in, 0), before = total / 2. */
@@ -50,24 +62,38 @@ typedef struct {
     int oh, ow;               /* output */
     const float *weight;      /* [cout][cin][kh][kw] (OIHW) */
     const float *bias;        /* [cout] or NULL */
+    int blocked;              /* conv_setup_blocked */
+    int block, dst_block;     /* layouts of in and out (1: NCHW; 0: see below) */
+    int fuse;                 /* out = act(conv), slope alpha (0: ReLU) */
+    float alpha;
     wconv_state p;
 } conv_layer;
 
 int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
                int kw, int stride, int pad_t, int pad_l, int pad_b, int pad_r,
                const float *weight, const float *bias, nst_error *err);
+/* The loss-network plan's convolution: input and its gradient din in layout
+ * `block`, output in the one oneDNN picks (L->dst_block, 16 on AVX-512).
+ * block 0 is the image: input NCHW, din in the layout oneDNN picks (its
+ * descriptor: L->p.m_dsrc). With fuse, the ReLU or LeakyReLU that follows
+ * runs as a post-op. No training. */
+int conv_setup_blocked(conv_layer *L, int block, int fuse, float alpha, int n, int cin, int h,
+                       int w, int cout, int kh, int kw, int stride, int pad_t, int pad_l,
+                       int pad_b, int pad_r, const float *weight, const float *bias,
+                       nst_error *err);
 void conv_forward(conv_layer *L, const float *in, float *out);
 void conv_backward(conv_layer *L, const float *dout, float *din);
 void conv_destroy(conv_layer *L);
 
 /* ---- pad.c: reflect padding (zero padding is folded into conv) --------- */
 /* out[n][c][i][j] = in[n][c][reflect(i - t)][reflect(j - l)], numpy/PyTorch
- * 'reflect' (edge not repeated); requires pad < size. */
+ * 'reflect' (edge not repeated); requires pad < size. Input and output in
+ * layout `block` (1: NCHW). */
 typedef struct {
-    int n, c, h, w, t, l, b, r, oh, ow;
+    int n, c, h, w, t, l, b, r, oh, ow, block;
 } pad_layer;
 int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
-              int r, nst_error *err);
+              int r, int block, nst_error *err);
 void pad_forward(const pad_layer *L, const float *in, float *out);
 void pad_backward(const pad_layer *L, const float *dout, float *din);
 
@@ -79,9 +105,33 @@ void act_forward(float alpha, size_t n, const float *in, float *out);
 void act_backward(float alpha, size_t n, const float *out, const float *dout,
                   float *din);
 
+/* The same as oneDNN primitives on a tensor in layout `block`, for the
+ * loss-network plan: two threads, blocked layouts. backward may run in place. */
+typedef struct {
+    dnnl_primitive_t fwd, bwd;
+    dnnl_memory_t m_src, m_dst, m_ddst, m_dsrc;
+} eltwise_layer;
+int eltwise_setup(eltwise_layer *L, float alpha, int n, int c, int h, int w, int block,
+                  nst_error *err);
+void eltwise_forward(eltwise_layer *L, const float *in, float *out);
+void eltwise_backward(eltwise_layer *L, const float *out, const float *dout, float *din);
+void eltwise_destroy(eltwise_layer *L);
+
+/* ---- reorder.c: a tensor from one layout into another ----------------- */
+/* out = scale[c] * in (scale NULL: 1), or out += that when accumulate. */
+typedef struct {
+    dnnl_primitive_t prim;
+    dnnl_memory_t m_in, m_out;
+} reorder_layer;
+int reorder_setup(reorder_layer *R, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                  const float *scale, int accumulate, nst_error *err);
+void reorder_run(reorder_layer *R, const float *in, float *out);
+void reorder_destroy(reorder_layer *R);
+
 /* ---- pool.c: max / average pooling ------------------------------------- */
 /* Window k, stride s, TensorFlow 'SAME' (out = ceil(in / s), padding after).
- * Padding is ignored by max and excluded from the average's count. */
+ * Padding is ignored by max and excluded from the average's count. Input and
+ * output in layout `block` (1: NCHW). */
 enum { POOL_MAX = 0, POOL_AVG = 1 };
 typedef struct {
     int kind, n, c, h, w, k, stride, oh, ow;
@@ -89,7 +139,7 @@ typedef struct {
     dnnl_memory_t m_src, m_dst, m_dsrc, m_ddst, m_ws; /* m_ws: max indices */
 } pool_layer;
 int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
-               int stride, nst_error *err);
+               int stride, int block, nst_error *err);
 void pool_forward(pool_layer *L, const float *in, float *out);
 void pool_backward(pool_layer *L, const float *dout, float *din);
 void pool_destroy(pool_layer *L);

@@ -2,7 +2,8 @@
  * out = ceil(in / s), padding split by same_padding(). Max pooling never
  * selects padding; the average divides by the number of real inputs in the
  * window (avg_exclude_padding), as TensorFlow does. Max backward routes dy
- * to the arg-max recorded in the workspace by the last forward. */
+ * to the arg-max recorded in the workspace by the last forward. Input and
+ * output in layout `block`: blocked layouts get oneDNN's jit kernels. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #include "layers/layers.h"
 
 int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
-               int stride, nst_error *err) {
+               int stride, int block, nst_error *err) {
     memset(L, 0, sizeof *L);
     L->kind = kind, L->n = n, L->c = c, L->h = h, L->w = w, L->k = k, L->stride = stride;
     const char *name = kind == POOL_MAX ? "max" : "average";
@@ -27,12 +28,11 @@ int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
 
     dnnl_engine_t eng = nst_dnnl_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
-    const dnnl_dims_t src_dims = {n, c, h, w}, dst_dims = {n, c, L->oh, L->ow};
     const dnnl_dims_t strides = {stride, stride}, kernel = {k, k}, pad_l = {pt, pl},
                       pad_r = {pb, pr};
     dnnl_memory_desc_t src_md, dst_md;
-    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nchw);
-    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw);
+    nst_dnnl_md(&src_md, n, c, h, w, block);
+    nst_dnnl_md(&dst_md, n, c, L->oh, L->ow, block);
     dnnl_alg_kind_t alg = kind == POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
 
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;

@@ -16,13 +16,14 @@
 
 #include "layers/wconv.h"
 
-/* Layout of src/dst and their gradients. The activation memories take the
- * layout the primitives report, so moving to blocked layouts (nChw16c or
- * format_tag_any) is a change here plus reorders at the network's ends. */
-#define ACT_TAG dnnl_nchw
-
+/* Activation layouts: NCHW throughout, or (g->blocked) src in layout
+ * g->block and dst in the one oneDNN picks (format_tag_any: nChw16c on
+ * AVX-512, where its jit direct kernels run instead of im2col + GEMM). The
+ * gradients take the same layouts, except for block 0, the image: an NCHW
+ * src whose diff_src takes oneDNN's layout, as it has no fast backward-data
+ * into NCHW. */
 typedef struct {
-    dnnl_memory_desc_t src, dst, wei_user, wei_any, bias;
+    dnnl_memory_desc_t src, dst, dsrc, wei_user, wei_any, bias;
     dnnl_dims_t strides, pad_l, pad_r;
     dnnl_alg_kind_t alg;
 } wconv_descs;
@@ -30,8 +31,12 @@ typedef struct {
 static void make_descs(const wconv_geom *g, wconv_descs *d) {
     const dnnl_dims_t src = {g->n, g->cin, g->h, g->w}, dst = {g->n, g->cout, g->oh, g->ow},
                       wei = {g->cout, g->cin, g->kh, g->kw}, bias = {g->cout};
-    dnnl_memory_desc_init_by_tag(&d->src, 4, src, dnnl_f32, ACT_TAG);
-    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32, ACT_TAG);
+    nst_dnnl_md(&d->src, g->n, g->cin, g->h, g->w, g->blocked && g->block ? g->block : 1);
+    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32,
+                                 g->blocked ? dnnl_format_tag_any : dnnl_nchw);
+    d->dsrc = d->src;
+    if (g->blocked && g->block == 0)
+        dnnl_memory_desc_init_by_tag(&d->dsrc, 4, src, dnnl_f32, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&d->wei_user, 4, wei, dnnl_f32,
                                  g->transposed ? dnnl_iohw : dnnl_oihw);
     dnnl_memory_desc_init_by_tag(&d->wei_any, 4, wei, dnnl_f32, dnnl_format_tag_any);
@@ -79,6 +84,31 @@ static dnnl_status_t weight_copy(dnnl_memory_t *copy, dnnl_primitive_t *reo,
     return st;
 }
 
+/* The forward pd, forward_training: the backward primitives need it as
+ * hint. With g->fuse the activation runs as a post-op on the output. */
+static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, const wconv_geom *g,
+                                const wconv_descs *d) {
+    dnnl_status_t (*init)(dnnl_convolution_desc_t *, dnnl_prop_kind_t, dnnl_alg_kind_t,
+                          const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
+                          const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
+                          const dnnl_dims_t, const dnnl_dims_t, const dnnl_dims_t) =
+        g->transposed ? dnnl_deconvolution_forward_desc_init : dnnl_convolution_forward_desc_init;
+    dnnl_convolution_desc_t fd;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_status_t st = init(&fd, dnnl_forward_training, d->alg, &d->src, &d->wei_any,
+                            g->has_bias ? &d->bias : NULL, &d->dst, d->strides, d->pad_l, d->pad_r);
+    if (st == dnnl_success && g->fuse &&
+        (st = dnnl_primitive_attr_create(&attr)) == dnnl_success &&
+        (st = dnnl_post_ops_create(&po)) == dnnl_success &&
+        (st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, g->alpha, 0)) == dnnl_success)
+        st = dnnl_primitive_attr_set_post_ops(attr, po);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &fd, attr, nst_dnnl_engine(), NULL);
+    dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
 int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const float *bias,
                  nst_error *err) {
     memset(P, 0, sizeof *P);
@@ -86,11 +116,6 @@ int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     wconv_descs d;
     make_descs(g, &d);
-    dnnl_status_t (*fwd_init)(dnnl_convolution_desc_t *, dnnl_prop_kind_t, dnnl_alg_kind_t,
-                              const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
-                              const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
-                              const dnnl_dims_t, const dnnl_dims_t, const dnnl_dims_t) =
-        g->transposed ? dnnl_deconvolution_forward_desc_init : dnnl_convolution_forward_desc_init;
     dnnl_status_t (*bwd_init)(dnnl_convolution_desc_t *, dnnl_alg_kind_t,
                               const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
                               const dnnl_memory_desc_t *, const dnnl_dims_t, const dnnl_dims_t,
@@ -99,18 +124,22 @@ int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const
                       : dnnl_convolution_backward_data_desc_init;
 
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
-    dnnl_convolution_desc_t fd, bd;
-    const char *what;
-    dnnl_status_t st;
-    /* forward_training: the backward primitives need a training forward pd as hint */
-    what = "create the forward primitive";
-    if ((st = fwd_init(&fd, dnnl_forward_training, d.alg, &d.src, &d.wei_any,
-                       g->has_bias ? &d.bias : NULL, &d.dst, d.strides, d.pad_l, d.pad_r)) != dnnl_success ||
-        (st = dnnl_primitive_desc_create(&fwd_pd, &fd, NULL, eng, NULL)) != dnnl_success ||
-        (st = dnnl_primitive_create(&P->fwd, fwd_pd)) != dnnl_success)
+    dnnl_convolution_desc_t bd;
+    const char *what = "create the forward primitive";
+    dnnl_status_t st = forward_pd(&fwd_pd, g, &d);
+    if (st == dnnl_success && g->blocked &&
+        !nst_dnnl_block(dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_dst_md, 0))) {
+        /* a layout that the plan's reflect padding cannot walk: take NCHW */
+        dnnl_primitive_desc_destroy(fwd_pd);
+        fwd_pd = NULL;
+        nst_dnnl_md(&d.dst, g->n, g->cout, g->oh, g->ow, 1);
+        st = forward_pd(&fwd_pd, g, &d);
+    }
+    if (st != dnnl_success || (st = dnnl_primitive_create(&P->fwd, fwd_pd)) != dnnl_success)
         goto done;
+    d.dst = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_dst_md, 0);
     what = "create the backward-data primitive";
-    if ((st = bwd_init(&bd, d.alg, &d.src, &d.wei_any, &d.dst, d.strides, d.pad_l, d.pad_r)) != dnnl_success ||
+    if ((st = bwd_init(&bd, d.alg, &d.dsrc, &d.wei_any, &d.dst, d.strides, d.pad_l, d.pad_r)) != dnnl_success ||
         (st = dnnl_primitive_desc_create(&bwd_pd, &bd, NULL, eng, fwd_pd)) != dnnl_success ||
         (st = dnnl_primitive_create(&P->bwd_data, bwd_pd)) != dnnl_success)
         goto done;

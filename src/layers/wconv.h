@@ -14,6 +14,9 @@ typedef struct {
     int n, cin, h, w, cout, oh, ow, kh, kw, stride;
     int pad_t, pad_l, pad_b, pad_r;
     int has_bias;
+    int blocked, block; /* activation layouts (wconv.c): oneDNN's, src in `block` */
+    int fuse;           /* dst = ReLU / LeakyReLU(conv) with slope alpha */
+    float alpha;
 } wconv_geom;
 
 /* "convolution" or "transposed convolution". */

@@ -53,16 +53,25 @@ int net_from_keras(const nst_tfjs_model *m, struct nst_net *net, nst_error *err)
  * the input is normalised with ImageNet mean/std as torchvision expects. */
 int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err);
 
-/* ---- plan.c: the net bound to an n x 3 x h x w input ------------------ */
+/* ---- plan.c: the net bound to an n x 3 x h x w input ------------------
+ * Activations stay in oneDNN's blocked layout (layers.h) from the first
+ * convolution to the last and back; the losses see NCHW copies of the
+ * tapped layers only. */
 
 typedef struct {
     int c, h, w;          /* output shape */
-    float *out;           /* output activations, n*c*h*w */
-    float *loss_grad;     /* tapped layers only: the losses add dL/dout here */
+    int block;            /* layout of act (layers.h; 1: NCHW) */
+    float *act;           /* output activations; a conv fused with the
+                           * activation after it shares that layer's */
+    float *out;           /* tapped layers only: the output as NCHW (C x HW
+                           * matrices for the losses); NULL otherwise */
+    float *loss_grad;     /* tapped layers only, NCHW: the losses add dL/dout here */
+    reorder_layer to_out, add_grad; /* act -> out; gradient += loss_grad */
     int reflect;          /* conv preceded by an explicit reflect pad */
+    int fused;            /* NET_ACT applied by the conv before it (post-op) */
     pad_layer pad;
-    float *padded;        /* reflect-padded input of the conv */
     conv_layer conv;
+    eltwise_layer eltwise;
     pool_layer pool;
 } plan_layer;
 
@@ -71,8 +80,11 @@ typedef struct {
     int n, h, w;
     int n_layers;         /* layers run: 0 .. deepest tapped layer */
     plan_layer *L;
-    float *input;         /* preprocessed input, n*3*h*w */
+    float *input;         /* preprocessed input, n*3*h*w NCHW */
+    float *padded;        /* the reflect-padded input of the conv being run; in
+                           * backward, the first conv's input gradient as NCHW */
     float *grad_a, *grad_b; /* ping-pong gradient buffers for backward */
+    reorder_layer to_image; /* input gradient -> NCHW, times in_scale */
     float *arena;         /* one allocation behind every buffer above */
 } net_plan;
 

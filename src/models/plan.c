@@ -1,6 +1,18 @@
 /* plan.c: a loss network bound to one input size. Every buffer lives in one
  * arena allocated here, and every oneDNN primitive is created here, so the
- * optimisation loop (forward, backward) allocates nothing. */
+ * optimisation loop (forward, backward) allocates nothing.
+ *
+ * Layouts: the image enters as NCHW; each convolution takes its input in the
+ * layout of the layer before and writes the blocked layout oneDNN picks
+ * (nChw16c on AVX-512: jit direct kernels instead of im2col + GEMM), and
+ * pooling, activations and reflect padding run on that layout, so nothing is
+ * reordered between layers. A ReLU / LeakyReLU runs as the conv's post-op
+ * unless the conv's own output is tapped. The input gradient leaves as NCHW.
+ *
+ * Towards issue 4's "no reorder inside the loop", what remains is the tapped
+ * layers: the losses read C x HW matrices, so each tapped output is reordered
+ * to NCHW (to_out) and its loss gradient back into the blocked gradient
+ * (add_grad). Gram matrices computed on the blocked layout would remove both. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,53 +20,98 @@
 
 static size_t numel(int n, int c, int h, int w) { return (size_t)n * c * h * w; }
 
-/* Shapes of every layer's output, and the arena size they need. */
-static int plan_shapes(net_plan *p, const unsigned char *tapped, int padding,
-                       size_t *total, size_t *max_act, nst_error *err) {
-    int c = 3, h = p->h, w = p->w;
-    size_t sz = numel(p->n, 3, h, w); /* preprocessed input */
-    size_t mx = numel(p->n, 3, h, w);
-    for (int i = 0; i < p->n_layers; i++) {
-        const net_layer *nl = &p->net->layers[i];
-        plan_layer *L = &p->L[i];
-        if (nl->cin != c && nl->kind == NET_CONV)
+static size_t md_floats(const dnnl_memory_t m) {
+    const dnnl_memory_desc_t *md;
+    dnnl_memory_get_memory_desc(m, &md);
+    return dnnl_memory_desc_get_size(md) / sizeof(float);
+}
+/* every buffer starts on a 64-byte boundary, as oneDNN's kernels prefer */
+static size_t up16(size_t x) { return (x + 15) / 16 * 16; }
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+
+/* The primitives of layer i, whose input is n x c x h x w in layout block.
+ * *pad_sz and *grad_sz grow to the floats its padded input and its
+ * gradients need. */
+static int setup_layer(net_plan *p, int i, const unsigned char *tapped, int padding, int pooling,
+                       int c, int h, int w, int block, size_t *pad_sz, size_t *grad_sz,
+                       nst_error *err) {
+    const net_layer *nl = &p->net->layers[i];
+    plan_layer *L = &p->L[i];
+    int n = p->n, t, b, l, r, rc = NST_OK;
+    L->c = c, L->h = h, L->w = w, L->block = block;
+    switch (nl->kind) {
+    case NET_CONV: {
+        if (nl->cin != c)
             return nst_fail(err, NST_ERR_RUNTIME, "%s: layer %s expects %d channels, gets %d",
                             p->net->path, nl->name, nl->cin, c);
-        int t, b;
-        switch (nl->kind) {
-        case NET_CONV:
-            if (padding == NST_PAD_REFLECT && nl->k > 1) {
-                int l, r, oh, ow;
-                same_padding(h, nl->k, nl->stride, &oh, &t, &b);
-                same_padding(w, nl->k, nl->stride, &ow, &l, &r);
-                /* reflection needs pad < size; a map that small (deep layers
-                 * of a tiny image) falls back to zero padding */
-                if (t < h && b < h && l < w && r < w) {
-                    L->reflect = 1;
-                    size_t a = numel(p->n, c, h + t + b, w + l + r);
-                    sz += a; /* its gradient flows through the ping-pong buffers */
-                    if (a > mx) mx = a;
-                }
-            }
-            same_padding(h, nl->k, nl->stride, &h, &t, &b);
-            same_padding(w, nl->k, nl->stride, &w, &t, &b);
-            c = nl->cout;
-            break;
-        case NET_MAXPOOL:
-            same_padding(h, nl->k, nl->stride, &h, &t, &b);
-            same_padding(w, nl->k, nl->stride, &w, &t, &b);
-            break;
-        case NET_ACT:
-            break;
+        int fuse = i + 1 < p->n_layers && p->net->layers[i + 1].kind == NET_ACT && !tapped[i];
+        float alpha = fuse ? p->net->layers[i + 1].alpha : 0;
+        same_padding(h, nl->k, nl->stride, &L->h, &t, &b);
+        same_padding(w, nl->k, nl->stride, &L->w, &l, &r);
+        /* reflection needs pad < size; a map that small (deep layers of a
+         * tiny image) falls back to zero padding */
+        L->reflect = padding == NST_PAD_REFLECT && nl->k > 1 && t < h && b < h && l < w && r < w;
+        if (L->reflect) {
+            if ((rc = pad_setup(&L->pad, n, c, h, w, t, l, b, r, block, err))) return rc;
+            *pad_sz = max_sz(*pad_sz, nst_blocked_numel(n, c, L->pad.oh, L->pad.ow, block));
+            rc = conv_setup_blocked(&L->conv, i ? block : 0, fuse, alpha, n, c, L->pad.oh, L->pad.ow,
+                                    nl->cout, nl->k, nl->k, nl->stride, 0, 0, 0, 0, nl->weight,
+                                    nl->bias, err);
+        } else {
+            rc = conv_setup_blocked(&L->conv, i ? block : 0, fuse, alpha, n, c, h, w, nl->cout, nl->k,
+                                    nl->k, nl->stride, t, l, b, r, nl->weight, nl->bias, err);
         }
-        L->c = c, L->h = h, L->w = w;
-        size_t a = numel(p->n, c, h, w);
-        sz += a * (tapped[i] ? 2 : 1);
-        if (a > mx) mx = a;
+        if (rc) return rc;
+        *grad_sz = max_sz(*grad_sz, md_floats(L->conv.p.m_dsrc));
+        L->c = nl->cout, L->block = L->conv.dst_block;
+        if (fuse) p->L[i + 1].fused = 1;
+        break;
     }
-    *total = sz + 2 * mx;
-    *max_act = mx;
-    return NST_OK;
+    case NET_MAXPOOL:
+        if ((rc = pool_setup(&L->pool, pooling == NST_POOL_AVG ? POOL_AVG : POOL_MAX, n, c, h, w,
+                             nl->k, nl->stride, block, err)))
+            return rc;
+        L->h = L->pool.oh, L->w = L->pool.ow;
+        break;
+    case NET_ACT: /* the backward pass needs it even when fused */
+        rc = eltwise_setup(&L->eltwise, nl->alpha, n, c, h, w, block, err);
+        break;
+    }
+    if (rc) return rc;
+    *grad_sz = max_sz(*grad_sz, nst_blocked_numel(n, L->c, L->h, L->w, L->block));
+    if (tapped[i]) {
+        dnnl_memory_desc_t act, nchw;
+        nst_dnnl_md(&act, n, L->c, L->h, L->w, L->block);
+        nst_dnnl_md(&nchw, n, L->c, L->h, L->w, 1);
+        /* the deepest layer starts the gradient: no accumulation there */
+        rc = reorder_setup(&L->to_out, &act, &nchw, NULL, 0, err);
+        if (!rc) rc = reorder_setup(&L->add_grad, &nchw, &act, NULL, i < p->n_layers - 1, err);
+    }
+    return rc;
+}
+
+/* Point every buffer into the arena (NULL: count the floats only). */
+static size_t place_buffers(net_plan *p, float *arena, const unsigned char *tapped,
+                            size_t pad_sz, size_t grad_sz) {
+    size_t off = 0;
+#define TAKE(ptr, floats) ((ptr) = arena ? arena + off : NULL, off += up16(floats))
+    TAKE(p->input, numel(p->n, 3, p->h, p->w));
+    TAKE(p->padded, pad_sz);
+    TAKE(p->grad_a, grad_sz);
+    TAKE(p->grad_b, grad_sz);
+    for (int i = p->n_layers - 1; i >= 0; i--) {
+        plan_layer *L = &p->L[i];
+        if (i + 1 < p->n_layers && p->L[i + 1].fused)
+            L->act = p->L[i + 1].act;
+        else
+            TAKE(L->act, nst_blocked_numel(p->n, L->c, L->h, L->w, L->block));
+        if (tapped[i]) {
+            TAKE(L->out, numel(p->n, L->c, L->h, L->w));
+            TAKE(L->loss_grad, numel(p->n, L->c, L->h, L->w));
+        }
+    }
+#undef TAKE
+    return off;
 }
 
 int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
@@ -69,56 +126,38 @@ int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
     p->L = calloc((size_t)p->n_layers, sizeof *p->L);
     if (!p->L) return nst_fail(err, NST_ERR_RUNTIME, "out of memory planning %dx%d", w, h);
 
-    size_t total = 0, mx = 0;
-    int rc = plan_shapes(p, tapped, padding, &total, &mx, err);
-    if (rc) {
-        free(p->L);
-        p->L = NULL;
-        return rc;
-    }
-    p->arena = calloc(total, sizeof(float));
-    if (!p->arena) {
-        free(p->L);
-        p->L = NULL;
-        return nst_fail(err, NST_ERR_RUNTIME,
-                        "out of memory: a %dx%d image needs %.1f GiB of activations", w, h,
-                        total * 4.0 / (1 << 30));
-    }
-    float *q = p->arena;
-    p->input = q, q += numel(n, 3, h, w);
-    p->grad_a = q, q += mx;
-    p->grad_b = q, q += mx;
-
-    int c = 3, ih = h, iw = w;
+    int rc = NST_OK, c = 3, ih = h, iw = w, block = 1;
+    size_t pad_sz = 0, grad_sz = numel(n, 3, h, w);
     for (int i = 0; i < p->n_layers && !rc; i++) {
-        const net_layer *nl = &net->layers[i];
-        plan_layer *L = &p->L[i];
-        L->out = q, q += numel(n, L->c, L->h, L->w);
-        if (tapped[i]) L->loss_grad = q, q += numel(n, L->c, L->h, L->w);
-        int oh, ow, t, b, l, r;
-        switch (nl->kind) {
-        case NET_CONV:
-            same_padding(ih, nl->k, nl->stride, &oh, &t, &b);
-            same_padding(iw, nl->k, nl->stride, &ow, &l, &r);
-            if (L->reflect) {
-                rc = pad_setup(&L->pad, n, c, ih, iw, t, l, b, r, err);
-                L->padded = q, q += numel(n, c, L->pad.oh, L->pad.ow);
-                if (!rc)
-                    rc = conv_setup(&L->conv, n, c, L->pad.oh, L->pad.ow, nl->cout, nl->k, nl->k,
-                                    nl->stride, 0, 0, 0, 0, nl->weight, nl->bias, err);
-            } else {
-                rc = conv_setup(&L->conv, n, c, ih, iw, nl->cout, nl->k, nl->k, nl->stride, t, l,
-                                b, r, nl->weight, nl->bias, err);
-            }
-            break;
-        case NET_MAXPOOL:
-            rc = pool_setup(&L->pool, pooling == NST_POOL_AVG ? POOL_AVG : POOL_MAX, n, c, ih, iw,
-                            nl->k, nl->stride, err);
-            break;
-        case NET_ACT:
-            break;
+        rc = setup_layer(p, i, tapped, padding, pooling, c, ih, iw, block, &pad_sz, &grad_sz, err);
+        c = p->L[i].c, ih = p->L[i].h, iw = p->L[i].w, block = p->L[i].block;
+    }
+    if (!rc) {
+        /* the gradient of layer 0's input (of its padded input for a reflect
+         * conv) in that layer's layout, to NCHW through the preprocessing */
+        const plan_layer *L0 = &p->L[0];
+        dnnl_memory_desc_t from, to;
+        if (net->layers[0].kind == NET_CONV) {
+            const dnnl_memory_desc_t *md;
+            dnnl_memory_get_memory_desc(L0->conv.p.m_dsrc, &md);
+            from = *md;
+        } else {
+            nst_dnnl_md(&from, n, 3, h, w, 1);
         }
-        c = L->c, ih = L->h, iw = L->w;
+        nst_dnnl_md(&to, n, 3, (int)from.dims[2], (int)from.dims[3], 1);
+        rc = reorder_setup(&p->to_image, &from, &to, net->in_scale, 0, err);
+    }
+    if (!rc) {
+        size_t total = place_buffers(p, NULL, tapped, pad_sz, grad_sz);
+        p->arena = aligned_alloc(64, total * sizeof(float));
+        if (!p->arena)
+            rc = nst_fail(err, NST_ERR_RUNTIME,
+                          "out of memory: a %dx%d image needs %.1f GiB of activations", w, h,
+                          total * 4.0 / (1 << 30));
+        else {
+            memset(p->arena, 0, total * sizeof(float));
+            place_buffers(p, p->arena, tapped, pad_sz, grad_sz);
+        }
     }
     if (rc) plan_destroy(p);
     return rc;
@@ -136,23 +175,23 @@ void plan_forward(net_plan *p, const float *image) {
     const float *in = p->input;
     for (int i = 0; i < p->n_layers; i++) {
         plan_layer *L = &p->L[i];
-        const net_layer *nl = &net->layers[i];
-        switch (nl->kind) {
+        switch (net->layers[i].kind) {
         case NET_CONV:
             if (L->reflect) {
-                pad_forward(&L->pad, in, L->padded);
-                in = L->padded;
+                pad_forward(&L->pad, in, p->padded);
+                in = p->padded;
             }
-            conv_forward(&L->conv, in, L->out);
+            conv_forward(&L->conv, in, L->act);
             break;
         case NET_MAXPOOL:
-            pool_forward(&L->pool, in, L->out);
+            pool_forward(&L->pool, in, L->act);
             break;
         case NET_ACT:
-            act_forward(nl->alpha, numel(p->n, L->c, L->h, L->w), in, L->out);
+            if (!L->fused) eltwise_forward(&L->eltwise, in, L->act);
             break;
         }
-        in = L->out;
+        if (L->out) reorder_run(&L->to_out, L->act, L->out);
+        in = L->act;
     }
 }
 
@@ -171,17 +210,15 @@ static void swap(float **a, float **b) {
 /* Chain rule from the deepest layer down: the gradient flowing into layer
  * i's output is what layer i+1 passed back plus what the losses put on it. */
 void plan_backward(net_plan *p, float *dimage) {
-    const struct nst_net *net = p->net;
     float *g = p->grad_a, *other = p->grad_b;
     int last = p->n_layers - 1;
-    memcpy(g, p->L[last].loss_grad, numel(p->n, p->L[last].c, p->L[last].h, p->L[last].w) * sizeof(float));
+    reorder_run(&p->L[last].add_grad, p->L[last].loss_grad, g);
     for (int i = last; i >= 0; i--) {
         plan_layer *L = &p->L[i];
-        const net_layer *nl = &net->layers[i];
-        switch (nl->kind) {
+        switch (p->net->layers[i].kind) {
         case NET_CONV:
             conv_backward(&L->conv, g, other);
-            if (L->reflect)
+            if (L->reflect && i > 0)
                 pad_backward(&L->pad, other, g); /* fold the padded gradient back */
             else
                 swap(&g, &other);
@@ -191,30 +228,31 @@ void plan_backward(net_plan *p, float *dimage) {
             swap(&g, &other);
             break;
         case NET_ACT:
-            act_backward(nl->alpha, numel(p->n, L->c, L->h, L->w), L->out, g, g);
+            eltwise_backward(&L->eltwise, L->act, g, g);
             break;
         }
-        if (i > 0 && p->L[i - 1].loss_grad) {
-            size_t m = numel(p->n, p->L[i - 1].c, p->L[i - 1].h, p->L[i - 1].w);
-            const float *lg = p->L[i - 1].loss_grad;
-            for (size_t k = 0; k < m; k++) g[k] += lg[k];
-        }
+        if (i > 0 && p->L[i - 1].loss_grad)
+            reorder_run(&p->L[i - 1].add_grad, p->L[i - 1].loss_grad, g);
     }
-    /* through the preprocessing affine map: d/dx = d/din * in_scale */
-    size_t hw = (size_t)p->h * p->w;
-    for (int b = 0; b < p->n; b++)
-        for (int c = 0; c < 3; c++) {
-            const float *src = g + ((size_t)b * 3 + c) * hw;
-            float *dst = dimage + ((size_t)b * 3 + c) * hw;
-            for (size_t k = 0; k < hw; k++) dst[k] = src[k] * net->in_scale[c];
-        }
+    /* the first conv's padding is folded back in NCHW, where it ran */
+    if (p->L[0].reflect) {
+        reorder_run(&p->to_image, g, p->padded);
+        pad_backward(&p->L[0].pad, p->padded, dimage);
+    } else {
+        reorder_run(&p->to_image, g, dimage);
+    }
 }
 
 void plan_destroy(net_plan *p) {
     for (int i = 0; i < p->n_layers && p->L; i++) {
-        conv_destroy(&p->L[i].conv);
-        pool_destroy(&p->L[i].pool);
+        plan_layer *L = &p->L[i];
+        conv_destroy(&L->conv);
+        eltwise_destroy(&L->eltwise);
+        pool_destroy(&L->pool);
+        reorder_destroy(&L->to_out);
+        reorder_destroy(&L->add_grad);
     }
+    reorder_destroy(&p->to_image);
     free(p->L);
     free(p->arena);
     memset(p, 0, sizeof *p);
