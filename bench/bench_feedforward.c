@@ -158,7 +158,7 @@ static void bench_train(const options *o) {
     if (o->sl) lp.n_style_layers = split_names(o->sl, lp.style_layers);
     if (engine_init(&t.e, net, &lp, &err) || engine_style_targets(&t.e, &style, 1, c, &err) ||
         gen_plan_create(&t.gp, g, n, c, c, 1, &err) ||
-        plan_create(&t.np, net, n, c, c, t.e.tapped, lp.padding, lp.pooling, &err) ||
+        plan_create(&t.np, net, n, c, c, t.e.tapped, lp.padding, lp.pooling, lp.precision, &err) ||
         adam_init(&t.adam, g->n_params, tp.learning_rate, &err))
         die("setting up", &err);
     t.dy = xmalloc((size_t)n * 3 * c * c * sizeof(float));

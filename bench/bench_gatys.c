@@ -65,7 +65,7 @@ static void targets(bench *b, const nst_net *net, const unsigned char *tapped,
         b->content.norm2[i] = sumsq(L->out, m);
     }
     net_plan sp;
-    if (plan_create(&sp, net, 1, style->h, style->w, tapped, b->p.padding, b->p.pooling, &err))
+    if (plan_create(&sp, net, 1, style->h, style->w, tapped, b->p.padding, b->p.pooling, b->p.precision, &err))
         die("style plan", &err);
     plan_forward(&sp, style->data);
     for (int i = 0; i < b->style.n; i++) {
@@ -160,7 +160,7 @@ int main(int argc, char **argv) {
     if (!tapped) die("out of memory", NULL);
     resolve(net, b.p.content_layers, b.p.n_content_layers, &b.content, tapped);
     resolve(net, b.p.style_layers, b.p.n_style_layers, &b.style, tapped);
-    if (plan_create(&b.plan, net, 1, x->h, x->w, tapped, b.p.padding, b.p.pooling, &err))
+    if (plan_create(&b.plan, net, 1, x->h, x->w, tapped, b.p.padding, b.p.pooling, b.p.precision, &err))
         die("plan", &err);
     int cmax = 0;
     for (int i = 0; i < b.style.n; i++)

@@ -114,6 +114,9 @@ enum { NST_OPT_LBFGS = 0, NST_OPT_ADAM = 1 };
 enum { NST_POOL_MAX = 0, NST_POOL_AVG = 1 };
 enum { NST_PAD_ZERO = 0, NST_PAD_REFLECT = 1 };
 enum { NST_INIT_CONTENT = 0, NST_INIT_NOISE = 1, NST_INIT_IMAGE = 2 };
+/* Arithmetic of the loss network: float32, or bfloat16 activations and
+ * convolutions (AVX512-BF16 / AMX CPUs; losses and the image stay float32). */
+enum { NST_PRECISION_FP32 = 0, NST_PRECISION_BF16 = 1 };
 
 #define NST_MAX_LAYERS 16
 #define NST_MAX_STYLES 16
@@ -146,6 +149,7 @@ typedef struct {
     uint64_t seed;
     int pooling;         /* NST_POOL_* */
     int padding;         /* NST_PAD_* */
+    int precision;       /* NST_PRECISION_* */
     int scales;          /* coarse-to-fine pyramid levels, >= 1 */
     int size;            /* long side of the output */
     float style_scale;   /* style image long side = style_scale * size */

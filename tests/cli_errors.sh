@@ -41,6 +41,7 @@ expect 1 "$tmp/text.jpg: .*(not an image|unrecognised|corrupt)" "text file as im
 head -c 20000 "$content" > "$tmp/trunc.jpg"
 expect 1 "$tmp/trunc.jpg: .*(truncated|corrupt)" "truncated JPEG" -- "${run[@]}" -c "$tmp/trunc.jpg" -s "$style" -o "$tmp/o.png"
 expect 2 "$tmp/o.gif: unsupported output format" "output format" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.gif"
+expect 2 "--precision: 'fp16' is not fp32 or bf16" "unknown precision" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --precision fp16
 expect 2 "cannot write" "output directory" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/no/such/dir/o.png"
 expect 2 "--style-weight: 'abc' is not a number" "non-numeric weight" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --style-weight abc
 expect 2 "--size: 100000 is out of range" "absurd size" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --size 100000
@@ -74,6 +75,11 @@ expect 0 "" "small run again" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/
 cmp -s "$tmp/a.png" "$tmp/b.png" && ok || bad "same seed and threads gave different images"
 expect 0 "" "adam, two styles, scales, original colours, save-every" -- "${run[@]}" -c "$content" -s "$style" -s "$shared/images/style/the_scream.jpg" --style-blend 3,1 -o "$tmp/c.png" --optimizer adam --learning-rate 10 --scales 2 --original-colors --save-every 3 --pooling avg --padding zero
 [ -f "$tmp/c.png" ] && [ -f "$tmp/c_s2_0003.png" ] && ok || bad "adam run outputs missing: $(ls "$tmp")"
+if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo; then
+    expect 0 "" "bf16 run" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/d.png" --precision bf16
+else
+    expect 2 "no bfloat16 instructions" "bf16 on a CPU without it" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/d.png" --precision bf16
+fi
 
 # models
 expect 0 "" "models list" -- "$nst" models

@@ -158,7 +158,7 @@ static void test_reflect_conv(void) {
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_REFLECT_CONV};
     nst_error err;
-    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 1, 1, 1, 1, &err);
+    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 1, 1, 1, 1, 0, &err);
     if (!rc)
         rc = conv_setup(&N.conv, n, c, h + 2, wd + 2, (int)w->shape[0], 3, 3, 1, 0, 0, 0, 0,
                         w->data, b->data, &err);
@@ -178,7 +178,7 @@ static void test_reflect_pad(void) {
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_PAD};
     nst_error err;
-    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 2, 3, 0, 1, &err);
+    int rc = pad_setup(&N.pad, n, c, h, wd, 1, 2, 3, 0, 1, 0, &err);
     CHECK(rc == 0, "%s: pad_setup: %s", tag, rc ? err.msg : "");
     if (rc) return;
     CHECK(N.pad.oh == h + 4 && N.pad.ow == wd + 2, "%s: output %dx%d", tag, N.pad.oh, N.pad.ow);
@@ -190,7 +190,9 @@ static void test_reflect_pad(void) {
 /* The loss-network plan's layouts: the reflect_pad case in nChw8c and
  * nChw16c (its 2 channels padded with zeros), reached through reorder_layer,
  * matches the NCHW fixture. */
-static void test_reflect_pad_blocked(int block) {
+/* In layout `block`, float32 or bfloat16 (the reorders convert; a bf16 pad
+ * moves rounded values, so it matches to bfloat16's 2^-9 relative rounding). */
+static void test_reflect_pad_blocked(int block, int bf16) {
     const char *tag = "reflect_pad";
     const nst_tensor *x = tget(tag, "x"), *y = tget(tag, "y");
     const nst_tensor *dout = tget(tag, "dout"), *dx = tget(tag, "dx");
@@ -199,11 +201,11 @@ static void test_reflect_pad_blocked(int block) {
     pad_layer P;
     reorder_layer in_fwd, out_fwd, in_bwd, out_bwd;
     dnnl_memory_desc_t xp, xb, yp, yb;
-    nst_dnnl_md(&xp, n, c, h, wd, 1);
-    nst_dnnl_md(&xb, n, c, h, wd, block);
-    nst_dnnl_md(&yp, n, c, h + 4, wd + 2, 1);
-    nst_dnnl_md(&yb, n, c, h + 4, wd + 2, block);
-    int rc = pad_setup(&P, n, c, h, wd, 1, 2, 3, 0, block, &err);
+    nst_dnnl_md(&xp, n, c, h, wd, 1, 0);
+    nst_dnnl_md(&xb, n, c, h, wd, block, bf16);
+    nst_dnnl_md(&yp, n, c, h + 4, wd + 2, 1, 0);
+    nst_dnnl_md(&yb, n, c, h + 4, wd + 2, block, bf16);
+    int rc = pad_setup(&P, n, c, h, wd, 1, 2, 3, 0, block, bf16, &err);
     if (!rc) rc = reorder_setup(&in_fwd, &xp, &xb, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&out_fwd, &yb, &yp, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&in_bwd, &yp, &yb, NULL, 0, &err);
@@ -217,16 +219,94 @@ static void test_reflect_pad_blocked(int block) {
     reorder_run(&in_fwd, x->data, a);
     pad_forward(&P, a, b);
     reorder_run(&out_fwd, b, out);
-    snprintf(label, sizeof label, "%s block %d forward", tag, block);
-    compare(label, out, y->data, y->numel);
+    snprintf(label, sizeof label, "%s block %d%s forward", tag, block, bf16 ? " bf16" : "");
+    if (bf16) tu_rel_close(label, out, y->data, y->numel, 4e-3);
+    else compare(label, out, y->data, y->numel);
     reorder_run(&in_bwd, dout->data, b);
     pad_backward(&P, b, a);
     reorder_run(&out_bwd, a, din);
-    snprintf(label, sizeof label, "%s block %d backward", tag, block);
-    compare(label, din, dx->data, x->numel);
+    snprintf(label, sizeof label, "%s block %d%s backward", tag, block, bf16 ? " bf16" : "");
+    if (bf16) tu_rel_close(label, din, dx->data, x->numel, 4e-3);
+    else compare(label, din, dx->data, x->numel);
     free(a), free(b), free(out), free(din);
     reorder_destroy(&in_fwd), reorder_destroy(&out_fwd);
     reorder_destroy(&in_bwd), reorder_destroy(&out_bwd);
+}
+
+/* The loss-network plan's convolution (blocked layouts; Winograd for large
+ * 3x3 layers; bf16) against the NCHW direct convolution, itself checked
+ * against PyTorch above: forward with the fused ReLU, and backward-data. */
+static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const char *want_impl) {
+    char tag[96];
+    snprintf(tag, sizeof tag, "blocked conv %d->%d %dx%d%s", cin, cout, h, w, bf16 ? " bf16" : "");
+    if (bf16 && !nst_dnnl_has_bf16()) {
+        printf("  %s: skipped, this CPU has no bfloat16 instructions\n", tag);
+        return;
+    }
+    nst_error err;
+    conv_layer ref, blk;
+    reorder_layer to_blk, from_blk, dy_to_blk, dx_from_blk;
+    size_t nx = numel4(1, cin, h, w), ny = numel4(1, cout, h, w);
+    float *wt = malloc((size_t)cout * cin * 9 * sizeof *wt), *bias = malloc(cout * sizeof *bias);
+    float *x = malloc(nx * sizeof *x), *y = malloc(ny * sizeof *y), *dy = malloc(ny * sizeof *dy);
+    float *dx = malloc(nx * sizeof *dx), *yb = malloc(ny * sizeof *yb), *dxb = malloc(nx * sizeof *dxb);
+    /* blocked buffers, float32-sized (bf16 uses half) */
+    float *xa = calloc(nst_blocked_numel(1, cin, h, w, 16), sizeof *xa);
+    float *ya = calloc(nst_blocked_numel(1, cout, h, w, 16), sizeof *ya);
+    float *dya = calloc(nst_blocked_numel(1, cout, h, w, 16), sizeof *dya);
+    float *dxa = calloc(nst_blocked_numel(1, cin, h, w, 16), sizeof *dxa);
+    tu_fill_uniform(wt, (size_t)cout * cin * 9, -0.05f, 0.05f, 1);
+    tu_fill_uniform(bias, cout, -0.1f, 0.1f, 2);
+    tu_fill_uniform(x, nx, -1, 1, 3);
+    tu_fill_uniform(dy, ny, -1, 1, 4);
+    int rc = conv_setup(&ref, 1, cin, h, w, cout, 3, 3, 1, 1, 1, 1, 1, wt, bias, &err);
+    if (!rc) rc = conv_setup_blocked(&blk, 16, bf16, 1, 0.0f, 1, cin, h, w, cout, 3, 3, 1, 1, 1, 1,
+                                     1, wt, bias, &err);
+    CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    const dnnl_memory_desc_t *src, *dst, *dsrc, *ddst;
+    dnnl_memory_get_memory_desc(blk.p.m_src, &src);
+    dnnl_memory_get_memory_desc(blk.p.m_dst, &dst);
+    dnnl_memory_get_memory_desc(blk.p.m_dsrc, &dsrc);
+    dnnl_memory_get_memory_desc(blk.p.m_ddst, &ddst);
+    dnnl_memory_desc_t xp, yp;
+    nst_dnnl_md(&xp, 1, cin, h, w, 1, 0);
+    nst_dnnl_md(&yp, 1, cout, h, w, 1, 0);
+    rc = reorder_setup(&to_blk, &xp, src, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&from_blk, dst, &yp, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&dy_to_blk, &yp, ddst, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&dx_from_blk, dsrc, &xp, NULL, 0, &err);
+    CHECK(rc == 0, "%s: reorders: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    if (want_impl) {
+        const_dnnl_primitive_desc_t pd;
+        const char *impl = "";
+        dnnl_primitive_get_primitive_desc(blk.p.fwd, &pd);
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        CHECK(strstr(impl, want_impl) != NULL, "%s: implementation %s, expected %s", tag, impl,
+              want_impl);
+        printf("  %-40s implementation %s\n", tag, impl);
+    }
+    conv_forward(&ref, x, y);
+    for (size_t i = 0; i < ny; i++) y[i] = y[i] > 0 ? y[i] : 0; /* the fused ReLU */
+    conv_backward(&ref, dy, dx);
+    reorder_run(&to_blk, x, xa);
+    conv_forward(&blk, xa, ya);
+    reorder_run(&from_blk, ya, yb);
+    reorder_run(&dy_to_blk, dy, dya);
+    conv_backward(&blk, dya, dxa);
+    reorder_run(&dx_from_blk, dxa, dxb);
+    /* Winograd's transforms round differently (~1e-6); bf16 keeps 8 bits */
+    char label[128];
+    snprintf(label, sizeof label, "%s forward", tag);
+    tu_rel_close(label, yb, y, ny, bf16 ? 1e-2 : 1e-5);
+    snprintf(label, sizeof label, "%s backward", tag);
+    tu_rel_close(label, dxb, dx, nx, bf16 ? 1e-2 : 1e-5);
+    conv_destroy(&ref), conv_destroy(&blk);
+    reorder_destroy(&to_blk), reorder_destroy(&from_blk);
+    reorder_destroy(&dy_to_blk), reorder_destroy(&dx_from_blk);
+    free(wt), free(bias), free(x), free(y), free(dy), free(dx), free(yb), free(dxb);
+    free(xa), free(ya), free(dya), free(dxa);
 }
 
 static void test_act(const char *tag, float alpha) {
@@ -254,7 +334,7 @@ static void test_pool(const char *tag, int kind, int k, int stride) {
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_POOL};
     nst_error err;
-    int rc = pool_setup(&N.pool, kind, n, c, h, wd, k, stride, 1, &err);
+    int rc = pool_setup(&N.pool, kind, n, c, h, wd, k, stride, 1, 0, &err);
     CHECK(rc == 0, "%s: pool_setup: %s", tag, rc ? err.msg : "");
     if (rc) return;
     /* TF 'SAME': out = ceil(in / stride) */
@@ -291,11 +371,11 @@ static void test_errors(void) {
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "convolution") && strstr(err.msg, "1x1x3x3"),
           "conv kernel larger than input: rc %d, message '%s'", rc, err.msg);
     pad_layer pl;
-    rc = pad_setup(&pl, 1, 1, 3, 3, 3, 0, 0, 0, 1, &err);
+    rc = pad_setup(&pl, 1, 1, 3, 3, 3, 0, 0, 0, 1, 0, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "reflect"),
           "reflect pad >= size: rc %d, message '%s'", rc, err.msg);
     pool_layer po;
-    rc = pool_setup(&po, 7, 1, 1, 4, 4, 2, 2, 1, &err);
+    rc = pool_setup(&po, 7, 1, 1, 4, 4, 2, 2, 1, 0, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "pooling"),
           "unknown pooling kind: rc %d, message '%s'", rc, err.msg);
 }
@@ -315,8 +395,15 @@ int main(void) {
     test_conv("conv_k4_same", 1, 0, 1);
     test_reflect_conv();
     test_reflect_pad();
-    test_reflect_pad_blocked(8);
-    test_reflect_pad_blocked(16);
+    test_reflect_pad_blocked(8, 0);
+    test_reflect_pad_blocked(16, 0);
+    test_reflect_pad_blocked(16, 1);
+    /* 64 x 48 x 64 inputs reach wants_winograd's threshold; 32 channels don't */
+    int avx512 = ((unsigned)dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) ==
+                 dnnl_cpu_isa_avx512_core;
+    test_blocked_conv(64, 64, 48, 64, 0, avx512 ? "wino" : NULL);
+    test_blocked_conv(32, 48, 20, 28, 0, NULL);
+    test_blocked_conv(64, 64, 48, 64, 1, NULL);
 
     test_act("leaky", 0.1f);
     test_act("relu", 0.0f);

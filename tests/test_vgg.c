@@ -46,7 +46,7 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
           "%s: names VGG19 lacks are not found", file);
 
     net_plan plan;
-    if (plan_create(&plan, net, 1, h, w, tapped, NST_PAD_ZERO, NST_POOL_MAX, &err)) {
+    if (plan_create(&plan, net, 1, h, w, tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32, &err)) {
         CHECK(0, "%s: plan: %s", file, err.msg);
         goto out;
     }

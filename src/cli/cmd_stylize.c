@@ -30,6 +30,8 @@ static const char help[] =
     "      --style-layer-weights W,W  one weight per style layer (default 1 each)\n"
     "      --pooling max|avg     pooling in the loss network (default max)\n"
     "      --padding reflect|zero  convolution padding (default reflect: no border)\n"
+    "      --precision fp32|bf16  loss network arithmetic; bf16 is several times faster\n"
+    "                            on CPUs with AVX512-BF16 or AMX (default fp32)\n"
     "optimisation:\n"
     "      --iterations N        per scale (default 400)\n"
     "      --optimizer lbfgs|adam  (default lbfgs)\n"
@@ -51,7 +53,7 @@ static const char help[] =
 enum {
     O_BLEND = 256, O_SIZE, O_STYLE_SCALE, O_ORIG, O_MODEL, O_CW, O_SW, O_TW, O_CL, O_SL, O_SLW,
     O_POOL, O_PAD, O_ITERS, O_OPT, O_LR, O_HIST, O_INIT, O_SEED, O_SCALES, O_THREADS, O_PRINT,
-    O_SAVE,
+    O_SAVE, O_PREC,
 };
 
 static const struct option options[] = {
@@ -71,6 +73,7 @@ static const struct option options[] = {
     {"style-layer-weights", required_argument, 0, O_SLW},
     {"pooling", required_argument, 0, O_POOL},
     {"padding", required_argument, 0, O_PAD},
+    {"precision", required_argument, 0, O_PREC},
     {"iterations", required_argument, 0, O_ITERS},
     {"optimizer", required_argument, 0, O_OPT},
     {"learning-rate", required_argument, 0, O_LR},
@@ -136,6 +139,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_SLW: rc = parse_list("--style-layer-weights", optarg, a->slw, NST_MAX_LAYERS, &a->n_slw, err); break;
         case O_POOL: rc = choice("--pooling", optarg, "max", "avg", &p->pooling, err); break;
         case O_PAD: rc = choice("--padding", optarg, "zero", "reflect", &p->padding, err); break;
+        case O_PREC: rc = choice("--precision", optarg, "fp32", "bf16", &p->precision, err); break;
         case O_ITERS: rc = parse_int("--iterations", optarg, 1, 1000000, &p->iterations, err); break;
         case O_OPT: rc = choice("--optimizer", optarg, "lbfgs", "adam", &p->optimizer, err); break;
         case O_LR: rc = parse_float("--learning-rate", optarg, 1e-9, 1e6, &p->learning_rate, err); break;

@@ -240,7 +240,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     if (!rc && (!x || !dy || !grads)) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     if (!rc) rc = engine_style_targets(&e, style, 1, p->style_size ? p->style_size : c, err);
     if (!rc) rc = gen_plan_create(&gp, &t->g, n, c, c, 1, err);
-    if (!rc) rc = plan_create(&np, net, n, c, c, e.tapped, lp.padding, lp.pooling, err);
+    if (!rc) rc = plan_create(&np, net, n, c, c, e.tapped, lp.padding, lp.pooling, lp.precision, err);
     double t0 = now(), seconds = t->seconds0;
     for (int it = t->start + 1; it <= p->iterations && !rc; it++) {
         double loss;

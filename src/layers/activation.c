@@ -37,12 +37,12 @@ void tanh_backward(size_t n, float a, float b, const float *y, const float *dy,
  * (the loss-network plan's blocked activations), on both cores. The
  * *_use_dst_for_bwd algorithm is act_backward's: the gradient from y. */
 int eltwise_setup(eltwise_layer *L, float alpha, int n, int c, int h, int w, int block,
-                  nst_error *err) {
+                  int bf16, nst_error *err) {
     memset(L, 0, sizeof *L);
     dnnl_engine_t eng = nst_dnnl_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     dnnl_memory_desc_t md;
-    nst_dnnl_md(&md, n, c, h, w, block);
+    nst_dnnl_md(&md, n, c, h, w, block, bf16);
     const dnnl_alg_kind_t alg = dnnl_eltwise_relu_use_dst_for_bwd;
     dnnl_eltwise_desc_t fd, bd;
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
@@ -66,14 +66,14 @@ int eltwise_setup(eltwise_layer *L, float alpha, int n, int c, int h, int w, int
                     n, c, h, w, dnnl_status2str(st));
 }
 
-void eltwise_forward(eltwise_layer *L, const float *in, float *out) {
+void eltwise_forward(eltwise_layer *L, const void *in, void *out) {
     dnnl_memory_set_data_handle(L->m_src, (void *)in);
     dnnl_memory_set_data_handle(L->m_dst, out);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, L->m_src}, {DNNL_ARG_DST, L->m_dst}};
     nst_dnnl_run(L->fwd, 2, args);
 }
 
-void eltwise_backward(eltwise_layer *L, const float *out, const float *dout, float *din) {
+void eltwise_backward(eltwise_layer *L, const void *out, const void *dout, void *din) {
     dnnl_memory_set_data_handle(L->m_dst, (void *)out);
     dnnl_memory_set_data_handle(L->m_ddst, (void *)dout);
     dnnl_memory_set_data_handle(L->m_dsrc, din);

@@ -15,7 +15,7 @@ static wconv_geom geom(const conv_layer *L) {
                         .stride = L->stride, .pad_t = L->pad_t, .pad_l = L->pad_l,
                         .pad_b = L->pad_b, .pad_r = L->pad_r, .has_bias = L->bias != NULL,
                         .blocked = L->blocked, .block = L->block, .fuse = L->fuse,
-                        .alpha = L->alpha};
+                        .alpha = L->alpha, .bf16 = L->bf16};
 }
 
 /* Shapes and primitives; the layout options are set in L already. */
@@ -49,12 +49,12 @@ int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
                  err);
 }
 
-int conv_setup_blocked(conv_layer *L, int block, int fuse, float alpha, int n, int cin, int h,
+int conv_setup_blocked(conv_layer *L, int block, int bf16, int fuse, float alpha, int n, int cin, int h,
                        int w, int cout, int kh, int kw, int stride, int pad_t, int pad_l,
                        int pad_b, int pad_r, const float *weight, const float *bias,
                        nst_error *err) {
     memset(L, 0, sizeof *L);
-    L->blocked = 1, L->block = block, L->fuse = fuse, L->alpha = alpha;
+    L->blocked = 1, L->block = block, L->bf16 = bf16, L->fuse = fuse, L->alpha = alpha;
     int rc = setup(L, n, cin, h, w, cout, kh, kw, stride, pad_t, pad_l, pad_b, pad_r, weight, bias,
                    err);
     if (rc) return rc;
@@ -64,9 +64,9 @@ int conv_setup_blocked(conv_layer *L, int block, int fuse, float alpha, int n, i
     return 0;
 }
 
-void conv_forward(conv_layer *L, const float *in, float *out) { wconv_forward(&L->p, in, out); }
+void conv_forward(conv_layer *L, const void *in, void *out) { wconv_forward(&L->p, in, out); }
 
-void conv_backward(conv_layer *L, const float *dout, float *din) {
+void conv_backward(conv_layer *L, const void *dout, void *din) {
     wconv_backward(&L->p, dout, din);
 }
 

@@ -67,9 +67,9 @@ static dnnl_format_tag_t block_tag(int block) {
     return block == 16 ? dnnl_nChw16c : block == 8 ? dnnl_nChw8c : dnnl_nchw;
 }
 
-void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block) {
+void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block, int bf16) {
     const dnnl_dims_t dims = {n, c, h, w};
-    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, block_tag(block));
+    dnnl_memory_desc_init_by_tag(md, 4, dims, bf16 ? dnnl_bf16 : dnnl_f32, block_tag(block));
 }
 
 int nst_dnnl_block(const dnnl_memory_desc_t *md) {
@@ -78,7 +78,7 @@ int nst_dnnl_block(const dnnl_memory_desc_t *md) {
     for (int i = 0; i < 3; i++) {
         dnnl_memory_desc_t b;
         nst_dnnl_md(&b, (int)md->dims[0], (int)md->dims[1], (int)md->dims[2], (int)md->dims[3],
-                    blocks[i]);
+                    blocks[i], md->data_type == dnnl_bf16);
         if (dnnl_memory_desc_equal(md, &b)) return blocks[i];
     }
     return 0;
@@ -86,4 +86,10 @@ int nst_dnnl_block(const dnnl_memory_desc_t *md) {
 
 size_t nst_blocked_numel(int n, int c, int h, int w, int block) {
     return (size_t)n * ((c + block - 1) / block * block) * h * w;
+}
+
+int nst_dnnl_has_bf16(void) {
+    /* the ISA values are bit sets: bf16 and AMX include avx512_core_bf16's */
+    unsigned isa = (unsigned)dnnl_get_effective_cpu_isa(), bf16 = dnnl_cpu_isa_avx512_core_bf16;
+    return (isa & bf16) == bf16;
 }

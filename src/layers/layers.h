@@ -30,12 +30,17 @@ dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
  * pooling) want channels in blocks: nChw16c (AVX-512) or nChw8c keep
  * [N][C/b][H][W][b] with C padded with zeros to a multiple of b. A `block` of
  * 1 is plain NCHW. The loss-network plan keeps its activations blocked; the
- * generator and the layer tests use NCHW. */
-void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block);
+ * generator and the layer tests use NCHW. With bf16 the elements are
+ * bfloat16 (the upper half of a float32) instead of float32: the plan's
+ * --precision bf16, where convolutions run on AVX512-BF16 / AMX. */
+void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block, int bf16);
 /* The block of md (1, 8 or 16), or 0 for any other layout. */
 int nst_dnnl_block(const dnnl_memory_desc_t *md);
-/* Floats that an n x c x h x w tensor takes in layout `block`. */
+/* Elements that an n x c x h x w tensor takes in layout `block`. */
 size_t nst_blocked_numel(int n, int c, int h, int w, int block);
+/* Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX);
+ * without, oneDNN would fall back to reference code hundreds of times slower. */
+int nst_dnnl_has_bf16(void);
 
 /* TensorFlow 'SAME' padding along one axis: out = ceil(in / stride),
  * total = max((out - 1) * stride + k - in, 0), before = total / 2. */
@@ -66,6 +71,7 @@ typedef struct {
     int block, dst_block;     /* layouts of in and out (1: NCHW; 0: see below) */
     int fuse;                 /* out = act(conv), slope alpha (0: ReLU) */
     float alpha;
+    int bf16;                 /* activations and weights as bfloat16 */
     wconv_state p;
 } conv_layer;
 
@@ -76,26 +82,28 @@ int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
  * `block`, output in the one oneDNN picks (L->dst_block, 16 on AVX-512).
  * block 0 is the image: input NCHW, din in the layout oneDNN picks (its
  * descriptor: L->p.m_dsrc). With fuse, the ReLU or LeakyReLU that follows
- * runs as a post-op. No training. */
-int conv_setup_blocked(conv_layer *L, int block, int fuse, float alpha, int n, int cin, int h,
+ * runs as a post-op. With bf16, activations, their gradients and the
+ * weights' copies are bfloat16. 3x3 stride-1 layers large enough to gain
+ * use Winograd F(4x4, 3x3) in float32. No training. */
+int conv_setup_blocked(conv_layer *L, int block, int bf16, int fuse, float alpha, int n, int cin, int h,
                        int w, int cout, int kh, int kw, int stride, int pad_t, int pad_l,
                        int pad_b, int pad_r, const float *weight, const float *bias,
                        nst_error *err);
-void conv_forward(conv_layer *L, const float *in, float *out);
-void conv_backward(conv_layer *L, const float *dout, float *din);
+void conv_forward(conv_layer *L, const void *in, void *out);
+void conv_backward(conv_layer *L, const void *dout, void *din);
 void conv_destroy(conv_layer *L);
 
 /* ---- pad.c: reflect padding (zero padding is folded into conv) --------- */
 /* out[n][c][i][j] = in[n][c][reflect(i - t)][reflect(j - l)], numpy/PyTorch
  * 'reflect' (edge not repeated); requires pad < size. Input and output in
- * layout `block` (1: NCHW). */
+ * layout `block` (1: NCHW), float32 or (bf16) bfloat16. */
 typedef struct {
-    int n, c, h, w, t, l, b, r, oh, ow, block;
+    int n, c, h, w, t, l, b, r, oh, ow, block, bf16;
 } pad_layer;
 int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
-              int r, int block, nst_error *err);
-void pad_forward(const pad_layer *L, const float *in, float *out);
-void pad_backward(const pad_layer *L, const float *dout, float *din);
+              int r, int block, int bf16, nst_error *err);
+void pad_forward(const pad_layer *L, const void *in, void *out);
+void pad_backward(const pad_layer *L, const void *dout, void *din);
 
 /* ---- activation.c: ReLU and LeakyReLU ---------------------------------- */
 /* y = x > 0 ? x : alpha * x (alpha = 0 for ReLU). backward uses the output y,
@@ -112,9 +120,9 @@ typedef struct {
     dnnl_memory_t m_src, m_dst, m_ddst, m_dsrc;
 } eltwise_layer;
 int eltwise_setup(eltwise_layer *L, float alpha, int n, int c, int h, int w, int block,
-                  nst_error *err);
-void eltwise_forward(eltwise_layer *L, const float *in, float *out);
-void eltwise_backward(eltwise_layer *L, const float *out, const float *dout, float *din);
+                  int bf16, nst_error *err);
+void eltwise_forward(eltwise_layer *L, const void *in, void *out);
+void eltwise_backward(eltwise_layer *L, const void *out, const void *dout, void *din);
 void eltwise_destroy(eltwise_layer *L);
 
 /* ---- reorder.c: a tensor from one layout into another ----------------- */
@@ -125,7 +133,7 @@ typedef struct {
 } reorder_layer;
 int reorder_setup(reorder_layer *R, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
                   const float *scale, int accumulate, nst_error *err);
-void reorder_run(reorder_layer *R, const float *in, float *out);
+void reorder_run(reorder_layer *R, const void *in, void *out);
 void reorder_destroy(reorder_layer *R);
 
 /* ---- pool.c: max / average pooling ------------------------------------- */
@@ -139,9 +147,9 @@ typedef struct {
     dnnl_memory_t m_src, m_dst, m_dsrc, m_ddst, m_ws; /* m_ws: max indices */
 } pool_layer;
 int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
-               int stride, int block, nst_error *err);
-void pool_forward(pool_layer *L, const float *in, float *out);
-void pool_backward(pool_layer *L, const float *dout, float *din);
+               int stride, int block, int bf16, nst_error *err);
+void pool_forward(pool_layer *L, const void *in, void *out);
+void pool_backward(pool_layer *L, const void *dout, void *din);
 void pool_destroy(pool_layer *L);
 
 /* ---- generator layers (feed-forward networks, issue: nst apply / train) --

@@ -3,8 +3,10 @@
  * reflect(x) = -x for x < 0, 2(n-1) - x for x >= n.
  *
  * In layout `block` a tensor is n * ceil(c / block) planes of h x w pixels of
- * `block` floats each (block 1: NCHW), and padding moves whole pixels, so one
- * loop serves every layout; padded channels (zeros) are copied like the rest. */
+ * `block` elements each (block 1: NCHW), and padding moves whole pixels, so
+ * one loop serves every layout and element type (float32 or bfloat16);
+ * padded channels (zeros) are copied like the rest. */
+#include <stdint.h>
 #include <string.h>
 
 #include "layers/layers.h"
@@ -16,56 +18,88 @@ static int reflect(int x, int n) {
 }
 
 int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
-              int r, int block, nst_error *err) {
+              int r, int block, int bf16, nst_error *err) {
     if (n < 1 || c < 1 || h < 1 || w < 1 || t < 0 || l < 0 || b < 0 || r < 0 || t >= h ||
         b >= h || l >= w || r >= w)
         return nst_fail(err, NST_ERR_RUNTIME,
                         "reflect padding %d,%d,%d,%d needs each pad smaller than the %dx%d input",
                         t, l, b, r, h, w);
-    *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block};
+    *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block, bf16};
     return 0;
 }
 
 static int planes(const pad_layer *L) { return L->n * ((L->c + L->block - 1) / L->block); }
+/* bytes of one pixel (block elements) */
+static size_t pixel(const pad_layer *L) { return (size_t)L->block * (L->bf16 ? 2 : 4); }
 
 /* One padded row from source row `src`: the interior in one copy, then the
  * reflected columns pixel by pixel. */
-static void pad_row(const pad_layer *L, const float *src, float *dst) {
-    size_t B = (size_t)L->block, px = B * sizeof *src;
-    memcpy(dst + L->l * B, src, L->w * px);
-    for (int j = 0; j < L->l; j++) memcpy(dst + j * B, src + reflect(j - L->l, L->w) * B, px);
+static void pad_row(const pad_layer *L, const char *src, char *dst) {
+    size_t px = pixel(L);
+    memcpy(dst + L->l * px, src, L->w * px);
+    for (int j = 0; j < L->l; j++) memcpy(dst + j * px, src + reflect(j - L->l, L->w) * px, px);
     for (int j = L->l + L->w; j < L->ow; j++)
-        memcpy(dst + j * B, src + reflect(j - L->l, L->w) * B, px);
+        memcpy(dst + j * px, src + reflect(j - L->l, L->w) * px, px);
 }
 
-void pad_forward(const pad_layer *L, const float *in, float *out) {
-    size_t B = (size_t)L->block;
+void pad_forward(const pad_layer *L, const void *in, void *out) {
+    size_t px = pixel(L);
     int np = planes(L);
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < np; p++) {
-        const float *src = in + (size_t)p * L->h * L->w * B;
-        float *dst = out + (size_t)p * L->oh * L->ow * B;
+        const char *src = (const char *)in + (size_t)p * L->h * L->w * px;
+        char *dst = (char *)out + (size_t)p * L->oh * L->ow * px;
         for (int i = 0; i < L->oh; i++)
-            pad_row(L, src + (size_t)reflect(i - L->t, L->h) * L->w * B, dst + (size_t)i * L->ow * B);
+            pad_row(L, src + (size_t)reflect(i - L->t, L->h) * L->w * px, dst + (size_t)i * L->ow * px);
     }
 }
 
-/* din[s] = sum of dout over every padded position that reads s. */
-void pad_backward(const pad_layer *L, const float *dout, float *din) {
-    size_t B = (size_t)L->block;
+static float bf16_to_f32(uint16_t x) {
+    uint32_t u = (uint32_t)x << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+/* round to nearest even, as oneDNN converts */
+static uint16_t f32_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+}
+
+/* d[k] += s[k] for the n elements of one pixel */
+static void add_pixel(char *d, const char *s, size_t n, int bf16) {
+    if (!bf16) {
+        float *df = (float *)d;
+        const float *sf = (const float *)s;
+        for (size_t k = 0; k < n; k++) df[k] += sf[k];
+        return;
+    }
+    uint16_t *dh = (uint16_t *)d;
+    const uint16_t *sh = (const uint16_t *)s;
+    for (size_t k = 0; k < n; k++) dh[k] = f32_to_bf16(bf16_to_f32(dh[k]) + bf16_to_f32(sh[k]));
+}
+
+/* din[s] = sum of dout over every padded position that reads s: the
+ * interior rows are copies, then the reflected borders are added. */
+void pad_backward(const pad_layer *L, const void *dout, void *din) {
+    size_t px = pixel(L);
     int np = planes(L);
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < np; p++) {
-        const float *src = dout + (size_t)p * L->oh * L->ow * B;
-        float *dst = din + (size_t)p * L->h * L->w * B;
-        memset(dst, 0, (size_t)L->h * L->w * B * sizeof *dst);
+        const char *src = (const char *)dout + (size_t)p * L->oh * L->ow * px;
+        char *dst = (char *)din + (size_t)p * L->h * L->w * px;
+        for (int i = 0; i < L->h; i++)
+            memcpy(dst + (size_t)i * L->w * px, src + ((size_t)(i + L->t) * L->ow + L->l) * px,
+                   L->w * px);
         for (int i = 0; i < L->oh; i++) {
-            float *row = dst + (size_t)reflect(i - L->t, L->h) * L->w * B;
-            const float *s = src + (size_t)i * L->ow * B;
-            for (int j = 0; j < L->ow; j++) {
-                float *d = row + reflect(j - L->l, L->w) * B;
-                for (size_t k = 0; k < B; k++) d[k] += s[j * B + k];
-            }
+            char *row = dst + (size_t)reflect(i - L->t, L->h) * L->w * px;
+            const char *s = src + (size_t)i * L->ow * px;
+            int inner = i >= L->t && i < L->t + L->h;
+            for (int j = 0; j < L->ow; j++)
+                if (!inner || j < L->l || j >= L->l + L->w)
+                    add_pixel(row + reflect(j - L->l, L->w) * px, s + j * px, (size_t)L->block,
+                              L->bf16);
         }
     }
 }

@@ -12,7 +12,7 @@
 #include "layers/layers.h"
 
 int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
-               int stride, int block, nst_error *err) {
+               int stride, int block, int bf16, nst_error *err) {
     memset(L, 0, sizeof *L);
     L->kind = kind, L->n = n, L->c = c, L->h = h, L->w = w, L->k = k, L->stride = stride;
     const char *name = kind == POOL_MAX ? "max" : "average";
@@ -31,8 +31,8 @@ int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
     const dnnl_dims_t strides = {stride, stride}, kernel = {k, k}, pad_l = {pt, pl},
                       pad_r = {pb, pr};
     dnnl_memory_desc_t src_md, dst_md;
-    nst_dnnl_md(&src_md, n, c, h, w, block);
-    nst_dnnl_md(&dst_md, n, c, L->oh, L->ow, block);
+    nst_dnnl_md(&src_md, n, c, h, w, block, bf16);
+    nst_dnnl_md(&dst_md, n, c, L->oh, L->ow, block, bf16);
     dnnl_alg_kind_t alg = kind == POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
 
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
@@ -71,7 +71,7 @@ fail:
                     shape, dnnl_status2str(st));
 }
 
-void pool_forward(pool_layer *L, const float *in, float *out) {
+void pool_forward(pool_layer *L, const void *in, void *out) {
     dnnl_memory_set_data_handle(L->m_src, (void *)in);
     dnnl_memory_set_data_handle(L->m_dst, out);
     dnnl_exec_arg_t args[] = {
@@ -79,7 +79,7 @@ void pool_forward(pool_layer *L, const float *in, float *out) {
     nst_dnnl_run(L->fwd, L->m_ws ? 3 : 2, args);
 }
 
-void pool_backward(pool_layer *L, const float *dout, float *din) {
+void pool_backward(pool_layer *L, const void *dout, void *din) {
     dnnl_memory_set_data_handle(L->m_ddst, (void *)dout);
     dnnl_memory_set_data_handle(L->m_dsrc, din);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, L->m_ddst},

@@ -40,7 +40,7 @@ int reorder_setup(reorder_layer *R, const dnnl_memory_desc_t *from, const dnnl_m
                     dnnl_status2str(st));
 }
 
-void reorder_run(reorder_layer *R, const float *in, float *out) {
+void reorder_run(reorder_layer *R, const void *in, void *out) {
     dnnl_memory_set_data_handle(R->m_in, (void *)in);
     dnnl_memory_set_data_handle(R->m_out, out);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, R->m_in}, {DNNL_ARG_TO, R->m_out}};

@@ -21,7 +21,9 @@
  * AVX-512, where its jit direct kernels run instead of im2col + GEMM). The
  * gradients take the same layouts, except for block 0, the image: an NCHW
  * src whose diff_src takes oneDNN's layout, as it has no fast backward-data
- * into NCHW. */
+ * into NCHW. With g->bf16 (blocked only) activations, their gradients and
+ * the primitives' weights are bfloat16; the caller's weights and the bias
+ * stay float32 (the weight reorders convert). */
 typedef struct {
     dnnl_memory_desc_t src, dst, dsrc, wei_user, wei_any, bias;
     dnnl_dims_t strides, pad_l, pad_r;
@@ -31,20 +33,32 @@ typedef struct {
 static void make_descs(const wconv_geom *g, wconv_descs *d) {
     const dnnl_dims_t src = {g->n, g->cin, g->h, g->w}, dst = {g->n, g->cout, g->oh, g->ow},
                       wei = {g->cout, g->cin, g->kh, g->kw}, bias = {g->cout};
-    nst_dnnl_md(&d->src, g->n, g->cin, g->h, g->w, g->blocked && g->block ? g->block : 1);
-    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32,
+    dnnl_data_type_t dt = g->bf16 ? dnnl_bf16 : dnnl_f32;
+    nst_dnnl_md(&d->src, g->n, g->cin, g->h, g->w, g->blocked && g->block ? g->block : 1, g->bf16);
+    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dt,
                                  g->blocked ? dnnl_format_tag_any : dnnl_nchw);
     d->dsrc = d->src;
     if (g->blocked && g->block == 0)
-        dnnl_memory_desc_init_by_tag(&d->dsrc, 4, src, dnnl_f32, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&d->dsrc, 4, src, dt, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&d->wei_user, 4, wei, dnnl_f32,
                                  g->transposed ? dnnl_iohw : dnnl_oihw);
-    dnnl_memory_desc_init_by_tag(&d->wei_any, 4, wei, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&d->wei_any, 4, wei, dt, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&d->bias, 1, bias, dnnl_f32, dnnl_x);
     d->strides[0] = d->strides[1] = g->stride;
     d->pad_l[0] = g->pad_t, d->pad_l[1] = g->pad_l;
     d->pad_r[0] = g->pad_b, d->pad_r[1] = g->pad_r;
     d->alg = g->transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct;
+}
+
+/* Winograd F(4x4, 3x3) does 2.25x fewer multiplications than the direct
+ * 3x3 convolution, but its transforms cost memory traffic: measured with
+ * oneDNN 2.6 on AVX-512 (forward and backward-data), it wins from 64
+ * channels in and out and about 150k input elements per image; smaller
+ * layers (darknet-tiny's first ones, VGG's at the deepest level of small
+ * images) stay direct. Float32 only: oneDNN has no bf16 Winograd. */
+static int wants_winograd(const wconv_geom *g) {
+    return g->blocked && g->block && !g->bf16 && !g->transposed && g->kh == 3 && g->kw == 3 &&
+           g->stride == 1 && g->cin >= 64 && g->cout >= 64 && (long)g->cin * g->oh * g->ow >= 150000;
 }
 
 const char *wconv_name(const wconv_geom *g) {
@@ -109,6 +123,37 @@ static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, const wconv_geom *g,
     return st;
 }
 
+/* The forward and backward-data primitive descriptors for d->alg; d->dst
+ * becomes the output layout chosen. On failure *what names the step. */
+static dnnl_status_t create_pds(dnnl_primitive_desc_t *fwd_pd, dnnl_primitive_desc_t *bwd_pd,
+                                const wconv_geom *g, wconv_descs *d, const char **what) {
+    dnnl_status_t (*bwd_init)(dnnl_convolution_desc_t *, dnnl_alg_kind_t,
+                              const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
+                              const dnnl_memory_desc_t *, const dnnl_dims_t, const dnnl_dims_t,
+                              const dnnl_dims_t) =
+        g->transposed ? dnnl_deconvolution_backward_data_desc_init
+                      : dnnl_convolution_backward_data_desc_init;
+    dnnl_convolution_desc_t bd;
+    *fwd_pd = *bwd_pd = NULL;
+    *what = "create the forward primitive";
+    dnnl_status_t st = forward_pd(fwd_pd, g, d);
+    if (st == dnnl_success && g->blocked &&
+        !nst_dnnl_block(dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0))) {
+        /* a layout that the plan's reflect padding cannot walk: take NCHW */
+        dnnl_primitive_desc_destroy(*fwd_pd);
+        *fwd_pd = NULL;
+        nst_dnnl_md(&d->dst, g->n, g->cout, g->oh, g->ow, 1, g->bf16);
+        st = forward_pd(fwd_pd, g, d);
+    }
+    if (st != dnnl_success) return st;
+    d->dst = *dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0);
+    *what = "create the backward-data primitive";
+    if ((st = bwd_init(&bd, d->alg, &d->dsrc, &d->wei_any, &d->dst, d->strides, d->pad_l,
+                       d->pad_r)) == dnnl_success)
+        st = dnnl_primitive_desc_create(bwd_pd, &bd, NULL, nst_dnnl_engine(), *fwd_pd);
+    return st;
+}
+
 int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const float *bias,
                  nst_error *err) {
     memset(P, 0, sizeof *P);
@@ -116,31 +161,20 @@ int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     wconv_descs d;
     make_descs(g, &d);
-    dnnl_status_t (*bwd_init)(dnnl_convolution_desc_t *, dnnl_alg_kind_t,
-                              const dnnl_memory_desc_t *, const dnnl_memory_desc_t *,
-                              const dnnl_memory_desc_t *, const dnnl_dims_t, const dnnl_dims_t,
-                              const dnnl_dims_t) =
-        g->transposed ? dnnl_deconvolution_backward_data_desc_init
-                      : dnnl_convolution_backward_data_desc_init;
-
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
-    dnnl_convolution_desc_t bd;
-    const char *what = "create the forward primitive";
-    dnnl_status_t st = forward_pd(&fwd_pd, g, &d);
-    if (st == dnnl_success && g->blocked &&
-        !nst_dnnl_block(dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_dst_md, 0))) {
-        /* a layout that the plan's reflect padding cannot walk: take NCHW */
-        dnnl_primitive_desc_destroy(fwd_pd);
-        fwd_pd = NULL;
-        nst_dnnl_md(&d.dst, g->n, g->cout, g->oh, g->ow, 1);
-        st = forward_pd(&fwd_pd, g, &d);
+    const char *what;
+    dnnl_status_t st = dnnl_unimplemented;
+    if (wants_winograd(g)) {
+        d.alg = dnnl_convolution_winograd;
+        if ((st = create_pds(&fwd_pd, &bwd_pd, g, &d, &what)) != dnnl_success) {
+            /* not for this shape or post-op: direct it is */
+            dnnl_primitive_desc_destroy(fwd_pd);
+            dnnl_primitive_desc_destroy(bwd_pd);
+            make_descs(g, &d);
+        }
     }
-    if (st != dnnl_success || (st = dnnl_primitive_create(&P->fwd, fwd_pd)) != dnnl_success)
-        goto done;
-    d.dst = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_dst_md, 0);
-    what = "create the backward-data primitive";
-    if ((st = bwd_init(&bd, d.alg, &d.dsrc, &d.wei_any, &d.dst, d.strides, d.pad_l, d.pad_r)) != dnnl_success ||
-        (st = dnnl_primitive_desc_create(&bwd_pd, &bd, NULL, eng, fwd_pd)) != dnnl_success ||
+    if (st != dnnl_success) st = create_pds(&fwd_pd, &bwd_pd, g, &d, &what);
+    if (st != dnnl_success || (st = dnnl_primitive_create(&P->fwd, fwd_pd)) != dnnl_success ||
         (st = dnnl_primitive_create(&P->bwd_data, bwd_pd)) != dnnl_success)
         goto done;
     what = "allocate memory";
@@ -199,7 +233,7 @@ int wconv_enable_training(wconv_state *P, const wconv_geom *g, nst_error *err) {
     return fail(g, "create the backward-weights primitive", st, err);
 }
 
-void wconv_forward(wconv_state *P, const float *in, float *out) {
+void wconv_forward(wconv_state *P, const void *in, void *out) {
     dnnl_memory_set_data_handle(P->m_src, (void *)in);
     dnnl_memory_set_data_handle(P->m_dst, out);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, P->m_src},
@@ -209,7 +243,7 @@ void wconv_forward(wconv_state *P, const float *in, float *out) {
     nst_dnnl_run(P->fwd, P->m_bias ? 4 : 3, args);
 }
 
-void wconv_backward(wconv_state *P, const float *dout, float *din) {
+void wconv_backward(wconv_state *P, const void *dout, void *din) {
     dnnl_memory_set_data_handle(P->m_ddst, (void *)dout);
     dnnl_memory_set_data_handle(P->m_dsrc, din);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, P->m_ddst},

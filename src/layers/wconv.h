@@ -17,6 +17,7 @@ typedef struct {
     int blocked, block; /* activation layouts (wconv.c): oneDNN's, src in `block` */
     int fuse;           /* dst = ReLU / LeakyReLU(conv) with slope alpha */
     float alpha;
+    int bf16;           /* blocked only: bfloat16 activations and weights */
 } wconv_geom;
 
 /* "convolution" or "transposed convolution". */
@@ -32,8 +33,8 @@ int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const
  * does nothing when it exists already. */
 int wconv_enable_training(wconv_state *P, const wconv_geom *g, nst_error *err);
 
-void wconv_forward(wconv_state *P, const float *in, float *out);
-void wconv_backward(wconv_state *P, const float *dout, float *din);
+void wconv_forward(wconv_state *P, const void *in, void *out);
+void wconv_backward(wconv_state *P, const void *dout, void *din);
 void wconv_backward_weights(wconv_state *P, const float *in, const float *dout, float *dweight,
                             float *dbias);
 void wconv_weights_changed(wconv_state *P);

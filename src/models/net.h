@@ -56,13 +56,15 @@ int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err);
 /* ---- plan.c: the net bound to an n x 3 x h x w input ------------------
  * Activations stay in oneDNN's blocked layout (layers.h) from the first
  * convolution to the last and back; the losses see NCHW copies of the
- * tapped layers only. */
+ * tapped layers only. With bf16 the activations and their gradients are
+ * bfloat16 (the losses' copies and the image's gradient stay float32). */
 
 typedef struct {
     int c, h, w;          /* output shape */
     int block;            /* layout of act (layers.h; 1: NCHW) */
-    float *act;           /* output activations; a conv fused with the
-                           * activation after it shares that layer's */
+    void *act;            /* output activations (float32 or bfloat16); a conv
+                           * fused with the activation after it shares that
+                           * layer's */
     float *out;           /* tapped layers only: the output as NCHW (C x HW
                            * matrices for the losses); NULL otherwise */
     float *loss_grad;     /* tapped layers only, NCHW: the losses add dL/dout here */
@@ -78,21 +80,25 @@ typedef struct {
 typedef struct {
     const struct nst_net *net;
     int n, h, w;
+    int bf16;             /* activations as bfloat16 (nst_stylize_params.precision) */
     int n_layers;         /* layers run: 0 .. deepest tapped layer */
     plan_layer *L;
     float *input;         /* preprocessed input, n*3*h*w NCHW */
-    float *padded;        /* the reflect-padded input of the conv being run; in
+    void *padded;         /* the reflect-padded input of the conv being run; in
                            * backward, the first conv's input gradient as NCHW */
-    float *grad_a, *grad_b; /* ping-pong gradient buffers for backward */
-    reorder_layer to_image; /* input gradient -> NCHW, times in_scale */
-    float *arena;         /* one allocation behind every buffer above */
+    void *first;          /* bf16: the first conv's output (float32) and, in
+                           * backward, its gradient converted to float32 */
+    void *grad_a, *grad_b; /* ping-pong gradient buffers for backward */
+    reorder_layer first_out, first_grad; /* bf16: float32 <-> bfloat16 there */
+    reorder_layer to_image; /* input gradient -> NCHW float32, times in_scale */
+    void *arena;          /* one allocation behind every buffer above */
 } net_plan;
 
 /* Bind `net` to an input size. Only layers up to the deepest one with
  * tapped[i] != 0 are run; tapped layers get a loss_grad buffer. padding is
- * NST_PAD_*, pooling NST_POOL_*. */
+ * NST_PAD_*, pooling NST_POOL_*, precision NST_PRECISION_*. */
 int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
-                const unsigned char *tapped, int padding, int pooling,
+                const unsigned char *tapped, int padding, int pooling, int precision,
                 nst_error *err);
 /* Forward from a 0..255 planar RGB batch (n x 3 x h x w). */
 void plan_forward(net_plan *p, const float *image);

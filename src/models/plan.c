@@ -12,7 +12,17 @@
  * Towards issue 4's "no reorder inside the loop", what remains is the tapped
  * layers: the losses read C x HW matrices, so each tapped output is reordered
  * to NCHW (to_out) and its loss gradient back into the blocked gradient
- * (add_grad). Gram matrices computed on the blocked layout would remove both. */
+ * (add_grad). Gram matrices computed on the blocked layout would remove both.
+ *
+ * Precision bf16: every activation and activation gradient is bfloat16 and
+ * the convolutions run on AVX512-BF16 / AMX, except the first: an image in
+ * bfloat16 would be rounded to about one grey level, which makes the loss
+ * flat for the small steps an optimiser starts with (L-BFGS's first step
+ * would change nothing and stop it). So the first conv runs in float32 and
+ * its output is converted (first_out), its gradient converted back
+ * (first_grad). It has 3 input channels: a small share of the work. The
+ * reorders to and from the losses' NCHW float32 matrices convert, so the
+ * losses, the Gram matrices and the image gradient stay float32. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,21 +30,24 @@
 
 static size_t numel(int n, int c, int h, int w) { return (size_t)n * c * h * w; }
 
-static size_t md_floats(const dnnl_memory_t m) {
+static size_t md_bytes(const dnnl_memory_t m) {
     const dnnl_memory_desc_t *md;
     dnnl_memory_get_memory_desc(m, &md);
-    return dnnl_memory_desc_get_size(md) / sizeof(float);
+    return dnnl_memory_desc_get_size(md);
 }
+/* bytes of an activation element */
+static size_t esize(const net_plan *p) { return p->bf16 ? 2 : sizeof(float); }
 /* every buffer starts on a 64-byte boundary, as oneDNN's kernels prefer */
-static size_t up16(size_t x) { return (x + 15) / 16 * 16; }
+static size_t up64(size_t x) { return (x + 63) / 64 * 64; }
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
 /* The primitives of layer i, whose input is n x c x h x w in layout block.
- * *pad_sz and *grad_sz grow to the floats its padded input and its
- * gradients need. */
+ * *pad_sz and *grad_sz grow to the bytes its padded input and its
+ * gradients need; *first_sz is set to the bytes of the first conv's float32
+ * output in bf16 plans. */
 static int setup_layer(net_plan *p, int i, const unsigned char *tapped, int padding, int pooling,
                        int c, int h, int w, int block, size_t *pad_sz, size_t *grad_sz,
-                       nst_error *err) {
+                       size_t *first_sz, nst_error *err) {
     const net_layer *nl = &p->net->layers[i];
     plan_layer *L = &p->L[i];
     int n = p->n, t, b, l, r, rc = NST_OK;
@@ -51,38 +64,51 @@ static int setup_layer(net_plan *p, int i, const unsigned char *tapped, int padd
         /* reflection needs pad < size; a map that small (deep layers of a
          * tiny image) falls back to zero padding */
         L->reflect = padding == NST_PAD_REFLECT && nl->k > 1 && t < h && b < h && l < w && r < w;
+        int bf16 = i ? p->bf16 : 0; /* the first conv is float32 (see above) */
         if (L->reflect) {
-            if ((rc = pad_setup(&L->pad, n, c, h, w, t, l, b, r, block, err))) return rc;
-            *pad_sz = max_sz(*pad_sz, nst_blocked_numel(n, c, L->pad.oh, L->pad.ow, block));
-            rc = conv_setup_blocked(&L->conv, i ? block : 0, fuse, alpha, n, c, L->pad.oh, L->pad.ow,
-                                    nl->cout, nl->k, nl->k, nl->stride, 0, 0, 0, 0, nl->weight,
-                                    nl->bias, err);
+            if ((rc = pad_setup(&L->pad, n, c, h, w, t, l, b, r, block, bf16, err))) return rc;
+            *pad_sz = max_sz(*pad_sz, nst_blocked_numel(n, c, L->pad.oh, L->pad.ow, block) *
+                                          (bf16 ? 2 : sizeof(float)));
+            rc = conv_setup_blocked(&L->conv, i ? block : 0, bf16, fuse, alpha, n, c, L->pad.oh,
+                                    L->pad.ow, nl->cout, nl->k, nl->k, nl->stride, 0, 0, 0, 0,
+                                    nl->weight, nl->bias, err);
         } else {
-            rc = conv_setup_blocked(&L->conv, i ? block : 0, fuse, alpha, n, c, h, w, nl->cout, nl->k,
-                                    nl->k, nl->stride, t, l, b, r, nl->weight, nl->bias, err);
+            rc = conv_setup_blocked(&L->conv, i ? block : 0, bf16, fuse, alpha, n, c, h, w,
+                                    nl->cout, nl->k, nl->k, nl->stride, t, l, b, r, nl->weight,
+                                    nl->bias, err);
         }
         if (rc) return rc;
-        *grad_sz = max_sz(*grad_sz, md_floats(L->conv.p.m_dsrc));
+        *grad_sz = max_sz(*grad_sz, md_bytes(L->conv.p.m_dsrc));
+        if (i == 0 && p->bf16) {
+            const dnnl_memory_desc_t *f32;
+            dnnl_memory_desc_t lowp;
+            dnnl_memory_get_memory_desc(L->conv.p.m_dst, &f32);
+            nst_dnnl_md(&lowp, n, nl->cout, L->h, L->w, L->conv.dst_block, 1);
+            *first_sz = dnnl_memory_desc_get_size(f32);
+            rc = reorder_setup(&p->first_out, f32, &lowp, NULL, 0, err);
+            if (!rc) rc = reorder_setup(&p->first_grad, &lowp, f32, NULL, 0, err);
+            if (rc) return rc;
+        }
         L->c = nl->cout, L->block = L->conv.dst_block;
         if (fuse) p->L[i + 1].fused = 1;
         break;
     }
     case NET_MAXPOOL:
         if ((rc = pool_setup(&L->pool, pooling == NST_POOL_AVG ? POOL_AVG : POOL_MAX, n, c, h, w,
-                             nl->k, nl->stride, block, err)))
+                             nl->k, nl->stride, block, p->bf16, err)))
             return rc;
         L->h = L->pool.oh, L->w = L->pool.ow;
         break;
     case NET_ACT: /* the backward pass needs it even when fused */
-        rc = eltwise_setup(&L->eltwise, nl->alpha, n, c, h, w, block, err);
+        rc = eltwise_setup(&L->eltwise, nl->alpha, n, c, h, w, block, p->bf16, err);
         break;
     }
     if (rc) return rc;
-    *grad_sz = max_sz(*grad_sz, nst_blocked_numel(n, L->c, L->h, L->w, L->block));
+    *grad_sz = max_sz(*grad_sz, nst_blocked_numel(n, L->c, L->h, L->w, L->block) * esize(p));
     if (tapped[i]) {
         dnnl_memory_desc_t act, nchw;
-        nst_dnnl_md(&act, n, L->c, L->h, L->w, L->block);
-        nst_dnnl_md(&nchw, n, L->c, L->h, L->w, 1);
+        nst_dnnl_md(&act, n, L->c, L->h, L->w, L->block, p->bf16);
+        nst_dnnl_md(&nchw, n, L->c, L->h, L->w, 1, 0);
         /* the deepest layer starts the gradient: no accumulation there */
         rc = reorder_setup(&L->to_out, &act, &nchw, NULL, 0, err);
         if (!rc) rc = reorder_setup(&L->add_grad, &nchw, &act, NULL, i < p->n_layers - 1, err);
@@ -90,13 +116,14 @@ static int setup_layer(net_plan *p, int i, const unsigned char *tapped, int padd
     return rc;
 }
 
-/* Point every buffer into the arena (NULL: count the floats only). */
-static size_t place_buffers(net_plan *p, float *arena, const unsigned char *tapped,
-                            size_t pad_sz, size_t grad_sz) {
-    size_t off = 0;
-#define TAKE(ptr, floats) ((ptr) = arena ? arena + off : NULL, off += up16(floats))
-    TAKE(p->input, numel(p->n, 3, p->h, p->w));
+/* Point every buffer into the arena (NULL: count the bytes only). */
+static size_t place_buffers(net_plan *p, char *arena, const unsigned char *tapped,
+                            size_t pad_sz, size_t first_sz, size_t grad_sz) {
+    size_t off = 0, f = sizeof(float);
+#define TAKE(ptr, bytes) ((ptr) = arena ? (void *)(arena + off) : NULL, off += up64(bytes))
+    TAKE(p->input, numel(p->n, 3, p->h, p->w) * f);
     TAKE(p->padded, pad_sz);
+    if (first_sz) TAKE(p->first, first_sz);
     TAKE(p->grad_a, grad_sz);
     TAKE(p->grad_b, grad_sz);
     for (int i = p->n_layers - 1; i >= 0; i--) {
@@ -104,10 +131,10 @@ static size_t place_buffers(net_plan *p, float *arena, const unsigned char *tapp
         if (i + 1 < p->n_layers && p->L[i + 1].fused)
             L->act = p->L[i + 1].act;
         else
-            TAKE(L->act, nst_blocked_numel(p->n, L->c, L->h, L->w, L->block));
+            TAKE(L->act, nst_blocked_numel(p->n, L->c, L->h, L->w, L->block) * esize(p));
         if (tapped[i]) {
-            TAKE(L->out, numel(p->n, L->c, L->h, L->w));
-            TAKE(L->loss_grad, numel(p->n, L->c, L->h, L->w));
+            TAKE(L->out, numel(p->n, L->c, L->h, L->w) * f);
+            TAKE(L->loss_grad, numel(p->n, L->c, L->h, L->w) * f);
         }
     }
 #undef TAKE
@@ -115,21 +142,29 @@ static size_t place_buffers(net_plan *p, float *arena, const unsigned char *tapp
 }
 
 int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
-                const unsigned char *tapped, int padding, int pooling,
+                const unsigned char *tapped, int padding, int pooling, int precision,
                 nst_error *err) {
     memset(p, 0, sizeof *p);
-    p->net = net, p->n = n, p->h = h, p->w = w;
+    p->net = net, p->n = n, p->h = h, p->w = w, p->bf16 = precision == NST_PRECISION_BF16;
     for (int i = 0; i < net->n_layers; i++)
         if (tapped[i]) p->n_layers = i + 1;
     if (p->n_layers == 0)
         return nst_fail(err, NST_ERR_USAGE, "no layer of %s is used by any loss", net->path);
+    if (p->bf16 && !nst_dnnl_has_bf16())
+        return nst_fail(err, NST_ERR_USAGE,
+                        "--precision bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or "
+                        "AMX), so it would run far slower than fp32; use --precision fp32");
+    if (p->bf16 && net->layers[0].kind != NET_CONV)
+        return nst_fail(err, NST_ERR_USAGE, "%s: --precision bf16 needs a network that starts "
+                        "with a convolution", net->path);
     p->L = calloc((size_t)p->n_layers, sizeof *p->L);
     if (!p->L) return nst_fail(err, NST_ERR_RUNTIME, "out of memory planning %dx%d", w, h);
 
     int rc = NST_OK, c = 3, ih = h, iw = w, block = 1;
-    size_t pad_sz = 0, grad_sz = numel(n, 3, h, w);
+    size_t pad_sz = 0, first_sz = 0, grad_sz = numel(n, 3, h, w) * sizeof(float);
     for (int i = 0; i < p->n_layers && !rc; i++) {
-        rc = setup_layer(p, i, tapped, padding, pooling, c, ih, iw, block, &pad_sz, &grad_sz, err);
+        rc = setup_layer(p, i, tapped, padding, pooling, c, ih, iw, block, &pad_sz, &grad_sz,
+                         &first_sz, err);
         c = p->L[i].c, ih = p->L[i].h, iw = p->L[i].w, block = p->L[i].block;
     }
     if (!rc) {
@@ -142,21 +177,23 @@ int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
             dnnl_memory_get_memory_desc(L0->conv.p.m_dsrc, &md);
             from = *md;
         } else {
-            nst_dnnl_md(&from, n, 3, h, w, 1);
+            nst_dnnl_md(&from, n, 3, h, w, 1, 0);
         }
-        nst_dnnl_md(&to, n, 3, (int)from.dims[2], (int)from.dims[3], 1);
+        nst_dnnl_md(&to, n, 3, (int)from.dims[2], (int)from.dims[3], 1, 0);
+        /* the image gradient lands in `padded` before its padding is folded */
+        pad_sz = max_sz(pad_sz, numel(n, 3, (int)from.dims[2], (int)from.dims[3]) * sizeof(float));
         rc = reorder_setup(&p->to_image, &from, &to, net->in_scale, 0, err);
     }
     if (!rc) {
-        size_t total = place_buffers(p, NULL, tapped, pad_sz, grad_sz);
-        p->arena = aligned_alloc(64, total * sizeof(float));
+        size_t total = place_buffers(p, NULL, tapped, pad_sz, first_sz, grad_sz);
+        p->arena = aligned_alloc(64, total);
         if (!p->arena)
             rc = nst_fail(err, NST_ERR_RUNTIME,
                           "out of memory: a %dx%d image needs %.1f GiB of activations", w, h,
-                          total * 4.0 / (1 << 30));
+                          total / (double)(1 << 30));
         else {
-            memset(p->arena, 0, total * sizeof(float));
-            place_buffers(p, p->arena, tapped, pad_sz, grad_sz);
+            memset(p->arena, 0, total);
+            place_buffers(p, p->arena, tapped, pad_sz, first_sz, grad_sz);
         }
     }
     if (rc) plan_destroy(p);
@@ -172,7 +209,7 @@ void plan_forward(net_plan *p, const float *image) {
             float *dst = p->input + ((size_t)b * 3 + c) * hw;
             for (size_t i = 0; i < hw; i++) dst[i] = src[i] * net->in_scale[c] + net->in_shift[c];
         }
-    const float *in = p->input;
+    const void *in = p->input;
     for (int i = 0; i < p->n_layers; i++) {
         plan_layer *L = &p->L[i];
         switch (net->layers[i].kind) {
@@ -181,7 +218,12 @@ void plan_forward(net_plan *p, const float *image) {
                 pad_forward(&L->pad, in, p->padded);
                 in = p->padded;
             }
-            conv_forward(&L->conv, in, L->act);
+            if (i == 0 && p->bf16) {
+                conv_forward(&L->conv, in, p->first);
+                reorder_run(&p->first_out, p->first, L->act);
+            } else {
+                conv_forward(&L->conv, in, L->act);
+            }
             break;
         case NET_MAXPOOL:
             pool_forward(&L->pool, in, L->act);
@@ -202,22 +244,27 @@ void plan_zero_loss_grads(net_plan *p) {
     }
 }
 
-static void swap(float **a, float **b) {
-    float *t = *a;
+static void swap(void **a, void **b) {
+    void *t = *a;
     *a = *b, *b = t;
 }
 
 /* Chain rule from the deepest layer down: the gradient flowing into layer
  * i's output is what layer i+1 passed back plus what the losses put on it. */
 void plan_backward(net_plan *p, float *dimage) {
-    float *g = p->grad_a, *other = p->grad_b;
+    void *g = p->grad_a, *other = p->grad_b;
     int last = p->n_layers - 1;
     reorder_run(&p->L[last].add_grad, p->L[last].loss_grad, g);
     for (int i = last; i >= 0; i--) {
         plan_layer *L = &p->L[i];
         switch (p->net->layers[i].kind) {
         case NET_CONV:
-            conv_backward(&L->conv, g, other);
+            if (i == 0 && p->bf16) {
+                reorder_run(&p->first_grad, g, p->first);
+                conv_backward(&L->conv, p->first, other);
+            } else {
+                conv_backward(&L->conv, g, other);
+            }
             if (L->reflect && i > 0)
                 pad_backward(&L->pad, other, g); /* fold the padded gradient back */
             else
@@ -253,6 +300,8 @@ void plan_destroy(net_plan *p) {
         reorder_destroy(&L->add_grad);
     }
     reorder_destroy(&p->to_image);
+    reorder_destroy(&p->first_out);
+    reorder_destroy(&p->first_grad);
     free(p->L);
     free(p->arena);
     memset(p, 0, sizeof *p);

@@ -69,7 +69,7 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
         int w, h;
         nst_image_fit(styles[k].w, styles[k].h, (int)lroundf(side * p->style_scale), &w, &h);
         rc = nst_image_resize(&styles[k], w, h, &s, err);
-        if (!rc) rc = plan_create(&plan, e->net, 1, h, w, only_style, p->padding, p->pooling, err);
+        if (!rc) rc = plan_create(&plan, e->net, 1, h, w, only_style, p->padding, p->pooling, p->precision, err);
         if (!rc) {
             plan_forward(&plan, s.data);
             for (int i = 0; i < e->ns; i++) {

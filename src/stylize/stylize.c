@@ -159,7 +159,7 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
         net_plan plan;
         nst_image_free(&content_s);
         rc = nst_image_resize(content, w, h, &content_s, err);
-        if (!rc) rc = plan_create(&plan, net, 1, h, w, e.tapped, p->padding, p->pooling, err);
+        if (!rc) rc = plan_create(&plan, net, 1, h, w, e.tapped, p->padding, p->pooling, p->precision, err);
         if (rc) break;
         rc = engine_content_targets(&e, &plan, content_s.data, err);
         if (!rc) rc = engine_style_targets(&e, styles, n_styles, side, err);
