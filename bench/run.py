@@ -34,6 +34,9 @@ LAYERS = {
 }
 STEPS = {"vgg19": 3, "darknet": 10, "apply": 5, "train": 3}  # timed per process, after one warm-up
 LOSS_TOLERANCE = 1e-3  # relative; above it the two sides do not do the same work
+# bf16 rows: each side rounds differently (nst: bf16 activations, float32
+# losses; PyTorch autocast: bf16 convolutions and Gram matrices)
+LOSS_TOLERANCE_BF16 = 3e-2
 GREY_TOLERANCE = 1.0   # mean |nst - PyTorch| of the generator's outputs, grey levels 0..255
 TRAIN_BATCH = 4
 
@@ -92,12 +95,12 @@ class Bench:
     def peak(self):
         return last_json(run([self.exe["peak"]], self.env)[0])
 
-    def step_cmds(self, net, n):
+    def step_cmds(self, net, n, precision):
         content, style, x = self.images(n)
         cl, sl = LAYERS[net]
         common = ["--model", self.models[net], "--content", content, "--style", style, "--x", x,
                   "--content-layers", cl, "--style-layers", sl, "--threads", str(self.a.threads),
-                  "--warmup", "1", "--steps", str(self.a.steps or STEPS[net])]
+                  "--precision", precision, "--warmup", "1", "--steps", str(self.a.steps or STEPS[net])]
         return ([self.exe["gatys"]] + common,
                 [sys.executable, TORCH_SIDE, "step", "--net", net] + common)
 
@@ -118,14 +121,17 @@ class Bench:
                 check(res)
         return first, times, rss
 
-    def step(self, net, n):
+    def step(self, net, n, precision="fp32"):
         """Alternating repetitions of one Gatys step; returns the row data."""
-        first, times, rss = self.pairs(self.step_cmds(net, n), lambda res: check_loss(
-            f"{net} {n}", res[0]["loss"], res[1]["loss"]))
+        tol = LOSS_TOLERANCE_BF16 if precision == "bf16" else LOSS_TOLERANCE
+        first, times, rss = self.pairs(self.step_cmds(net, n, precision), lambda res: check_loss(
+            f"{net} {n} {precision}", res[0]["loss"], res[1]["loss"], tol))
         r = first[0]
         flops = r["flops_conv"] + r["flops_gram"]
-        return dict(name=f"Gatys step, {NAMES[net]}", image=f"{r['w']}x{r['h']}", flops=flops,
-                    count=(1, 1), times=times, rss=rss, check=loss_cell(first[0]["loss"], first[1]["loss"]))
+        name = f"Gatys step, {NAMES[net]}" + (", bf16 (PyTorch: autocast)" if precision == "bf16" else "")
+        return dict(name=name, image=f"{r['w']}x{r['h']}", flops=flops,
+                    count=(1, 1), times=times, rss=rss,
+                    check=loss_cell(first[0]["loss"], first[1]["loss"], tol))
 
     def apply(self, n):
         """One forward pass of the style network ('scream') on content_N.png."""
@@ -203,17 +209,17 @@ def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-30)
 
 
-def check_loss(what, nst, torch):
+def check_loss(what, nst, torch, tol=LOSS_TOLERANCE):
     d = rel(nst, torch)
-    flag = "" if d <= LOSS_TOLERANCE else "  <-- NOT LIKE FOR LIKE"
+    flag = "" if d <= tol else "  <-- NOT LIKE FOR LIKE"
     print(f"loss check {what}: nst {nst:.7g}  pytorch {torch:.7g}  relative difference {d:.1e}{flag}",
           flush=True)
 
 
-def loss_cell(nst, torch):
+def loss_cell(nst, torch, tol=LOSS_TOLERANCE):
     """The check column of a row that compares losses: (text, within tolerance)."""
     d = rel(nst, torch)
-    return f"{d:.1e}", d <= LOSS_TOLERANCE
+    return f"{d:.1e}", d <= tol
 
 
 def check_images(what, nst_png, torch_png):
@@ -268,12 +274,17 @@ def plan(a):
     """The benchmarks to run, as (key, method name, argument); --only keeps the
     keys that start with one of its comma-separated prefixes."""
     if a.quick:
-        benches = [("gatys-vgg19-256", "step", ("vgg19", 256)), ("gatys-darknet-256", "step", ("darknet", 256)),
+        benches = [("gatys-vgg19-256", "step", ("vgg19", 256)), ("gatys-vgg19-256-bf16", "step", ("vgg19", 256, "bf16")),
+                   ("gatys-darknet-256", "step", ("darknet", 256)),
                    ("stylize-256", "stylize", (256, a.iterations)), ("apply-256", "apply", (256,)),
                    ("train-128", "train", (128,))]
     else:
-        benches = [(f"gatys-{net}-{n}", "step", (net, n)) for net, n in
-                   (("vgg19", 256), ("vgg19", 512), ("vgg19", 1024), ("darknet", 512), ("darknet", 1024))]
+        # VGG19 at 256..1024 in both precisions; darknet-tiny 256..2048 shows
+        # how time and memory grow with the pixel count
+        benches = [(f"gatys-vgg19-{n}{'-bf16' if p == 'bf16' else ''}", "step", ("vgg19", n, p))
+                   for n in (256, 512, 1024) for p in ("fp32", "bf16")]
+        benches += [(f"gatys-darknet-{n}", "step", ("darknet", n)) for n in (256, 512, 1024, 2048)]
+        benches += [("gatys-darknet-2048-bf16", "step", ("darknet", 2048, "bf16"))]
         benches += [("stylize-512", "stylize", (512, a.iterations)), ("apply-512", "apply", (512,)),
                     ("apply-1024", "apply", (1024,)), ("train-256", "train", (256,))]
     if a.only:
@@ -374,7 +385,7 @@ def main():
     title = f"## {a.only} rows" if a.append else "# nst vs PyTorch"
     md = f"""{title}
 
-{datetime.date.today().isoformat()}, {machine()}; nst {commit}, PyTorch {torch_version}; {a.threads} threads each, float32.
+{datetime.date.today().isoformat()}, {machine()}; nst {commit}, PyTorch {torch_version}; {a.threads} threads each, float32 unless a row says bf16.
 Command: {code} ({(time.time() - t0) / 60:.1f} min). Load average before the run
 {load_before[0]:.2f}, after {load_after[0]:.2f}.
 Measured fp32 FMA peak (bench_peak, {peak['isa']}, {peak['threads']} threads): {peak['gflops']:.0f} GFLOP/s.

@@ -11,7 +11,9 @@
   torch_gatys.py stylize --model DIR --content PNG --style PNG --iterations N
       the L-BFGS loop of tests/pytorch/compare_stylize.py; prints JSON.
 
-Float32, 2 threads; the network weights take no gradient.
+Float32 (step --precision bf16: the forward pass and the loss under
+torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's mixed precision),
+2 threads; the network weights take no gradient.
 """
 import argparse
 import json
@@ -137,7 +139,8 @@ def step(a):
 
     def gatys_step():
         x.grad = None
-        loss = gatys_loss(net(x, upto), x, P, A, a.cl, a.sl)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+            loss = gatys_loss(net(x, upto), x, P, A, a.cl, a.sl)
         loss.backward()
         return loss.item()
 
@@ -192,6 +195,7 @@ def main():
     ps.add_argument("--net", choices=["vgg19", "darknet"], required=True)
     ps.add_argument("--x", required=True)
     ps.add_argument("--padding", default="reflect", choices=["reflect", "zero"])
+    ps.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     ps.add_argument("--warmup", type=int, default=1)
     ps.add_argument("--steps", type=int, default=3)
     sub.choices["stylize"].add_argument("--iterations", type=int, default=300)
