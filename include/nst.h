@@ -46,6 +46,9 @@ typedef struct {
 
 /* Decode PNG, JPEG, BMP, TGA, GIF (first frame) or PNM. */
 int nst_image_load(const char *path, nst_image *img, nst_error *err);
+/* The same from len bytes in memory; `name` is what messages call them. */
+int nst_image_decode(const void *data, size_t len, const char *name, nst_image *img,
+                     nst_error *err);
 /* Encode by extension (.png, .jpg/.jpeg, .bmp, .tga); values are rounded
  * and clamped to 0..255. Writes a temporary file beside `path` and renames
  * it into place, so a failed save never leaves a partial file. */
@@ -157,6 +160,12 @@ typedef struct {
     int report_every;    /* call progress every N iterations (0: never) */
     nst_progress_fn progress;
     void *progress_user;
+    /* Checkpoints and cancellation, for long runs that a service interrupts. */
+    const char *checkpoint; /* safetensors file: the image and the optimiser state */
+    int checkpoint_every;   /* write `checkpoint` (atomically) every N iterations (0: never) */
+    int resume;             /* continue from `checkpoint`; ends as the uninterrupted run does */
+    volatile int *cancel;   /* when *cancel turns nonzero, stop with NST_ERR_RUNTIME
+                             * "cancelled" at the next iteration (NULL: never) */
 } nst_stylize_params;
 
 /* Defaults tuned for darknet-tiny at 512 px. */

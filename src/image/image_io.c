@@ -235,10 +235,21 @@ int nst_image_load(const char *path, nst_image *img, nst_error *err) {
     size_t len = 0;
     int rc = read_all(path, &buf, &len, err);
     if (rc) return rc;
-    int fmt = sniff(buf, len);
-    rc = fmt == FMT_PNM ? load_pnm(path, buf, len, img, err) : load_stb(path, buf, len, fmt, img, err);
+    rc = nst_image_decode(buf, len, path, img, err);
     free(buf);
     return rc;
+}
+
+int nst_image_decode(const void *data, size_t len, const char *name, nst_image *img,
+                     nst_error *err) {
+    img->w = img->h = 0;
+    img->data = NULL;
+    const unsigned char *buf = data;
+    if (len == 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (empty file)", name);
+    if (len > 0x7fffffff) /* stb_image takes an int length */
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: image too large: file of %zu bytes", name, len);
+    int fmt = sniff(buf, len);
+    return fmt == FMT_PNM ? load_pnm(name, buf, len, img, err) : load_stb(name, buf, len, fmt, img, err);
 }
 
 /* stb_image_write reports no write errors, so the sink keeps the first one. */

@@ -14,6 +14,7 @@
 
 #include "core/util.h"
 #include "optim/optim.h"
+#include "stylize/checkpoint.h"
 #include "stylize/loss_engine.h"
 
 void nst_stylize_defaults(nst_stylize_params *p) {
@@ -83,6 +84,8 @@ typedef struct {
     int scales, iterations;
     double total_work, done_work; /* pixels x iterations, for the time estimate */
     double t0;
+    nst_tensor_dict *resume;      /* a loaded checkpoint for this scale, or NULL */
+    int first;                    /* first iteration of this scale (1, or after the checkpoint) */
 } schedule;
 
 static int optimise_scale(loss_engine *e, net_plan *plan, nst_image *x, int scale, schedule *sch,
@@ -97,8 +100,13 @@ static int optimise_scale(loss_engine *e, net_plan *plan, nst_image *x, int scal
                  ? adam_init(&adam, n, p->learning_rate > 0 ? p->learning_rate : 10, err)
                  : lbfgs_init(&lbfgs, n, p->lbfgs_history, p->learning_rate > 0 ? p->learning_rate : 1,
                               err);
+    if (!rc && sch->resume) rc = ckpt_restore(sch->resume, x, p->optimizer, &adam, &lbfgs, err);
     double pixels = (double)x->w * x->h;
-    for (int it = 1; it <= p->iterations && !rc; it++) {
+    for (int it = sch->first; it <= p->iterations && !rc; it++) {
+        if (p->cancel && *p->cancel) {
+            rc = nst_fail(err, NST_ERR_RUNTIME, "cancelled at iteration %d", it);
+            break;
+        }
         loss_terms t;
         double loss = engine_evaluate(e, plan, x->data, g, &t);
         if (!isfinite(loss)) {
@@ -126,6 +134,10 @@ static int optimise_scale(loss_engine *e, net_plan *plan, nst_image *x, int scal
             sch->done_work += pixels * (p->iterations - it);
             break;
         }
+        if (p->checkpoint && p->checkpoint_every > 0 && it % p->checkpoint_every == 0) {
+            ckpt_position pos = {scale, it, sch->done_work, now() - sch->t0};
+            rc = ckpt_save(p->checkpoint, &pos, x, p->optimizer, &adam, &lbfgs, err);
+        }
     }
     adam_free(&adam);
     lbfgs_free(&lbfgs);
@@ -148,12 +160,23 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
 
     int W, H;
     nst_image_fit(content->w, content->h, p->size, &W, &H);
-    schedule sch = {p->scales, p->iterations, 0, 0, now()};
+    schedule sch = {p->scales, p->iterations, 0, 0, now(), NULL, 1};
+    ckpt_position pos = {1, 0, 0, 0};
+    nst_tensor_dict resume = {0};
+    if (!rc && p->resume) {
+        if (!p->checkpoint) rc = nst_fail(err, NST_ERR_USAGE, "resume needs a checkpoint file");
+        else rc = ckpt_load(p->checkpoint, p->optimizer, &pos, &resume, err);
+        if (!rc && pos.scale > p->scales)
+            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: checkpoint of scale %d, but there are %d",
+                          p->checkpoint, pos.scale, p->scales);
+        sch.done_work = pos.done_work;
+        sch.t0 -= pos.elapsed;
+    }
     for (int s = 0; s < p->scales; s++) {
         int side = (int)lround(p->size / pow(2, p->scales - 1 - s));
         sch.total_work += (double)side * side * W * H / ((double)p->size * p->size) * p->iterations;
     }
-    for (int s = 0; s < p->scales && !rc; s++) {
+    for (int s = pos.scale - 1; s < p->scales && !rc; s++) {
         int side = (int)lround(p->size / pow(2, p->scales - 1 - s)), w, h;
         nst_image_fit(content->w, content->h, side, &w, &h);
         net_plan plan;
@@ -163,8 +186,12 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
         if (rc) break;
         rc = engine_content_targets(&e, &plan, content_s.data, err);
         if (!rc) rc = engine_style_targets(&e, styles, n_styles, side, err);
-        if (!rc) rc = s == 0 ? initial_image(p, &content_s, &x, err)
-                             : nst_image_resize(&prev, w, h, &x, err);
+        int resuming = p->resume && s == pos.scale - 1;
+        sch.resume = resuming ? &resume : NULL;
+        sch.first = resuming ? pos.iteration + 1 : 1;
+        if (!rc) rc = resuming ? nst_image_alloc(&x, w, h, err)
+                      : s == 0 ? initial_image(p, &content_s, &x, err)
+                               : nst_image_resize(&prev, w, h, &x, err);
         if (!rc) rc = optimise_scale(&e, &plan, &x, s + 1, &sch, err);
         plan_destroy(&plan);
         nst_image_free(&prev);
@@ -173,6 +200,7 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
     }
     if (!rc && p->original_colors) nst_image_keep_colors(&prev, &content_s);
     nst_image_free(&content_s);
+    nst_dict_free(&resume);
     engine_free(&e);
     if (rc) {
         nst_image_free(&prev);
