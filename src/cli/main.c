@@ -14,6 +14,7 @@ static const char usage[] =
     "  apply     paint photos with a pretrained style network, in one pass\n"
     "  train     train a style network for a painting, for nst apply (Johnson et al.)\n"
     "  models    list, install and inspect loss and style networks\n"
+    "  serve     the web studio: a page and a JSON API on a local HTTP server\n"
     "\n"
     "nst COMMAND --help describes each command.\n";
 
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "apply")) return cmd_apply(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "models")) return cmd_models(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "nst: unknown command '%s' (nst --help lists them)\n", argv[1]);
     return 2;
 }

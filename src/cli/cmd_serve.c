@@ -1,0 +1,92 @@
+/* cmd_serve.c: nst serve, the web studio (src/serve/). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "serve/serve.h"
+
+static const char help[] =
+    "usage: nst serve [--port P] [--data DIR] [OPTIONS]\n"
+    "\n"
+    "Run the studio: a web page to drop a photo and a painting on, watch the\n"
+    "picture form and download it, and the JSON API behind it (see README).\n"
+    "Jobs, their progress and results are kept in DIR; a job interrupted by a\n"
+    "restart (even a crash) continues from its last checkpoint.\n"
+    "\n"
+    "      --port P              TCP port (default 8080; 0: any free port)\n"
+    "      --host ADDR           address to listen on (default 127.0.0.1; 0.0.0.0 or\n"
+    "                            :: for every interface)\n"
+    "      --data DIR            jobs database and images (default nst-data)\n"
+    "      --model NAME|PATH     loss network for optimisation jobs (default darknet-tiny)\n"
+    "      --workers N           optimisations at a time (default 1; feed-forward jobs\n"
+    "                            run alongside)\n"
+    "      --max-upload MB       largest request body (default 32)\n"
+    "      --max-pixels MP       largest uploaded image, in megapixels (default 16)\n"
+    "      --max-size N          largest result side (default 1024)\n"
+    "      --max-iterations N    (default 2000)\n"
+    "      --max-queue N         queued and running jobs (default 100)\n"
+    "      --checkpoint-every N  iterations between checkpoints (default 20)\n"
+    "      --threads N           CPU threads (default all cores)\n"
+    "  -h, --help                this help\n"
+    "\n"
+    "example:\n"
+    "  nst serve --port 8080 --data ~/nst-studio    # then open http://127.0.0.1:8080/\n";
+
+enum { O_PORT = 256, O_HOST, O_DATA, O_MODEL, O_WORKERS, O_UPLOAD, O_PIXELS, O_SIZE, O_ITERS,
+       O_QUEUE, O_CKPT, O_THREADS };
+
+static const struct option options[] = {
+    {"port", required_argument, 0, O_PORT},
+    {"host", required_argument, 0, O_HOST},
+    {"data", required_argument, 0, O_DATA},
+    {"model", required_argument, 0, O_MODEL},
+    {"workers", required_argument, 0, O_WORKERS},
+    {"max-upload", required_argument, 0, O_UPLOAD},
+    {"max-pixels", required_argument, 0, O_PIXELS},
+    {"max-size", required_argument, 0, O_SIZE},
+    {"max-iterations", required_argument, 0, O_ITERS},
+    {"max-queue", required_argument, 0, O_QUEUE},
+    {"checkpoint-every", required_argument, 0, O_CKPT},
+    {"threads", required_argument, 0, O_THREADS},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+int cmd_serve(int argc, char **argv) {
+    serve_config cfg = {.host = "127.0.0.1", .data_dir = "nst-data", .model = "darknet-tiny",
+                        .port = 8080, .workers = 1, .max_size = 1024, .max_iterations = 2000,
+                        .max_queue = 100, .checkpoint_every = 20, .preview_every = 0.5};
+    int upload_mb = 32, pixels_mp = 16, threads = 0, c, rc = NST_OK;
+    nst_error err = {0};
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
+        switch (c) {
+        case 'h': fputs(help, stdout); return 0;
+        case O_PORT: rc = parse_int("--port", optarg, 0, 65535, &cfg.port, &err); break;
+        case O_HOST: cfg.host = optarg; break;
+        case O_DATA: cfg.data_dir = optarg; break;
+        case O_MODEL: cfg.model = optarg; break;
+        case O_WORKERS: rc = parse_int("--workers", optarg, 1, 64, &cfg.workers, &err); break;
+        case O_UPLOAD: rc = parse_int("--max-upload", optarg, 1, 2000, &upload_mb, &err); break;
+        case O_PIXELS: rc = parse_int("--max-pixels", optarg, 1, 64, &pixels_mp, &err); break;
+        case O_SIZE: rc = parse_int("--max-size", optarg, 16, NST_MAX_SIDE, &cfg.max_size, &err); break;
+        case O_ITERS: rc = parse_int("--max-iterations", optarg, 1, 1000000, &cfg.max_iterations, &err); break;
+        case O_QUEUE: rc = parse_int("--max-queue", optarg, 1, 1000000, &cfg.max_queue, &err); break;
+        case O_CKPT: rc = parse_int("--checkpoint-every", optarg, 1, 1000000, &cfg.checkpoint_every, &err); break;
+        case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &threads, &err); break;
+        case ':': rc = nst_fail(&err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        default: rc = nst_fail(&err, NST_ERR_USAGE, "unknown option '%s' (nst serve --help)", opt);
+        }
+    }
+    if (!rc && optind < argc)
+        rc = nst_fail(&err, NST_ERR_USAGE, "unexpected argument '%s' (nst serve --help)", argv[optind]);
+    cfg.max_upload = (long)upload_mb << 20;
+    cfg.max_pixels = (long)pixels_mp << 20;
+    if (!rc) {
+        nst_set_threads(threads);
+        rc = serve_run(&cfg, &err);
+    }
+    return rc ? report(&err) : 0;
+}

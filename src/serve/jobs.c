@@ -1,0 +1,248 @@
+/* jobs.c: the worker threads of nst serve. `workers` threads run
+ * optimisations (nst_stylize) and one thread runs feed-forward jobs
+ * (nst_apply) alongside, so a one-second job does not wait behind a
+ * ten-minute one. Each worker claims the oldest queued job of its kind from
+ * the store, runs it, and records progress, a preview image at most every
+ * preview_every seconds, and a checkpoint every checkpoint_every iterations;
+ * a job that finds a checkpoint (its server was killed) resumes from it. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "serve/serve.h"
+
+typedef struct {
+    jobs *j;
+    const char *kind;  /* "stylize" or "apply" */
+    pthread_t thread;
+    long id;           /* the job being run, 0 when idle (under j->mu) */
+    volatile int cancel;
+} worker;
+
+struct jobs {
+    store *s;
+    const serve_config *cfg;
+    const nst_net *net;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int stopping, n;
+    worker *w;
+};
+
+int job_path(const serve_config *cfg, long id, const char *name, char *out, size_t n) {
+    return nst_pathf(out, n, "%s/jobs/%ld%s%s", cfg->data_dir, id, *name ? "/" : "", name);
+}
+
+static double mono_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+    worker *w;
+    double last_preview;
+    char preview[NST_PATH_MAX];
+} run_ctx;
+
+static void on_progress(const nst_progress *p, void *user) {
+    run_ctx *c = user;
+    worker *w = c->w;
+    /* fraction of the work: elapsed / (elapsed + remaining) is the library's estimate */
+    double fraction = p->elapsed + p->remaining > 0 ? p->elapsed / (p->elapsed + p->remaining) : 0;
+    store_progress(w->j->s, w->id, p, fraction);
+    double t = mono_now();
+    if (c->last_preview == 0 || t - c->last_preview >= w->j->cfg->preview_every) {
+        nst_error err;
+        if (nst_image_save(c->preview, p->image, &err))
+            fprintf(stderr, "nst serve: job %ld: %s\n", w->id, err.msg);
+        c->last_preview = t;
+    }
+}
+
+static int load_inputs(worker *w, int n_styles, nst_image *content, nst_image *styles,
+                       nst_error *err) {
+    char path[NST_PATH_MAX], name[32];
+    int rc = job_path(w->j->cfg, w->id, "content.png", path, sizeof path) ? NST_ERR_RUNTIME : 0;
+    if (!rc) rc = nst_image_load(path, content, err);
+    for (int k = 0; k < n_styles && !rc; k++) {
+        snprintf(name, sizeof name, "style_%d.png", k + 1);
+        rc = job_path(w->j->cfg, w->id, name, path, sizeof path) ? NST_ERR_RUNTIME
+                                                                 : nst_image_load(path, &styles[k], err);
+    }
+    return rc;
+}
+
+static int run_stylize(worker *w, const cJSON *params, int n_styles, nst_image *out, nst_error *err) {
+    nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}};
+    char ckpt[NST_PATH_MAX];
+    run_ctx ctx = {w, 0, ""};
+    if (n_styles < 1 || n_styles > NST_MAX_STYLES)
+        return nst_fail(err, NST_ERR_RUNTIME, "job %ld has %d style images", w->id, n_styles);
+    int rc = load_inputs(w, n_styles, &content, styles, err);
+    job_path(w->j->cfg, w->id, "checkpoint.safetensors", ckpt, sizeof ckpt);
+    job_path(w->j->cfg, w->id, "preview.png", ctx.preview, sizeof ctx.preview);
+    if (!rc) {
+        nst_stylize_params p;
+        nst_stylize_defaults(&p);
+        nst_stylize_default_layers(&p, w->j->net);
+        params_stylize(params, &p);
+        p.progress = on_progress;
+        p.progress_user = &ctx;
+        p.checkpoint = ckpt;
+        p.checkpoint_every = w->j->cfg->checkpoint_every;
+        p.resume = access(ckpt, F_OK) == 0;
+        p.cancel = &w->cancel;
+        if (p.resume) printf("nst serve: job %ld resumes from its checkpoint\n", w->id);
+        rc = nst_stylize(w->j->net, &content, styles, n_styles, &p, out, err);
+    }
+    nst_image_free(&content);
+    for (int k = 0; k < n_styles; k++) nst_image_free(&styles[k]);
+    return rc;
+}
+
+static int run_apply(worker *w, const cJSON *params, const char *net, nst_image *out, nst_error *err) {
+    nst_image content = {0};
+    nst_generator *gen = NULL;
+    char path[NST_PATH_MAX];
+    int rc = load_inputs(w, 0, &content, NULL, err);
+    if (!rc) rc = nst_models_resolve(net, path, sizeof path, err);
+    if (!rc) rc = nst_generator_load(path, &gen, err);
+    if (!rc) {
+        nst_apply_params p;
+        nst_apply_defaults(&p);
+        params_apply(params, &p);
+        rc = nst_apply(gen, &content, &p, out, err);
+    }
+    nst_generator_free(gen);
+    nst_image_free(&content);
+    return rc;
+}
+
+/* Run the claimed job w->id and record how it ended. */
+static void run_job(worker *w, const char *params_json, int n_styles, const char *net) {
+    nst_error err = {0};
+    nst_image out = {0};
+    cJSON *params = cJSON_Parse(params_json);
+    double t0 = mono_now();
+    int rc = !strcmp(w->kind, "apply") ? run_apply(w, params, net, &out, &err)
+                                       : run_stylize(w, params, n_styles, &out, &err);
+    char path[NST_PATH_MAX];
+    if (!rc) {
+        job_path(w->j->cfg, w->id, "result.png", path, sizeof path);
+        rc = nst_image_save(path, &out, &err);
+    }
+    pthread_mutex_lock(&w->j->mu);
+    int cancelled = w->cancel, stopping = w->j->stopping;
+    pthread_mutex_unlock(&w->j->mu);
+    if (!rc) {
+        job_path(w->j->cfg, w->id, "checkpoint.safetensors", path, sizeof path);
+        unlink(path);
+        store_transition(w->j->s, w->id, "running", "done", NULL);
+        printf("nst serve: job %ld done in %.1fs\n", w->id, mono_now() - t0);
+    } else if (stopping) { /* the server stops: the job continues from its checkpoint next time */
+        store_transition(w->j->s, w->id, "running", "queued", NULL);
+    } else if (cancelled) {
+        store_transition(w->j->s, w->id, "running", "cancelled", NULL);
+    } else {
+        store_transition(w->j->s, w->id, "running", "failed", err.msg);
+        printf("nst serve: job %ld failed: %s\n", w->id, err.msg);
+    }
+    fflush(stdout);
+    nst_image_free(&out);
+    cJSON_Delete(params);
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    jobs *j = w->j;
+    for (;;) {
+        char *params = NULL, net[64];
+        int n_styles = 0;
+        pthread_mutex_lock(&j->mu);
+        long id = 0;
+        while (!j->stopping && !(id = store_claim(j->s, w->kind, &params, &n_styles, net)))
+            pthread_cond_wait(&j->wake, &j->mu);
+        if (j->stopping) { /* a job claimed just now goes back to the queue */
+            if (id) store_transition(j->s, id, "running", "queued", NULL);
+            pthread_mutex_unlock(&j->mu);
+            free(params);
+            return NULL;
+        }
+        w->id = id;
+        w->cancel = 0;
+        pthread_mutex_unlock(&j->mu);
+        run_job(w, params, n_styles, net);
+        free(params);
+        pthread_mutex_lock(&j->mu);
+        w->id = 0;
+        pthread_mutex_unlock(&j->mu);
+    }
+}
+
+int jobs_start(jobs **out, store *s, const serve_config *cfg, const nst_net *net, nst_error *err) {
+    jobs *j = calloc(1, sizeof *j);
+    int n = cfg->workers + 1;
+    worker *w = calloc((size_t)n, sizeof *w);
+    if (!j || !w) {
+        free(j);
+        free(w);
+        return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    }
+    *j = (jobs){.s = s, .cfg = cfg, .net = net, .n = n, .w = w};
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->wake, NULL);
+    for (int i = 0; i < n; i++) {
+        w[i] = (worker){.j = j, .kind = i < cfg->workers ? "stylize" : "apply"};
+        if (pthread_create(&w[i].thread, NULL, worker_main, &w[i])) {
+            j->n = i;
+            jobs_stop(j);
+            return nst_fail(err, NST_ERR_RUNTIME, "cannot start worker threads");
+        }
+    }
+    *out = j;
+    return NST_OK;
+}
+
+void jobs_notify(jobs *j) {
+    pthread_mutex_lock(&j->mu);
+    pthread_cond_broadcast(&j->wake);
+    pthread_mutex_unlock(&j->mu);
+}
+
+int jobs_cancel(jobs *j, long id) {
+    pthread_mutex_lock(&j->mu);
+    int rc = 0;
+    if (!store_transition(j->s, id, "queued", "cancelled", NULL)) {
+        worker *w = NULL;
+        for (int i = 0; i < j->n; i++)
+            if (j->w[i].id == id) w = &j->w[i];
+        if (w) {
+            w->cancel = 1;
+        } else {
+            char state[16];
+            store_state(j->s, id, state, sizeof state);
+            rc = *state ? 409 : 404;
+        }
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+void jobs_stop(jobs *j) {
+    if (!j) return;
+    pthread_mutex_lock(&j->mu);
+    j->stopping = 1;
+    for (int i = 0; i < j->n; i++) j->w[i].cancel = 1;
+    pthread_cond_broadcast(&j->wake);
+    pthread_mutex_unlock(&j->mu);
+    for (int i = 0; i < j->n; i++) pthread_join(j->w[i].thread, NULL);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->wake);
+    free(j->w);
+    free(j);
+}

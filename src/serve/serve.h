@@ -1,0 +1,99 @@
+/* serve.h: nst serve, the web studio: an HTTP server (libmicrohttpd) in
+ * front of libnst. Requests are handled in server.c, uploads turned into job
+ * parameters by params.c, jobs kept in SQLite by store.c and run by the
+ * worker threads of jobs.c; page.html is the page it serves.
+ *
+ * On disk, in the data directory: nst.db (the jobs), and per job
+ * jobs/<id>/ holding content.png, style_<k>.png, preview.png, result.png and
+ * checkpoint.safetensors; every name is chosen by the server. */
+#ifndef NST_SERVE_H
+#define NST_SERVE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "nst.h"
+
+typedef struct {
+    const char *host, *data_dir, *model;
+    int port;
+    int workers;          /* optimisations at a time */
+    long max_upload;      /* bytes of one request body */
+    long max_pixels;      /* of one uploaded image */
+    int max_size;         /* largest result side */
+    int max_iterations;
+    int max_queue;        /* queued + running jobs */
+    int checkpoint_every; /* iterations */
+    double preview_every; /* seconds between preview images */
+} serve_config;
+
+typedef struct store store;
+typedef struct jobs jobs;
+
+/* ---- store.c: the jobs table in <data>/nst.db ---------------------------- */
+/* Open (create) the database; jobs left running by a killed server are
+ * queued again, jobs whose upload never finished are forgotten. */
+int store_open(store **s, const char *dir, nst_error *err);
+void store_close(store *s);
+/* A new job in state "new" (its files are not written yet); its id. */
+long store_insert(store *s, const char *kind, const char *params_json, int n_styles,
+                  const char *net);
+/* Forget a job still in state "new" (its upload was refused). */
+void store_delete_new(store *s, long id);
+/* The job as the API shows it, or NULL when there is none. */
+cJSON *store_get(store *s, long id);
+/* The latest `limit` jobs, newest first. */
+cJSON *store_list(store *s, int limit);
+/* "queued", "running", ... or "" when there is no such job. */
+void store_state(store *s, long id, char *state, size_t n);
+/* Move job id from state `from` to `to` (with an error message or NULL);
+ * 1 when it was in `from`, else 0. Atomic, so a cancel and a claim cannot
+ * both win. */
+int store_transition(store *s, long id, const char *from, const char *to, const char *error);
+/* Claim the oldest queued job of `kind`: state running; 0 when none. Its
+ * parameters (JSON, malloc'd), style count and net are returned. */
+long store_claim(store *s, const char *kind, char **params_json, int *n_styles, char net[64]);
+void store_progress(store *s, long id, const nst_progress *p, double fraction);
+/* Jobs queued or running (for the queue limit). */
+int store_active(store *s);
+
+/* ---- params.c: request fields -> job parameters ---------------------------- */
+/* Check one text field of POST /api/jobs against the limits and add it to
+ * params (JSON object); on a bad field a 4xx status and a message. */
+int params_add(cJSON *params, const char *key, const char *value, const serve_config *cfg,
+               char *msg, size_t n);
+/* nst_stylize_params / nst_apply_params from the stored JSON. */
+void params_stylize(const cJSON *params, nst_stylize_params *p);
+void params_apply(const cJSON *params, nst_apply_params *p);
+/* Long side of the result of a job (for the size of stored uploads). */
+int params_size(const cJSON *params);
+
+/* ---- upload.c: POST /api/jobs ---------------------------------------------- */
+struct MHD_Connection;
+typedef struct upload upload;
+/* NULL when out of memory; a form that is not multipart is answered 415 at
+ * the end. */
+upload *upload_new(struct MHD_Connection *c, const serve_config *cfg);
+/* A piece of the request body (counted against max_upload). */
+void upload_feed(upload *u, const char *data, size_t size);
+/* Create the job: 201 and {"id": N}, or a 4xx/5xx and {"error": "..."}. */
+int upload_finish(upload *u, store *s, jobs *j, cJSON **reply);
+void upload_free(upload *u);
+
+/* ---- jobs.c: worker threads ------------------------------------------------ */
+int jobs_start(jobs **j, store *s, const serve_config *cfg, const nst_net *net, nst_error *err);
+/* A job was queued. */
+void jobs_notify(jobs *j);
+/* Cancel job id: 0 when cancelled (or being cancelled), 404 when there is
+ * no such job, 409 when it has already ended. */
+int jobs_cancel(jobs *j, long id);
+/* Stop the workers; running jobs go back to the queue with their checkpoint. */
+void jobs_stop(jobs *j);
+/* jobs/<id>/<name> under the data directory. */
+int job_path(const serve_config *cfg, long id, const char *name, char *out, size_t n);
+
+/* ---- server.c: HTTP ------------------------------------------------------ */
+/* Serve until SIGINT or SIGTERM; returns an exit status. */
+int serve_run(const serve_config *cfg, nst_error *err);
+
+#endif

@@ -1,0 +1,287 @@
+/* server.c: the HTTP side of nst serve, on libmicrohttpd: routing, JSON
+ * answers, files. A small pool of threads answers requests (uploads are
+ * decoded there); the long work runs in jobs.c's workers, so a slow or
+ * vanished client holds up nothing but its own connection.
+ *
+ *   GET    /                     the studio page (page.html, built in)
+ *   POST   /api/jobs             multipart form -> 201 {"id": N}
+ *   GET    /api/jobs             the latest jobs, newest first
+ *   GET    /api/jobs/N           state, progress, losses, time left
+ *   GET    /api/jobs/N/preview   the latest intermediate image (PNG)
+ *   GET    /api/jobs/N/result    the result (PNG)
+ *   DELETE /api/jobs/N           cancel
+ *   GET    /api/models           loss networks and pretrained styles
+ * Every error is a 4xx/5xx with {"error": "message"}. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "serve/page_html.h"
+#include "serve/serve.h"
+
+typedef struct {
+    const serve_config *cfg;
+    store *s;
+    jobs *j;
+} server;
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
+                            const char *type) {
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Answer with a JSON value (taken over). */
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cJSON *v) {
+    char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+    cJSON_Delete(v);
+    if (!text) return MHD_NO;
+    return respond(c, status, MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
+                "application/json");
+}
+
+__attribute__((format(printf, 3, 4))) static enum MHD_Result send_error(struct MHD_Connection *c,
+                                                                        unsigned status,
+                                                                        const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", msg);
+    return send_json(c, status, o);
+}
+
+static enum MHD_Result send_file(struct MHD_Connection *c, const char *path, const char *what, long id,
+                                 const char *download) {
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0) close(fd);
+        return send_error(c, MHD_HTTP_NOT_FOUND, "job %ld has no %s yet", id, what);
+    }
+    struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    if (r && download) {
+        char disp[96];
+        snprintf(disp, sizeof disp, "inline; filename=\"%s\"", download);
+        MHD_add_response_header(r, "Content-Disposition", disp);
+    }
+    if (!r) close(fd);
+    return respond(c, MHD_HTTP_OK, r, "image/png");
+}
+
+/* Links the page and clients follow, beside the stored fields. */
+static cJSON *with_links(cJSON *job) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "id");
+    const cJSON *state = cJSON_GetObjectItemCaseSensitive(job, "state");
+    char url[64];
+    snprintf(url, sizeof url, "/api/jobs/%ld/result", (long)id->valuedouble);
+    cJSON_AddItemToObject(job, "result_url",
+                          !strcmp(state->valuestring, "done") ? cJSON_CreateString(url) : cJSON_CreateNull());
+    snprintf(url, sizeof url, "/api/jobs/%ld/preview", (long)id->valuedouble);
+    cJSON_AddStringToObject(job, "preview_url", url);
+    return job;
+}
+
+static cJSON *models_json(void) {
+    const nst_model_info *list;
+    int n = nst_models_known(&list);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *loss = cJSON_AddArrayToObject(o, "loss_networks"), *styles = cJSON_AddArrayToObject(o, "styles");
+    for (int i = 0; i < n && loss && styles; i++) {
+        char path[NST_PATH_MAX];
+        nst_error err;
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "name", list[i].name);
+        cJSON_AddStringToObject(m, "description", list[i].description);
+        cJSON_AddBoolToObject(m, "installed", nst_models_resolve(list[i].name, path, sizeof path, &err) == 0);
+        cJSON_AddItemToArray(strcmp(list[i].kind, "style network") ? loss : styles, m);
+    }
+    return o;
+}
+
+/* "/api/jobs/N[/rest]": N (> 0) and rest ("" when absent); 0 when the path
+ * is not of that form. */
+static long job_url(const char *url, const char **rest) {
+    const char *p = url + strlen("/api/jobs/");
+    long id = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits < 15; p++, digits++) id = id * 10 + (*p - '0');
+    if (!digits || (*p && *p != '/')) return 0;
+    *rest = *p ? p + 1 : p;
+    return id;
+}
+
+static enum MHD_Result route_job(server *sv, struct MHD_Connection *c, const char *url, const char *method) {
+    const char *rest;
+    long id = job_url(url, &rest);
+    if (!id) return send_error(c, MHD_HTTP_NOT_FOUND, "no such job '%.64s'", url + strlen("/api/jobs/"));
+    int get = !strcmp(method, "GET");
+    if (!*rest && !strcmp(method, "DELETE")) {
+        int rc = jobs_cancel(sv->j, id);
+        if (rc == 404) return send_error(c, MHD_HTTP_NOT_FOUND, "no job %ld", id);
+        if (rc == 409) return send_error(c, MHD_HTTP_CONFLICT, "job %ld has already ended", id);
+    } else if (!get || (*rest && strcmp(rest, "preview") && strcmp(rest, "result"))) {
+        return *rest && strcmp(rest, "preview") && strcmp(rest, "result")
+                   ? send_error(c, MHD_HTTP_NOT_FOUND, "no such resource '%.64s'", url)
+                   : send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %.64s", method, url);
+    }
+    cJSON *job = store_get(sv->s, id);
+    if (!job) return send_error(c, MHD_HTTP_NOT_FOUND, "no job %ld", id);
+    if (!*rest) return send_json(c, MHD_HTTP_OK, with_links(job));
+    cJSON_Delete(job);
+    char path[NST_PATH_MAX], name[64];
+    job_path(sv->cfg, id, !strcmp(rest, "preview") ? "preview.png" : "result.png", path, sizeof path);
+    snprintf(name, sizeof name, "nst_%ld.png", id);
+    return send_file(c, path, rest, id, !strcmp(rest, "result") ? name : NULL);
+}
+
+static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *url, const char *method) {
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    if (!strcmp(url, "/") || !strcmp(url, "/index.html")) {
+        if (!get) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on /", method);
+        return respond(c, MHD_HTTP_OK,
+                    MHD_create_response_from_buffer(sizeof page_html, (void *)page_html, MHD_RESPMEM_PERSISTENT),
+                    "text/html; charset=utf-8");
+    }
+    if (!strcmp(url, "/api/models")) {
+        if (!get) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);
+        return send_json(c, MHD_HTTP_OK, models_json());
+    }
+    if (!strcmp(url, "/api/jobs") || !strcmp(url, "/api/jobs/")) {
+        if (!get) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);
+        cJSON *list = store_list(sv->s, 100), *job;
+        cJSON_ArrayForEach(job, list) with_links(job);
+        return send_json(c, MHD_HTTP_OK, list);
+    }
+    if (!strncmp(url, "/api/jobs/", strlen("/api/jobs/"))) return route_job(sv, c, url, method);
+    return send_error(c, MHD_HTTP_NOT_FOUND, "no such page '%.64s'", url);
+}
+
+/* A job submission before its body: refuse early what can be refused. */
+static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, void **con_cls) {
+    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
+        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "upload of %s bytes, more than the %ld allowed",
+                          len, sv->cfg->max_upload);
+    if (store_active(sv->s) >= sv->cfg->max_queue)
+        return send_error(c, MHD_HTTP_TOO_MANY_REQUESTS, "the queue is full (%d jobs): try again later",
+                          sv->cfg->max_queue);
+    upload *u = upload_new(c, sv->cfg);
+    if (!u) return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    *con_cls = u;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+    (void)version;
+    server *sv = cls;
+    int post = !strcmp(method, "POST") && (!strcmp(url, "/api/jobs") || !strcmp(url, "/api/jobs/"));
+    if (!post) return route(sv, c, url, method);
+    if (!*con_cls) return begin_post(sv, c, con_cls);
+    upload *u = *con_cls;
+    if (*upload_data_size) {
+        upload_feed(u, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    cJSON *reply;
+    int status = upload_finish(u, sv->s, sv->j, &reply);
+    return send_json(c, (unsigned)status, reply);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)cls, (void)c, (void)toe;
+    upload_free(*con_cls);
+    *con_cls = NULL;
+}
+
+/* The listening address: an IPv4 or IPv6 literal, or "localhost". */
+static int parse_host(const char *host, int port, struct sockaddr_storage *sa, nst_error *err) {
+    memset(sa, 0, sizeof *sa);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+    if (!strcmp(host, "localhost")) host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+    } else {
+        return nst_fail(err, NST_ERR_USAGE, "--host '%s' is not an IPv4 or IPv6 address", host);
+    }
+    return NST_OK;
+}
+
+int serve_run(const serve_config *cfg, nst_error *err) {
+    char path[NST_PATH_MAX];
+    struct sockaddr_storage sa;
+    int rc = parse_host(cfg->host, cfg->port, &sa, err);
+    if (!rc && (mkdir(cfg->data_dir, 0755) && errno != EEXIST))
+        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the data directory (%s)", cfg->data_dir,
+                      strerror(errno));
+    if (!rc && (nst_pathf(path, sizeof path, "%s/jobs", cfg->data_dir) ||
+                (mkdir(path, 0755) && errno != EEXIST)))
+        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the jobs directory (%s)", path, strerror(errno));
+    nst_net *net = NULL;
+    if (!rc) rc = nst_models_resolve(cfg->model, path, sizeof path, err);
+    if (!rc) rc = nst_net_load(path, &net, err);
+    server sv = {cfg, NULL, NULL};
+    if (!rc) rc = store_open(&sv.s, cfg->data_dir, err);
+    /* SIGINT and SIGTERM are taken by sigwait below: block them before any
+     * thread starts, so that every thread inherits the mask */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (!rc) rc = jobs_start(&sv.j, sv.s, cfg, net, err);
+    struct MHD_Daemon *d = NULL;
+    if (!rc) {
+        d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                                 (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                             0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                             MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_LIMIT, 256u,
+                             MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                             NULL, MHD_OPTION_END);
+        if (!d)
+            rc = nst_fail(err, NST_ERR_RUNTIME, "cannot listen on %s port %d (in use, or not an address "
+                          "of this machine)", cfg->host, cfg->port);
+    }
+    if (!rc) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        printf("nst serve: http://%s%s%s:%u/ (data in %s; Ctrl-C stops)\n",
+               sa.ss_family == AF_INET6 ? "[" : "", cfg->host, sa.ss_family == AF_INET6 ? "]" : "",
+               info ? info->port : (unsigned)cfg->port, cfg->data_dir);
+        fflush(stdout);
+        int sig;
+        sigwait(&stop, &sig);
+        printf("nst serve: stopping (unfinished jobs continue at the next start)\n");
+        fflush(stdout);
+    }
+    if (d) MHD_stop_daemon(d);
+    jobs_stop(sv.j);
+    store_close(sv.s);
+    nst_net_free(net);
+    return rc;
+}
