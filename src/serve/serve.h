@@ -74,6 +74,8 @@ typedef struct upload upload;
 /* NULL when out of memory; a form that is not multipart is answered 415 at
  * the end. */
 upload *upload_new(struct MHD_Connection *c, const serve_config *cfg);
+/* Answer with this error once the body has been read (and dropped). */
+void upload_refuse(upload *u, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A piece of the request body (counted against max_upload). */
 void upload_feed(upload *u, const char *data, size_t size);
 /* Create the job: 201 and {"id": N}, or a 4xx/5xx and {"error": "..."}. */

@@ -173,17 +173,19 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
     return send_error(c, MHD_HTTP_NOT_FOUND, "no such page '%.64s'", url);
 }
 
-/* A job submission before its body: refuse early what can be refused. */
+/* A job submission before its body: an oversized one is refused at once. */
 static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, void **con_cls) {
     const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "upload of %s bytes, more than the %ld allowed",
                           len, sv->cfg->max_upload);
-    if (store_active(sv->s) >= sv->cfg->max_queue)
-        return send_error(c, MHD_HTTP_TOO_MANY_REQUESTS, "the queue is full (%d jobs): try again later",
-                          sv->cfg->max_queue);
     upload *u = upload_new(c, sv->cfg);
     if (!u) return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    /* answered once the body is read (and dropped): a client still sending
+     * may miss an answer that comes early */
+    if (store_active(sv->s) >= sv->cfg->max_queue)
+        upload_refuse(u, MHD_HTTP_TOO_MANY_REQUESTS, "the queue is full (%d jobs): try again later",
+                      sv->cfg->max_queue);
     *con_cls = u;
     return MHD_YES;
 }

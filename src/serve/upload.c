@@ -39,7 +39,7 @@ struct upload {
     int in_text;
 };
 
-__attribute__((format(printf, 3, 4))) static void fail(upload *u, int status, const char *fmt, ...) {
+void upload_refuse(upload *u, int status, const char *fmt, ...) {
     if (u->status) return; /* the first error is the one reported */
     u->status = status;
     va_list ap;
@@ -62,15 +62,15 @@ static void end_text(upload *u) {
     u->in_text = 0;
     u->text[u->text_len] = 0;
     if (!strcmp(u->key, "net")) {
-        if (*u->net) fail(u, 400, "field 'net' given twice");
+        if (*u->net) upload_refuse(u, 400, "field 'net' given twice");
         else if (!is_style_net(u->text))
-            fail(u, 400, "net: '%.64s' is not a pretrained style (GET /api/models lists them)", u->text);
+            upload_refuse(u, 400, "net: '%.64s' is not a pretrained style (GET /api/models lists them)", u->text);
         else snprintf(u->net, sizeof u->net, "%.63s", u->text);
         return;
     }
     char msg[256];
     int st = params_add(u->params, u->key, u->text, u->cfg, msg, sizeof msg);
-    if (st) fail(u, st, "%s", msg);
+    if (st) upload_refuse(u, st, "%s", msg);
 }
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -89,27 +89,27 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
             snprintf(u->key, sizeof u->key, "%s", key);
         }
         if (u->text_len + size >= sizeof u->text)
-            fail(u, 400, "field '%.64s' is longer than %zu bytes", key, sizeof u->text - 1);
+            upload_refuse(u, 400, "field '%.64s' is longer than %zu bytes", key, sizeof u->text - 1);
         else {
             memcpy(u->text + u->text_len, data, size);
             u->text_len += size;
         }
         return MHD_YES;
     }
-    if (!filename) return fail(u, 400, "field '%s' must be a file", key), MHD_YES;
+    if (!filename) return upload_refuse(u, 400, "field '%s' must be a file", key), MHD_YES;
     if (strchr(filename, '/') || strchr(filename, '\\'))
-        return fail(u, 400, "%s: file name '%.64s' holds a path", key, filename), MHD_YES;
+        return upload_refuse(u, 400, "%s: file name '%.64s' holds a path", key, filename), MHD_YES;
     bytes *b;
     if (!strcmp(key, "content")) {
-        if (off == 0 && u->has_content++) return fail(u, 400, "more than one content image"), MHD_YES;
+        if (off == 0 && u->has_content++) return upload_refuse(u, 400, "more than one content image"), MHD_YES;
         b = &u->files[0];
     } else {
         if (off == 0 && u->n_styles++ == NST_MAX_STYLES)
-            return fail(u, 400, "more than %d style images", NST_MAX_STYLES), MHD_YES;
+            return upload_refuse(u, 400, "more than %d style images", NST_MAX_STYLES), MHD_YES;
         b = &u->files[u->n_styles];
     }
     char *grown = realloc(b->data, b->len + size + 1);
-    if (!grown) return fail(u, 503, "out of memory for the upload"), MHD_YES;
+    if (!grown) return upload_refuse(u, 503, "out of memory for the upload"), MHD_YES;
     memcpy(grown + b->len, data, size);
     b->data = grown;
     b->len += size;
@@ -122,17 +122,17 @@ upload *upload_new(struct MHD_Connection *c, const serve_config *cfg) {
     u->cfg = cfg;
     u->params = cJSON_CreateObject();
     u->pp = MHD_create_post_processor(c, 64 * 1024, on_field, u);
-    if (!u->params) fail(u, 503, "out of memory");
-    if (!u->pp) fail(u, 415, "POST /api/jobs takes a multipart/form-data form");
+    if (!u->params) upload_refuse(u, 503, "out of memory");
+    if (!u->pp) upload_refuse(u, 415, "POST /api/jobs takes a multipart/form-data form");
     return u;
 }
 
 void upload_feed(upload *u, const char *data, size_t size) {
     u->received += size;
     if ((long)u->received > u->cfg->max_upload)
-        fail(u, 413, "upload larger than %ld bytes", u->cfg->max_upload);
+        upload_refuse(u, 413, "upload larger than %ld bytes", u->cfg->max_upload);
     if (!u->status && MHD_post_process(u->pp, data, size) != MHD_YES)
-        fail(u, 400, "malformed multipart form");
+        upload_refuse(u, 400, "malformed multipart form");
 }
 
 void upload_free(upload *u) {
@@ -149,21 +149,21 @@ static void store_image(upload *u, int i, const char *what, int side, const char
     int w, h, nc;
     if (b->len < 0x7fffffff && stbi_info_from_memory((const unsigned char *)b->data, (int)b->len, &w, &h, &nc) &&
         (long)w * h > u->cfg->max_pixels)
-        return fail(u, 413, "%s: image of %dx%d pixels, more than the %ld allowed", what, w, h,
+        return upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %ld allowed", what, w, h,
                     u->cfg->max_pixels);
     nst_image img = {0}, small = {0};
     nst_error err;
-    if (nst_image_decode(b->data, b->len, what, &img, &err)) return fail(u, 400, "%s", err.msg);
+    if (nst_image_decode(b->data, b->len, what, &img, &err)) return upload_refuse(u, 400, "%s", err.msg);
     if ((long)img.w * img.h > u->cfg->max_pixels) {
-        fail(u, 413, "%s: image of %dx%d pixels, more than the %ld allowed", what, img.w, img.h,
+        upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %ld allowed", what, img.w, img.h,
              u->cfg->max_pixels);
     } else if (img.w > side || img.h > side) {
         int sw, sh;
         nst_image_fit(img.w, img.h, side, &sw, &sh);
         if (nst_image_resize(&img, sw, sh, &small, &err) || nst_image_save(path, &small, &err))
-            fail(u, 500, "%s", err.msg);
+            upload_refuse(u, 500, "%s", err.msg);
     } else if (nst_image_save(path, &img, &err)) {
-        fail(u, 500, "%s", err.msg);
+        upload_refuse(u, 500, "%s", err.msg);
     }
     nst_image_free(&img);
     nst_image_free(&small);
@@ -175,20 +175,20 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
         u->pp = NULL;
         end_text(u);
     }
-    if (!u->status && !u->has_content) fail(u, 400, "a 'content' image is needed");
+    if (!u->status && !u->has_content) upload_refuse(u, 400, "a 'content' image is needed");
     if (!u->status && !u->n_styles == !*u->net)
-        fail(u, 400, "give either 'style' images (optimisation) or a pretrained 'net', not %s",
+        upload_refuse(u, 400, "give either 'style' images (optimisation) or a pretrained 'net', not %s",
              u->n_styles ? "both" : "neither");
     long id = 0;
     if (!u->status) {
         char *json = cJSON_PrintUnformatted(u->params);
         id = json ? store_insert(s, u->n_styles ? "stylize" : "apply", json, u->n_styles, u->net) : 0;
         free(json);
-        if (!id) fail(u, 500, "cannot record the job in the database");
+        if (!id) upload_refuse(u, 500, "cannot record the job in the database");
     }
     char dir[NST_PATH_MAX], path[NST_PATH_MAX], name[32], what[32];
     if (!u->status && (job_path(u->cfg, id, "", dir, sizeof dir) || (mkdir(dir, 0755) && errno != EEXIST)))
-        fail(u, 500, "%s: cannot create the job's directory (%s)", dir, strerror(errno));
+        upload_refuse(u, 500, "%s: cannot create the job's directory (%s)", dir, strerror(errno));
     /* a style image may be used at style_scale (<= 4) times the size */
     int side = params_size(u->params);
     for (int i = 0; i <= u->n_styles && !u->status; i++) {

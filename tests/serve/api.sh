@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# nst serve's JSON API over loopback: jobs of both kinds run to a result,
+# progress and losses are reported, cancel works, and every bad request (too
+# large, not an image, truncated, out of range, unknown id, a path in any
+# field) gets a 4xx with a message while the server keeps serving.
+# usage: api.sh NST_BINARY SHARED_DIR
+nst=$1 shared=$2
+. "$(dirname "$0")/lib.sh"
+
+start_server "$tmp/data" --max-upload 1 --max-pixels 1 --checkpoint-every 5
+req 200 "<title>nst studio</title>" "the page" -- "$url/"
+req 200 '"name":"darknet-tiny"[^}]*"installed":true' "models: loss network" -- "$url/api/models"
+req 200 '"name":"scream"[^}]*"installed":true' "models: pretrained style" -- "$url/api/models"
+req 200 '^\[\]$' "empty job list" -- "$url/api/jobs"
+
+# an optimisation: 48 px, 12 iterations
+id=$(submit -F content=@"$content" -F style=@"$style" -F size=48 -F iterations=12 -F style_weight=500 -F seed=3)
+[ -n "$id" ] && ok || bad "stylize job not created"
+if wait_job "$id" done 300; then
+    ok
+    [ "$(json progress)" = 1 ] && [ "$(json iteration)" = 12 ] && [ "$(json total)" = 12 ] &&
+        [ "$(json kind)" = stylize ] && ok || bad "finished job: $(cat "$tmp/body")"
+    loss=$(json loss); style_loss=$(json style_loss)
+    awk -v l="$loss" -v s="$style_loss" 'BEGIN { exit !(l > 0 && s > 0 && s <= l) }' && ok ||
+        bad "losses: total $loss, style $style_loss"
+    grep -q '"params":{"size":48,"iterations":12,"style_weight":500,"seed":3}' "$tmp/body" && ok ||
+        bad "parameters not recorded: $(cat "$tmp/body")"
+    get_png "$url/api/jobs/$id/result" "$tmp/result.png" 48x36 "result"
+    get_png "$url/api/jobs/$id/preview" "$tmp/preview.png" 48x36 "preview"
+    # the result differs from the photo: the style was applied
+    ! cmp -s "$tmp/result.png" "$tmp/data/jobs/$id/content.png" && ok || bad "result equals the photo"
+    [ ! -e "$tmp/data/jobs/$id/checkpoint.safetensors" ] && ok || bad "checkpoint left after the job"
+else
+    bad "stylize job $id did not finish: $(cat "$tmp/body")"
+fi
+
+# a feed-forward job with a pretrained style
+id2=$(submit -F content=@"$content" -F net=scream -F size=64 -F strength=0.5)
+if wait_job "$id2" done 120; then
+    ok
+    get_png "$url/api/jobs/$id2/result" "$tmp/apply.png" 64x48 "apply result"
+else
+    bad "apply job $id2 did not finish: $(cat "$tmp/body")"
+fi
+req 200 "^\[\{\"id\":$id2,.*\{\"id\":$id," "job list, newest first" -- "$url/api/jobs"
+
+# cancel a long job, queued or running
+id3=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
+req 200 '"state":"(queued|running)"' "cancel" -- -X DELETE "$url/api/jobs/$id3"
+wait_job "$id3" cancelled 60 && ok || bad "job $id3 not cancelled: $(cat "$tmp/body")"
+req 409 '"error":"job [0-9]+ has already ended"' "cancel an ended job" -- -X DELETE "$url/api/jobs/$id3"
+req 404 '"error":"job [0-9]+ has no result yet"' "result of a cancelled job" -- "$url/api/jobs/$id3/result"
+
+# bad requests: each a 4xx with a message
+head -c 1500000 /dev/urandom > "$tmp/big.png"
+req 413 '"error":"upload of [0-9]+ bytes, more than the 1048576 allowed"' "oversized upload" -- \
+    -F content=@"$tmp/big.png" -F style=@"$style" "$url/api/jobs"
+echo "hello, I am not a picture" > "$tmp/text.png"
+req 400 '"error":"content: not an image \(unrecognised format\)"' "a text file as an image" -- \
+    -F content=@"$tmp/text.png" -F style=@"$style" "$url/api/jobs"
+head -c 3000 "$tmp/result.png" > "$tmp/truncated.png"
+req 400 '"error":"style 1: corrupt or truncated image' "a truncated PNG" -- \
+    -F content=@"$content" -F style=@"$tmp/truncated.png" "$url/api/jobs"
+req 413 '"error":"content: image of 1200x1528 pixels, more than the 1048576 allowed"' "too many pixels" -- \
+    -F content=@"$shared/images/style/the_scream.jpg" -F style=@"$style" "$url/api/jobs"
+req 400 '"error":"iterations: -5 is out of range 1\.\.2000"' "negative iterations" -- \
+    -F content=@"$content" -F style=@"$style" -F iterations=-5 "$url/api/jobs"
+req 400 '"error":"size: 99999 is out of range 16\.\.1024"' "size too large" -- \
+    -F content=@"$content" -F style=@"$style" -F size=99999 "$url/api/jobs"
+req 400 '"error":"style_weight: .abc. is not a number"' "not a number" -- \
+    -F content=@"$content" -F style=@"$style" -F style_weight=abc "$url/api/jobs"
+req 400 '"error":"optimizer: .sgd. is not one of lbfgs\|adam"' "unknown choice" -- \
+    -F content=@"$content" -F style=@"$style" -F optimizer=sgd "$url/api/jobs"
+req 400 "\"error\":\"unknown field 'colour'\"" "unknown field" -- \
+    -F content=@"$content" -F style=@"$style" -F colour=red "$url/api/jobs"
+req 400 '"error":"a .content. image is needed"' "no content" -- -F style=@"$style" "$url/api/jobs"
+req 400 "neither" "no style nor net" -- -F content=@"$content" "$url/api/jobs"
+req 400 "both" "style and net" -- -F content=@"$content" -F style=@"$style" -F net=scream "$url/api/jobs"
+req 400 "field 'content' must be a file" "content as text" -- -F content=photo -F net=scream "$url/api/jobs"
+req 415 "multipart/form-data" "not a form" -- -H 'Content-Type: application/json' -d '{"size":1}' "$url/api/jobs"
+req 404 '"error":"no job 999999"' "unknown job id" -- "$url/api/jobs/999999"
+req 404 '"error":"no job 999999"' "unknown job id (delete)" -- -X DELETE "$url/api/jobs/999999"
+req 404 '"error":"no such job' "non-numeric job id" -- "$url/api/jobs/abc"
+req 404 '"error":"no such page' "unknown page" -- "$url/favicon.ico"
+req 405 '"error":"PUT not allowed' "wrong method" -- -X PUT "$url/api/jobs/$id"
+# ../ in every place a request can hold it
+req 400 "net: '../../../etc/passwd' is not a pretrained style" "../ in net" -- \
+    -F content=@"$content" -F net=../../../etc/passwd "$url/api/jobs"
+req 400 "size: '../1' is not an integer" "../ in a number" -- \
+    -F content=@"$content" -F style=@"$style" -F size=../1 "$url/api/jobs"
+req 400 "unknown field '../size'" "../ in a field name" -- \
+    -F content=@"$content" -F style=@"$style" -F ../size=64 "$url/api/jobs"
+req 400 "content: file name '../../evil.png' holds a path" "../ in a file name" -- \
+    -F "content=@$content;filename=../../evil.png" -F style=@"$style" "$url/api/jobs"
+req 400 "optimizer: '../adam' is not one of" "../ in a choice" -- \
+    -F content=@"$content" -F style=@"$style" -F optimizer=../adam "$url/api/jobs"
+req 404 '"error":"no such (job|page)' "../ in the path" -- --path-as-is "$url/api/jobs/../../etc/passwd"
+req 404 '"error":"no such resource' "../ after a job id" -- --path-as-is "$url/api/jobs/$id/../../x"
+[ -z "$(find "$tmp/data" -name '*evil*')" ] && ok || bad "a client's file name reached the disk"
+# refused uploads leave no job and no files behind
+n_dirs=$(ls "$tmp/data/jobs" | wc -l)
+[ "$n_dirs" = 3 ] && ok || bad "$n_dirs job directories, want 3: $(ls "$tmp/data/jobs")"
+
+# garbage and a client that vanishes mid-upload do not disturb the server
+id4=$(submit -F content=@"$content" -F style=@"$style" -F size=48 -F iterations=30)
+printf 'GARBAGE\r\n\r\n\x00\x01\x02' | curl -s --max-time 5 -o /dev/null telnet://"${url#http://}" || true
+curl -s --max-time 0.5 --limit-rate 20k -F content=@"$content" -F style=@"$style" -o /dev/null "$url/api/jobs"
+req 200 '"id"' "still serving after garbage" -- "$url/api/jobs/$id4"
+wait_job "$id4" done 300 && ok || bad "job $id4 disturbed: $(cat "$tmp/body")"
+
+# queue limit: a server that takes one job at a time
+stop_server
+grep -q "stopping" "$log" && ok || bad "no clean stop: $(cat "$log")"
+start_server "$tmp/data" --max-queue 1
+long=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
+req 429 '"error":"the queue is full \(1 jobs\)' "queue full" -- -F content=@"$content" -F net=scream "$url/api/jobs"
+req 200 '"state":"(queued|running)"' "cancel the long job" -- -X DELETE "$url/api/jobs/$long"
+wait_job "$long" cancelled 60 && ok || bad "job $long not cancelled"
+req 200 '"state":"done"' "results kept across restarts" -- "$url/api/jobs/$id"
+kill -0 "$server_pid" && ok || bad "the server died"
+finish

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# nst serve under load on loopback: 50 concurrent clients poll and submit
+# small jobs for a bounded time. Every request is answered (200, 201, or 429
+# when the queue is full), the server's memory stays bounded, and every
+# queued job finishes.
+# usage: load.sh NST_BINARY SHARED_DIR [SECONDS]
+nst=$1 shared=$2 seconds=${3:-20}
+. "$(dirname "$0")/lib.sh"
+clients=50
+max_rss_mb=${NST_LOAD_MAX_RSS_MB:-1500}
+
+start_server "$tmp/data" --max-queue 60
+seed=$(submit -F content=@"$content" -F net=udnie -F size=32)
+wait_job "$seed" done 120 && ok || bad "first job did not finish"
+
+# client N: poll the list and a job, and submit a small job every 8th round
+client() {
+    local n=$1 end=$(( $(date +%s) + seconds )) round=0 code
+    while [ "$(date +%s)" -lt "$end" ]; do
+        round=$((round+1))
+        if [ $((round % 8)) = 1 ]; then
+            if [ $((n % 2)) = 0 ]; then
+                code=$(curl -s -o "$tmp/post.$n" -w '%{http_code}' --max-time 60 -F content=@"$content" \
+                       -F style=@"$style" -F size=32 -F iterations=4 "$url/api/jobs")
+            else
+                code=$(curl -s -o "$tmp/post.$n" -w '%{http_code}' --max-time 60 -F content=@"$content" \
+                       -F net=udnie -F size=32 "$url/api/jobs")
+            fi
+            [ "$code" = 201 ] && grep -oE '[0-9]+' "$tmp/post.$n" >> "$tmp/ids.$n"
+        elif [ $((round % 2)) = 0 ]; then
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$url/api/jobs")
+        else
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$url/api/jobs/$seed")
+        fi
+        echo "$code" >> "$tmp/codes.$n"
+        sleep 0.05
+    done
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+rss0=$(rss_kb)
+for n in $(seq 1 $clients); do client "$n" & done
+peak=$rss0
+end=$(( $(date +%s) + seconds ))
+while [ "$(date +%s)" -lt "$end" ]; do
+    r=$(rss_kb); [ "${r:-0}" -gt "$peak" ] && peak=$r
+    sleep 0.5
+done
+wait $(jobs -p | grep -v "^$server_pid$") 2>/dev/null
+cat "$tmp"/codes.* > "$tmp/codes"
+total=$(wc -l < "$tmp/codes")
+sort "$tmp/codes" | uniq -c | sed 's/^/  HTTP /'
+unanswered=$(grep -cvE '^(200|201|429)$' "$tmp/codes")
+[ "$total" -gt $((clients * 10)) ] && ok || bad "only $total requests in $seconds s"
+[ "$unanswered" = 0 ] && ok || bad "$unanswered of $total requests not answered with 200/201/429"
+submitted=$(grep -c '^201$' "$tmp/codes")
+[ "$submitted" -gt 0 ] && ok || bad "no job was accepted"
+
+# every accepted job finishes
+cat "$tmp"/ids.* > "$tmp/ids" 2>/dev/null
+[ "$(wc -l < "$tmp/ids")" = "$submitted" ] && ok || bad "$(wc -l < "$tmp/ids") ids for $submitted jobs"
+unfinished=0
+while read -r id; do
+    wait_job "$id" done 600 || { unfinished=$((unfinished+1)); echo "job $id: $(cat "$tmp/body")"; }
+done < "$tmp/ids"
+[ "$unfinished" = 0 ] && ok || bad "$unfinished of $submitted jobs did not finish"
+r=$(rss_kb); [ "${r:-0}" -gt "$peak" ] && peak=$r
+echo "$total requests from $clients clients in $seconds s; $submitted jobs; server RSS $((rss0 / 1024)) MB at start, peak $((peak / 1024)) MB"
+[ $((peak / 1024)) -le "$max_rss_mb" ] && ok || bad "server RSS peaked at $((peak / 1024)) MB (limit $max_rss_mb MB)"
+kill -0 "$server_pid" && ok || bad "the server died"
+finish
