@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 packages="cmake make gcc pkg-config curl ca-certificates libdnnl-dev libopenblas-dev libcjson-dev
-          libstb-dev libzip-dev libcurl4-openssl-dev libssl-dev"
+          libstb-dev libzip-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libsqlite3-dev
+          chromium nodejs"
 if ! dpkg -s $packages >/dev/null 2>&1; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages
 fi
+# npm, for the page's browser test (some nodejs packages include it)
+command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"
 data=$(scripts/data.sh build/nst)

@@ -97,7 +97,10 @@ static int run_stylize(worker *w, const cJSON *params, int n_styles, nst_image *
         p.checkpoint_every = w->j->cfg->checkpoint_every;
         p.resume = access(ckpt, F_OK) == 0;
         p.cancel = &w->cancel;
-        if (p.resume) printf("nst serve: job %ld resumes from its checkpoint\n", w->id);
+        if (p.resume) {
+            printf("nst serve: job %ld resumes from its checkpoint\n", w->id);
+            fflush(stdout);
+        }
         rc = nst_stylize(w->j->net, &content, styles, n_styles, &p, out, err);
     }
     nst_image_free(&content);

@@ -15,6 +15,7 @@ pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL $*"; }
 finish() {
+    stop_server
     echo "$pass passed, $fail failed"
     [ "$fail" = 0 ]
 }
@@ -38,12 +39,17 @@ start_server() {
     exit 1
 }
 
-# stop_server [SIGNAL]: stop it (TERM by default) and wait for it.
+# stop_server [SIGNAL]: stop it (TERM by default) and wait for it; after
+# TERM it must exit with status 0 (under ASan: no leak, no error).
 stop_server() {
     [ -n "$server_pid" ] || return 0
     kill -"${1:-TERM}" "$server_pid" 2>/dev/null
     wait "$server_pid" 2>/dev/null
+    local status=$?
     server_pid=""
+    if [ "${1:-TERM}" = TERM ]; then
+        [ "$status" = 0 ] && ok || { bad "the server exited with status $status:"; tail -30 "$log"; }
+    fi
 }
 
 # req WANT_STATUS PATTERN DESCRIPTION -- curl arguments...: the status and a

@@ -1,0 +1,105 @@
+// e2e.js: the studio page in a real headless Chromium (Debian's), driven by
+// playwright-core: upload a photo and a painting, start a small job, see the
+// preview change while it runs, wait for the result, download it and check
+// it is the server's PNG of the right size; save a screenshot.
+// usage: node e2e.js URL CONTENT STYLE SCREENSHOT [SIZE ITERATIONS]
+"use strict";
+const { chromium } = require("playwright-core");
+const fs = require("fs");
+const path = require("path");
+
+const [url, content, style, shot, size = "64", iterations = "60"] = process.argv.slice(2);
+let passed = 0, failed = 0;
+function check(ok, what) {
+  if (ok) passed++;
+  else { failed++; console.log("FAIL " + what); }
+}
+
+function pngSize(buf) {
+  const sig = "89504e470d0a1a0a";
+  if (buf.length < 24 || buf.subarray(0, 8).toString("hex") !== sig) return "";
+  return buf.readUInt32BE(16) + "x" + buf.readUInt32BE(20);
+}
+
+async function setRange(page, id, value) {
+  await page.$eval("#" + id, (el, v) => {
+    el.value = v;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, value);
+}
+
+(async () => {
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 860 }, acceptDownloads: true });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(url);
+    check((await page.title()) === "nst studio", "page title");
+    check(await page.isDisabled("#start"), "Paint is disabled before files are chosen");
+    await page.setInputFiles("#content-file", content);
+    await page.setInputFiles("#style-file", style);
+    await setRange(page, "size", size);
+    await setRange(page, "iterations", iterations);
+    check((await page.textContent("#size-out")) === size, "size slider shows its value");
+    check(await page.isEnabled("#start"), "Paint is enabled once both images are chosen");
+    // pretrained styles are offered
+    const nets = await page.$$eval("#net option", (os) => os.map((o) => o.value));
+    check(nets.includes("scream"), "pretrained styles listed: " + nets.join(","));
+
+    await page.click("#start");
+    // watch the preview while the job runs: distinct pixel sums of the image shown
+    const sums = new Set();
+    let progressSeen = 0, timeLeftSeen = false;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 600000) {
+      const s = await page.evaluate(() => {
+        const img = document.getElementById("preview");
+        const st = document.getElementById("state").textContent;
+        let sum = null;
+        if (img.complete && img.naturalWidth > 0 && !img.src.includes("result")) {
+          const c = document.createElement("canvas");
+          c.width = img.naturalWidth; c.height = img.naturalHeight;
+          const g = c.getContext("2d");
+          g.drawImage(img, 0, 0);
+          sum = g.getImageData(0, 0, c.width, c.height).data.reduce((a, b) => a + b, 0);
+        }
+        return { sum, st, progress: document.getElementById("progress").value,
+                 left: document.getElementById("time-left").textContent,
+                 done: !document.getElementById("download").classList.contains("hidden") };
+      });
+      if (s.sum !== null) sums.add(s.sum);
+      if (s.progress > 0 && s.progress < 1) progressSeen++;
+      if (/s left/.test(s.left)) timeLeftSeen = true;
+      if (s.done || /failed|cancelled/.test(s.st)) break;
+      await page.waitForTimeout(100);
+    }
+    check(sums.size >= 2, "the preview changed while the job ran (" + sums.size + " distinct images)");
+    check(progressSeen > 0, "the progress bar moved");
+    check(timeLeftSeen, "time left was shown");
+    const state = await page.textContent("#state");
+    check(/done/.test(state), "job finished: " + state);
+
+    // download the result
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    const file = path.join(path.dirname(shot), "e2e_download.png");
+    await download.saveAs(file);
+    const got = fs.readFileSync(file);
+    const id = state.match(/Job (\d+)/)[1];
+    const want = Buffer.from(await (await page.request.get(url + "api/jobs/" + id + "/result")).body());
+    check(got.equals(want), "the download is the job's result");
+    const h = Math.round(Number(size) * 768 / 1024);
+    check(pngSize(got) === size + "x" + h, "the download is a " + size + "x" + h + " PNG: " + pngSize(got));
+    fs.unlinkSync(file);
+
+    await page.waitForSelector("#gallery img");
+    check((await page.$$("#gallery img")).length >= 1, "the gallery shows the result");
+    await page.waitForFunction(() => document.getElementById("preview").naturalWidth > 0);
+    await page.screenshot({ path: shot });
+    check(errors.length === 0, "no script errors: " + errors.join("; "));
+  } finally {
+    await browser.close();
+  }
+  console.log(passed + " passed, " + failed + " failed");
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log("FAIL " + e.message); console.log("0 passed, 1 failed"); process.exit(1); });

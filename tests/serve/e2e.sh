@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The studio page end to end in Debian's headless Chromium (e2e.js), against
+# a real nst serve. playwright-core is installed from package-lock.json into
+# NODE_DIR (under the build directory) when it is not there yet.
+# usage: e2e.sh NST_BINARY SHARED_DIR NODE_DIR SCREENSHOT [SIZE ITERATIONS]
+nst=$1 shared=$2 node_dir=$3 shot=$4
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+[ -x /usr/bin/chromium ] || { echo "FAIL /usr/bin/chromium is missing (scripts/setup.sh installs it)"; echo "0 passed, 1 failed"; exit 1; }
+if ! cmp -s "$here/package-lock.json" "$node_dir/package-lock.json" || [ ! -d "$node_dir/node_modules/playwright-core" ]; then
+    mkdir -p "$node_dir"
+    cp "$here/package.json" "$here/package-lock.json" "$node_dir/"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL npm ci in $node_dir"; echo "0 passed, 1 failed"; exit 1; }
+fi
+start_server "$tmp/data" --checkpoint-every 10
+NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-64}" "${6:-60}"
+rc=$?
+stop_server
+[ "$fail" = 0 ] && exit $rc
+exit 1
