@@ -46,7 +46,7 @@ req 200 "^\[\{\"id\":$id2,.*\{\"id\":$id," "job list, newest first" -- "$url/api
 
 # cancel a long job, queued or running
 id3=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
-req 200 '"state":"(queued|running)"' "cancel" -- -X DELETE "$url/api/jobs/$id3"
+req 200 '"state":"(queued|running|cancelled)"' "cancel" -- -X DELETE "$url/api/jobs/$id3"
 wait_job "$id3" cancelled 60 && ok || bad "job $id3 not cancelled: $(cat "$tmp/body")"
 req 409 '"error":"job [0-9]+ has already ended"' "cancel an ended job" -- -X DELETE "$url/api/jobs/$id3"
 req 404 '"error":"job [0-9]+ has no result yet"' "result of a cancelled job" -- "$url/api/jobs/$id3/result"
@@ -114,7 +114,7 @@ grep -q "stopping" "$log" && ok || bad "no clean stop: $(cat "$log")"
 start_server "$tmp/data" --max-queue 1
 long=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
 req 429 '"error":"the queue is full \(1 jobs\)' "queue full" -- -F content=@"$content" -F net=scream "$url/api/jobs"
-req 200 '"state":"(queued|running)"' "cancel the long job" -- -X DELETE "$url/api/jobs/$long"
+req 200 '"state":"(queued|running|cancelled)"' "cancel the long job" -- -X DELETE "$url/api/jobs/$long"
 wait_job "$long" cancelled 60 && ok || bad "job $long not cancelled"
 req 200 '"state":"done"' "results kept across restarts" -- "$url/api/jobs/$id"
 kill -0 "$server_pid" && ok || bad "the server died"

@@ -7,7 +7,7 @@
 nst=$1 shared=$2 seconds=${3:-20}
 . "$(dirname "$0")/lib.sh"
 clients=50
-max_rss_mb=${NST_LOAD_MAX_RSS_MB:-1500}
+max_rss_mb=${NST_LOAD_MAX_RSS_MB:-1000}
 
 start_server "$tmp/data" --max-queue 60
 seed=$(submit -F content=@"$content" -F net=udnie -F size=32)
