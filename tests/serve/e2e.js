@@ -1,5 +1,5 @@
 // e2e.js: the studio page in a real headless Chromium (Debian's), driven by
-// playwright-core: upload a photo and a painting, start a small job, see the
+// playwright-core: drop a photo and choose a painting, start a small job, see the
 // preview change while it runs, wait for the result, download it and check
 // it is the server's PNG of the right size; save a screenshot.
 // usage: node e2e.js URL CONTENT STYLE SCREENSHOT [SIZE ITERATIONS]
@@ -37,7 +37,15 @@ async function setRange(page, id, value) {
     await page.goto(url);
     check((await page.title()) === "nst studio", "page title");
     check(await page.isDisabled("#start"), "Paint is disabled before files are chosen");
-    await page.setInputFiles("#content-file", content);
+    // the photo is dropped on its box, the painting chosen with the file dialog
+    const dt = await page.evaluateHandle(({ b64, name }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const d = new DataTransfer();
+      d.items.add(new File([bytes], name, { type: "image/jpeg" }));
+      return d;
+    }, { b64: fs.readFileSync(content).toString("base64"), name: path.basename(content) });
+    await page.dispatchEvent("#content-drop", "drop", { dataTransfer: dt });
+    check((await page.textContent("#content-drop span")) === path.basename(content), "the dropped photo is shown");
     await page.setInputFiles("#style-file", style);
     await setRange(page, "size", size);
     await setRange(page, "iterations", iterations);

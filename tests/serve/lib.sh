@@ -30,7 +30,7 @@ start_server() {
     "$nst" serve --port 0 --data "$data" --model "$model" "$@" >"$log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do
-        url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log")
+        url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" 2>/dev/null)
         [ -n "$url" ] && return 0
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.1
