@@ -142,10 +142,10 @@ static void run_job(worker *w, const char *params_json, int n_styles, const char
     pthread_mutex_lock(&w->j->mu);
     int cancelled = w->cancel, stopping = w->j->stopping;
     pthread_mutex_unlock(&w->j->mu);
-    if (!rc) {
+    if (!rc) { /* the checkpoint goes only once the job is recorded done */
+        store_transition(w->j->s, w->id, "running", "done", NULL);
         job_path(w->j->cfg, w->id, "checkpoint.safetensors", path, sizeof path);
         unlink(path);
-        store_transition(w->j->s, w->id, "running", "done", NULL);
         printf("nst serve: job %ld done in %.1fs\n", w->id, mono_now() - t0);
     } else if (stopping) { /* the server stops: the job continues from its checkpoint next time */
         store_transition(w->j->s, w->id, "running", "queued", NULL);
