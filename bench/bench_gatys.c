@@ -102,6 +102,9 @@ int main(int argc, char **argv) {
     for (int i = 1; i < warmup; i++) engine_evaluate(&b.e, &b.plan, x->data, g, &t);
     double *times = xmalloc((size_t)steps * sizeof(double));
     b.x = x->data, b.g = g;
+    /* run.py's profile reads ONEDNN_VERBOSE's lines after this marker */
+    printf("bench_gatys: timed steps\n");
+    fflush(stdout);
     time_steps(timed_step, &b, steps, times);
 
     double conv, gram;

@@ -95,7 +95,7 @@ class Bench:
     def peak(self):
         return last_json(run([self.exe["peak"]], self.env)[0])
 
-    def step_cmds(self, net, n, precision):
+    def step_cmds(self, net, n, precision="fp32"):
         content, style, x = self.images(n)
         cl, sl = LAYERS[net]
         common = ["--model", self.models[net], "--content", content, "--style", style, "--x", x,
@@ -164,8 +164,10 @@ class Bench:
                     count=(1, 1), times=times, rss=rss,
                     check=loss_cell(first[0]["loss"], first[1]["loss"]))
 
-    def stylize(self, n, iterations):
-        """Full `nst stylize` vs compare_stylize.py's PyTorch loop."""
+    def stylize(self, n, iterations, precision="fp32"):
+        """Full `nst stylize` vs compare_stylize.py's PyTorch loop (float32 on
+        the PyTorch side also for nst's bf16: the row shows how far bf16 ends
+        from a float32 run)."""
         content, style, _ = self.images(n)
         cl, sl = LAYERS["darknet"]
         model = self.models["darknet"]
@@ -176,7 +178,8 @@ class Bench:
             nst_cmd = [self.exe["nst"], "stylize", "-c", content, "-s", style, "-o",
                        os.path.join(tmp, "out.png"), "--size", str(n), "--model", model,
                        "--iterations", str(iterations), "--threads", str(self.a.threads),
-                       "--content-layers", cl, "--style-layers", sl, "--print-every", "1"]
+                       "--content-layers", cl, "--style-layers", sl, "--print-every", "1",
+                       "--precision", precision]
             torch_cmd = [sys.executable, TORCH_SIDE, "stylize", "--model", model,
                          "--content", content, "--style", style, "--iterations", str(iterations),
                          "--content-layers", cl, "--style-layers", sl,
@@ -195,14 +198,63 @@ class Bench:
                     rss[side].append(maxrss)
                     first[side] = first[side] or res
         loss = tuple(first[s]["first_loss"] for s in (0, 1))
-        check_loss(f"stylize {n} (first evaluation)", *loss)
-        return dict(name=f"`nst stylize`, darknet-tiny, L-BFGS {iterations} it.",
-                    image=f"{step['w']}x{step['h']}", flops=flops,
+        tol = LOSS_TOLERANCE_BF16 if precision == "bf16" else LOSS_TOLERANCE
+        check_loss(f"stylize {n} {precision} (first evaluation)", *loss, tol)
+        name = f"`nst stylize`, darknet-tiny, L-BFGS {iterations} it." + \
+            (", bf16 (PyTorch: fp32)" if precision == "bf16" else "")
+        return dict(name=name, image=f"{step['w']}x{step['h']}", flops=flops,
                     count=tuple(first[s]["evaluations"] for s in (0, 1)), times=times, rss=rss,
-                    check=loss_cell(*loss), final=tuple(first[s]["final_loss"] for s in (0, 1)))
+                    check=loss_cell(*loss, tol), final=tuple(first[s]["final_loss"] for s in (0, 1)),
+                    precision=precision)
 
 
 NAMES = {"vgg19": "VGG19 to relu5_1 (random weights)", "darknet": "darknet-tiny"}
+
+CONV_SHAPE = re.compile(r"mb(\d+)_ic(\d+)oc(\d+)_ih\d+oh(\d+)kh(\d+)\D.*?_iw\d+ow(\d+)kw(\d+)")
+
+
+def profile_step(b, net, n, precision):
+    """One Gatys step of nst under ONEDNN_VERBOSE=1: the time of each kind of
+    oneDNN primitive (convolutions split into the network's forward and
+    backward-data and the 1x1 ones of the Gram matrices), the rest (nst's own
+    loops: preprocessing, reflect padding, losses, TV) as the difference to the
+    step's wall time, and the network convolutions' GFLOP/s (direct FLOPs,
+    also where Winograd runs)."""
+    cmd = b.step_cmds(net, n, precision)[0]
+    cmd[cmd.index("--steps") + 1] = "1"
+    out, _, _, _ = run(cmd, dict(b.env, ONEDNN_VERBOSE="1"))
+    lines = out.splitlines()
+    step_time = last_json(out)["times"][0]
+    start = lines.index("bench_gatys: timed steps")
+    kinds, conv_flops, conv_time = {}, 0.0, 0.0
+    for line in lines[start + 1:]:
+        f = line.split(",")
+        if not line.startswith("onednn_verbose,exec,") or len(f) < 6:
+            continue
+        kind, prop, ms = f[3], f[5], float(f[-1])
+        if kind == "convolution":
+            m = CONV_SHAPE.search(line)
+            mb, ic, oc, oh, kh, ow, kw = map(int, m.groups())
+            if kh == 1 and ic == oc and (prop == "backward_weights" or "post-ops:sum" in line):
+                kind = "Gram matrices and their gradients (1x1 conv)"
+            else:
+                kind = f"network convolutions, {prop.replace('_training', '').replace('_', '-')}"
+                conv_flops += 2.0 * mb * ic * oc * kh * kw * oh * ow
+                conv_time += ms / 1e3
+        kinds[kind] = kinds.get(kind, 0.0) + ms / 1e3
+    kinds["nst's own loops (padding, losses, TV, preprocessing)"] = step_time - sum(kinds.values())
+    return dict(net=net, n=n, precision=precision, step=step_time, kinds=kinds,
+                conv_gflops=conv_flops / conv_time / 1e9 if conv_time else 0.0)
+
+
+def profile_table(p, peak):
+    lines = [f"**{NAMES[p['net']]}, {p['n']} px, {p['precision']}**: step {p['step'] * 1e3:.0f} ms; "
+             f"network convolutions {p['conv_gflops']:.0f} GFLOP/s = {100 * p['conv_gflops'] / peak:.0f} % "
+             "of the fp32 peak (direct FLOPs)", "",
+             "| part | ms | share |", "|---|---|---|"]
+    for k, t in sorted(p["kinds"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {k} | {t * 1e3:.1f} | {100 * t / p['step']:.0f} % |")
+    return "\n".join(lines)
 
 
 def rel(a, b):
@@ -285,7 +337,8 @@ def plan(a):
                    for n in (256, 512, 1024) for p in ("fp32", "bf16")]
         benches += [(f"gatys-darknet-{n}", "step", ("darknet", n)) for n in (256, 512, 1024, 2048)]
         benches += [("gatys-darknet-2048-bf16", "step", ("darknet", 2048, "bf16"))]
-        benches += [("stylize-512", "stylize", (512, a.iterations)), ("apply-512", "apply", (512,)),
+        benches += [("stylize-512", "stylize", (512, a.iterations)),
+                    ("stylize-512-bf16", "stylize", (512, a.iterations, "bf16")), ("apply-512", "apply", (512,)),
                     ("apply-1024", "apply", (1024,)), ("train-256", "train", (256,))]
     if a.only:
         prefixes = a.only.split(",")
@@ -304,12 +357,14 @@ def notes(a, rows, kinds):
                    "Images are tubingen fitted to the long side (4:3); reflect padding; content + style "
                    "+ TV loss with nst's default weights and layers.")
     if "stylize" in kinds:
+        finals = "; ".join(f"{r['precision']}: nst {r['final'][0]:.5g}, PyTorch (fp32) {r['final'][1]:.5g} "
+                           f"({100 * (r['final'][0] / r['final'][1] - 1):+.1f} %)"
+                           for r in rows if "final" in r)
         r = next(r for r in rows if "final" in r)
         out.append(f"Full stylize ({a.stylize_reps} run(s) per side): `nst stylize` process wall time "
                    f"(load, targets, {r['count'][0]} evaluations, save) vs the PyTorch loop of "
-                   f"tests/pytorch/compare_stylize.py ({r['count'][1]} evaluations); final losses nst "
-                   f"{r['final'][0]:.5g}, PyTorch {r['final'][1]:.5g} (the L-BFGS paths drift apart, as "
-                   "in compare_stylize.py).")
+                   f"tests/pytorch/compare_stylize.py ({r['count'][1]} evaluations); final losses {finals} "
+                   "(the L-BFGS paths drift apart, as in compare_stylize.py).")
     if "apply" in kinds:
         out.append(f"`nst apply` rows: one forward pass of the 'scream' style network over tubingen "
                    f"(batch 1, no tiles) through nst's generator plan vs tests/pytorch/fast_style.py "
@@ -374,6 +429,9 @@ def main():
     for _, kind, arg in benches:
         rows.append(getattr(b, kind)(*arg))
         print(table(rows[-1:], peak["gflops"]).splitlines()[-1], flush=True)
+    # where the time of the largest VGG19 step that ran goes, in both precisions
+    vgg = sorted(arg[1] for _, kind, arg in benches if kind == "step" and arg[0] == "vgg19")
+    profiles = [profile_step(b, "vgg19", min(vgg[-1], 512), p) for p in ("fp32", "bf16")] if vgg else []
     load_after = os.getloadavg()
 
     cmd = shlex.join(["/usr/bin/python3", "bench/run.py"] + sys.argv[1:])
@@ -394,6 +452,10 @@ Measured fp32 FMA peak (bench_peak, {peak['isa']}, {peak['threads']} threads): {
 
 {notes(a, rows, kinds)}
 """
+    if profiles:
+        md += ("\n### Where a step's time goes\n\nOne step of bench_gatys under ONEDNN_VERBOSE=1 (each oneDNN "
+               "primitive's own time; the rest is nst's own code).\n\n" +
+               "\n\n".join(profile_table(p, peak["gflops"]) for p in profiles) + "\n")
     if a.note:
         md += f"\n{a.note}\n"
     print()

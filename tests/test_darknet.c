@@ -3,12 +3,17 @@
  * independent PyTorch implementation (tests/pytorch/darknet.py), for each
  * padding and pooling mode, and against finite differences; and in bfloat16
  * (--precision bf16) against the same float32 reference, within bfloat16's
- * rounding (8 significant bits, compounded over 13 convolutions). */
+ * rounding (8 significant bits, compounded over 13 convolutions). Then the
+ * whole style transfer loss of nst stylize (loss_engine: content on an NCHW
+ * copy, Gram matrices and their gradients on the blocked activations)
+ * against finite differences. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/net.h"
+#include "stylize/loss_engine.h"
 #include "testnet.h"
 #include "testutil.h"
 
@@ -16,6 +21,74 @@ static const char *taps[] = {"conv2d_1",      "leaky_re_lu_1",  "leaky_re_lu_2",
                              "max_pooling2d_2", "leaky_re_lu_4", "leaky_re_lu_8",
                              "leaky_re_lu_10", "leaky_re_lu_12"};
 #define NT (int)(sizeof taps / sizeof taps[0])
+
+/* Central differences of the loss along directions v = sign(g) |u| (u
+ * uniform in [-1, 1]): uphill, so g.v is large against the float32 noise of
+ * a loss of millions of terms, unlike a random direction's g.v ~ 0. */
+static double engine_fd(loss_engine *e, net_plan *plan, const float *x0, const float *g,
+                        size_t n, float eps) {
+    float *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *scratch = malloc(n * sizeof *scratch);
+    double worst = 0;
+    loss_terms t;
+    for (int k = 0; k < 4; k++) {
+        tu_fill_uniform(v, n, -1, 1, 100u + (unsigned)k);
+        double dot = 0;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = g[i] > 0 ? fabsf(v[i]) : -fabsf(v[i]);
+            dot += (double)g[i] * v[i];
+        }
+        for (size_t i = 0; i < n; i++) x[i] = x0[i] + eps * v[i];
+        double fp = engine_evaluate(e, plan, x, scratch, &t);
+        for (size_t i = 0; i < n; i++) x[i] = x0[i] - eps * v[i];
+        double fm = engine_evaluate(e, plan, x, scratch, &t);
+        double num = (fp - fm) / (2.0 * eps), err = fabs(num - dot) / fabs(dot);
+        printf("  engine direction %d: g.v %.6g, central difference %.6g\n", k, dot, num);
+        if (err > worst) worst = err;
+    }
+    free(x), free(v), free(scratch);
+    return worst;
+}
+
+/* L(x) of nst stylize's loss with darknet-tiny's default layers and its
+ * gradient g at the image; in float32 also checked against central
+ * differences along a few directions. Returns the loss (0 on failure). */
+static double test_engine(const nst_net *net, const nst_tensor *image, int precision, float *g) {
+    int h = (int)image->shape[1], w = (int)image->shape[2];
+    nst_stylize_params p;
+    nst_stylize_defaults(&p);
+    nst_stylize_default_layers(&p, net);
+    p.pooling = NST_POOL_AVG; /* max pooling's arg-max flips would dominate the differences */
+    p.precision = precision;
+    nst_error err;
+    loss_engine e;
+    net_plan plan;
+    /* the style: the image mirrored, so its Gram matrices differ from x's */
+    nst_image style = {w, h, malloc(image->numel * sizeof(float))};
+    for (size_t i = 0; i < image->numel; i++) style.data[i] = image->data[image->numel - 1 - i];
+    float *x = malloc(image->numel * sizeof *x);
+    double loss = 0;
+    int rc = engine_init(&e, net, &p, &err);
+    if (!rc) rc = engine_style_targets(&e, &style, 1, w > h ? w : h, &err);
+    if (!rc) rc = plan_create(&plan, net, 1, h, w, e.tapped, p.padding, p.pooling, p.precision, &err);
+    if (!rc) rc = engine_content_targets(&e, &plan, style.data, &err);
+    CHECK(rc == 0, "engine: %s", rc ? err.msg : "");
+    if (!rc) {
+        loss_terms t;
+        for (size_t i = 0; i < image->numel; i++) x[i] = image->data[i];
+        loss = engine_evaluate(&e, &plan, x, g, &t);
+        printf("  engine %s loss %.6g (content %.4g, style %.4g, tv %.3g)\n",
+               precision ? "bf16" : "fp32", loss, t.content, t.style, t.tv);
+        CHECK(t.content > 0 && t.style > 0, "both terms are positive: %g %g", t.content, t.style);
+        if (precision == NST_PRECISION_FP32) {
+            double worst = engine_fd(&e, &plan, x, g, image->numel, 0.1f);
+            CHECK(worst < 1e-2, "engine dL/dimage: finite differences, worst rel err %.3g", worst);
+        }
+        plan_destroy(&plan);
+    }
+    engine_free(&e);
+    free(style.data), free(x);
+    return loss;
+}
 
 int main(void) {
     const char *path = tu_shared("models/darknet-tiny");
@@ -90,6 +163,15 @@ int main(void) {
         }
         plan_destroy(&plan);
     }
+    /* the whole loss in bf16 against fp32: the value and the gradient */
+    float *g32 = malloc(image->numel * sizeof *g32), *g16 = malloc(image->numel * sizeof *g16);
+    double l32 = test_engine(net, image, NST_PRECISION_FP32, g32);
+    if (nst_dnnl_has_bf16()) {
+        double l16 = test_engine(net, image, NST_PRECISION_BF16, g16);
+        CHECK(fabs(l16 - l32) < 1e-2 * l32, "bf16 loss %g, fp32 %g", l16, l32);
+        tu_rel_close("engine bf16 dL/dimage vs fp32", g16, g32, image->numel, 3e-2);
+    }
+    free(g32), free(g16);
     free(dimage);
     free(tapped);
     nst_dict_free(&fx);

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "layers/layers.h"
+#include "losses/losses.h"
 #include "testutil.h"
 
 static nst_tensor_dict fx;
@@ -309,6 +312,57 @@ static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const c
     free(xa), free(ya), free(dya), free(dxa);
 }
 
+/* gram_conv on a blocked activation against gram_matrix and dF += S F on
+ * the NCHW matrix (cblas), float32 and bfloat16 (inputs rounded to bf16 on
+ * both sides, so only the accumulation order differs, and bf16's rounding
+ * of S and of the sum into dF). */
+static void test_gram_conv(int c, int h, int w, int bf16) {
+    char tag[96];
+    snprintf(tag, sizeof tag, "gram_conv %dx%dx%d%s", c, h, w, bf16 ? " bf16" : "");
+    if (bf16 && !nst_dnnl_has_bf16()) {
+        printf("  %s: skipped, this CPU has no bfloat16 instructions\n", tag);
+        return;
+    }
+    size_t n = numel4(1, c, h, w), cc = (size_t)c * c, nb = nst_blocked_numel(1, c, h, w, 16);
+    float *F = malloc(n * sizeof *F), *D = malloc(n * sizeof *D), *S = malloc(cc * sizeof *S);
+    float *G = malloc(cc * sizeof *G), *Gref = malloc(cc * sizeof *Gref), *out = malloc(n * sizeof *out);
+    float *Fb = calloc(nb, sizeof *Fb), *Db = calloc(nb, sizeof *Db);
+    tu_fill_uniform(F, n, 0, 2, 5);
+    tu_fill_uniform(D, n, -0.01f, 0.01f, 6); /* small: S F dominates the comparison */
+    tu_fill_uniform(S, cc, -0.05f, 0.05f, 7);
+    nst_error err;
+    gram_layer L;
+    reorder_layer to_blk, from_blk;
+    dnnl_memory_desc_t plain, blk;
+    nst_dnnl_md(&plain, 1, c, h, w, 1, 0);
+    nst_dnnl_md(&blk, 1, c, h, w, 16, bf16);
+    int rc = gram_setup(&L, c, h, w, 16, bf16, &err);
+    if (!rc) rc = reorder_setup(&to_blk, &plain, &blk, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&from_blk, &blk, &plain, NULL, 0, &err);
+    CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    /* F and D as the blocked layer holds them, and back: the reference
+     * sees the same (bf16-rounded) values */
+    reorder_run(&to_blk, F, Fb);
+    reorder_run(&from_blk, Fb, F);
+    reorder_run(&to_blk, D, Db);
+    reorder_run(&from_blk, Db, D);
+    gram_forward(&L, Fb, G);
+    gram_matrix(c, h * w, F, Gref);
+    char label[128];
+    snprintf(label, sizeof label, "%s forward", tag);
+    tu_rel_close(label, G, Gref, cc, 1e-5);
+    gram_backward(&L, Fb, S, Db);
+    reorder_run(&from_blk, Db, out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, h * w, c, 1.0f, S, c, F, h * w,
+                1.0f, D, h * w);
+    snprintf(label, sizeof label, "%s backward (dF += S F)", tag);
+    tu_rel_close(label, out, D, n, bf16 ? 1e-2 : 1e-6);
+    gram_destroy(&L);
+    reorder_destroy(&to_blk), reorder_destroy(&from_blk);
+    free(F), free(D), free(S), free(G), free(Gref), free(out), free(Fb), free(Db);
+}
+
 static void test_act(const char *tag, float alpha) {
     const nst_tensor *x = tget(tag, "x");
     net N = {.kind = NET_ACT, .alpha = alpha, .nx = x->numel, .ny = x->numel};
@@ -404,6 +458,9 @@ int main(void) {
     test_blocked_conv(64, 64, 48, 64, 0, avx512 ? "wino" : NULL);
     test_blocked_conv(32, 48, 20, 28, 0, NULL);
     test_blocked_conv(64, 64, 48, 64, 1, NULL);
+    test_gram_conv(64, 24, 20, 0);
+    test_gram_conv(48, 7, 9, 0);
+    test_gram_conv(64, 24, 20, 1);
 
     test_act("leaky", 0.1f);
     test_act("relu", 0.0f);

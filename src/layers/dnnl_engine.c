@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <dnnl_debug.h>
 
@@ -86,6 +87,19 @@ int nst_dnnl_block(const dnnl_memory_desc_t *md) {
 
 size_t nst_blocked_numel(int n, int c, int h, int w, int block) {
     return (size_t)n * ((c + block - 1) / block * block) * h * w;
+}
+
+float nst_bf16_to_f32(uint16_t x) {
+    uint32_t u = (uint32_t)x << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+uint16_t nst_f32_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
 }
 
 int nst_dnnl_has_bf16(void) {

@@ -12,6 +12,7 @@
 
 #include <dnnl.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nst.h"
 
@@ -41,6 +42,9 @@ size_t nst_blocked_numel(int n, int c, int h, int w, int block);
 /* Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX);
  * without, oneDNN would fall back to reference code hundreds of times slower. */
 int nst_dnnl_has_bf16(void);
+/* bfloat16 <-> float32; the rounding is to nearest even, as oneDNN's. */
+float nst_bf16_to_f32(uint16_t x);
+uint16_t nst_f32_to_bf16(float f);
 
 /* TensorFlow 'SAME' padding along one axis: out = ceil(in / stride),
  * total = max((out - 1) * stride + k - in, 0), before = total / 2. */
@@ -151,6 +155,23 @@ int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
 void pool_forward(pool_layer *L, const void *in, void *out);
 void pool_backward(pool_layer *L, const void *dout, void *din);
 void pool_destroy(pool_layer *L);
+
+/* ---- gram_conv.c: Gram matrix of a blocked activation ---------------- */
+/* For one image's C x H x W activation F in layout `block` (bf16: bfloat16):
+ * forward G = F F^T / (C H W), C x C float32 row-major; backward
+ * dF += S F for a C x C float32 S (style_loss_gram's dG), into dF in F's
+ * layout. oneDNN 1x1 convolutions (backward-weights and forward with a sum
+ * post-op): the activations are read where they are. */
+typedef struct {
+    int c, h, w, bf16;
+    dnnl_primitive_t gram, grad, reo_g, reo_s; /* reo_*: C x C to / from oneDNN's layout */
+    dnnl_memory_t m_act, m_dact, m_user, m_g, m_s;
+    float *lo;            /* bf16: S's part below bfloat16's precision */
+} gram_layer;
+int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_error *err);
+void gram_forward(gram_layer *L, const void *act, float *G);
+void gram_backward(gram_layer *L, const void *act, const float *S, void *dact);
+void gram_destroy(gram_layer *L);
 
 /* ---- generator layers (feed-forward networks, issue: nst apply / train) --
  * Parameter gradients overwrite their outputs; callers accumulate if needed. */

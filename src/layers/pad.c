@@ -54,19 +54,6 @@ void pad_forward(const pad_layer *L, const void *in, void *out) {
     }
 }
 
-static float bf16_to_f32(uint16_t x) {
-    uint32_t u = (uint32_t)x << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-/* round to nearest even, as oneDNN converts */
-static uint16_t f32_to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
-}
-
 /* d[k] += s[k] for the n elements of one pixel */
 static void add_pixel(char *d, const char *s, size_t n, int bf16) {
     if (!bf16) {
@@ -77,7 +64,7 @@ static void add_pixel(char *d, const char *s, size_t n, int bf16) {
     }
     uint16_t *dh = (uint16_t *)d;
     const uint16_t *sh = (const uint16_t *)s;
-    for (size_t k = 0; k < n; k++) dh[k] = f32_to_bf16(bf16_to_f32(dh[k]) + bf16_to_f32(sh[k]));
+    for (size_t k = 0; k < n; k++) dh[k] = nst_f32_to_bf16(nst_bf16_to_f32(dh[k]) + nst_bf16_to_f32(sh[k]));
 }
 
 /* din[s] = sum of dout over every padded position that reads s: the

@@ -55,9 +55,15 @@ int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err);
 
 /* ---- plan.c: the net bound to an n x 3 x h x w input ------------------
  * Activations stay in oneDNN's blocked layout (layers.h) from the first
- * convolution to the last and back; the losses see NCHW copies of the
- * tapped layers only. With bf16 the activations and their gradients are
- * bfloat16 (the losses' copies and the image's gradient stay float32). */
+ * convolution to the last and back. A tapped layer is read by the losses in
+ * one or both of two ways: TAP_COPY gives it an NCHW float32 copy and a
+ * gradient buffer of the same shape (content loss, tests); TAP_GRAM gives
+ * it Gram matrices computed on the blocked activation (plan_gram) and a C x C
+ * buffer per image for the style loss's dG', applied in backward as
+ * dF += dG' F, also on the blocked layout. With bf16 the activations and
+ * their gradients are bfloat16 (the losses' copies, the Gram matrices and
+ * the image's gradient stay float32). */
+enum { TAP_COPY = 1, TAP_GRAM = 2 };
 
 typedef struct {
     int c, h, w;          /* output shape */
@@ -65,10 +71,12 @@ typedef struct {
     void *act;            /* output activations (float32 or bfloat16); a conv
                            * fused with the activation after it shares that
                            * layer's */
-    float *out;           /* tapped layers only: the output as NCHW (C x HW
+    float *out;           /* TAP_COPY only: the output as NCHW (C x HW
                            * matrices for the losses); NULL otherwise */
-    float *loss_grad;     /* tapped layers only, NCHW: the losses add dL/dout here */
+    float *loss_grad;     /* TAP_COPY only, NCHW: the losses add dL/dout here */
     reorder_layer to_out, add_grad; /* act -> out; gradient += loss_grad */
+    gram_layer gram;      /* TAP_GRAM only */
+    float *style_grad;    /* TAP_GRAM only: n x C x C, the losses add dG' here */
     int reflect;          /* conv preceded by an explicit reflect pad */
     int fused;            /* NET_ACT applied by the conv before it (post-op) */
     pad_layer pad;
@@ -95,17 +103,19 @@ typedef struct {
 } net_plan;
 
 /* Bind `net` to an input size. Only layers up to the deepest one with
- * tapped[i] != 0 are run; tapped layers get a loss_grad buffer. padding is
+ * tapped[i] != 0 are run; tapped[i] is a set of TAP_* flags. padding is
  * NST_PAD_*, pooling NST_POOL_*, precision NST_PRECISION_*. */
 int plan_create(net_plan *p, const struct nst_net *net, int n, int h, int w,
                 const unsigned char *tapped, int padding, int pooling, int precision,
                 nst_error *err);
 /* Forward from a 0..255 planar RGB batch (n x 3 x h x w). */
 void plan_forward(net_plan *p, const float *image);
-/* Zero every loss_grad buffer. */
+/* G = F F^T / (C H W) of image b at TAP_GRAM layer i (C x C, row-major). */
+void plan_gram(net_plan *p, int i, int b, float *G);
+/* Zero every loss_grad and style_grad buffer. */
 void plan_zero_loss_grads(net_plan *p);
-/* Backward from the loss_grad buffers to the image: dimage = dL/dimage in
- * 0..255 pixel units (overwritten). */
+/* Backward from the loss_grad and style_grad buffers to the image: dimage =
+ * dL/dimage in 0..255 pixel units (overwritten). */
 void plan_backward(net_plan *p, float *dimage);
 void plan_destroy(net_plan *p);
 

@@ -9,10 +9,11 @@
  * reordered between layers. A ReLU / LeakyReLU runs as the conv's post-op
  * unless the conv's own output is tapped. The input gradient leaves as NCHW.
  *
- * Towards issue 4's "no reorder inside the loop", what remains is the tapped
- * layers: the losses read C x HW matrices, so each tapped output is reordered
- * to NCHW (to_out) and its loss gradient back into the blocked gradient
- * (add_grad). Gram matrices computed on the blocked layout would remove both.
+ * The style losses read their layers where they are (TAP_GRAM: Gram
+ * matrices and their gradient as oneDNN 1x1 convolutions on the blocked
+ * activations); only TAP_COPY layers (the content layer) are reordered to
+ * NCHW (to_out) and their loss gradient back into the blocked gradient
+ * (add_grad).
  *
  * Precision bf16: every activation and activation gradient is bfloat16 and
  * the convolutions run on AVX512-BF16 / AMX, except the first: an image in
@@ -105,7 +106,9 @@ static int setup_layer(net_plan *p, int i, const unsigned char *tapped, int padd
     }
     if (rc) return rc;
     *grad_sz = max_sz(*grad_sz, nst_blocked_numel(n, L->c, L->h, L->w, L->block) * esize(p));
-    if (tapped[i]) {
+    if ((tapped[i] & TAP_GRAM) && (rc = gram_setup(&L->gram, L->c, L->h, L->w, L->block, p->bf16, err)))
+        return rc;
+    if (tapped[i] & TAP_COPY) {
         dnnl_memory_desc_t act, nchw;
         nst_dnnl_md(&act, n, L->c, L->h, L->w, L->block, p->bf16);
         nst_dnnl_md(&nchw, n, L->c, L->h, L->w, 1, 0);
@@ -132,10 +135,11 @@ static size_t place_buffers(net_plan *p, char *arena, const unsigned char *tappe
             L->act = p->L[i + 1].act;
         else
             TAKE(L->act, nst_blocked_numel(p->n, L->c, L->h, L->w, L->block) * esize(p));
-        if (tapped[i]) {
+        if (tapped[i] & TAP_COPY) {
             TAKE(L->out, numel(p->n, L->c, L->h, L->w) * f);
             TAKE(L->loss_grad, numel(p->n, L->c, L->h, L->w) * f);
         }
+        if (tapped[i] & TAP_GRAM) TAKE(L->style_grad, numel(p->n, L->c, L->c, 1) * f);
     }
 #undef TAKE
     return off;
@@ -237,10 +241,33 @@ void plan_forward(net_plan *p, const float *image) {
     }
 }
 
+/* bytes of one image's activation at layer i */
+static size_t image_bytes(const net_plan *p, int i) {
+    const plan_layer *L = &p->L[i];
+    return nst_blocked_numel(1, L->c, L->h, L->w, L->block) * esize(p);
+}
+
+void plan_gram(net_plan *p, int i, int b, float *G) {
+    gram_forward(&p->L[i].gram, (char *)p->L[i].act + b * image_bytes(p, i), G);
+}
+
 void plan_zero_loss_grads(net_plan *p) {
     for (int i = 0; i < p->n_layers; i++) {
         plan_layer *L = &p->L[i];
         if (L->loss_grad) memset(L->loss_grad, 0, numel(p->n, L->c, L->h, L->w) * sizeof(float));
+        if (L->style_grad) memset(L->style_grad, 0, numel(p->n, L->c, L->c, 1) * sizeof(float));
+    }
+}
+
+/* g (the gradient at layer i's output) += what the losses put on layer i */
+static void add_loss_grads(net_plan *p, int i, void *g) {
+    plan_layer *L = &p->L[i];
+    if (L->loss_grad) reorder_run(&L->add_grad, L->loss_grad, g);
+    if (L->style_grad) {
+        size_t bytes = image_bytes(p, i), cc = (size_t)L->c * L->c;
+        for (int b = 0; b < p->n; b++)
+            gram_backward(&L->gram, (char *)L->act + b * bytes, L->style_grad + b * cc,
+                          (char *)g + b * bytes);
     }
 }
 
@@ -254,7 +281,10 @@ static void swap(void **a, void **b) {
 void plan_backward(net_plan *p, float *dimage) {
     void *g = p->grad_a, *other = p->grad_b;
     int last = p->n_layers - 1;
-    reorder_run(&p->L[last].add_grad, p->L[last].loss_grad, g);
+    /* the deepest layer's gradient starts from zero (its add_grad, if any,
+     * does not accumulate) */
+    if (!p->L[last].loss_grad) memset(g, 0, p->n * image_bytes(p, last));
+    add_loss_grads(p, last, g);
     for (int i = last; i >= 0; i--) {
         plan_layer *L = &p->L[i];
         switch (p->net->layers[i].kind) {
@@ -278,8 +308,7 @@ void plan_backward(net_plan *p, float *dimage) {
             eltwise_backward(&L->eltwise, L->act, g, g);
             break;
         }
-        if (i > 0 && p->L[i - 1].loss_grad)
-            reorder_run(&p->L[i - 1].add_grad, p->L[i - 1].loss_grad, g);
+        if (i > 0) add_loss_grads(p, i - 1, g);
     }
     /* the first conv's padding is folded back in NCHW, where it ran */
     if (p->L[0].reflect) {
@@ -298,6 +327,7 @@ void plan_destroy(net_plan *p) {
         pool_destroy(&L->pool);
         reorder_destroy(&L->to_out);
         reorder_destroy(&L->add_grad);
+        gram_destroy(&L->gram);
     }
     reorder_destroy(&p->to_image);
     reorder_destroy(&p->first_out);

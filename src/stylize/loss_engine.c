@@ -35,7 +35,7 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
             tap *t = k ? &e->style[i] : &e->content[i];
             t->layer = idx;
             t->weight = k ? p->style_layer_weights[i] / wsum : 1.0f / n;
-            e->tapped[idx] = 1;
+            e->tapped[idx] |= k ? TAP_GRAM : TAP_COPY;
         }
     }
     e->nc = p->n_content_layers, e->ns = p->n_style_layers;
@@ -45,8 +45,7 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
         if (c > cmax) cmax = c;
     }
     e->gram = malloc((size_t)cmax * cmax * sizeof(float));
-    e->dgram = malloc((size_t)cmax * cmax * sizeof(float));
-    if (!e->gram || !e->dgram) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!e->gram) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     return NST_OK;
 }
 
@@ -56,7 +55,7 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
     unsigned char *only_style = calloc((size_t)e->net->n_layers, 1);
     if (!only_style) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     for (int i = 0; i < e->ns; i++) {
-        only_style[e->style[i].layer] = 1;
+        only_style[e->style[i].layer] = TAP_GRAM;
         free(e->style[i].target);
         e->style[i].target = NULL;
     }
@@ -76,7 +75,7 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
                 const plan_layer *L = &plan.L[e->style[i].layer];
                 size_t cc = (size_t)L->c * L->c;
                 float b = p->style_blend[k] / bsum;
-                gram_matrix(L->c, L->h * L->w, L->out, e->gram);
+                plan_gram(&plan, e->style[i].layer, 0, e->gram);
                 if (!e->style[i].target) e->style[i].target = calloc(cc, sizeof(float));
                 if (!e->style[i].target) {
                     rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
@@ -131,11 +130,12 @@ double engine_evaluate(loss_engine *e, net_plan *plan, const float *x, float *g,
                                        e->content[i].norm2[b], L->loss_grad + b * n);
         }
         for (int i = 0; i < e->ns; i++) {
-            plan_layer *L = &plan->L[e->style[i].layer];
-            size_t n = (size_t)L->c * L->h * L->w;
-            t->style += style_loss(p->style_weight * e->style[i].weight * inv, L->c, L->h * L->w,
-                                   L->out + b * n, e->style[i].target, e->style[i].norm2[0],
-                                   e->gram, e->dgram, L->loss_grad + b * n);
+            int l = e->style[i].layer;
+            plan_layer *L = &plan->L[l];
+            plan_gram(plan, l, b, e->gram);
+            t->style += style_loss_gram(p->style_weight * e->style[i].weight * inv, L->c,
+                                        L->h * L->w, e->gram, e->style[i].target,
+                                        e->style[i].norm2[0], L->style_grad + (size_t)b * L->c * L->c);
         }
     }
     plan_backward(plan, g);
@@ -156,5 +156,4 @@ void engine_free(loss_engine *e) {
     }
     free(e->tapped);
     free(e->gram);
-    free(e->dgram);
 }

@@ -24,7 +24,7 @@ typedef struct {
     int nc, ns;
     tap content[NST_MAX_LAYERS], style[NST_MAX_LAYERS];
     unsigned char *tapped;       /* per net layer: what plan_create needs */
-    float *gram, *dgram;         /* C*C scratch for the largest style layer */
+    float *gram;                 /* C*C scratch for the largest style layer */
 } loss_engine;
 
 typedef struct {
