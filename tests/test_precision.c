@@ -55,8 +55,8 @@ int main(void) {
     }
     losses f32 = {0}, b16 = {0}, score32 = {0}, score16 = {0};
     nst_image out32 = {0}, out16 = {0}, again32 = {0}, again16 = {0};
-    if (!run(net, &content, &style, NST_PRECISION_FP32, 100, NULL, &f32, &out32) &&
-        !run(net, &content, &style, NST_PRECISION_BF16, 100, NULL, &b16, &out16) &&
+    if (!run(net, &content, &style, NST_PRECISION_FP32, 120, NULL, &f32, &out32) &&
+        !run(net, &content, &style, NST_PRECISION_BF16, 120, NULL, &b16, &out16) &&
         !run(net, &content, &style, NST_PRECISION_FP32, 1, &out32, &score32, &again32) &&
         !run(net, &content, &style, NST_PRECISION_FP32, 1, &out16, &score16, &again16)) {
         double d = (score16.first - score32.first) / score32.first;
