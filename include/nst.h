@@ -120,6 +120,10 @@ enum { NST_INIT_CONTENT = 0, NST_INIT_NOISE = 1, NST_INIT_IMAGE = 2 };
 /* Arithmetic of the loss network: float32, or bfloat16 activations and
  * convolutions (AVX512-BF16 / AMX CPUs; losses and the image stay float32). */
 enum { NST_PRECISION_FP32 = 0, NST_PRECISION_BF16 = 1 };
+/* Upsampling in a style network: nearest x2 + convolution (no checkerboard)
+ * or transposed convolution (the ml5 networks); AUTO: nearest for a new
+ * network, else the network's own. */
+enum { NST_UPSAMPLE_AUTO = 0, NST_UPSAMPLE_NEAREST = 1, NST_UPSAMPLE_DECONV = 2 };
 
 #define NST_MAX_LAYERS 16
 #define NST_MAX_STYLES 16
@@ -218,6 +222,9 @@ typedef struct {
     const char *content_dir; /* training photos (unreadable files are skipped) */
     const char *output;      /* the network, in nst's format (also the checkpoint) */
     const char *init_net;    /* start from this network, or NULL: random N(0, 0.1) */
+    int upsample;            /* NST_UPSAMPLE_*: layers 13-14 of a new network; with
+                              * init_net or resume, the network's own (AUTO) or an
+                              * error if they differ */
     int resume;              /* continue from the checkpoint at output */
     int iterations, batch_size;
     int crop;                /* random crop_size x crop_size crops */

@@ -1,6 +1,7 @@
 /* test_train.c: training feed-forward style networks: the generator's
- * backward against PyTorch (tests/pytorch/gen_train.py) and directional
- * finite differences; a tiny training run that lowers the loss; a resumed
+ * backward (parameter and input gradients, both architectures: deconv and
+ * nearest upsampling) against PyTorch (tests/pytorch/gen_train.py) and
+ * directional finite differences; a tiny training run that lowers the loss; a resumed
  * run that ends with the same bytes as an uninterrupted one; the
  * checkpoint through nst_generator_load and nst_apply. */
 #include <math.h>
@@ -20,17 +21,25 @@ typedef struct {
     const float *x, *R;
 } objective;
 
-/* f(params) = sum(output * R), double accumulation */
-static double gen_objective(const float *params, void *vctx) {
-    objective *o = vctx;
-    (void)params; /* the plan reads g->params, which the caller perturbed */
-    gen_plan_weights_changed(o->p);
-    gen_plan_forward(o->p, o->x, 0);
+/* sum(output(x) * R), double accumulation */
+static double output_dot(objective *o, const float *x) {
+    gen_plan_forward(o->p, x, 0);
     size_t n = (size_t)o->p->n * 3 * o->p->h * o->p->w;
     double f = 0;
     for (size_t i = 0; i < n; i++) f += (double)o->p->output[i] * o->R[i];
     return f;
 }
+
+/* f(params) = sum(output * R) */
+static double gen_objective(const float *params, void *vctx) {
+    objective *o = vctx;
+    (void)params; /* the plan reads g->params, which the caller perturbed */
+    gen_plan_weights_changed(o->p);
+    return output_dot(o, o->x);
+}
+
+/* f(x) = sum(output(x) * R) */
+static double input_objective(const float *x, void *vctx) { return output_dot(vctx, x); }
 
 static double norm(const float *a, size_t n) {
     double s = 0;
@@ -38,9 +47,10 @@ static double norm(const float *a, size_t n) {
     return sqrt(s);
 }
 
-static void backward_vs_pytorch(nst_generator *g) {
+static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
     nst_tensor_dict fx = {0};
-    tu_load_fixture("gen_train.bin", &fx);
+    tu_load_fixture(fixture, &fx);
+    printf("%s (%s)\n", fixture, gen_upsample_name(g->upsample));
     const nst_tensor *x = tu_get(&fx, "x"), *R = tu_get(&fx, "R"), *y = tu_get(&fx, "y");
     int n = (int)x->shape[0], h = (int)x->shape[2], w = (int)x->shape[3];
     gen_plan p;
@@ -51,10 +61,11 @@ static void backward_vs_pytorch(nst_generator *g) {
         nst_dict_free(&fx);
         return;
     }
-    float *grads = malloc(g->n_params * sizeof(float));
+    float *grads = malloc(g->n_params * sizeof(float)), *dx = malloc(x->numel * sizeof(float));
     gen_plan_forward(&p, x->data, 0);
     tu_close("output vs PyTorch", p.output, y->data, y->numel, 0.02f, 1e-4f);
-    gen_plan_backward(&p, R->data, grads);
+    gen_plan_backward(&p, R->data, grads, dx);
+    tu_rel_close("dL/dx vs PyTorch", dx, tu_get(&fx, "dx")->data, x->numel, 2e-3);
     char name[32], key[48];
     for (int i = 0; i < GEN_LAYERS; i++) {
         const gen_layer *L = &g->layers[i];
@@ -88,14 +99,21 @@ static void backward_vs_pytorch(nst_generator *g) {
     for (size_t i = 0; i < R->numel; i++)
         R2[i] = p.output[i] > 0 && p.output[i] < 255 ? R->data[i] : 0;
     gen_plan_forward(&p, x->data, 0);
-    gen_plan_backward(&p, R2, grads);
+    gen_plan_backward(&p, R2, grads, dx);
     objective o = {&p, x->data, R2};
-    /* measured 1.1e-2: float32 noise against the ReLU kinks that a step
-     * along all 1.7M parameters crosses */
+    /* measured 9.2e-3 (deconv), 5.6e-3 (nearest): float32 noise against
+     * the ReLU kinks that a step along all 1.7M parameters crosses */
     tu_check_dir_grad("generator parameters", gen_objective, &o, g->params, grads, g->n_params, 3,
                       1e-4f, 3e-2);
     gen_plan_weights_changed(&p);
+    float *x2 = malloc(x->numel * sizeof(float));
+    memcpy(x2, x->data, x->numel * sizeof(float));
+    /* measured 1.7e-3 (deconv), 3.6e-3 (nearest) at a step of 0.02 grey
+     * levels; 4e-2 at 0.1, where ReLU kinks are crossed */
+    tu_check_dir_grad("generator input", input_objective, &o, x2, dx, x->numel, 3, 0.02f, 1e-2);
+    free(x2);
     free(R2);
+    free(dx);
     free(grads);
     gen_plan_destroy(&p);
     nst_dict_free(&fx);
@@ -133,7 +151,7 @@ static int tiny_run(const nst_net *net, const nst_image *style, const char *dir,
 static int same_weights(const char *a, const char *b) {
     nst_tensor_dict da = {0}, db = {0};
     nst_error err;
-    int same = gen_checkpoint_read(a, &da, &err) == 0 && gen_checkpoint_read(b, &db, &err) == 0;
+    int same = gen_checkpoint_read(a, &da, NULL, &err) == 0 && gen_checkpoint_read(b, &db, NULL, &err) == 0;
     for (int i = 0; same && i < da.count; i++) {
         const nst_tensor *t = nst_dict_get(&db, da.t[i].name);
         same = t && t->numel == da.t[i].numel &&
@@ -206,13 +224,48 @@ static void training(void) {
     nst_net_free(net);
 }
 
+/* scream as the 'nearest' architecture, as tests/pytorch/gen_train.py
+ * builds it: the kernels of layers 13 and 14 ([k][k][cout][cin]) with their
+ * last two axes swapped become HWIO [k][k][cin][cout] convolution kernels. */
+static void nearest_from_scream(const char *dir) {
+    nst_tensor_dict d = {0};
+    struct nst_generator g;
+    nst_error err;
+    CHECK(nst_dljs_load(dir, &d, &err) == 0, "%s", err.msg);
+    /* the deconv shapes are refused as the nearest architecture */
+    CHECK(gen_from_dict(&d, dir, GEN_UP_NEAREST, &g, &err) == NST_ERR_RUNTIME &&
+              strstr(err.msg, "Variable_39") && strstr(err.msg, "[3,3,128,64]"),
+          "deconv kernels as nearest: %s", err.msg);
+    for (int k = 39; k <= 42; k += 3) {
+        char name[32];
+        gen_var_name(k, name, sizeof name);
+        nst_tensor *t = (nst_tensor *)nst_dict_get(&d, name);
+        if (!t) return;
+        int64_t kk = t->shape[0] * t->shape[1], a = t->shape[2], b = t->shape[3];
+        float *sw = malloc(t->numel * sizeof(float));
+        for (int64_t s = 0; s < kk; s++)
+            for (int64_t i = 0; i < a; i++)
+                for (int64_t j = 0; j < b; j++) sw[(s * b + j) * a + i] = t->data[(s * a + i) * b + j];
+        memcpy(t->data, sw, t->numel * sizeof(float));
+        free(sw);
+        t->shape[2] = b, t->shape[3] = a;
+    }
+    int rc = gen_from_dict(&d, dir, GEN_UP_NEAREST, &g, &err);
+    CHECK(rc == 0, "nearest from scream: %s", err.msg);
+    nst_dict_free(&d);
+    if (rc) return;
+    backward_vs_pytorch(&g, "gen_train_nearest.bin");
+    free(g.params);
+}
+
 int main(void) {
     const char *scream = tu_shared("models/fast/scream");
     nst_generator *g = NULL;
     nst_error err;
     if (scream) {
         CHECK(nst_generator_load(scream, &g, &err) == 0, "%s", err.msg);
-        if (g) backward_vs_pytorch(g);
+        if (g) backward_vs_pytorch(g, "gen_train.bin");
+        nearest_from_scream(scream);
     }
     nst_generator_free(g);
     training();

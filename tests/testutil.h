@@ -50,7 +50,8 @@ int tu_check_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
 
 /* Directional finite differences, for functions with kinks (ReLU, max
  * pooling) where single coordinates can cross one: along `directions`
- * random v in [-1,1]^n, (f(x + eps v) - f(x - eps v)) / 2 eps against g.v. */
+ * random v in [-1,1]^n, (f(x + eps v) - f(x - eps v)) / 2 eps against g.v,
+ * relative to max(|g.v|, |g| / sqrt(3)), the latter g.v's typical size. */
 int tu_check_dir_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
                       const float *g, size_t n, int directions, float eps, double tol);
 

@@ -31,6 +31,9 @@ static const char help[] =
     "      --checkpoint-every N write NET every N iterations (default 100)\n"
     "      --resume             continue from NET's checkpoint (same result as one run)\n"
     "      --init-net NET       start from this network instead of random weights\n"
+    "      --upsample nearest|deconv  upsampling of a new network: nearest x2 + conv\n"
+    "                           (default, no checkerboard) or transposed convolution;\n"
+    "                           --init-net and --resume keep the network's own\n"
     "      --seed N             photo order, crops and initial weights (default 0)\n"
     "      --threads N          CPU threads (default all cores)\n"
     "      --print-every N      progress every N iterations (default 10)\n"
@@ -44,7 +47,7 @@ static const char help[] =
     "  nst apply --net starry.nst photo.jpg -o photo_starry.jpg\n";
 
 enum { O_DIR = 256, O_MODEL, O_ITERS, O_BATCH, O_CROP, O_LR, O_CW, O_SW, O_TW, O_SL, O_CL,
-       O_SSIZE, O_CKPT, O_RESUME, O_INIT, O_SEED, O_THREADS, O_PRINT, O_CSV, O_PLOT };
+       O_SSIZE, O_CKPT, O_RESUME, O_INIT, O_UP, O_SEED, O_THREADS, O_PRINT, O_CSV, O_PLOT };
 
 static const struct option options[] = {
     {"style", required_argument, 0, 's'},
@@ -64,6 +67,7 @@ static const struct option options[] = {
     {"checkpoint-every", required_argument, 0, O_CKPT},
     {"resume", no_argument, 0, O_RESUME},
     {"init-net", required_argument, 0, O_INIT},
+    {"upsample", required_argument, 0, O_UP},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
     {"print-every", required_argument, 0, O_PRINT},
@@ -109,6 +113,12 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_CKPT: rc = parse_int("--checkpoint-every", optarg, 0, 10000000, &p->checkpoint_every, err); break;
         case O_RESUME: p->resume = 1; break;
         case O_INIT: p->init_net = optarg; break;
+        case O_UP:
+            p->upsample = !strcmp(optarg, "nearest") ? NST_UPSAMPLE_NEAREST
+                        : !strcmp(optarg, "deconv")  ? NST_UPSAMPLE_DECONV : -1;
+            if (p->upsample < 0)
+                rc = nst_fail(err, NST_ERR_USAGE, "--upsample: '%s' is not nearest or deconv", optarg);
+            break;
         case O_SEED: rc = parse_int("--seed", optarg, 0, 2147483647, &seed, err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case O_PRINT: rc = parse_int("--print-every", optarg, 1, 10000000, &p->report_every, err); break;

@@ -127,8 +127,9 @@ static int initial_state(trainer *t, nst_error *err) {
     const nst_train_params *p = t->p;
     t->rng = p->seed;
     int rc = NST_OK;
+    gen_upsample up = p->upsample == NST_UPSAMPLE_DECONV ? GEN_UP_DECONV : GEN_UP_NEAREST;
     if (!p->resume && !p->init_net) {
-        rc = gen_alloc(&t->g, p->output, err);
+        rc = gen_alloc(&t->g, p->output, up, err);
         if (!rc) random_init(t);
         if (!rc) rc = adam_init(&t->adam, t->g.n_params, p->learning_rate, err);
         return rc;
@@ -139,10 +140,14 @@ static int initial_state(trainer *t, nst_error *err) {
     if (rc) return rc;
     t->g = *g;
     free(g);
+    if (p->upsample != NST_UPSAMPLE_AUTO && up != t->g.upsample)
+        return nst_fail(err, NST_ERR_USAGE, "%s: its upsampling is %s, not %s (leave the upsampling "
+                        "unset to keep the network's)", src, gen_upsample_name(t->g.upsample),
+                        gen_upsample_name(up));
     rc = adam_init(&t->adam, t->g.n_params, p->learning_rate, err);
     if (rc || !p->resume) return rc;
     nst_tensor_dict d = {0};
-    rc = gen_checkpoint_read(src, &d, err);
+    rc = gen_checkpoint_read(src, &d, NULL, err);
     cJSON *m = rc ? NULL : cJSON_Parse(d.metadata);
     const nst_tensor *am = nst_dict_get(&d, "train/adam_m"), *av = nst_dict_get(&d, "train/adam_v");
     const char *it = meta_get(m, "iteration"), *at = meta_get(m, "adam_t"), *rs = meta_get(m, "rng"),
@@ -218,7 +223,7 @@ int train_step(loss_engine *e, net_plan *np, gen_plan *gp, adam_state *adam, con
     gen_plan_forward(gp, x, 0);
     *loss = engine_evaluate(e, np, gp->output, dy, lt);
     if (!isfinite(*loss)) return NST_OK;
-    gen_plan_backward(gp, dy, grads);
+    gen_plan_backward(gp, dy, grads, NULL);
     adam_step(adam, gp->g->params, grads);
     gen_plan_weights_changed(gp);
     return NST_OK;
@@ -277,9 +282,10 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
 
 int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
               nst_error *err) {
-    if (p->batch_size < 1 || p->crop < 16 || p->iterations < 1 || !p->output || !p->content_dir)
+    if (p->batch_size < 1 || p->crop < 16 || p->iterations < 1 || !p->output || !p->content_dir ||
+        p->upsample < NST_UPSAMPLE_AUTO || p->upsample > NST_UPSAMPLE_DECONV)
         return nst_fail(err, NST_ERR_USAGE, "nst_train: batch size, crop (>= 16), iterations, "
-                        "output and content directory are needed");
+                        "output and content directory are needed, and a known upsampling");
     trainer t = {.p = p};
     int rc = list_photos(&t, err);
     if (!rc) rc = initial_state(&t, err);

@@ -8,23 +8,46 @@
 
 #include "models/generator.h"
 
-int gen_checkpoint_read(const char *path, nst_tensor_dict *d, nst_error *err) {
+/* The "upsample" of the architecture text `a` (deconv when absent). */
+static int read_upsample(const char *path, const char *a, gen_upsample *up, nst_error *err) {
+    cJSON *j = a ? cJSON_Parse(a) : NULL;
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "upsample");
+    int v = !u ? GEN_UP_DECONV : gen_upsample_parse(cJSON_IsString(u) ? u->valuestring : NULL);
+    int rc = NST_OK;
+    if (!cJSON_IsObject(j))
+        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: its \"architecture\" metadata is missing or not "
+                      "a JSON object", path);
+    else if (v < 0)
+        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: unknown \"upsample\" %s in its architecture "
+                      "(expected \"deconv\" or \"nearest\")", path,
+                      cJSON_IsString(u) ? u->valuestring : "(not a string)");
+    else if (up)
+        *up = (gen_upsample)v;
+    cJSON_Delete(j);
+    return rc;
+}
+
+int gen_checkpoint_read(const char *path, nst_tensor_dict *d, gen_upsample *up, nst_error *err) {
     int rc = nst_safetensors_load(path, d, err);
     if (rc) return rc;
     cJSON *m = d->metadata ? cJSON_Parse(d->metadata) : NULL;
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(m, "format");
-    int ok = cJSON_IsString(f) && strcmp(f->valuestring, GEN_FORMAT) == 0;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(m, "architecture");
+    if (!cJSON_IsString(f) || strcmp(f->valuestring, GEN_FORMAT) != 0)
+        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: not a style network written by nst train (no "
+                      "\"format\": \"" GEN_FORMAT "\" in its metadata)", path);
+    else
+        rc = read_upsample(path, cJSON_IsString(a) ? a->valuestring : NULL, up, err);
     cJSON_Delete(m);
-    if (ok) return NST_OK;
-    nst_dict_free(d);
-    return nst_fail(err, NST_ERR_RUNTIME, "%s: not a style network written by nst train (no "
-                    "\"format\": \"" GEN_FORMAT "\" in its metadata)", path);
+    if (rc) nst_dict_free(d);
+    return rc;
 }
 
 /* The layer table as JSON text, for readers other than nst. */
 static char *architecture(const struct nst_generator *g) {
     cJSON *a = cJSON_CreateObject(), *layers = cJSON_AddArrayToObject(a, "layers");
     cJSON_AddStringToObject(a, "type", "johnson2016");
+    cJSON_AddStringToObject(a, "upsample", gen_upsample_name(g->upsample));
     cJSON_AddNumberToObject(a, "instance_norm_eps", GEN_IN_EPS);
     cJSON_AddStringToObject(a, "output", "clip(150 tanh(x) + 127.5, 0, 255)");
     for (int i = 0; i < GEN_LAYERS && layers; i++) {
@@ -35,6 +58,7 @@ static char *architecture(const struct nst_generator *g) {
         cJSON_AddNumberToObject(l, "cout", L->cout);
         cJSON_AddNumberToObject(l, "k", L->k);
         cJSON_AddNumberToObject(l, "stride", L->stride);
+        if (L->up) cJSON_AddNumberToObject(l, "nearest_upsample_before", L->up);
         cJSON_AddBoolToObject(l, "relu", L->relu);
         cJSON_AddNumberToObject(l, "residual_from", L->skip);
         cJSON_AddItemToArray(layers, l);

@@ -19,6 +19,12 @@ static const struct {
     {0, 32, 3, 9, 1, 0, -1},
 };
 
+const char *gen_upsample_name(gen_upsample u) { return u == GEN_UP_NEAREST ? "nearest" : "deconv"; }
+
+int gen_upsample_parse(const char *s) {
+    return !s ? -1 : !strcmp(s, "deconv") ? GEN_UP_DECONV : !strcmp(s, "nearest") ? GEN_UP_NEAREST : -1;
+}
+
 void gen_var_name(int k, char *out, size_t n) {
     if (k == 0) snprintf(out, n, "Variable");
     else snprintf(out, n, "Variable_%d", k);
@@ -53,9 +59,10 @@ static const nst_tensor *need(const nst_tensor_dict *d, const char *dir, int k, 
     return t;
 }
 
-int gen_alloc(struct nst_generator *g, const char *path, nst_error *err) {
+int gen_alloc(struct nst_generator *g, const char *path, gen_upsample up, nst_error *err) {
     memset(g, 0, sizeof *g);
     snprintf(g->path, sizeof g->path, "%s", path);
+    g->upsample = up;
     for (int i = 0; i < GEN_LAYERS; i++)
         g->n_params += (size_t)arch[i].k * arch[i].k * arch[i].cin * arch[i].cout + 2 * arch[i].cout;
     g->params = calloc(g->n_params, sizeof(float));
@@ -64,8 +71,9 @@ int gen_alloc(struct nst_generator *g, const char *path, nst_error *err) {
     for (int i = 0; i < GEN_LAYERS; i++) {
         gen_layer *L = &g->layers[i];
         int k = arch[i].k, ci = arch[i].cin, co = arch[i].cout;
-        *L = (gen_layer){arch[i].deconv, ci, co, k, arch[i].stride, arch[i].relu, arch[i].skip,
+        *L = (gen_layer){arch[i].deconv, 0, ci, co, k, arch[i].stride, arch[i].relu, arch[i].skip,
                          NULL, NULL, NULL};
+        if (L->deconv && up == GEN_UP_NEAREST) L->deconv = 0, L->up = L->stride, L->stride = 1;
         L->weight = q, q += (size_t)k * k * ci * co;
         L->shift = q, q += co;
         L->scale = q, q += co;
@@ -103,13 +111,13 @@ static int count_variables(const nst_tensor_dict *d) {
     return n;
 }
 
-int gen_from_dict(const nst_tensor_dict *d, const char *dir, struct nst_generator *g,
-                  nst_error *err) {
+int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
+                  struct nst_generator *g, nst_error *err) {
     int nv = count_variables(d);
     if (nv != 3 * GEN_LAYERS)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: %d variables, expected %d (not a style network "
                         "of fast-style-transfer?)", dir, nv, 3 * GEN_LAYERS);
-    int rc = gen_alloc(g, dir, err);
+    int rc = gen_alloc(g, dir, up, err);
     for (int i = 0; i < GEN_LAYERS && !rc; i++) {
         gen_layer *L = &g->layers[i];
         int64_t ks[4], vs[1] = {L->cout};
@@ -136,11 +144,12 @@ int nst_generator_load(const char *path, nst_generator **out, nst_error *err) {
     *out = NULL;
     nst_tensor_dict d = {0};
     struct stat st;
-    int rc = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? gen_checkpoint_read(path, &d, err)
+    gen_upsample up = GEN_UP_DECONV; /* deeplearn.js checkpoints: the ml5 networks */
+    int rc = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? gen_checkpoint_read(path, &d, &up, err)
                                                           : nst_dljs_load(path, &d, err);
     nst_generator *g = rc ? NULL : calloc(1, sizeof *g);
     if (!rc && !g) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
-    if (!rc) rc = gen_from_dict(&d, path, g, err);
+    if (!rc) rc = gen_from_dict(&d, path, up, g, err);
     nst_dict_free(&d);
     if (rc) {
         free(g);
@@ -160,12 +169,14 @@ void nst_generator_free(nst_generator *g) {
 
 static size_t numel(int n, int c, int h, int w) { return (size_t)n * c * h * w; }
 
-/* Shapes of every layer's output: conv 'SAME' ceil(in / stride), deconv x stride. */
+/* Shapes of every layer's output: conv 'SAME' ceil(in / stride) (after the
+ * upsampling x up), deconv x stride. */
 static void gen_shapes(gen_plan *p) {
     int h = p->h, w = p->w, t, b;
     for (int i = 0; i < GEN_LAYERS; i++) {
         const gen_layer *gl = &p->g->layers[i];
         gen_plan_layer *L = &p->L[i];
+        if (gl->up) h *= gl->up, w *= gl->up;
         if (gl->deconv) {
             h *= gl->stride, w *= gl->stride;
         } else {
@@ -176,13 +187,21 @@ static void gen_shapes(gen_plan *p) {
     }
 }
 
+/* Elements of layer i's upsampled input (0 without upsampling): the conv
+ * after it has stride 1, so the input is as large as the output. */
+static size_t up_numel(const gen_plan *p, int i) {
+    const gen_plan_layer *L = &p->L[i];
+    return p->g->layers[i].up ? numel(p->n, p->g->layers[i].cin, L->h, L->w) : 0;
+}
+
 /* Point every activation into the arena (q == NULL: only count). keep = 0:
- * the conv outputs share one scratch buffer and the layer outputs alternate
- * between two; a residual layer writes into its own input (consumed by its
- * conv already), so the block input, in the other buffer, survives until the
- * residual add. */
+ * the conv outputs share one scratch buffer, the upsampled inputs another,
+ * and the layer outputs alternate between two; a residual layer writes into
+ * its own input (consumed by its conv already), so the block input, in the
+ * other buffer, survives until the residual add. keep = 1: the gradient
+ * buffers also hold dL/d(upsampled input). */
 static size_t gen_layout(gen_plan *p, float *q) {
-    size_t at = 0, mx = 0;
+    size_t at = 0, mx = 0, mxup = 0;
 #define TAKE(ptr, count) ((ptr) = q ? q + at : NULL, at += (count))
     TAKE(p->input, numel(p->n, 3, p->h, p->w));
     TAKE(p->output, numel(p->n, 3, p->h, p->w));
@@ -192,19 +211,25 @@ static size_t gen_layout(gen_plan *p, float *q) {
         TAKE(L->rstd, (size_t)p->n * L->c);
         size_t m = numel(p->n, L->c, L->h, L->w);
         if (m > mx) mx = m;
+        if (up_numel(p, i) > mxup) mxup = up_numel(p, i);
     }
-    float *scratch, *buf[2];
-    if (!p->keep) TAKE(scratch, mx), TAKE(buf[0], mx), TAKE(buf[1], mx);
-    else TAKE(p->grad[0], mx), TAKE(p->grad[1], mx), TAKE(p->grad[2], mx), TAKE(p->grad[3], mx);
+    float *scratch, *upbuf, *buf[2];
+    if (!p->keep) TAKE(scratch, mx), TAKE(upbuf, mxup), TAKE(buf[0], mx), TAKE(buf[1], mx);
+    else {
+        if (mxup > mx) mx = mxup;
+        TAKE(p->grad[0], mx), TAKE(p->grad[1], mx), TAKE(p->grad[2], mx), TAKE(p->grad[3], mx);
+    }
     const float *in = p->input;
     for (int i = 0; i < GEN_LAYERS; i++) {
         gen_plan_layer *L = &p->L[i];
         size_t m = numel(p->n, L->c, L->h, L->w);
         L->in = in;
         if (p->keep) {
+            if (up_numel(p, i)) TAKE(L->up, up_numel(p, i));
             TAKE(L->pre, m);
             TAKE(L->out, m);
         } else if (q) {
+            if (up_numel(p, i)) L->up = upbuf;
             L->pre = scratch;
             L->out = p->g->layers[i].skip >= 0 ? (float *)in : in == buf[0] ? buf[1] : buf[0];
         }
@@ -236,6 +261,7 @@ int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, in
             if (!rc && keep) rc = deconv_enable_training(&L->deconv, err);
         } else {
             int oh, ow, t, b, l, r;
+            if (gl->up) ih *= gl->up, iw *= gl->up;
             same_padding(ih, gl->k, gl->stride, &oh, &t, &b);
             same_padding(iw, gl->k, gl->stride, &ow, &l, &r);
             rc = conv_setup(&L->conv, n, c, ih, iw, gl->cout, gl->k, gl->k, gl->stride, t, l, b, r,
@@ -266,8 +292,12 @@ void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats) {
         const gen_layer *gl = &p->g->layers[i];
         gen_plan_layer *L = &p->L[i];
         size_t hw = (size_t)L->h * L->w, m = (size_t)p->n * L->c * hw;
+        if (gl->up) {
+            int ih = i ? p->L[i - 1].h : p->h, iw = i ? p->L[i - 1].w : p->w;
+            upsample_forward(p->n, gl->cin, ih, iw, gl->up, L->in, L->up);
+        }
         if (gl->deconv) deconv_forward(&L->deconv, L->in, L->pre);
-        else conv_forward(&L->conv, L->in, L->pre);
+        else conv_forward(&L->conv, gl->up ? L->up : L->in, L->pre);
         if (fixed_stats)
             instnorm_fixed(p->n, L->c, hw, L->pre, gl->scale, gl->shift, L->mean, L->rstd, L->out);
         else
@@ -293,8 +323,10 @@ void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats) {
 /* Backward, layer by layer from the output (see generator.h for the clip).
  * grad[0] holds dL/d(output of layer i), grad[1] receives dL/d(its input),
  * grad[2] dL/d(conv output), grad[3] the residual branch's dL/d(block input)
- * until the block's first layer adds it to its input gradient. */
-void gen_plan_backward(gen_plan *p, const float *dout, float *grads) {
+ * until the block's first layer adds it to its input gradient. With
+ * upsampling, grad[0] (free once grad[2] is computed) receives dL/d(the
+ * upsampled input), which upsample_backward sums into grad[1]. */
+void gen_plan_backward(gen_plan *p, const float *dout, float *grads, float *dx) {
     const struct nst_generator *g = p->g;
     float *d = p->grad[0], *din = p->grad[1], *dpre = p->grad[2], *dskip = p->grad[3];
     gen_plan_layer *last = &p->L[GEN_LAYERS - 1];
@@ -315,10 +347,17 @@ void gen_plan_backward(gen_plan *p, const float *dout, float *grads) {
                           grads + (gl->scale - g->params), grads + (gl->shift - g->params));
         float *dw = grads + (gl->weight - g->params);
         if (gl->deconv) deconv_backward_weights(&L->deconv, L->in, dpre, dw, NULL);
-        else conv_backward_weights(&L->conv, L->in, dpre, dw, NULL);
-        if (i == 0) break; /* the input image needs no gradient */
+        else conv_backward_weights(&L->conv, gl->up ? L->up : L->in, dpre, dw, NULL);
+        if (i == 0) {
+            if (dx) conv_backward(&L->conv, dpre, dx); /* layer 0 is a plain conv */
+            break;
+        }
         if (gl->deconv) deconv_backward(&L->deconv, dpre, din);
-        else conv_backward(&L->conv, dpre, din);
+        else if (!gl->up) conv_backward(&L->conv, dpre, din);
+        else {
+            conv_backward(&L->conv, dpre, d);
+            upsample_backward(p->n, gl->cin, p->L[i - 1].h, p->L[i - 1].w, gl->up, d, din);
+        }
         if (i + 1 < GEN_LAYERS && g->layers[i + 1].skip == i) {
             size_t mi = numel(p->n, p->L[i - 1].c, p->L[i - 1].h, p->L[i - 1].w);
             for (size_t k = 0; k < mi; k++) din[k] += dskip[k];

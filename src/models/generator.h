@@ -9,7 +9,14 @@
  *   13 deconv 3x3 s2 128->64, IN, ReLU   14 deconv 3x3 s2 64->32, IN, ReLU
  *   15 conv 9x9 s1 32->3, IN;  y = clip(150 tanh + 127.5, 0, 255)
  * Layer i uses Variable_{3i} (kernel), Variable_{3i+1} (IN shift) and
- * Variable_{3i+2} (IN scale); the convolutions have no bias. */
+ * Variable_{3i+2} (IN scale); the convolutions have no bias.
+ *
+ * The 'nearest' variant (Odena et al. 2016, "Deconvolution and checkerboard
+ * artifacts") replaces the transposed convolutions 13 and 14 by nearest x2
+ * upsampling then a 3x3 stride-1 'SAME' convolution with the same channels:
+ * every output pixel then sees the same number of kernel taps, so the
+ * uneven overlap of a stride-2 deconvolution (a checkerboard) cannot arise.
+ * The ml5 networks are 'deconv'; nst train makes 'nearest' by default. */
 #ifndef NST_GENERATOR_H
 #define NST_GENERATOR_H
 
@@ -23,8 +30,15 @@
 #define GEN_OUT_A 150.0f
 #define GEN_OUT_B 127.5f
 
+/* Layers 13 and 14: transposed convolutions or upsample + convolution. */
+typedef enum { GEN_UP_DECONV, GEN_UP_NEAREST } gen_upsample;
+/* "deconv" / "nearest"; gen_upsample_parse returns -1 for anything else. */
+const char *gen_upsample_name(gen_upsample u);
+int gen_upsample_parse(const char *s);
+
 typedef struct {
     int deconv;           /* transposed convolution (x2 upsampling) */
+    int up;               /* nearest upsampling by this factor before the conv (0: none) */
     int cin, cout, k, stride;
     int relu;             /* ReLU after the instance norm */
     int skip;             /* >= 0: residual, adds the input of layer `skip` after IN */
@@ -34,6 +48,7 @@ typedef struct {
 
 struct nst_generator {
     char path[1024];      /* the checkpoint directory */
+    gen_upsample upsample;
     gen_layer layers[GEN_LAYERS];
     float *params;        /* one allocation behind every weight, shift and scale */
     size_t n_params;
@@ -41,7 +56,7 @@ struct nst_generator {
 
 /* The architecture with zeroed parameters (one allocation, the layouts below);
  * path is recorded for messages. */
-int gen_alloc(struct nst_generator *g, const char *path, nst_error *err);
+int gen_alloc(struct nst_generator *g, const char *path, gen_upsample up, nst_error *err);
 /* "Variable" (k = 0) or "Variable_k". */
 void gen_var_name(int k, char *out, size_t n);
 /* Shape of layer L's kernel in TF's layout (see gen_from_dict). */
@@ -50,18 +65,19 @@ void gen_kernel_shape(const gen_layer *L, int64_t shape[4]);
  * reads ours from src and writes TF's into dst; to_tf = 0 the reverse. */
 void gen_kernel_convert(const gen_layer *L, const float *src, float *dst, int to_tf);
 
-/* Build from a checkpoint's variables (Variable, Variable_1.._47; other
- * tensors, such as a training state, are ignored); every shape is checked. The kernels
- * are converted from TF's HWIO ([k][k][cin][cout]; deconv [k][k][cout][cin])
- * to the layouts above. */
-int gen_from_dict(const nst_tensor_dict *d, const char *dir, struct nst_generator *g,
-                  nst_error *err);
+/* Build the architecture `up` from a checkpoint's variables (Variable,
+ * Variable_1.._47; other tensors, such as a training state, are ignored);
+ * every shape is checked. The kernels are converted from TF's HWIO
+ * ([k][k][cin][cout]; deconv [k][k][cout][cin]) to the layouts above. */
+int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
+                  struct nst_generator *g, nst_error *err);
 
 /* ---- the generator bound to an n x 3 x h x w input -------------------- */
 
 typedef struct {
     int c, h, w;          /* output shape of the layer */
     const float *in;      /* its input */
+    float *up;            /* the input upsampled (layers with up) */
     float *pre;           /* conv output = IN input */
     float *out;           /* after IN, residual and ReLU (layer 15: 150 tanh + 127.5) */
     float *mean, *rstd;   /* IN statistics, [n*c] */
@@ -92,12 +108,13 @@ int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, in
 void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats);
 /* keep = 1, after gen_plan_forward(p, x, 0): given dout = dL/doutput
  * (n x 3 x h x w), write dL/dparams into grads (laid out as g->params,
- * overwritten, summed over the batch). The clip of the output is passed
+ * overwritten, summed over the batch) and, if dx is not NULL, dL/dinput
+ * into dx (n x 3 x h x w). The clip of the output is passed
  * straight through: the gradient is that of the unclipped map
  * 150 tanh + 127.5, so a saturated pixel still learns which way to go
  * (the true gradient of the clip would be 0 there and such pixels could
  * stay stuck). tests/pytorch/gen_train.py does the same. */
-void gen_plan_backward(gen_plan *p, const float *dout, float *grads);
+void gen_plan_backward(gen_plan *p, const float *dout, float *grads, float *dx);
 /* After the caller changed g->params: refresh the plan's weight copies. */
 void gen_plan_weights_changed(gen_plan *p);
 void gen_plan_destroy(gen_plan *p);
@@ -105,11 +122,14 @@ void gen_plan_destroy(gen_plan *p);
 /* ---- gen_checkpoint.c: nst's own format ----------------------------------
  * A safetensors file: the 48 variables as in a deeplearn.js checkpoint
  * (F32, TF layouts), __metadata__ {"format": "nst-generator", "architecture":
- * JSON text of the layer table} plus the caller's entries (nst train adds
- * its training state: Adam moments as extra tensors, iteration, PRNG). */
+ * JSON text {"upsample": "deconv"|"nearest", "layers": the layer table, ...}}
+ * plus the caller's entries (nst train adds its training state: Adam
+ * moments as extra tensors, iteration, PRNG). A file without "upsample"
+ * (written before the option existed) is "deconv". */
 #define GEN_FORMAT "nst-generator"
-/* Read a checkpoint file into d (d->metadata holds its __metadata__). */
-int gen_checkpoint_read(const char *path, nst_tensor_dict *d, nst_error *err);
+/* Read a checkpoint file into d (d->metadata holds its __metadata__) and its
+ * architecture's upsampling into *up (may be NULL). */
+int gen_checkpoint_read(const char *path, nst_tensor_dict *d, gen_upsample *up, nst_error *err);
 /* Write g and `extra` tensors (may be NULL) with metadata pairs
  * meta[0..2*n_meta-1] (key, value, ...), atomically. */
 int gen_checkpoint_write(const char *path, const struct nst_generator *g,

@@ -12,13 +12,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# (kind, cin, cout, k, stride, relu); layer i reads Variable_{3i} (kernel),
-# _{3i+1} (instance-norm shift), _{3i+2} (scale); layers 3..12 pair up into
-# the residual blocks x + layer(2b+4)(layer(2b+3)(x))
-ARCH = ([("conv", 3, 32, 9, 1, True), ("conv", 32, 64, 3, 2, True), ("conv", 64, 128, 3, 2, True)]
-        + [("conv", 128, 128, 3, 1, r) for _ in range(5) for r in (True, False)]
-        + [("deconv", 128, 64, 3, 2, True), ("deconv", 64, 32, 3, 2, True),
-           ("conv", 32, 3, 9, 1, False)])
+
+def arch(upsample="deconv"):
+    """(kind, cin, cout, k, stride, relu) per layer; layer i reads
+    Variable_{3i} (kernel), _{3i+1} (instance-norm shift), _{3i+2} (scale);
+    layers 3..12 pair up into the residual blocks x + layer(2b+4)(layer(2b+3)(x)).
+    upsample "nearest" (nst's variant): layers 13, 14 are nearest x2
+    upsampling then a 3x3 stride-1 'SAME' convolution ("upconv", HWIO kernel)."""
+    up = [("deconv", 128, 64, 3, 2, True), ("deconv", 64, 32, 3, 2, True)]
+    if upsample == "nearest":
+        up = [("upconv", 128, 64, 3, 1, True), ("upconv", 64, 32, 3, 1, True)]
+    return ([("conv", 3, 32, 9, 1, True), ("conv", 32, 64, 3, 2, True), ("conv", 64, 128, 3, 2, True)]
+            + [("conv", 128, 128, 3, 1, r) for _ in range(5) for r in (True, False)]
+            + up + [("conv", 32, 3, 9, 1, False)])
+
+
+ARCH = arch("deconv")
 
 
 def load_checkpoint(path):
@@ -44,6 +53,18 @@ def same_pad(x, k, s):
     return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
 
 
+def conv(kind, x, w, s):
+    """The convolution of a layer; w in PyTorch's layout (conv OIHW, deconv
+    ConvTranspose2d's [in, out, kh, kw])."""
+    if kind == "upconv":
+        x, kind = F.interpolate(x, scale_factor=2, mode="nearest"), "conv"
+    if kind == "conv":
+        return F.conv2d(same_pad(x, w.shape[2], s), w, stride=s)
+    # TF conv2d_transpose 'SAME': ConvTranspose2d(padding 0), first 2n rows/cols
+    h, wd = x.shape[2:]
+    return F.conv_transpose2d(x, w, stride=s)[:, :, : h * s, : wd * s]
+
+
 def instance_norm(x, shift, scale, eps=1e-3):
     mean = x.mean(dim=(2, 3), keepdim=True)
     var_ = x.var(dim=(2, 3), keepdim=True, unbiased=False)
@@ -57,18 +78,13 @@ class FastStyle:
         for i, (kind, cin, cout, k, s, relu) in enumerate(ARCH):
             # conv: HWIO -> OIHW; deconv: [kh, kw, out, in] -> ConvTranspose2d's [in, out, kh, kw]
             w = v[var(3 * i)].to(dtype).permute(3, 2, 0, 1).contiguous()
-            want = (cout, cin) if kind == "conv" else (cin, cout)
+            want = (cin, cout) if kind == "deconv" else (cout, cin)
             assert tuple(w.shape) == want + (k, k), (i, tuple(w.shape))
             self.layers.append((kind, w, s, relu, v[var(3 * i + 1)].to(dtype), v[var(3 * i + 2)].to(dtype)))
 
     def layer(self, i, x):
         kind, w, s, relu, shift, scale = self.layers[i]
-        if kind == "conv":
-            y = F.conv2d(same_pad(x, w.shape[2], s), w, stride=s)
-        else:  # TF conv2d_transpose 'SAME': ConvTranspose2d(padding 0), first 2n rows/cols
-            h, wd = x.shape[2:]
-            y = F.conv_transpose2d(x, w, stride=s)[:, :, : h * s, : wd * s]
-        y = instance_norm(y, shift, scale)
+        y = instance_norm(conv(kind, x, w, s), shift, scale)
         return torch.relu(y) if relu else y
 
     @torch.no_grad()
