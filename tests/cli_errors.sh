@@ -142,6 +142,19 @@ expect 0 "b.jpg" "train 2 iterations (skipping a text file)" -- "$nst" train --m
 [ "$(wc -l < "$tmp/t.csv")" = 3 ] && [ -f "$tmp/t.png" ] && ok || bad "train loss csv/plot missing"
 expect 0 "" "apply a trained network" -- "$nst" apply --net "$tmp/t.nst" "$content" --size 64 -o "$tmp/tap.png" -q
 [ -f "$tmp/tap.png" ] && ok || bad "apply with the trained network wrote nothing"
+# upsampling: a new network is 'nearest'; the file records it and loading checks it
+grep -qaF 'upsample\":\"nearest' "$tmp/t.nst" && ok || bad "t.nst does not record upsample nearest"
+expect 2 "--upsample: 'bilinear' is not nearest or deconv" "train --upsample bilinear" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/up.nst" --upsample bilinear
+expect 2 "scream: its upsampling is deconv, not nearest" "fine-tune a deconv network as nearest" -- env NST_MODELS="$shared/models/fast" "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/up.nst" --init-net scream --upsample nearest
+expect 2 "$tmp/t.nst: its upsampling is nearest, not deconv" "resume a nearest network as deconv" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/t.nst" --iterations 4 --resume --upsample deconv
+[ -e "$tmp/up.nst" ] && bad "a refused train left $tmp/up.nst" || ok
+perl -0777 -pe 's/upsample\\":\\"nearest/upsample\\":\\"bicubic/' "$tmp/t.nst" > "$tmp/bicubic.nst"
+expect 1 "$tmp/bicubic.nst: unknown \"upsample\" bicubic in its architecture" "apply a network with an unknown upsampling" -- "$nst" apply --net "$tmp/bicubic.nst" "$content" -o "$tmp/tap3.png" -q
+perl -0777 -pe 's/architecture/architectur_/' "$tmp/t.nst" > "$tmp/noarch.nst"
+expect 1 "$tmp/noarch.nst: its \"architecture\" metadata is missing" "apply a network without its architecture" -- "$nst" apply --net "$tmp/noarch.nst" "$content" -o "$tmp/tap3.png" -q
+[ -e "$tmp/tap3.png" ] && bad "a refused apply left $tmp/tap3.png" || ok
+expect 0 "" "train a deconv network from scratch" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/dc.nst" --upsample deconv
+grep -qaF 'upsample\":\"deconv' "$tmp/dc.nst" && ok || bad "dc.nst does not record upsample deconv"
 expect 0 "" "fine-tune a network named by the search path" -- env NST_MODELS="$shared/models/fast" "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft.nst" --init-net scream
 expect 1 "not installed" "fine-tune an unknown network" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft2.nst" --init-net nosuchnet
 expect 1 "t.csv: not a safetensors file" "apply a non-network file" -- "$nst" apply --net "$tmp/t.csv" "$content" -o "$tmp/tap2.png" -q

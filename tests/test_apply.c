@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "feedforward/apply.h"
 #include "io/io.h"
-#include "models/generator.h"
 #include "testutil.h"
 
 /* mean and max |a - b| over n values */
@@ -45,6 +45,57 @@ static void against_pytorch(const nst_generator *g, const nst_tensor_dict *fx, c
               mean, max);
         gen_plan_destroy(&p);
     }
+}
+
+/* Tiles that normalise with the one-pass statistics against the one pass:
+ * what is left is the tiles' zero padding, which the overlap must keep out
+ * of the blend (the difference of nst_apply's tiles otherwise comes from
+ * the statistics, taken at tile size). */
+static void tiles_exact_stats(const nst_generator *g, const char *photo) {
+    nst_error err;
+    nst_image in = {0}, x = {0}, y = {0};
+    gen_plan one;
+    int W = 640, H = 480;
+    int rc = nst_image_load(photo, &in, &err);
+    if (!rc) rc = nst_image_resize(&in, W, H, &x, &err);
+    if (!rc) rc = nst_image_alloc(&y, W, H, &err);
+    if (!rc) rc = gen_plan_create(&one, g, 1, H, W, 0, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (!rc) {
+        gen_plan_forward(&one, x.data, 0);
+        /* measured 0.36 0.065 0.040 0.016 (scream), 0.26 0.039 0.023 0.008
+         * (random nearest); 1.4 and 0.46 at 192 and 256 px with ov = T/4 */
+        static const int tiles[] = {192, 256, 320, 512};
+        static const double bound[] = {0.5, 0.1, 0.08, 0.03};
+        for (int t = 0; t < 4; t++) {
+            CHECK(apply_tiles(g, &x, tiles[t], &one, &y, &err) == 0, "tiles: %s", err.msg);
+            double mean, max;
+            diff(y.data, one.output, (size_t)3 * W * H, &mean, &max);
+            printf("  %s: tiles of %d px with the one-pass statistics vs one pass: mean |d| %.3f, "
+                   "max %.1f grey levels\n", gen_upsample_name(g->upsample), tiles[t], mean, max);
+            CHECK(mean < bound[t], "%s, %d px tiles: mean |d| %g", gen_upsample_name(g->upsample),
+                  tiles[t], mean);
+        }
+        gen_plan_destroy(&one);
+    }
+    nst_image_free(&in);
+    nst_image_free(&x);
+    nst_image_free(&y);
+}
+
+/* The 'nearest' architecture with random weights, U(-0.05, 0.05), IN
+ * scale 1, shift 0, through the tiles. */
+static void nearest_tiles(const char *photo) {
+    struct nst_generator g;
+    nst_error err;
+    int rc = gen_alloc(&g, "random", GEN_UP_NEAREST, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (rc) return;
+    tu_fill_uniform(g.params, g.n_params, -0.05f, 0.05f, 17);
+    for (int i = 0; i < GEN_LAYERS; i++)
+        for (int c = 0; c < g.layers[i].cout; c++) g.layers[i].scale[c] = 1, g.layers[i].shift[c] = 0;
+    tiles_exact_stats(&g, photo);
+    free(g.params);
 }
 
 /* Tiles (with whole-image statistics at tile size) against one pass on a
@@ -204,6 +255,8 @@ int main(void) {
         against_pytorch(g, &fx, "even");
         against_pytorch(g, &fx, "odd");
         apply_options(g, photo);
+        tiles_exact_stats(g, photo);
+        nearest_tiles(photo);
     }
     nst_generator_free(g);
     nst_dict_free(&fx);
