@@ -189,7 +189,8 @@ typedef struct nst_generator nst_generator; /* see src/models/generator.h */
 
 /* Load a style network of fast-style-transfer (Johnson et al. 2016) from a
  * deeplearn.js checkpoint directory (manifest.json + one file per variable),
- * the format of ml5.js' style networks. */
+ * the format of ml5.js' style networks, or from a file written by nst_train
+ * (either upsampling, as its architecture metadata says). */
 int nst_generator_load(const char *path, nst_generator **gen, nst_error *err);
 void nst_generator_free(nst_generator *gen);
 
