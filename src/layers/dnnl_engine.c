@@ -65,7 +65,10 @@ void same_padding(int in, int k, int stride, int *out, int *before, int *after) 
 }
 
 static dnnl_format_tag_t block_tag(int block) {
-    return block == 16 ? dnnl_nChw16c : block == 8 ? dnnl_nChw8c : dnnl_nchw;
+    return block == NST_NHWC ? dnnl_nhwc
+           : block == 16     ? dnnl_nChw16c
+           : block == 8      ? dnnl_nChw8c
+                             : dnnl_nchw;
 }
 
 void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block, int bf16) {
@@ -74,9 +77,9 @@ void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block, 
 }
 
 int nst_dnnl_block(const dnnl_memory_desc_t *md) {
-    static const int blocks[] = {1, 8, 16};
+    static const int blocks[] = {1, 8, 16, NST_NHWC};
     if (md->ndims != 4) return 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         dnnl_memory_desc_t b;
         nst_dnnl_md(&b, (int)md->dims[0], (int)md->dims[1], (int)md->dims[2], (int)md->dims[3],
                     blocks[i], md->data_type == dnnl_bf16);
@@ -85,8 +88,11 @@ int nst_dnnl_block(const dnnl_memory_desc_t *md) {
     return 0;
 }
 
+int nst_block_elems(int block, int c) { return block == NST_NHWC ? c : block; }
+
 size_t nst_blocked_numel(int n, int c, int h, int w, int block) {
-    return (size_t)n * ((c + block - 1) / block * block) * h * w;
+    int b = nst_block_elems(block, c);
+    return (size_t)n * ((c + b - 1) / b * b) * h * w;
 }
 
 float nst_bf16_to_f32(uint16_t x) {

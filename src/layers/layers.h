@@ -30,13 +30,18 @@ dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
 /* Activation layouts. oneDNN's fast CPU kernels (jit direct convolution,
  * pooling) want channels in blocks: nChw16c (AVX-512) or nChw8c keep
  * [N][C/b][H][W][b] with C padded with zeros to a multiple of b. A `block` of
- * 1 is plain NCHW. The loss-network plan keeps its activations blocked; the
+ * 1 is plain NCHW; NST_NHWC is channels-last, [N][H][W][C], which is
+ * nChw<C>c: one block of all C channels (the layout of oneDNN's AMX
+ * kernels). The loss-network plan keeps its activations blocked; the
  * generator and the layer tests use NCHW. With bf16 the elements are
  * bfloat16 (the upper half of a float32) instead of float32: the plan's
  * --precision bf16, where convolutions run on AVX512-BF16 / AMX. */
+#define NST_NHWC (-1)
 void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block, int bf16);
-/* The block of md (1, 8 or 16), or 0 for any other layout. */
+/* The block of md (1, 8, 16 or NST_NHWC), or 0 for any other layout. */
 int nst_dnnl_block(const dnnl_memory_desc_t *md);
+/* Channels per block of layout `block` for c channels (c for NST_NHWC). */
+int nst_block_elems(int block, int c);
 /* Elements that an n x c x h x w tensor takes in layout `block`. */
 size_t nst_blocked_numel(int n, int c, int h, int w, int block);
 /* Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX);

@@ -28,9 +28,14 @@ int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
     return 0;
 }
 
-static int planes(const pad_layer *L) { return L->n * ((L->c + L->block - 1) / L->block); }
+static int planes(const pad_layer *L) {
+    int b = nst_block_elems(L->block, L->c);
+    return L->n * ((L->c + b - 1) / b);
+}
 /* bytes of one pixel (block elements) */
-static size_t pixel(const pad_layer *L) { return (size_t)L->block * (L->bf16 ? 2 : 4); }
+static size_t pixel(const pad_layer *L) {
+    return (size_t)nst_block_elems(L->block, L->c) * (L->bf16 ? 2 : 4);
+}
 
 /* One padded row from source row `src`: the interior in one copy, then the
  * reflected columns pixel by pixel. */
@@ -85,8 +90,8 @@ void pad_backward(const pad_layer *L, const void *dout, void *din) {
             int inner = i >= L->t && i < L->t + L->h;
             for (int j = 0; j < L->ow; j++)
                 if (!inner || j < L->l || j >= L->l + L->w)
-                    add_pixel(row + reflect(j - L->l, L->w) * px, s + j * px, (size_t)L->block,
-                              L->bf16);
+                    add_pixel(row + reflect(j - L->l, L->w) * px, s + j * px,
+                              (size_t)nst_block_elems(L->block, L->c), L->bf16);
         }
     }
 }

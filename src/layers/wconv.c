@@ -35,8 +35,9 @@ static void make_descs(const wconv_geom *g, wconv_descs *d) {
                       wei = {g->cout, g->cin, g->kh, g->kw}, bias = {g->cout};
     dnnl_data_type_t dt = g->bf16 ? dnnl_bf16 : dnnl_f32;
     nst_dnnl_md(&d->src, g->n, g->cin, g->h, g->w, g->blocked && g->block ? g->block : 1, g->bf16);
+    /* bf16: channels-last, where oneDNN runs its AMX kernels */
     dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dt,
-                                 g->blocked ? dnnl_format_tag_any : dnnl_nchw);
+                                 !g->blocked ? dnnl_nchw : g->bf16 ? dnnl_nhwc : dnnl_format_tag_any);
     d->dsrc = d->src;
     if (g->blocked && g->block == 0)
         dnnl_memory_desc_init_by_tag(&d->dsrc, 4, src, dt, dnnl_format_tag_any);

@@ -15,8 +15,10 @@
  * NCHW (to_out) and their loss gradient back into the blocked gradient
  * (add_grad).
  *
- * Precision bf16: every activation and activation gradient is bfloat16 and
- * the convolutions run on AVX512-BF16 / AMX, except the first: an image in
+ * Precision bf16: every activation and activation gradient is bfloat16, in
+ * the channels-last layout (NST_NHWC) that oneDNN's AMX convolutions take
+ * (given nChw16c bf16 it picks its older, several times slower AVX512-BF16
+ * kernels), and the convolutions run on AMX / AVX512-BF16, except the first: an image in
  * bfloat16 would be rounded to about one grey level, which makes the loss
  * flat for the small steps an optimiser starts with (L-BFGS's first step
  * would change nothing and stop it). So the first conv runs in float32 and
@@ -84,13 +86,13 @@ static int setup_layer(net_plan *p, int i, const unsigned char *tapped, int padd
             const dnnl_memory_desc_t *f32;
             dnnl_memory_desc_t lowp;
             dnnl_memory_get_memory_desc(L->conv.p.m_dst, &f32);
-            nst_dnnl_md(&lowp, n, nl->cout, L->h, L->w, L->conv.dst_block, 1);
+            nst_dnnl_md(&lowp, n, nl->cout, L->h, L->w, NST_NHWC, 1);
             *first_sz = dnnl_memory_desc_get_size(f32);
             rc = reorder_setup(&p->first_out, f32, &lowp, NULL, 0, err);
             if (!rc) rc = reorder_setup(&p->first_grad, &lowp, f32, NULL, 0, err);
             if (rc) return rc;
         }
-        L->c = nl->cout, L->block = L->conv.dst_block;
+        L->c = nl->cout, L->block = i == 0 && p->bf16 ? NST_NHWC : L->conv.dst_block;
         if (fuse) p->L[i + 1].fused = 1;
         break;
     }
