@@ -8,7 +8,7 @@ const { chromium } = require("playwright-core");
 const fs = require("fs");
 const path = require("path");
 
-const [url, content, style, shot, size = "96", iterations = "80"] = process.argv.slice(2);
+const [url, content, style, shot, size = "256", iterations = "300"] = process.argv.slice(2);
 let passed = 0, failed = 0;
 function check(ok, what) {
   if (ok) passed++;

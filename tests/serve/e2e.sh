@@ -13,7 +13,7 @@ if ! cmp -s "$here/package-lock.json" "$node_dir/package-lock.json" || [ ! -d "$
     (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL npm ci in $node_dir"; echo "0 passed, 1 failed"; exit 1; }
 fi
 start_server "$tmp/data" --checkpoint-every 10
-NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-96}" "${6:-80}"
+NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-256}" "${6:-300}"
 rc=$?
 stop_server
 [ "$fail" = 0 ] && exit $rc
