@@ -193,6 +193,12 @@ static void test_reflect_pad(void) {
 /* The loss-network plan's layouts: the reflect_pad case in nChw8c and
  * nChw16c (its 2 channels padded with zeros), reached through reorder_layer,
  * matches the NCHW fixture. */
+/* compare(), or for bf16 data a relative error within bfloat16's 2^-9 */
+static void compare_prec(const char *what, const float *a, const float *ref, size_t n, int bf16) {
+    if (bf16) tu_rel_close(what, a, ref, n, 4e-3);
+    else compare(what, a, ref, n);
+}
+
 /* In layout `block`, float32 or bfloat16 (the reorders convert; a bf16 pad
  * moves rounded values, so it matches to bfloat16's 2^-9 relative rounding). */
 static void test_reflect_pad_blocked(int block, int bf16) {
@@ -223,14 +229,12 @@ static void test_reflect_pad_blocked(int block, int bf16) {
     pad_forward(&P, a, b);
     reorder_run(&out_fwd, b, out);
     snprintf(label, sizeof label, "%s block %d%s forward", tag, block, bf16 ? " bf16" : "");
-    if (bf16) tu_rel_close(label, out, y->data, y->numel, 4e-3);
-    else compare(label, out, y->data, y->numel);
+    compare_prec(label, out, y->data, y->numel, bf16);
     reorder_run(&in_bwd, dout->data, b);
     pad_backward(&P, b, a);
     reorder_run(&out_bwd, a, din);
     snprintf(label, sizeof label, "%s block %d%s backward", tag, block, bf16 ? " bf16" : "");
-    if (bf16) tu_rel_close(label, din, dx->data, x->numel, 4e-3);
-    else compare(label, din, dx->data, x->numel);
+    compare_prec(label, din, dx->data, x->numel, bf16);
     free(a), free(b), free(out), free(din);
     reorder_destroy(&in_fwd), reorder_destroy(&out_fwd);
     reorder_destroy(&in_bwd), reorder_destroy(&out_bwd);
