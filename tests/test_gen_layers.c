@@ -64,9 +64,9 @@ static void lut_forward(lut *L, const float *x, float *y) {
     case CONV: conv_forward(&L->conv, x, y); break;
     case DECONV: deconv_forward(&L->deconv, x, y); break;
     case INSTNORM:
-        instnorm_forward(L->n, L->c, L->hw, IN_EPS, x, L->p, L->p + L->c, y, L->mean, L->rstd);
+        instnorm_forward(L->n, L->c, L->hw, 1, IN_EPS, x, L->p, L->p + L->c, y, L->mean, L->rstd);
         break;
-    case UPSAMPLE: upsample_forward(L->n, L->c, L->h, L->w, L->f, x, y); break;
+    case UPSAMPLE: upsample_forward(L->n, L->c, L->h, L->w, 1, L->f, x, y); break;
     case TANH: tanh_forward(L->nx, TANH_A, TANH_B, x, y); break;
     }
 }
@@ -85,9 +85,9 @@ static void lut_backward(lut *L, const float *x, const float *y, const float *dy
         deconv_backward_weights(&L->deconv, x, dy, dp, db);
         break;
     case INSTNORM:
-        instnorm_backward(L->n, L->c, L->hw, x, L->p, L->mean, L->rstd, dy, dx, dp, db);
+        instnorm_backward(L->n, L->c, L->hw, 1, x, L->p, L->mean, L->rstd, dy, dx, dp, db);
         break;
-    case UPSAMPLE: upsample_backward(L->n, L->c, L->h, L->w, L->f, dy, dx); break;
+    case UPSAMPLE: upsample_backward(L->n, L->c, L->h, L->w, 1, L->f, dy, dx); break;
     case TANH: tanh_backward(L->nx, TANH_A, TANH_B, y, dy, dx); break;
     }
 }
@@ -227,7 +227,7 @@ static void test_deconv(const char *tag, int stride) {
     lut L = {.kind = DECONV};
     load_params(&L, tag, "w", "b");
     nst_error err;
-    int rc = deconv_setup(&L.deconv, n, c, h, wd, co, k, stride, L.p,
+    int rc = deconv_setup(&L.deconv, 1, n, c, h, wd, co, k, stride, L.p,
                           L.np > L.nw ? L.p + L.nw : NULL, &err);
     if (!rc) rc = deconv_enable_training(&L.deconv, &err);
     CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
@@ -256,7 +256,7 @@ static void test_instnorm(void) {
     /* parameter gradients are optional */
     float *dx = malloc(L.nx * sizeof *dx);
     lut_forward(&L, x->data, dx); /* mean and rstd of x; dx is overwritten below */
-    instnorm_backward(L.n, L.c, L.hw, x->data, L.p, L.mean, L.rstd, tget(tag, "dout")->data, dx,
+    instnorm_backward(L.n, L.c, L.hw, 1, x->data, L.p, L.mean, L.rstd, tget(tag, "dout")->data, dx,
                       NULL, NULL);
     compare(tag, "dx without dscale, dshift", dx, tget(tag, "dx")->data, L.nx);
     free(dx), free(L.mean), free(L.rstd), free(L.p);
@@ -281,13 +281,85 @@ static void test_errors(void) {
     nst_error err = {0};
     deconv_layer d;
     float wt[2 * 2] = {0};
-    int rc = deconv_setup(&d, 1, 1, 3, 3, 1, 2, 3, wt, NULL, &err);
+    int rc = deconv_setup(&d, 1, 1, 1, 3, 3, 1, 2, 3, wt, NULL, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "transposed convolution") &&
               strstr(err.msg, "stride"),
           "deconv kernel smaller than the stride: rc %d, message '%s'", rc, err.msg);
-    rc = deconv_setup(&d, 1, 0, 3, 3, 1, 3, 2, wt, NULL, &err);
+    rc = deconv_setup(&d, 1, 1, 0, 3, 3, 1, 3, 2, wt, NULL, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "1x0x3x3"),
           "deconv without input channels: rc %d, message '%s'", rc, err.msg);
+}
+
+/* The blocked layouts (nChw16c, and 20 channels: a block with 12 padding
+ * lanes) give what NCHW gives: instance norm with a residual and ReLU, its
+ * backward, and upsampling, fed the same values through oneDNN reorders.
+ * The padding lanes of every blocked output must stay zero. */
+static void to_layout(const float *x, float *y, int n, int c, int h, int w, int from, int to) {
+    dnnl_memory_desc_t a, b;
+    reorder_layer R;
+    nst_error err = {0};
+    nst_dnnl_md(&a, n, c, h, w, from, 0);
+    nst_dnnl_md(&b, n, c, h, w, to, 0);
+    if (reorder_setup(&R, &a, &b, NULL, 0, &err)) {
+        CHECK(0, "reorder: %s", err.msg);
+        return;
+    }
+    reorder_run(&R, x, y);
+    reorder_destroy(&R);
+}
+
+/* a (NCHW) against b (layout 16, converted back) and b's padding lanes */
+static void compare_blocked(const char *what, const float *a, const float *b, int n, int c, int h,
+                            int w) {
+    size_t m = (size_t)n * c * h * w, mb = nst_blocked_numel(n, c, h, w, 16);
+    float *back = malloc(m * sizeof *back), *copy = malloc(mb * sizeof *copy);
+    to_layout(b, back, n, c, h, w, 16, 1);
+    char label[96];
+    snprintf(label, sizeof label, "blocked %s, %d channels", what, c);
+    tu_close(label, back, a, m, 1e-5f, 1e-5f);
+    /* a round trip rewrites the padding lanes with zeros */
+    to_layout(back, copy, n, c, h, w, 1, 16);
+    size_t bad = 0;
+    for (size_t i = 0; i < mb; i++) bad += copy[i] == 0 && b[i] != 0;
+    CHECK(bad == 0, "%s: %zu padding values are not zero", label, bad);
+    free(back), free(copy);
+}
+
+static void test_blocked(int c) {
+    const int n = 2, h = 9, w = 7, hw = h * w, f = 2;
+    size_t m = (size_t)n * c * hw, mb = nst_blocked_numel(n, c, h, w, 16);
+    size_t nb = m * f * f, nbb = mb * f * f;
+    float *x = malloc(m * 4), *sk = malloc(m * 4), *dy = malloc(m * 4), *p = malloc(2 * c * 4);
+    float *y = malloc(nb * 4), *dx = malloc(m * 4), *dp = malloc(2 * c * 4), *dpb = malloc(2 * c * 4);
+    float *xb = calloc(nbb, 4), *skb = calloc(mb, 4), *dyb = calloc(mb, 4), *yb = calloc(nbb, 4);
+    float *dxb = calloc(mb, 4), *st = malloc(4 * n * c * 4);
+    tu_fill_uniform(x, m, -3, 5, 11), tu_fill_uniform(sk, m, -1, 1, 12);
+    tu_fill_uniform(dy, m, -1, 1, 13), tu_fill_uniform(p, 2 * c, 0.5f, 1.5f, 14);
+    to_layout(x, xb, n, c, h, w, 1, 16), to_layout(sk, skb, n, c, h, w, 1, 16);
+    to_layout(dy, dyb, n, c, h, w, 1, 16);
+    float *mean = st, *rstd = st + n * c, *meanb = st + 2 * n * c, *rstdb = st + 3 * n * c;
+
+    instnorm_stats(n, c, hw, 1, IN_EPS, x, mean, rstd);
+    instnorm_apply(n, c, hw, 1, x, p, p + c, mean, rstd, sk, 1, y);
+    instnorm_stats(n, c, hw, 16, IN_EPS, xb, meanb, rstdb);
+    instnorm_apply(n, c, hw, 16, xb, p, p + c, meanb, rstdb, skb, 1, yb);
+    tu_close("blocked instnorm mean", meanb, mean, (size_t)n * c, 1e-6f, 1e-6f);
+    tu_close("blocked instnorm rstd", rstdb, rstd, (size_t)n * c, 1e-6f, 1e-6f);
+    compare_blocked("relu(instnorm + skip)", y, yb, n, c, h, w);
+
+    instnorm_backward(n, c, hw, 1, x, p, mean, rstd, dy, dx, dp, dp + c);
+    instnorm_backward(n, c, hw, 16, xb, p, meanb, rstdb, dyb, dxb, dpb, dpb + c);
+    compare_blocked("instnorm dx", dx, dxb, n, c, h, w);
+    tu_close("blocked instnorm dscale, dshift", dpb, dp, 2 * (size_t)c, 1e-4f, 1e-5f);
+
+    upsample_forward(n, c, h, w, 1, f, x, y);
+    upsample_forward(n, c, h, w, 16, f, xb, yb);
+    compare_blocked("upsample", y, yb, n, c, h * f, w * f);
+    upsample_backward(n, c, h, w, 1, f, y, dx);
+    upsample_backward(n, c, h, w, 16, f, yb, dxb);
+    compare_blocked("upsample backward", dx, dxb, n, c, h, w);
+    free(x), free(sk), free(dy), free(p), free(y), free(dx), free(dp), free(dpb);
+    free(xb), free(skb), free(dyb), free(yb), free(dxb), free(st);
 }
 
 int main(void) {
@@ -306,6 +378,8 @@ int main(void) {
     test_upsample("upsample2", 2);
     test_upsample("upsample3", 3);
     test_tanh();
+    test_blocked(32);
+    test_blocked(20);
 
     nst_dict_free(&fx);
     return tu_finish();

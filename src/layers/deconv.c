@@ -15,12 +15,14 @@ static wconv_geom geom(const deconv_layer *L) {
     return (wconv_geom){.transposed = 1, .n = L->n, .cin = L->cin, .h = L->h, .w = L->w,
                         .cout = L->cout, .oh = L->oh, .ow = L->ow, .kh = L->k, .kw = L->k,
                         .stride = L->stride, .pad_t = L->pad_t, .pad_l = L->pad_l,
-                        .pad_b = L->pad_b, .pad_r = L->pad_r, .has_bias = L->bias != NULL};
+                        .pad_b = L->pad_b, .pad_r = L->pad_r, .has_bias = L->bias != NULL,
+                        .blocked = L->block != 1, .block = L->block};
 }
 
-int deconv_setup(deconv_layer *L, int n, int cin, int h, int w, int cout, int k,
+int deconv_setup(deconv_layer *L, int block, int n, int cin, int h, int w, int cout, int k,
                  int stride, const float *weight, const float *bias, nst_error *err) {
     memset(L, 0, sizeof *L);
+    L->block = L->dst_block = block;
     L->n = n, L->cin = cin, L->h = h, L->w = w, L->cout = cout, L->k = k, L->stride = stride;
     L->weight = weight, L->bias = bias;
     if (n < 1 || cin < 1 || h < 1 || w < 1 || cout < 1 || stride < 1 || k < stride) {
@@ -36,7 +38,13 @@ int deconv_setup(deconv_layer *L, int n, int cin, int h, int w, int cout, int k,
     same_padding(L->oh, k, stride, &in_h, &L->pad_t, &L->pad_b);
     same_padding(L->ow, k, stride, &in_w, &L->pad_l, &L->pad_r);
     wconv_geom g = geom(L);
-    return wconv_create(&L->p, &g, weight, bias, err);
+    int rc = wconv_create(&L->p, &g, weight, bias, err);
+    if (!rc) {
+        const dnnl_memory_desc_t *md;
+        dnnl_memory_get_memory_desc(L->p.m_dst, &md);
+        L->dst_block = nst_dnnl_block(md);
+    }
+    return rc;
 }
 
 void deconv_forward(deconv_layer *L, const float *in, float *out) {

@@ -5,55 +5,147 @@
  * Backward, with g = dy scale (mean taken over the hw values):
  *   dx = rstd (g - mean(g) - xh mean(g xh)),
  *   dscale = sum_{n,hw} dy xh, dshift = sum_{n,hw} dy.
- * Sums are accumulated in double: hw reaches 10^5..10^6 for full images. */
+ *
+ * Tensors are in layout `block` (layers.h): a plane of hw pixels holds
+ * `lanes` channels side by side, so every loop runs over the pixels of a
+ * plane with the lanes innermost (vectorised; for NCHW one lane). The pass
+ * over a plane is memory-bound, so the statistics take one read (sums of
+ * x - k and (x - k)^2 with k the lane's first value, which keeps the
+ * variance free of cancellation when |mean| >> std), and the residual add
+ * and ReLU after the norm ride on its write. Sums are accumulated in double:
+ * hw reaches 10^5..10^6 for full images. */
 #include <math.h>
+#include <string.h>
 
 #include "layers/layers.h"
 
-void instnorm_forward(int n, int c, int hw, float eps, const float *x,
-                      const float *scale, const float *shift, float *y,
-                      float *mean, float *rstd) {
+/* Planes and lanes of an n x c tensor in layout block. */
+static void geometry(int n, int c, int block, int *planes, int *lanes) {
+    *lanes = nst_block_elems(block, c);
+    *planes = n * ((c + *lanes - 1) / *lanes);
+}
+
+/* Sums of d = x - k over a plane, k = its first pixel, for each lane. The
+ * lane count is a constant where this is inlined for 16 (the AVX-512
+ * blocked layout), so the lane loop becomes vector code. */
+static inline void plane_sums(int lanes, size_t hw, const float *x, double *k, double *s,
+                              double *q) {
+    for (int l = 0; l < lanes; l++) k[l] = x[l], s[l] = q[l] = 0;
+    for (size_t i = 0; i < hw; i++)
+        for (int l = 0; l < lanes; l++) {
+            double d = x[i * lanes + l] - k[l];
+            s[l] += d, q[l] += d * d;
+        }
+}
+
+void instnorm_stats(int n, int c, int hw, int block, float eps, const float *x, float *mean,
+                    float *rstd) {
+    int planes, lanes;
+    geometry(n, c, block, &planes, &lanes);
+    int cb = planes / n;
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < n * c; p++) {
-        const float *xp = x + (size_t)p * hw;
-        float *yp = y + (size_t)p * hw;
-        double s = 0, v = 0;
-        for (int i = 0; i < hw; i++) s += xp[i];
-        double m = s / hw;
-        /* two passes: no cancellation in var when |mean| >> std */
-        for (int i = 0; i < hw; i++) v += ((double)xp[i] - m) * ((double)xp[i] - m);
-        double r = 1.0 / sqrt(v / hw + eps);
-        mean[p] = (float)m, rstd[p] = (float)r;
-        /* y = x a + b with a = rstd scale, b = shift - mean a */
-        double a = r * scale[p % c], b = shift[p % c] - m * a;
-        for (int i = 0; i < hw; i++) yp[i] = (float)(xp[i] * a + b);
+    for (int p = 0; p < planes; p++) {
+        double k[lanes], s[lanes], q[lanes];
+        const float *xp = x + (size_t)p * hw * lanes;
+        if (lanes == 16) plane_sums(16, hw, xp, k, s, q);
+        else plane_sums(lanes, hw, xp, k, s, q);
+        int ch0 = p % cb * lanes, im = p / cb;
+        for (int l = 0; l < lanes && ch0 + l < c; l++) {
+            double m = s[l] / hw, var = q[l] / hw - m * m;
+            mean[im * c + ch0 + l] = (float)(k[l] + m);
+            rstd[im * c + ch0 + l] = (float)(1.0 / sqrt((var > 0 ? var : 0) + eps));
+        }
     }
 }
 
-void instnorm_backward(int n, int c, int hw, const float *x, const float *scale,
-                       const float *mean, const float *rstd, const float *dy,
-                       float *dx, float *dscale, float *dshift) {
-    /* over channels, images inside: dscale/dshift sum over n without a
+/* y = relu?(x a + b + skip?) over a plane; a, b per lane. */
+static inline void plane_apply(int lanes, size_t hw, const float *x, const float *a,
+                               const float *b, const float *skip, int relu, float *y) {
+    for (size_t i = 0; i < hw; i++)
+        for (int l = 0; l < lanes; l++) {
+            float v = x[i * lanes + l] * a[l] + b[l];
+            if (skip) v += skip[i * lanes + l];
+            y[i * lanes + l] = relu && v < 0 ? 0 : v;
+        }
+}
+
+void instnorm_apply(int n, int c, int hw, int block, const float *x, const float *scale,
+                    const float *shift, const float *mean, const float *rstd, const float *skip,
+                    int relu, float *y) {
+    int planes, lanes;
+    geometry(n, c, block, &planes, &lanes);
+    int cb = planes / n;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        /* y = x a + b with a = rstd scale, b = shift - mean a; padding
+         * lanes (channels >= c) get a = b = 0 and stay zero */
+        float a[lanes], b[lanes];
+        int ch0 = p % cb * lanes, im = p / cb;
+        for (int l = 0; l < lanes; l++) {
+            int ch = ch0 + l;
+            a[l] = ch < c ? rstd[im * c + ch] * scale[ch] : 0;
+            b[l] = ch < c ? shift[ch] - mean[im * c + ch] * a[l] : 0;
+        }
+        size_t at = (size_t)p * hw * lanes;
+        const float *sk = skip ? skip + at : NULL;
+        if (lanes == 16) plane_apply(16, hw, x + at, a, b, sk, relu, y + at);
+        else plane_apply(lanes, hw, x + at, a, b, sk, relu, y + at);
+    }
+}
+
+void instnorm_forward(int n, int c, int hw, int block, float eps, const float *x,
+                      const float *scale, const float *shift, float *y, float *mean, float *rstd) {
+    instnorm_stats(n, c, hw, block, eps, x, mean, rstd);
+    instnorm_apply(n, c, hw, block, x, scale, shift, mean, rstd, NULL, 0, y);
+}
+
+/* Per lane: sdy = sum dy, sdyxh = sum dy xh over a plane; then
+ * dx = k (dy - sdy/hw - xh sdyxh/hw) with k = rstd scale. */
+static inline void plane_backward(int lanes, size_t hw, const float *x, const float *dy,
+                                  const double *m, const double *r, const double *k, double *sdy,
+                                  double *sdyxh, float *dx) {
+    for (int l = 0; l < lanes; l++) sdy[l] = sdyxh[l] = 0;
+    for (size_t i = 0; i < hw; i++)
+        for (int l = 0; l < lanes; l++) {
+            double g = dy[i * lanes + l];
+            sdy[l] += g, sdyxh[l] += g * ((x[i * lanes + l] - m[l]) * r[l]);
+        }
+    double mdy[lanes], mdyxh[lanes];
+    for (int l = 0; l < lanes; l++) mdy[l] = sdy[l] / hw, mdyxh[l] = sdyxh[l] / hw;
+    for (size_t i = 0; i < hw; i++)
+        for (int l = 0; l < lanes; l++) {
+            size_t j = i * lanes + l;
+            dx[j] = (float)(k[l] * (dy[j] - mdy[l] - (x[j] - m[l]) * r[l] * mdyxh[l]));
+        }
+}
+
+void instnorm_backward(int n, int c, int hw, int block, const float *x, const float *scale,
+                       const float *mean, const float *rstd, const float *dy, float *dx,
+                       float *dscale, float *dshift) {
+    int planes, lanes;
+    geometry(n, c, block, &planes, &lanes);
+    int cb = planes / n;
+    /* over channel blocks, images inside: dscale/dshift sum over n without a
      * scratch buffer or a reduction across threads */
 #pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        double ds = 0, db = 0;
+    for (int b = 0; b < cb; b++) {
+        double m[lanes], r[lanes], k[lanes], sdy[lanes], sdyxh[lanes], ds[lanes], db[lanes];
+        int ch0 = b * lanes;
+        for (int l = 0; l < lanes; l++) ds[l] = db[l] = 0;
         for (int im = 0; im < n; im++) {
-            size_t p = (size_t)im * c + ch;
-            const float *xp = x + p * hw, *dyp = dy + p * hw;
-            float *dxp = dx + p * hw;
-            double m = mean[p], r = rstd[p], sdy = 0, sdyxh = 0;
-            for (int i = 0; i < hw; i++) {
-                sdy += dyp[i];
-                sdyxh += dyp[i] * ((xp[i] - m) * r);
+            for (int l = 0; l < lanes; l++) {
+                int ch = ch0 + l, valid = ch < c;
+                m[l] = valid ? mean[im * c + ch] : 0, r[l] = valid ? rstd[im * c + ch] : 0;
+                k[l] = valid ? r[l] * scale[ch] : 0;
             }
-            ds += sdyxh, db += sdy;
-            /* dx = rstd scale (dy - mean(dy) - xh mean(dy xh)) */
-            double k = r * scale[ch], mdy = sdy / hw, mdyxh = sdyxh / hw;
-            for (int i = 0; i < hw; i++)
-                dxp[i] = (float)(k * (dyp[i] - mdy - (xp[i] - m) * r * mdyxh));
+            size_t at = ((size_t)im * cb + b) * hw * lanes;
+            if (lanes == 16) plane_backward(16, hw, x + at, dy + at, m, r, k, sdy, sdyxh, dx + at);
+            else plane_backward(lanes, hw, x + at, dy + at, m, r, k, sdy, sdyxh, dx + at);
+            for (int l = 0; l < lanes; l++) ds[l] += sdyxh[l], db[l] += sdy[l];
         }
-        if (dscale) dscale[ch] = (float)ds;
-        if (dshift) dshift[ch] = (float)db;
+        for (int l = 0; l < lanes && ch0 + l < c; l++) {
+            if (dscale) dscale[ch0 + l] = (float)ds[l];
+            if (dshift) dshift[ch0 + l] = (float)db[l];
+        }
     }
 }

@@ -32,8 +32,8 @@ dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
  * [N][C/b][H][W][b] with C padded with zeros to a multiple of b. A `block` of
  * 1 is plain NCHW; NST_NHWC is channels-last, [N][H][W][C], which is
  * nChw<C>c: one block of all C channels (the layout of oneDNN's AMX
- * kernels). The loss-network plan keeps its activations blocked; the
- * generator and the layer tests use NCHW. With bf16 the elements are
+ * kernels). The loss-network and generator plans keep their activations
+ * blocked; the layer tests mostly use NCHW. With bf16 the elements are
  * bfloat16 (the upper half of a float32) instead of float32: the plan's
  * --precision bf16, where convolutions run on AVX512-BF16 / AMX. */
 #define NST_NHWC (-1)
@@ -60,12 +60,13 @@ void same_padding(int in, int k, int stride, int *out, int *before, int *after);
  * wrap the caller's buffers (so a bias update is seen at once); m_wei_fwd and
  * m_wei_bwd are the weights in the layout each primitive wants, filled by the
  * reorders reo_fwd / reo_bwd, or aliasing the caller's weights (reorder NULL)
- * when that layout is the caller's. bwd_weights, m_dwei, m_dbias exist after
- * *_enable_training. */
+ * when that layout is the caller's. bwd_weights, m_dwei (the caller's
+ * layout), m_dbias exist after *_enable_training, and m_dwei_own with
+ * reo_dwei when the primitive writes another layout. */
 typedef struct {
-    dnnl_primitive_t fwd, bwd_data, bwd_weights, reo_fwd, reo_bwd;
+    dnnl_primitive_t fwd, bwd_data, bwd_weights, reo_fwd, reo_bwd, reo_dwei;
     dnnl_memory_t m_src, m_wei, m_bias, m_dst, m_wei_fwd, m_wei_bwd;
-    dnnl_memory_t m_dsrc, m_ddst, m_dwei, m_dbias;
+    dnnl_memory_t m_dsrc, m_ddst, m_dwei, m_dwei_own, m_dbias;
 } wconv_state;
 
 /* ---- conv.c: 2-D convolution, zero padding, optional bias -------------- */
@@ -93,7 +94,8 @@ int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
  * descriptor: L->p.m_dsrc). With fuse, the ReLU or LeakyReLU that follows
  * runs as a post-op. With bf16, activations, their gradients and the
  * weights' copies are bfloat16. 3x3 stride-1 layers large enough to gain
- * use Winograd F(4x4, 3x3) in float32. No training. */
+ * use Winograd F(4x4, 3x3) in float32. conv_enable_training works on it
+ * too (float32; the weight gradient is reordered into OIHW). */
 int conv_setup_blocked(conv_layer *L, int block, int bf16, int fuse, float alpha, int n, int cin, int h,
                        int w, int cout, int kh, int kw, int stride, int pad_t, int pad_l,
                        int pad_b, int pad_r, const float *weight, const float *bias,
@@ -197,9 +199,12 @@ typedef struct {
     int n, cin, h, w, cout, k, stride, oh, ow;
     int pad_t, pad_l, pad_b, pad_r;
     const float *weight, *bias;
+    int block, dst_block; /* layouts of in and out, as for conv_setup_blocked */
     wconv_state p;
 } deconv_layer;
-int deconv_setup(deconv_layer *L, int n, int cin, int h, int w, int cout, int k,
+/* block 1: NCHW in and out; otherwise the input (and its gradient) in layout
+ * `block` and the output in the one oneDNN picks (dst_block). */
+int deconv_setup(deconv_layer *L, int block, int n, int cin, int h, int w, int cout, int k,
                  int stride, const float *weight, const float *bias, nst_error *err);
 void deconv_forward(deconv_layer *L, const float *in, float *out);
 void deconv_backward(deconv_layer *L, const float *dout, float *din);
@@ -209,21 +214,29 @@ void deconv_backward_weights(deconv_layer *L, const float *in, const float *dout
 void deconv_weights_changed(deconv_layer *L);
 void deconv_destroy(deconv_layer *L);
 
-/* instnorm.c: instance normalisation, per image n and channel c over hw:
+/* instnorm.c: instance normalisation, per image n and channel c over hw, on
+ * a tensor in layout `block` (1: NCHW):
  * y = (x - mean) * rstd * scale[c] + shift[c], rstd = 1 / sqrt(var + eps),
- * var biased. mean and rstd ([n*c]) are saved for backward. */
-void instnorm_forward(int n, int c, int hw, float eps, const float *x,
-                      const float *scale, const float *shift, float *y,
-                      float *mean, float *rstd);
+ * var biased. mean and rstd are [n*c]. instnorm_stats computes them;
+ * instnorm_apply writes y = relu?(IN(x) + skip?) (skip NULL: none; relu 0 /
+ * 1) with given statistics; instnorm_forward is both, without skip or ReLU. */
+void instnorm_stats(int n, int c, int hw, int block, float eps, const float *x, float *mean,
+                    float *rstd);
+void instnorm_apply(int n, int c, int hw, int block, const float *x, const float *scale,
+                    const float *shift, const float *mean, const float *rstd, const float *skip,
+                    int relu, float *y);
+void instnorm_forward(int n, int c, int hw, int block, float eps, const float *x,
+                      const float *scale, const float *shift, float *y, float *mean, float *rstd);
 /* dx overwritten; dscale, dshift ([c], summed over n) overwritten, or NULL. */
-void instnorm_backward(int n, int c, int hw, const float *x, const float *scale,
-                       const float *mean, const float *rstd, const float *dy,
-                       float *dx, float *dscale, float *dshift);
+void instnorm_backward(int n, int c, int hw, int block, const float *x, const float *scale,
+                       const float *mean, const float *rstd, const float *dy, float *dx,
+                       float *dscale, float *dshift);
 
-/* upsample.c: nearest-neighbour upsampling by an integer factor f:
- * y[n][c][i][j] = x[n][c][i / f][j / f]; backward sums each f x f block. */
-void upsample_forward(int n, int c, int h, int w, int f, const float *x, float *y);
-void upsample_backward(int n, int c, int h, int w, int f, const float *dy, float *dx);
+/* upsample.c: nearest-neighbour upsampling by an integer factor f, layout
+ * `block`: y[n][c][i][j] = x[n][c][i / f][j / f]; backward sums each f x f
+ * block. */
+void upsample_forward(int n, int c, int h, int w, int block, int f, const float *x, float *y);
+void upsample_backward(int n, int c, int h, int w, int block, int f, const float *dy, float *dx);
 
 /* activation.c: the generators' output map y = a * tanh(x) + b; backward
  * from y: dx = dy * a * (1 - t^2), t = (y - b) / a. */

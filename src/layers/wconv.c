@@ -7,8 +7,8 @@
  * the layer; wconv_weights_changed re-runs the reorders after the caller
  * updated the weights in place (training), allocating nothing. When the
  * wanted layout is the caller's, the copy aliases the caller's buffer and
- * there is nothing to re-run. Weight gradients are produced directly in the
- * caller's layout (oneDNN picks an implementation that writes it). */
+ * there is nothing to re-run. Weight gradients end in the caller's layout
+ * (see wconv_enable_training). */
 #include <stdio.h>
 #include <string.h>
 
@@ -209,28 +209,46 @@ int wconv_enable_training(wconv_state *P, const wconv_geom *g, nst_error *err) {
                           const dnnl_dims_t) =
         g->transposed ? dnnl_deconvolution_backward_weights_desc_init
                       : dnnl_convolution_backward_weights_desc_init;
+    dnnl_engine_t eng = nst_dnnl_engine();
     const_dnnl_primitive_desc_t fwd_pd;
-    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_desc_t pd = NULL, rpd = NULL;
     dnnl_convolution_desc_t wd;
     dnnl_status_t st;
-    /* diff weights in the caller's layout: no reorder of the result; the
-     * bias gradient lands in an owned buffer (copied out when asked for),
-     * since the primitive always writes it */
-    if ((st = dnnl_primitive_get_primitive_desc(P->fwd, &fwd_pd)) == dnnl_success &&
-        (st = init(&wd, d.alg, &d.src, &d.wei_user, g->has_bias ? &d.bias : NULL, &d.dst,
-                   d.strides, d.pad_l, d.pad_r)) == dnnl_success &&
-        (st = dnnl_primitive_desc_create(&pd, &wd, NULL, nst_dnnl_engine(), fwd_pd)) == dnnl_success &&
-        (st = dnnl_primitive_create(&P->bwd_weights, pd)) == dnnl_success &&
-        (st = nst_dnnl_memory(&P->m_dwei, pd, dnnl_query_diff_weights_md, DNNL_MEMORY_NONE)) == dnnl_success &&
-        g->has_bias)
-        st = dnnl_memory_create(&P->m_dbias, &d.bias, nst_dnnl_engine(), DNNL_MEMORY_ALLOCATE);
+    if ((st = dnnl_primitive_get_primitive_desc(P->fwd, &fwd_pd)) != dnnl_success) goto done;
+    /* the activations as the forward has them (its dst was format_tag_any) */
+    d.src = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_src_md, 0);
+    d.dst = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_dst_md, 0);
+    /* NCHW: diff weights straight into the caller's layout (oneDNN has a
+     * kernel that writes it). Blocked: its jit kernels write blocked
+     * weights, reordered into the caller's buffer (reo_dwei). The bias
+     * gradient lands in an owned buffer (copied out when asked for), since
+     * the primitive always writes it. */
+    if ((st = init(&wd, d.alg, &d.src, g->blocked ? &d.wei_any : &d.wei_user,
+                   g->has_bias ? &d.bias : NULL, &d.dst, d.strides, d.pad_l, d.pad_r)) != dnnl_success ||
+        (st = dnnl_primitive_desc_create(&pd, &wd, NULL, eng, fwd_pd)) != dnnl_success ||
+        (st = dnnl_primitive_create(&P->bwd_weights, pd)) != dnnl_success)
+        goto done;
+    const dnnl_memory_desc_t *dw = dnnl_primitive_desc_query_md(pd, dnnl_query_diff_weights_md, 0);
+    if (dnnl_memory_desc_equal(dw, &d.wei_user)) {
+        st = dnnl_memory_create(&P->m_dwei, dw, eng, DNNL_MEMORY_NONE);
+    } else if ((st = dnnl_memory_create(&P->m_dwei_own, dw, eng, DNNL_MEMORY_ALLOCATE)) == dnnl_success &&
+               (st = dnnl_memory_create(&P->m_dwei, &d.wei_user, eng, DNNL_MEMORY_NONE)) == dnnl_success &&
+               (st = dnnl_reorder_primitive_desc_create(&rpd, dw, eng, &d.wei_user, eng, NULL)) == dnnl_success) {
+        st = dnnl_primitive_create(&P->reo_dwei, rpd);
+    }
+    if (st == dnnl_success && g->has_bias)
+        st = dnnl_memory_create(&P->m_dbias, &d.bias, eng, DNNL_MEMORY_ALLOCATE);
+done:
     dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_desc_destroy(rpd);
     if (st == dnnl_success) return 0;
     /* leave the layer as it was: usable for inference */
     dnnl_primitive_destroy(P->bwd_weights);
+    dnnl_primitive_destroy(P->reo_dwei);
     dnnl_memory_destroy(P->m_dwei);
+    dnnl_memory_destroy(P->m_dwei_own);
     dnnl_memory_destroy(P->m_dbias);
-    P->bwd_weights = NULL, P->m_dwei = P->m_dbias = NULL;
+    P->bwd_weights = P->reo_dwei = NULL, P->m_dwei = P->m_dwei_own = P->m_dbias = NULL;
     return fail(g, "create the backward-weights primitive", st, err);
 }
 
@@ -260,9 +278,13 @@ void wconv_backward_weights(wconv_state *P, const float *in, const float *dout, 
     dnnl_memory_set_data_handle(P->m_dwei, dweight);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, P->m_src},
                               {DNNL_ARG_DIFF_DST, P->m_ddst},
-                              {DNNL_ARG_DIFF_WEIGHTS, P->m_dwei},
+                              {DNNL_ARG_DIFF_WEIGHTS, P->m_dwei_own ? P->m_dwei_own : P->m_dwei},
                               {DNNL_ARG_DIFF_BIAS, P->m_dbias}};
     nst_dnnl_run(P->bwd_weights, P->m_dbias ? 4 : 3, args);
+    if (P->reo_dwei) {
+        dnnl_exec_arg_t reo[] = {{DNNL_ARG_FROM, P->m_dwei_own}, {DNNL_ARG_TO, P->m_dwei}};
+        nst_dnnl_run(P->reo_dwei, 2, reo);
+    }
     if (dbias && P->m_dbias) {
         const dnnl_memory_desc_t *md;
         void *db;
@@ -281,9 +303,10 @@ void wconv_weights_changed(wconv_state *P) {
 }
 
 void wconv_destroy(wconv_state *P) {
-    dnnl_primitive_t prims[] = {P->fwd, P->bwd_data, P->bwd_weights, P->reo_fwd, P->reo_bwd};
-    dnnl_memory_t mems[] = {P->m_src,     P->m_wei,     P->m_bias, P->m_dst,  P->m_wei_fwd,
-                            P->m_wei_bwd, P->m_dsrc,    P->m_ddst, P->m_dwei, P->m_dbias};
+    dnnl_primitive_t prims[] = {P->fwd, P->bwd_data, P->bwd_weights, P->reo_fwd, P->reo_bwd,
+                                P->reo_dwei};
+    dnnl_memory_t mems[] = {P->m_src,  P->m_wei,  P->m_bias, P->m_dst,      P->m_wei_fwd, P->m_wei_bwd,
+                            P->m_dsrc, P->m_ddst, P->m_dwei, P->m_dwei_own, P->m_dbias};
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) dnnl_primitive_destroy(prims[i]);
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++) dnnl_memory_destroy(mems[i]);
     memset(P, 0, sizeof *P);

@@ -165,7 +165,12 @@ void nst_generator_free(nst_generator *g) {
     free(g);
 }
 
-/* ---- plan ---------------------------------------------------------------- */
+/* ---- plan ----------------------------------------------------------------
+ * Activations stay in oneDNN's blocked layouts (nChw16c on AVX-512, where
+ * its jit direct and Winograd convolutions run) from the first convolution's
+ * output to the last one's; instance norm, upsampling, the residual adds and
+ * ReLU work on that layout directly. Only the image in and the output out
+ * are NCHW. */
 
 static size_t numel(int n, int c, int h, int w) { return (size_t)n * c * h * w; }
 
@@ -187,11 +192,20 @@ static void gen_shapes(gen_plan *p) {
     }
 }
 
-/* Elements of layer i's upsampled input (0 without upsampling): the conv
- * after it has stride 1, so the input is as large as the output. */
+/* Layout of layer i's input: the image's NCHW for layer 0. */
+static int in_block(const gen_plan *p, int i) { return i ? p->L[i - 1].block : 1; }
+
+/* Elements of layer i's output, and of its upsampled input (0 without
+ * upsampling: the conv after it has stride 1, so it is as large as the
+ * output), in their layouts. */
+static size_t out_numel(const gen_plan *p, int i) {
+    const gen_plan_layer *L = &p->L[i];
+    return nst_blocked_numel(p->n, L->c, L->h, L->w, L->block);
+}
 static size_t up_numel(const gen_plan *p, int i) {
     const gen_plan_layer *L = &p->L[i];
-    return p->g->layers[i].up ? numel(p->n, p->g->layers[i].cin, L->h, L->w) : 0;
+    return p->g->layers[i].up ? nst_blocked_numel(p->n, p->g->layers[i].cin, L->h, L->w, in_block(p, i))
+                              : 0;
 }
 
 /* Point every activation into the arena (q == NULL: only count). keep = 0:
@@ -199,7 +213,8 @@ static size_t up_numel(const gen_plan *p, int i) {
  * and the layer outputs alternate between two; a residual layer writes into
  * its own input (consumed by its conv already), so the block input, in the
  * other buffer, survives until the residual add. keep = 1: the gradient
- * buffers also hold dL/d(upsampled input). */
+ * buffers also hold dL/d(upsampled input) and layer 0's input gradient in
+ * oneDNN's layout. */
 static size_t gen_layout(gen_plan *p, float *q) {
     size_t at = 0, mx = 0, mxup = 0;
 #define TAKE(ptr, count) ((ptr) = q ? q + at : NULL, at += (count))
@@ -209,25 +224,25 @@ static size_t gen_layout(gen_plan *p, float *q) {
         gen_plan_layer *L = &p->L[i];
         TAKE(L->mean, (size_t)p->n * L->c);
         TAKE(L->rstd, (size_t)p->n * L->c);
-        size_t m = numel(p->n, L->c, L->h, L->w);
-        if (m > mx) mx = m;
+        if (out_numel(p, i) > mx) mx = out_numel(p, i);
         if (up_numel(p, i) > mxup) mxup = up_numel(p, i);
     }
-    float *scratch, *upbuf, *buf[2];
+    float *scratch = NULL, *upbuf = NULL, *buf[2] = {NULL, NULL};
     if (!p->keep) TAKE(scratch, mx), TAKE(upbuf, mxup), TAKE(buf[0], mx), TAKE(buf[1], mx);
     else {
+        size_t dx0 = nst_blocked_numel(p->n, 3, p->h, p->w, 16); /* at most 16 lanes */
         if (mxup > mx) mx = mxup;
+        if (dx0 > mx) mx = dx0;
         TAKE(p->grad[0], mx), TAKE(p->grad[1], mx), TAKE(p->grad[2], mx), TAKE(p->grad[3], mx);
     }
     const float *in = p->input;
     for (int i = 0; i < GEN_LAYERS; i++) {
         gen_plan_layer *L = &p->L[i];
-        size_t m = numel(p->n, L->c, L->h, L->w);
         L->in = in;
         if (p->keep) {
             if (up_numel(p, i)) TAKE(L->up, up_numel(p, i));
-            TAKE(L->pre, m);
-            TAKE(L->out, m);
+            TAKE(L->pre, out_numel(p, i));
+            TAKE(L->out, out_numel(p, i));
         } else if (q) {
             if (up_numel(p, i)) L->up = upbuf;
             L->pre = scratch;
@@ -239,51 +254,62 @@ static size_t gen_layout(gen_plan *p, float *q) {
     return at;
 }
 
-int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, int w, int keep,
-                    nst_error *err) {
-    memset(p, 0, sizeof *p);
-    p->g = g, p->n = n, p->h = h, p->w = w, p->keep = keep;
-    gen_shapes(p);
-    size_t total = gen_layout(p, NULL);
-    p->arena = calloc(total, sizeof(float));
-    if (!p->arena)
-        return nst_fail(err, NST_ERR_RUNTIME,
-                        "out of memory: a %dx%d image needs %.1f GiB of activations (try --tile)",
-                        w, h, total * 4.0 / (1 << 30));
-    gen_layout(p, p->arena);
-    int rc = NST_OK, c = 3, ih = h, iw = w;
+/* The convolutions, bound to the shapes; each layer's output layout is the
+ * one its convolution picked. */
+static int gen_convs(gen_plan *p, nst_error *err) {
+    const struct nst_generator *g = p->g;
+    int rc = NST_OK, c = 3, ih = p->h, iw = p->w;
     for (int i = 0; i < GEN_LAYERS && !rc; i++) {
         const gen_layer *gl = &g->layers[i];
         gen_plan_layer *L = &p->L[i];
+        int blk = i ? in_block(p, i) : 0; /* conv_setup_blocked's 0: the image */
         if (gl->deconv) {
-            rc = deconv_setup(&L->deconv, n, c, ih, iw, gl->cout, gl->k, gl->stride, gl->weight,
-                              NULL, err);
-            if (!rc && keep) rc = deconv_enable_training(&L->deconv, err);
+            rc = deconv_setup(&L->deconv, blk, p->n, c, ih, iw, gl->cout, gl->k, gl->stride,
+                              gl->weight, NULL, err);
+            if (!rc && p->keep) rc = deconv_enable_training(&L->deconv, err);
+            L->block = L->deconv.dst_block;
         } else {
             int oh, ow, t, b, l, r;
             if (gl->up) ih *= gl->up, iw *= gl->up;
             same_padding(ih, gl->k, gl->stride, &oh, &t, &b);
             same_padding(iw, gl->k, gl->stride, &ow, &l, &r);
-            rc = conv_setup(&L->conv, n, c, ih, iw, gl->cout, gl->k, gl->k, gl->stride, t, l, b, r,
-                            gl->weight, NULL, err);
-            if (!rc && keep) rc = conv_enable_training(&L->conv, err);
+            rc = conv_setup_blocked(&L->conv, blk, 0, 0, 0, p->n, c, ih, iw, gl->cout, gl->k, gl->k,
+                                    gl->stride, t, l, b, r, gl->weight, NULL, err);
+            if (!rc && p->keep) rc = conv_enable_training(&L->conv, err);
+            L->block = L->conv.dst_block;
         }
         c = L->c, ih = L->h, iw = L->w;
     }
-    if (rc) gen_plan_destroy(p);
+    if (!rc && p->keep) { /* layer 0's input gradient, oneDNN's layout -> NCHW */
+        const dnnl_memory_desc_t *from;
+        dnnl_memory_desc_t to;
+        dnnl_memory_get_memory_desc(p->L[0].conv.p.m_dsrc, &from);
+        nst_dnnl_md(&to, p->n, 3, p->h, p->w, 1, 0);
+        rc = reorder_setup(&p->dx_reorder, from, &to, NULL, 0, err);
+    }
     return rc;
 }
 
-/* IN with given statistics: y = (x - mean) * rstd * scale + shift. */
-static void instnorm_fixed(int n, int c, size_t hw, const float *x, const float *scale,
-                           const float *shift, const float *mean, const float *rstd, float *y) {
-#pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < n * c; nc++) {
-        float a = rstd[nc] * scale[nc % c], b = shift[nc % c] - mean[nc] * a;
-        const float *xs = x + (size_t)nc * hw;
-        float *ys = y + (size_t)nc * hw;
-        for (size_t i = 0; i < hw; i++) ys[i] = xs[i] * a + b;
-    }
+int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, int w, int keep,
+                    nst_error *err) {
+    memset(p, 0, sizeof *p);
+    p->g = g, p->n = n, p->h = h, p->w = w, p->keep = keep;
+    gen_shapes(p);
+    int rc = gen_convs(p, err);
+    size_t total = rc ? 0 : gen_layout(p, NULL);
+    if (!rc && !(p->arena = calloc(total, sizeof(float))))
+        rc = nst_fail(err, NST_ERR_RUNTIME,
+                      "out of memory: a %dx%d image needs %.1f GiB of activations (try --tile)", w, h,
+                      total * 4.0 / (1 << 30));
+    if (rc) gen_plan_destroy(p);
+    else gen_layout(p, p->arena);
+    return rc;
+}
+
+/* Index of element (b, c, y, x) of an n x c x h x w tensor in layout block. */
+static size_t blocked_at(int c_all, int h, int w, int block, int b, int c, int y, int x) {
+    int lanes = nst_block_elems(block, c_all), cb = (c_all + lanes - 1) / lanes;
+    return ((((size_t)b * cb + c / lanes) * h + y) * w + x) * lanes + c % lanes;
 }
 
 void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats) {
@@ -291,33 +317,29 @@ void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats) {
     for (int i = 0; i < GEN_LAYERS; i++) {
         const gen_layer *gl = &p->g->layers[i];
         gen_plan_layer *L = &p->L[i];
-        size_t hw = (size_t)L->h * L->w, m = (size_t)p->n * L->c * hw;
+        int hw = L->h * L->w;
         if (gl->up) {
-            int ih = i ? p->L[i - 1].h : p->h, iw = i ? p->L[i - 1].w : p->w;
-            upsample_forward(p->n, gl->cin, ih, iw, gl->up, L->in, L->up);
+            int ih = p->L[i - 1].h, iw = p->L[i - 1].w; /* layer 0 does not upsample */
+            upsample_forward(p->n, gl->cin, ih, iw, in_block(p, i), gl->up, L->in, L->up);
         }
         if (gl->deconv) deconv_forward(&L->deconv, L->in, L->pre);
         else conv_forward(&L->conv, gl->up ? L->up : L->in, L->pre);
-        if (fixed_stats)
-            instnorm_fixed(p->n, L->c, hw, L->pre, gl->scale, gl->shift, L->mean, L->rstd, L->out);
-        else
-            instnorm_forward(p->n, L->c, (int)hw, GEN_IN_EPS, L->pre, gl->scale, gl->shift, L->out,
-                             L->mean, L->rstd);
-        if (gl->skip >= 0) {
-            const float *x = p->L[gl->skip].in;
-            for (size_t k = 0; k < m; k++) L->out[k] += x[k];
-        }
-        if (gl->relu) act_forward(0.0f, m, L->out, L->out);
+        if (!fixed_stats) instnorm_stats(p->n, L->c, hw, L->block, GEN_IN_EPS, L->pre, L->mean, L->rstd);
+        instnorm_apply(p->n, L->c, hw, L->block, L->pre, gl->scale, gl->shift, L->mean, L->rstd,
+                       gl->skip >= 0 ? p->L[gl->skip].in : NULL, gl->relu, L->out);
     }
     /* y = 150 tanh(x) + 127.5, clipped to 0..255, top-left h x w kept */
     gen_plan_layer *last = &p->L[GEN_LAYERS - 1];
-    tanh_forward(numel(p->n, 3, last->h, last->w), GEN_OUT_A, GEN_OUT_B, last->out, last->out);
-    for (int b = 0; b < p->n * 3; b++)
-        for (int y = 0; y < p->h; y++) {
-            const float *src = last->out + ((size_t)b * last->h + y) * last->w;
-            float *dst = p->output + ((size_t)b * p->h + y) * p->w;
-            for (int x = 0; x < p->w; x++) dst[x] = src[x] < 0 ? 0 : src[x] > 255 ? 255 : src[x];
-        }
+    tanh_forward(out_numel(p, GEN_LAYERS - 1), GEN_OUT_A, GEN_OUT_B, last->out, last->out);
+    for (int b = 0; b < p->n; b++)
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < p->h; y++) {
+                float *dst = p->output + (((size_t)b * 3 + c) * p->h + y) * p->w;
+                for (int x = 0; x < p->w; x++) {
+                    float v = last->out[blocked_at(3, last->h, last->w, last->block, b, c, y, x)];
+                    dst[x] = v < 0 ? 0 : v > 255 ? 255 : v;
+                }
+            }
 }
 
 /* Backward, layer by layer from the output (see generator.h for the clip).
@@ -330,36 +352,44 @@ void gen_plan_backward(gen_plan *p, const float *dout, float *grads, float *dx) 
     const struct nst_generator *g = p->g;
     float *d = p->grad[0], *din = p->grad[1], *dpre = p->grad[2], *dskip = p->grad[3];
     gen_plan_layer *last = &p->L[GEN_LAYERS - 1];
-    /* un-crop: rows and columns beyond h x w did not reach the output */
-    memset(d, 0, numel(p->n, 3, last->h, last->w) * sizeof(float));
-    for (int b = 0; b < p->n * 3; b++)
-        for (int y = 0; y < p->h; y++)
-            memcpy(d + ((size_t)b * last->h + y) * last->w, dout + ((size_t)b * p->h + y) * p->w,
-                   p->w * sizeof(float));
-    tanh_backward(numel(p->n, 3, last->h, last->w), GEN_OUT_A, GEN_OUT_B, last->out, d, d);
+    /* un-crop: rows and columns beyond h x w (and padding lanes) did not
+     * reach the output */
+    memset(d, 0, out_numel(p, GEN_LAYERS - 1) * sizeof(float));
+    for (int b = 0; b < p->n; b++)
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < p->h; y++) {
+                const float *src = dout + (((size_t)b * 3 + c) * p->h + y) * p->w;
+                for (int x = 0; x < p->w; x++)
+                    d[blocked_at(3, last->h, last->w, last->block, b, c, y, x)] = src[x];
+            }
+    tanh_backward(out_numel(p, GEN_LAYERS - 1), GEN_OUT_A, GEN_OUT_B, last->out, d, d);
     for (int i = GEN_LAYERS - 1; i >= 0; i--) {
         const gen_layer *gl = &g->layers[i];
         gen_plan_layer *L = &p->L[i];
-        size_t hw = (size_t)L->h * L->w, m = (size_t)p->n * L->c * hw;
+        size_t m = out_numel(p, i);
         if (gl->relu) act_backward(0.0f, m, L->out, d, d);
         if (gl->skip >= 0) memcpy(dskip, d, m * sizeof(float)); /* y = IN(..) + x: dx = dy */
-        instnorm_backward(p->n, L->c, (int)hw, L->pre, gl->scale, L->mean, L->rstd, d, dpre,
-                          grads + (gl->scale - g->params), grads + (gl->shift - g->params));
+        instnorm_backward(p->n, L->c, L->h * L->w, L->block, L->pre, gl->scale, L->mean, L->rstd, d,
+                          dpre, grads + (gl->scale - g->params), grads + (gl->shift - g->params));
         float *dw = grads + (gl->weight - g->params);
         if (gl->deconv) deconv_backward_weights(&L->deconv, L->in, dpre, dw, NULL);
         else conv_backward_weights(&L->conv, gl->up ? L->up : L->in, dpre, dw, NULL);
         if (i == 0) {
-            if (dx) conv_backward(&L->conv, dpre, dx); /* layer 0 is a plain conv */
+            if (dx) { /* layer 0 is a plain conv */
+                conv_backward(&L->conv, dpre, din);
+                reorder_run(&p->dx_reorder, din, dx);
+            }
             break;
         }
         if (gl->deconv) deconv_backward(&L->deconv, dpre, din);
         else if (!gl->up) conv_backward(&L->conv, dpre, din);
         else {
             conv_backward(&L->conv, dpre, d);
-            upsample_backward(p->n, gl->cin, p->L[i - 1].h, p->L[i - 1].w, gl->up, d, din);
+            upsample_backward(p->n, gl->cin, p->L[i - 1].h, p->L[i - 1].w, in_block(p, i), gl->up, d,
+                              din);
         }
         if (i + 1 < GEN_LAYERS && g->layers[i + 1].skip == i) {
-            size_t mi = numel(p->n, p->L[i - 1].c, p->L[i - 1].h, p->L[i - 1].w);
+            size_t mi = out_numel(p, i - 1);
             for (size_t k = 0; k < mi; k++) din[k] += dskip[k];
         }
         float *t = d;
@@ -379,6 +409,7 @@ void gen_plan_destroy(gen_plan *p) {
         conv_destroy(&p->L[i].conv);
         deconv_destroy(&p->L[i].deconv);
     }
+    reorder_destroy(&p->dx_reorder);
     free(p->arena);
     memset(p, 0, sizeof *p);
 }

@@ -76,6 +76,7 @@ int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
 
 typedef struct {
     int c, h, w;          /* output shape of the layer */
+    int block;            /* layout of pre and out (layers.h; 1 for NCHW) */
     const float *in;      /* its input */
     float *up;            /* the input upsampled (layers with up) */
     float *pre;           /* conv output = IN input */
@@ -94,6 +95,7 @@ typedef struct {
     float *output;        /* clip(L[15].out) cropped to n x 3 x h x w: the net
                            * yields 4 ceil(h/4) rows, the first h are kept */
     float *grad[4];       /* keep = 1: gradient buffers for backward */
+    reorder_layer dx_reorder; /* keep = 1: layer 0's input gradient to NCHW */
     float *arena;         /* one allocation behind every buffer above */
 } gen_plan;
 
