@@ -79,6 +79,8 @@ typedef struct {
     float *style_grad;    /* TAP_GRAM only: n x C x C, the losses add dG' here */
     int reflect;          /* conv preceded by an explicit reflect pad */
     int fused;            /* NET_ACT applied by the conv before it (post-op) */
+    int act_pooled;       /* NET_ACT whose backward the max pool after it runs */
+    int pool_act;         /* NET_MAXPOOL running that backward (eltwise) */
     pad_layer pad;
     conv_layer conv;
     eltwise_layer eltwise;
