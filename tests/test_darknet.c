@@ -24,9 +24,11 @@ static const char *taps[] = {"conv2d_1",      "leaky_re_lu_1",  "leaky_re_lu_2",
 
 /* Central differences of the loss along directions v = sign(g) |u| (u
  * uniform in [-1, 1]): uphill, so g.v is large against the float32 noise of
- * a loss of millions of terms, unlike a random direction's g.v ~ 0. */
+ * a loss of millions of terms, unlike a random direction's g.v ~ 0. With
+ * band > 0, v is zero except within band pixels of the image's edge (w
+ * wide), where the reflect padding's gradient is folded back. */
 static double engine_fd(loss_engine *e, net_plan *plan, const float *x0, const float *g,
-                        size_t n, float eps) {
+                        size_t n, int w, int band, float eps) {
     float *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *scratch = malloc(n * sizeof *scratch);
     double worst = 0;
     loss_terms t;
@@ -34,7 +36,9 @@ static double engine_fd(loss_engine *e, net_plan *plan, const float *x0, const f
         tu_fill_uniform(v, n, -1, 1, 100u + (unsigned)k);
         double dot = 0;
         for (size_t i = 0; i < n; i++) {
-            v[i] = g[i] > 0 ? fabsf(v[i]) : -fabsf(v[i]);
+            int y = (int)(i / w % (n / 3 / w)), x = (int)(i % w), h = (int)(n / 3 / w);
+            int edge = y < band || y >= h - band || x < band || x >= w - band;
+            v[i] = band > 0 && !edge ? 0 : g[i] > 0 ? fabsf(v[i]) : -fabsf(v[i]);
             dot += (double)g[i] * v[i];
         }
         for (size_t i = 0; i < n; i++) x[i] = x0[i] + eps * v[i];
@@ -52,7 +56,8 @@ static double engine_fd(loss_engine *e, net_plan *plan, const float *x0, const f
 /* L(x) of nst stylize's loss with darknet-tiny's default layers and its
  * gradient g at the image; in float32 also checked against central
  * differences along a few directions. Returns the loss (0 on failure). */
-static double test_engine(const nst_net *net, const nst_tensor *image, int precision, float *g) {
+static double test_engine(const nst_net *net, const nst_tensor *image, int precision, int band,
+                          float *g) {
     int h = (int)image->shape[1], w = (int)image->shape[2];
     nst_stylize_params p;
     nst_stylize_defaults(&p);
@@ -83,7 +88,7 @@ static double test_engine(const nst_net *net, const nst_tensor *image, int preci
                precision ? "bf16" : "fp32", loss, t.content, t.style, t.tv);
         CHECK(t.content > 0 && t.style > 0, "both terms are positive: %g %g", t.content, t.style);
         if (precision == NST_PRECISION_FP32) {
-            double worst = engine_fd(&e, &plan, x, g, image->numel, 0.1f);
+            double worst = engine_fd(&e, &plan, x, g, image->numel, w, band, 0.1f);
             CHECK(worst < 1e-2, "engine dL/dimage: finite differences, worst rel err %.3g", worst);
         }
         plan_destroy(&plan);
@@ -168,15 +173,28 @@ int main(void) {
     }
     /* the whole loss in bf16 against fp32: the value and the gradient */
     float *g32 = malloc(image->numel * sizeof *g32), *g16 = malloc(image->numel * sizeof *g16);
-    double l32 = test_engine(net, image, NST_PRECISION_FP32, g32);
+    double l32 = test_engine(net, image, NST_PRECISION_FP32, 0, g32);
     if (nst_dnnl_has_bf16()) {
-        double l16 = test_engine(net, image, NST_PRECISION_BF16, g16);
+        double l16 = test_engine(net, image, NST_PRECISION_BF16, 0, g16);
         CHECK(fabs(l16 - l32) < 1e-2 * l32, "bf16 loss %g, fp32 %g", l16, l32);
         /* measured 0.10: bf16 features deviate ~1 % after 12 layers, and the
          * gradient goes through them twice (Gram, then backward) */
         tu_rel_close("engine bf16 dL/dimage vs fp32", g16, g32, image->numel, 0.15);
     }
     free(g32), free(g16);
+    /* a 448 px image (the fixture's, scaled up): its 224 x 224 maps take the
+     * plan's reflect_grad path (large maps only), checked by the engine's
+     * finite differences along directions near the edge */
+    int big = 448, bh = (int)image->shape[1], bw = (int)image->shape[2];
+    nst_tensor large = {.ndim = 3, .shape = {3, big, big}, .numel = 3 * (size_t)big * big};
+    large.data = malloc(large.numel * sizeof(float));
+    float *gl = malloc(large.numel * sizeof *gl);
+    for (size_t i = 0; i < large.numel; i++) {
+        size_t c = i / ((size_t)big * big), y = i / big % big, x = i % big;
+        large.data[i] = image->data[(c * bh + y * bh / big) * bw + x * bw / big];
+    }
+    test_engine(net, &large, NST_PRECISION_FP32, 6, gl);
+    free(large.data), free(gl);
     free(dimage);
     free(tapped);
     nst_dict_free(&fx);

@@ -316,6 +316,49 @@ static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const c
     free(xa), free(ya), free(dya), free(dxa);
 }
 
+/* reflect_grad (the input gradient of a reflect-padded stride-1 conv as a
+ * zero-padded forward conv plus its border) against the NCHW reference:
+ * reflect pad, conv backward-data, the pad's backward. Channel counts that
+ * leave padding lanes in the 16-blocks, a batch of 2, k 5, and a shape
+ * large enough for the Winograd kernel. */
+static void test_reflect_grad(int n, int cin, int cout, int h, int w, int k) {
+    char tag[96];
+    snprintf(tag, sizeof tag, "reflect_grad %dx%d->%d %dx%d k%d", n, cin, cout, h, w, k);
+    int p = (k - 1) / 2;
+    nst_error err;
+    pad_layer P;
+    conv_layer ref;
+    reflect_grad_layer R;
+    reorder_layer dy_to, dx_from;
+    size_t nx = numel4(n, cin, h, w), ny = numel4(n, cout, h, w);
+    size_t np = numel4(n, cin, h + 2 * p, w + 2 * p);
+    float *wt = malloc((size_t)cout * cin * k * k * sizeof *wt), *dy = malloc(ny * sizeof *dy);
+    float *dpad = malloc(np * sizeof *dpad), *dx = malloc(nx * sizeof *dx), *dx2 = malloc(nx * sizeof *dx2);
+    float *dyb = calloc(nst_blocked_numel(n, cout, h, w, 16), sizeof *dyb);
+    float *dxb = calloc(nst_blocked_numel(n, cin, h, w, 16), sizeof *dxb);
+    tu_fill_uniform(wt, (size_t)cout * cin * k * k, -0.1f, 0.1f, 5);
+    tu_fill_uniform(dy, ny, -1, 1, 6);
+    dnnl_memory_desc_t yp, yb, xp, xb;
+    nst_dnnl_md(&yp, n, cout, h, w, 1, 0), nst_dnnl_md(&yb, n, cout, h, w, 16, 0);
+    nst_dnnl_md(&xp, n, cin, h, w, 1, 0), nst_dnnl_md(&xb, n, cin, h, w, 16, 0);
+    int rc = pad_setup(&P, n, cin, h, w, p, p, p, p, 1, 0, &err);
+    if (!rc) rc = conv_setup(&ref, n, cin, h + 2 * p, w + 2 * p, cout, k, k, 1, 0, 0, 0, 0, wt, NULL, &err);
+    if (!rc) rc = reflect_grad_setup(&R, 16, 16, n, cin, h, w, cout, k, wt, &err);
+    if (!rc) rc = reorder_setup(&dy_to, &yp, &yb, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&dx_from, &xb, &xp, NULL, 0, &err);
+    CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
+    if (rc) return;
+    conv_backward(&ref, dy, dpad);
+    pad_backward(&P, dpad, dx);
+    reorder_run(&dy_to, dy, dyb);
+    reflect_grad_backward(&R, dyb, dxb);
+    reorder_run(&dx_from, dxb, dx2);
+    tu_rel_close(tag, dx2, dx, nx, 1e-5);
+    conv_destroy(&ref), reflect_grad_destroy(&R);
+    reorder_destroy(&dy_to), reorder_destroy(&dx_from);
+    free(wt), free(dy), free(dpad), free(dx), free(dx2), free(dyb), free(dxb);
+}
+
 /* gram_conv on a blocked activation against gram_matrix and dF += S F on
  * the NCHW matrix (cblas), float32 and bfloat16 (inputs rounded to bf16 on
  * both sides, so only the accumulation order differs, and bf16's rounding
@@ -462,6 +505,9 @@ int main(void) {
     test_blocked_conv(64, 64, 48, 64, 0, avx512 ? "wino" : NULL);
     test_blocked_conv(32, 48, 20, 28, 0, NULL);
     test_blocked_conv(64, 64, 48, 64, 1, NULL);
+    test_reflect_grad(2, 20, 24, 9, 11, 3);
+    test_reflect_grad(1, 24, 16, 12, 10, 5);
+    test_reflect_grad(1, 64, 64, 48, 64, 3);
     test_gram_conv(64, 24, 20, 0);
     test_gram_conv(48, 7, 9, 0);
     test_gram_conv(64, 24, 20, 1);

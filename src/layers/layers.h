@@ -104,6 +104,23 @@ void conv_forward(conv_layer *L, const void *in, void *out);
 void conv_backward(conv_layer *L, const void *dout, void *din);
 void conv_destroy(conv_layer *L);
 
+/* ---- reflect_grad.c: input gradient of a reflect-padded convolution ---
+ * For a stride-1 k x k convolution (k odd, p = (k-1)/2) of x reflect-padded
+ * by p on every side, with weights [cout][cin][k][k]: dx from dy, where dy
+ * (n x cout x h x w) is in layout out_block and dx (n x cin x h x w) in
+ * in_block, without a padded gradient (see reflect_grad.c). Fails when
+ * oneDNN would not write in_block. float32 only. */
+typedef struct {
+    int n, cin, cout, h, w, k, p, in_block, out_block, cinp;
+    conv_layer tconv;     /* dy -> dx's interior: zero padding p, kernel wt */
+    float *wt;            /* W'[c][o][u][v] = W[o][c][k-1-u][k-1-v] */
+    float *wb;            /* W[o][c][u][v] as [u][v][o][c], c padded to cinp */
+} reflect_grad_layer;
+int reflect_grad_setup(reflect_grad_layer *L, int in_block, int out_block, int n, int cin, int h,
+                       int w, int cout, int k, const float *weight, nst_error *err);
+void reflect_grad_backward(reflect_grad_layer *L, const float *dy, float *dx);
+void reflect_grad_destroy(reflect_grad_layer *L);
+
 /* ---- pad.c: reflect padding (zero padding is folded into conv) --------- */
 /* out[n][c][i][j] = in[n][c][reflect(i - t)][reflect(j - l)], numpy/PyTorch
  * 'reflect' (edge not repeated); requires pad < size. Input and output in

@@ -83,6 +83,8 @@ typedef struct {
     int pool_act;         /* NET_MAXPOOL running that backward (eltwise) */
     pad_layer pad;
     conv_layer conv;
+    reflect_grad_layer rgrad; /* with rgrad_on: the conv's input gradient */
+    int rgrad_on;
     eltwise_layer eltwise;
     pool_layer pool;
 } plan_layer;
