@@ -37,9 +37,18 @@ typedef struct {
     double *rho, *alpha;
     float *s, *y;        /* history x n each */
     float *d, *g_prev, *q;
+    /* the vector-free recursion (lbfgs.c): dots between the stored vectors,
+     * history x history by ring slot (ss[i][j] = s_i.s_j, sy[i][j] = s_i.y_j,
+     * yy), with g (gs, gy), the coefficients of d (cs, cy), scratch */
+    double *ss, *sy, *yy, *gs, *gy, *cs, *cy, *dots, *part;
+    float **rows;
 } lbfgs_state;
 int lbfgs_init(lbfgs_state *s, size_t n, int history, float lr, nst_error *err);
 int lbfgs_step(lbfgs_state *s, float *x, const float *g, double loss);
+/* After the pairs, rho, count and head were restored from a checkpoint:
+ * recompute the dots between the stored vectors (bit for bit those the
+ * uninterrupted run has). */
+void lbfgs_rebuild_dots(lbfgs_state *s);
 void lbfgs_free(lbfgs_state *s);
 
 #endif

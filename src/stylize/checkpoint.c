@@ -151,6 +151,7 @@ int ckpt_restore(const nst_tensor_dict *d, nst_image *x, int optimizer, adam_sta
         }
         lbfgs->count = rc ? 0 : c;
         lbfgs->head = 0;
+        lbfgs_rebuild_dots(lbfgs);
         lbfgs->t = (long)t;
         lbfgs->prev_loss = prev_loss;
     }
