@@ -216,7 +216,9 @@ CONV_SHAPE = re.compile(r"mb(\d+)_ic(\d+)oc(\d+)_ih\d+oh(\d+)kh(\d+)\D.*?_iw\d+o
 def profile_step(b, net, n, precision):
     """One Gatys step of nst under ONEDNN_VERBOSE=1: the time of each kind of
     oneDNN primitive (convolutions split into the network's forward and
-    backward-data and the 1x1 ones of the Gram matrices), the rest (nst's own
+    backward-data, where forward convolutions run after the backward pass
+    began are reflect_grad's input gradients, and the 1x1 ones of the Gram
+    matrices), the rest (nst's own
     loops: preprocessing, reflect padding, losses, TV) as the difference to the
     step's wall time, and the network convolutions' GFLOP/s (direct FLOPs,
     also where Winograd runs)."""
@@ -226,7 +228,7 @@ def profile_step(b, net, n, precision):
     lines = out.splitlines()
     step_time = last_json(out)["times"][0]
     start = lines.index("bench_gatys: timed steps")
-    kinds, conv_flops, conv_time = {}, 0.0, 0.0
+    kinds, conv_flops, conv_time, backward = {}, 0.0, 0.0, False
     for line in lines[start + 1:]:
         f = line.split(",")
         if not line.startswith("onednn_verbose,exec,") or len(f) < 6:
@@ -237,10 +239,14 @@ def profile_step(b, net, n, precision):
             mb, ic, oc, oh, kh, ow, kw = map(int, m.groups())
             if kh == 1 and ic == oc and (prop == "backward_weights" or "post-ops:sum" in line):
                 kind = "Gram matrices and their gradients (1x1 conv)"
+            elif backward and prop.startswith("forward"):
+                # reflect_grad: an input gradient computed as a forward convolution
+                kind = "network convolutions, backward-data"
             else:
                 kind = f"network convolutions, {prop.replace('_training', '').replace('_', '-')}"
                 conv_flops += 2.0 * mb * ic * oc * kh * kw * oh * ow
                 conv_time += ms / 1e3
+        backward |= prop.startswith("backward") and not kind.startswith("Gram")
         kinds[kind] = kinds.get(kind, 0.0) + ms / 1e3
     kinds["nst's own loops (padding, losses, TV, preprocessing)"] = step_time - sum(kinds.values())
     return dict(net=net, n=n, precision=precision, step=step_time, kinds=kinds,
