@@ -56,22 +56,41 @@ int reflect_grad_setup(reflect_grad_layer *L, int in_block, int out_block, int n
 }
 
 /* acc[l] += sum_o wb[o][l] dy_o for one tap, lanes l of one channel block
- * (dy_o: pixel d of dy, whose channel blocks are oplane floats apart).
- * Four partial sums over o keep four FMA chains in flight instead of one
- * waiting on the last; inlined with lanes = 16 the l loops are vectors. */
-static inline void tap(int lanes, int cout, int cinp, int olanes, const float *wb, const float *d,
-                       size_t oplane, float *acc) {
-    float part[4][lanes];
-    memset(part, 0, sizeof part);
+ * (dy_o: pixel d of dy, whose channel blocks are oplane floats apart). */
+static void tap(int lanes, int cout, int cinp, int olanes, const float *wb, const float *d,
+                size_t oplane, float *acc) {
+    for (int o = 0; o < cout; o++) {
+        const float dy = d[(size_t)(o / olanes) * oplane + o % olanes], *w = wb + (size_t)o * cinp;
+        for (int l = 0; l < lanes; l++) acc[l] += dy * w[l];
+    }
+}
+
+/* The same for 16 lanes (AVX-512's block) in GCC vector types, so that the
+ * sums stay in registers: four partial sums, over o = 0, 1, 2, 3 mod 4,
+ * keep four FMA chains in flight instead of one waiting on the last. */
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+static void tap16(int cout, int cinp, int olanes, const float *wb, const float *d, size_t oplane,
+                  float *acc) {
+    v8 a0 = {0}, b0 = {0}, a1 = {0}, b1 = {0}, a2 = {0}, b2 = {0}, a3 = {0}, b3 = {0};
     for (int o0 = 0; o0 < cout; o0 += olanes, d += oplane) {
-        int m = cout - o0 < olanes ? cout - o0 : olanes;
-        for (int ol = 0; ol < m; ol++) {
-            const float *wr = wb + (size_t)(o0 + ol) * cinp;
-            float *ps = part[ol & 3];
-            for (int l = 0; l < lanes; l++) ps[l] = fmaf(d[ol], wr[l], ps[l]);
+        const int m = cout - o0 < olanes ? cout - o0 : olanes;
+        const float *w = wb + (size_t)o0 * cinp;
+        int ol = 0;
+        for (; ol + 4 <= m; ol += 4, w += 4 * (size_t)cinp) {
+            const v8 *w0 = (const v8 *)w, *w1 = (const v8 *)(w + cinp);
+            const v8 *w2 = (const v8 *)(w + 2 * (size_t)cinp), *w3 = (const v8 *)(w + 3 * (size_t)cinp);
+            a0 += d[ol] * w0[0], b0 += d[ol] * w0[1];
+            a1 += d[ol + 1] * w1[0], b1 += d[ol + 1] * w1[1];
+            a2 += d[ol + 2] * w2[0], b2 += d[ol + 2] * w2[1];
+            a3 += d[ol + 3] * w3[0], b3 += d[ol + 3] * w3[1];
+        }
+        for (; ol < m; ol++, w += cinp) {
+            const v8 *wk = (const v8 *)w;
+            a0 += d[ol] * wk[0], b0 += d[ol] * wk[1];
         }
     }
-    for (int l = 0; l < lanes; l++) acc[l] += (part[0][l] + part[1][l]) + (part[2][l] + part[3][l]);
+    v8 lo = (a0 + a1) + (a2 + a3), hi = (b0 + b1) + (b2 + b3);
+    for (int l = 0; l < 8; l++) acc[l] += lo[l], acc[8 + l] += hi[l];
 }
 
 void reflect_grad_backward(reflect_grad_layer *L, const float *dy, float *dx) {
@@ -99,7 +118,7 @@ void reflect_grad_backward(reflect_grad_layer *L, const float *dy, float *dx) {
                         if (y < 0 || y >= h || x < 0 || x >= w) continue;
                         const float *wb = L->wb + (size_t)(u * k + v) * L->cout * L->cinp + b * lanes;
                         const float *d = dyi + ((size_t)y * w + x) * olanes;
-                        if (lanes == 16) tap(16, L->cout, L->cinp, olanes, wb, d, oplane, acc);
+                        if (lanes == 16) tap16(L->cout, L->cinp, olanes, wb, d, oplane, acc);
                         else tap(lanes, L->cout, L->cinp, olanes, wb, d, oplane, acc);
                     }
                 float *q = dxb + ((size_t)reflect(a - p, h) * w + reflect(c - p, w)) * lanes;
