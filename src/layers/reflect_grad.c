@@ -14,7 +14,6 @@
  * reflects to. oneDNN's forward Winograd kernel takes that convolution at
  * padding p (its backward-data is slower), and no padded gradient is written
  * and copied back. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
