@@ -131,7 +131,8 @@ enum { NST_UPSAMPLE_AUTO = 0, NST_UPSAMPLE_NEAREST = 1, NST_UPSAMPLE_DECONV = 2 
 typedef struct {
     int iteration, total;    /* 1-based iteration of this scale, its count */
     int scale, scales;       /* 1-based scale index and count */
-    double loss, content, style, tv; /* weighted terms; loss is their sum */
+    double loss, content, style, tv; /* weighted terms; loss is their sum
+                                      * (with the temporal term, if any) */
     double elapsed, remaining;       /* seconds */
     const nst_image *image;  /* current image (valid during the call) */
 } nst_progress;
@@ -170,6 +171,13 @@ typedef struct {
     int resume;             /* continue from `checkpoint`; ends as the uninterrupted run does */
     volatile int *cancel;   /* when *cancel turns nonzero, stop with NST_ERR_RUNTIME
                              * "cancelled" at the next iteration (NULL: never) */
+    /* Video (Ruder et al. 2016): the loss adds temporal_weight * the mean over
+     * pixels and channels of mask * ((x - target) / 255)^2, holding x to the
+     * previous frame's result warped into this one (target) where the flow
+     * is reliable (mask, weights 0..1). Both images have the content's
+     * aspect and are resized to each scale. NULL: no such term. */
+    const nst_image *temporal_target, *temporal_mask;
+    float temporal_weight;
 } nst_stylize_params;
 
 /* Defaults tuned for darknet-tiny at 512 px. */
@@ -249,6 +257,71 @@ void nst_train_defaults(nst_train_params *p);
  * the loss network `net`; writes p->output (loadable by nst_generator_load). */
 int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
               nst_error *err);
+
+/* ---- video (nst video) ---------------------------------------------------
+ * A clip is stylised frame by frame through one nst_video, which keeps what
+ * the next frame needs: the previous input and output, the optical flow
+ * between them and (feed-forward) the network's plan, built once for the
+ * frame size. With temporal consistency (Ruder et al. 2016) each output
+ * holds to the previous output warped by the flow where the flow is
+ * reliable (a forward-backward check marks occlusions); a scene cut resets
+ * that history. */
+
+enum { NST_VIDEO_NET = 0, NST_VIDEO_OPTIMIZE = 1 };
+
+typedef struct {
+    int method;                 /* NST_VIDEO_NET or NST_VIDEO_OPTIMIZE */
+    /* NST_VIDEO_NET: a style network and nst_apply's options (size unused:
+     * frames are painted at the size they come in) */
+    const nst_generator *net;
+    nst_apply_params apply;
+    /* NST_VIDEO_OPTIMIZE: a loss network, the styles and nst_stylize's
+     * options (size unused); each frame starts from the previous output
+     * warped by the flow and gets `iterations` L-BFGS steps (the first frame
+     * and the first after a cut: iterations_first) */
+    const nst_net *loss_net;
+    const nst_image *styles;
+    int n_styles;
+    nst_stylize_params stylize;
+    int iterations_first;
+    /* Temporal consistency, 0 (per frame) .. 1: for NET, the weight of the
+     * warped previous output in each reliable pixel; for OPTIMIZE, the
+     * temporal loss weight is temporal * NST_VIDEO_TEMPORAL_LOSS. */
+    float temporal;
+    float scene_cut;   /* mean change in grey levels (reliable pixels, the input
+                        * against its warped predecessor) that marks a cut */
+    int measure;       /* compute the flow and warping errors even when temporal = 0 */
+} nst_video_params;
+
+/* The optimisation's temporal loss weight at temporal = 1. */
+#define NST_VIDEO_TEMPORAL_LOSS 1000.0f
+
+typedef struct {
+    int index;              /* 0-based frame number in the clip */
+    int cut;                /* history reset here (the first frame, a scene cut) */
+    double reliable;        /* share of pixels whose flow passed the check */
+    double change;          /* the input's mean change against its warped predecessor */
+    /* warping error (Lai et al. 2018) against the previous frame: mean over
+     * reliable pixels of the squared difference (values 0..1) between this
+     * frame and the previous one warped by the input's flow; -1 when not
+     * measured (a first frame or a cut) */
+    double warp_error, warp_error_input;
+    double t_flow, t_paint, t_blend; /* seconds spent on this frame */
+} nst_video_frame_info;
+
+typedef struct nst_video nst_video;
+
+/* NET, temporal 0.6, scene cut at 20 grey levels, iterations_first = 2 x
+ * the stylize defaults' iterations; apply and stylize defaults. */
+void nst_video_defaults(nst_video_params *p);
+/* A stylizer for frames of w x h (even sizes not required). p and what it
+ * points to (net, styles) must outlive v. */
+int nst_video_open(const nst_video_params *p, int w, int h, nst_video **v, nst_error *err);
+/* Paint the next frame of the clip into out (allocated by the call, freed
+ * with nst_image_free); info (may be NULL) says what happened. */
+int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video_frame_info *info,
+                    nst_error *err);
+void nst_video_close(nst_video *v);
 
 #ifdef __cplusplus
 }

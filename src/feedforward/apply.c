@@ -154,18 +154,31 @@ static int tiled(const nst_generator *g, const nst_image *x, int T, nst_image *y
     return rc;
 }
 
-int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_params *p,
-              nst_image *out, nst_error *err) {
+int apply_check(const nst_apply_params *p, nst_error *err) {
     if (p->size && (p->size < 16 || p->size > NST_MAX_SIDE))
         return nst_fail(err, NST_ERR_USAGE, "size %d out of range 16..%d", p->size, NST_MAX_SIDE);
     if (!(p->strength >= 0 && p->strength <= 1))
         return nst_fail(err, NST_ERR_USAGE, "strength %g out of range 0..1", p->strength);
     if (p->tile && (p->tile < 64 || p->tile > NST_MAX_SIDE))
         return nst_fail(err, NST_ERR_USAGE, "tile %d out of range 64..%d", p->tile, NST_MAX_SIDE);
+    return NST_OK;
+}
+
+void apply_finish(nst_image *y, const nst_image *x, const nst_apply_params *p) {
+    if (p->original_colors) nst_image_keep_colors(y, x);
+    /* out = s * styled + (1 - s) * input */
+    for (size_t i = 0; p->strength < 1 && i < (size_t)3 * y->w * y->h; i++)
+        y->data[i] = p->strength * y->data[i] + (1 - p->strength) * x->data[i];
+}
+
+int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_params *p,
+              nst_image *out, nst_error *err) {
+    int rc = apply_check(p, err);
+    if (rc) return rc;
     int W = in->w, H = in->h, T = (p->tile ? p->tile : AUTO_TILE) / 4 * 4;
     if (p->size) nst_image_fit(in->w, in->h, p->size, &W, &H);
     nst_image x = {0}, y = {0};
-    int rc = nst_image_resize(in, W, H, &x, err);
+    rc = nst_image_resize(in, W, H, &x, err);
     if (!rc) rc = nst_image_alloc(&y, W, H, err);
     if (!rc && W <= T && H <= T) {
         gen_plan plan;
@@ -178,10 +191,7 @@ int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_param
     } else if (!rc) {
         rc = tiled(g, &x, T, &y, err);
     }
-    if (!rc && p->original_colors) nst_image_keep_colors(&y, &x);
-    /* out = s * styled + (1 - s) * input */
-    for (size_t i = 0; !rc && p->strength < 1 && i < (size_t)3 * W * H; i++)
-        y.data[i] = p->strength * y.data[i] + (1 - p->strength) * x.data[i];
+    if (!rc) apply_finish(&y, &x, p);
     nst_image_free(&x);
     if (rc) {
         nst_image_free(&y);

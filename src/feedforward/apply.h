@@ -1,4 +1,4 @@
-/* apply.h: the tiled pass of nst_apply (apply.c), for the tests. */
+/* apply.h: the parts of nst_apply (apply.c) that the tests and video use. */
 #ifndef NST_APPLY_H
 #define NST_APPLY_H
 
@@ -9,5 +9,11 @@
  * statistics that the plan `stats` (of the same network, n = 1) holds. */
 int apply_tiles(const nst_generator *g, const nst_image *x, int T, const gen_plan *stats,
                 nst_image *y, nst_error *err);
+
+/* p's fields in range, else a usage error. */
+int apply_check(const nst_apply_params *p, nst_error *err);
+/* After the network: keep x's colours and blend with x by p's strength
+ * (y and x the same size), as nst_apply does. */
+void apply_finish(nst_image *y, const nst_image *x, const nst_apply_params *p);
 
 #endif

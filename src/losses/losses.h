@@ -6,6 +6,8 @@
  *   gram     G = F F^T / (C H W)
  *   style    L = w * ||G - A||^2 / ||A||^2           (A: target Gram)
  *   tv       L = w * sum((x[i,j+1]-x[i,j])^2 + (x[i+1,j]-x[i,j])^2) / (C H W)
+ *   temporal L = w * sum(m (x - t)^2) / (255^2 C H W)   (video: t the warped
+ *            previous frame, m its reliability)
  */
 #ifndef NST_LOSSES_H
 #define NST_LOSSES_H
@@ -34,5 +36,10 @@ double style_loss_gram(float weight, int C, int HW, const float *G, const float 
 /* tv.c: total variation of a c x h x w image (squared differences of
  * neighbours, normalised by c*h*w); returns w * TV, dx += its gradient. */
 double tv_loss(float weight, int c, int h, int w, const float *x, float *dx);
+
+/* temporal.c: returns w * sum_i m_i (x_i - t_i)^2 / (255^2 n) over n values
+ * (x, t in 0..255); dx += its gradient 2 w m (x - t) / (255^2 n). */
+double temporal_loss(float weight, size_t n, const float *x, const float *t, const float *m,
+                     float *dx);
 
 #endif

@@ -143,7 +143,10 @@ double engine_evaluate(loss_engine *e, net_plan *plan, const float *x, float *g,
     size_t m = (size_t)3 * plan->h * plan->w;
     for (int b = 0; b < plan->n; b++)
         t->tv += tv_loss(p->tv_weight * inv, 3, plan->h, plan->w, x + b * m, g + b * m);
-    return t->content + t->style + t->tv;
+    t->temporal = e->temporal_target
+                      ? temporal_loss(p->temporal_weight, m, x, e->temporal_target, e->temporal_mask, g)
+                      : 0;
+    return t->content + t->style + t->tv + t->temporal;
 }
 
 

@@ -25,10 +25,13 @@ typedef struct {
     tap content[NST_MAX_LAYERS], style[NST_MAX_LAYERS];
     unsigned char *tapped;       /* per net layer: what plan_create needs */
     float *gram;                 /* C*C scratch for the largest style layer */
+    /* the temporal term (nst_stylize_params) at the plan's size, one image;
+     * NULL: none */
+    const float *temporal_target, *temporal_mask;
 } loss_engine;
 
 typedef struct {
-    double content, style, tv;   /* weighted terms */
+    double content, style, tv, temporal; /* weighted terms */
 } loss_terms;
 
 /* Resolve p's content and style layers in net. p must outlive e. */

@@ -94,6 +94,15 @@ static int initial_image(const nst_stylize_params *p, const nst_image *content_s
     return NST_OK;
 }
 
+/* The temporal target and mask at w x h (replacing what t and m held). */
+static int temporal_at(const nst_stylize_params *p, int w, int h, nst_image *t, nst_image *m,
+                       nst_error *err) {
+    nst_image_free(t);
+    nst_image_free(m);
+    int rc = nst_image_resize(p->temporal_target, w, h, t, err);
+    return rc ? rc : nst_image_resize(p->temporal_mask, w, h, m, err);
+}
+
 /* The loss evaluated through one engine and plan up to iteration `last`. */
 typedef struct {
     loss_engine *e;
@@ -177,8 +186,10 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
     if (p->scales < 1 || (p->size >> (p->scales - 1)) < 16)
         return nst_fail(err, NST_ERR_USAGE, "--scales %d: the smallest scale would be under 16 px",
                         p->scales);
+    if (!p->temporal_target != !p->temporal_mask)
+        return nst_fail(err, NST_ERR_USAGE, "the temporal term needs both a target and a mask");
     loss_engine e, e32 = {0};
-    nst_image x = {0}, prev = {0}, content_s = {0};
+    nst_image x = {0}, prev = {0}, content_s = {0}, target_s = {0}, mask_s = {0};
     int rc = engine_init(&e, net, p, err);
     /* bf16: the float32 engine of the finishing stage */
     nst_stylize_params p32 = *p;
@@ -210,6 +221,9 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
         net_plan plan, plan32 = {0};
         nst_image_free(&content_s);
         rc = nst_image_resize(content, w, h, &content_s, err);
+        if (!rc && p->temporal_target) rc = temporal_at(p, w, h, &target_s, &mask_s, err);
+        e.temporal_target = e32.temporal_target = target_s.data;
+        e.temporal_mask = e32.temporal_mask = mask_s.data;
         if (!rc) rc = plan_create(&plan, net, 1, h, w, e.tapped, p->padding, p->pooling, p->precision, err);
         if (rc) break;
         rc = engine_content_targets(&e, &plan, content_s.data, err);
@@ -237,6 +251,8 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
     }
     if (!rc && p->original_colors) nst_image_keep_colors(&prev, &content_s);
     nst_image_free(&content_s);
+    nst_image_free(&target_s);
+    nst_image_free(&mask_s);
     nst_dict_free(&resume);
     engine_free(&e);
     if (staged) engine_free(&e32);
