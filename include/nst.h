@@ -323,6 +323,51 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
                     nst_error *err);
 void nst_video_close(nst_video *v);
 
+/* ---- video files ----------------------------------------------------------
+ * nst_video_file: decode a clip with FFmpeg's libraries (anything FFmpeg
+ * reads: MP4, MKV, WebM, MOV, GIF, an image sequence such as
+ * frames/%04d.png, a V4L2 camera /dev/videoN), paint every frame through
+ * nst_video, and encode by the output's extension: .mp4 (H.264 yuv420p,
+ * +faststart), .webm (VP9), .gif, or a PNG sequence pattern (frames/%04d.png).
+ * Timestamps (variable frame rates too), display rotation and sample
+ * aspect ratio are kept; the audio is copied when the container takes it,
+ * else re-encoded. The output appears under its name only when complete. */
+
+typedef struct {
+    int frame, total;       /* frames done (1-based), expected (0: unknown) */
+    double fps, elapsed, remaining; /* frames per second so far; seconds */
+    const nst_video_frame_info *info; /* the last frame's */
+} nst_video_progress;
+
+typedef struct {
+    double start, duration; /* the cut, in seconds (duration 0: to the end) */
+    int size;               /* long side of the frames, 0: the input's (sides even) */
+    int crf;                /* the encoder's constant rate factor, -1: its default */
+    int audio;              /* carry the input's audio over (default 1) */
+    /* resume: continue a run that stopped, from the last finished frame of
+     * its work directory (OUT.nst-work, kept while an optimisation runs and
+     * removed when the output is complete); ends with the frames an
+     * uninterrupted run writes */
+    int resume;
+    volatile int *cancel;   /* nonzero: stop after the current frame, NST_ERR_RUNTIME */
+    void (*progress)(const nst_video_progress *p, void *user); /* after each frame */
+    void *user;
+} nst_video_file_params;
+
+/* What a run measured. Warping errors are means over the measured frames. */
+typedef struct {
+    int w, h, frames, cuts, measured;
+    double warp_error, warp_error_input;
+    double seconds, fps;
+    double t_decode, t_flow, t_paint, t_blend, t_encode; /* seconds in each stage */
+} nst_video_report;
+
+/* no cut, the input's size, the encoder's quality, audio kept. */
+void nst_video_file_defaults(nst_video_file_params *p);
+/* Paint the clip `in` into `out`; report (may be NULL) gets the figures. */
+int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
+                   const nst_video_file_params *fp, nst_video_report *report, nst_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@ int cmd_stylize(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_video(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 /* Strict number parsing for option values: the whole string must be a

@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "stylize")) return cmd_stylize(argc - 1, argv + 1);
     if (!strcmp(argv[1], "apply")) return cmd_apply(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "video")) return cmd_video(argc - 1, argv + 1);
     if (!strcmp(argv[1], "models")) return cmd_models(argc - 1, argv + 1);
     if (!strcmp(argv[1], "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "nst: unknown command '%s' (nst --help lists them)\n", argv[1]);

@@ -5,11 +5,11 @@
 
 #include <new>
 #include <opencv2/core.hpp>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/video/tracking.hpp>
 
 struct flow_estimator {
     cv::Ptr<cv::DISOpticalFlow> dis;
-    cv::Mat flow; // CV_32FC2, reused from frame to frame
 };
 
 extern "C" int flow_create(flow_preset preset, flow_estimator **f, nst_error *err) {
@@ -31,13 +31,16 @@ extern "C" int flow_compute(flow_estimator *f, const uint8_t *a, const uint8_t *
     try {
         const cv::Mat ma(h, w, CV_8UC1, const_cast<uint8_t *>(a));
         const cv::Mat mb(h, w, CV_8UC1, const_cast<uint8_t *>(b));
-        // the result goes straight into the caller's buffer: a Mat over uv
+        // DIS takes a non-empty output as its starting estimate; an empty one
+        // makes each flow depend on its two frames alone, so a resumed run
+        // computes the flows of an uninterrupted one
+        cv::Mat flow;
+        f->dis->calc(ma, mb, flow);
+        if (flow.rows != h || flow.cols != w || flow.type() != CV_32FC2)
+            return nst_fail(err, NST_ERR_RUNTIME, "optical flow: unexpected result %dx%d", flow.cols,
+                            flow.rows);
         cv::Mat out(h, w, CV_32FC2, uv);
-        f->dis->calc(ma, mb, f->flow);
-        if (f->flow.rows != h || f->flow.cols != w || f->flow.type() != CV_32FC2)
-            return nst_fail(err, NST_ERR_RUNTIME, "optical flow: unexpected result %dx%d", f->flow.cols,
-                            f->flow.rows);
-        f->flow.copyTo(out);
+        flow.copyTo(out);
         return NST_OK;
     } catch (const std::bad_alloc &) {
         return nst_fail(err, NST_ERR_RUNTIME, "optical flow: out of memory for %dx%d frames", w, h);
@@ -47,3 +50,5 @@ extern "C" int flow_compute(flow_estimator *f, const uint8_t *a, const uint8_t *
 }
 
 extern "C" void flow_free(flow_estimator *f) { delete f; }
+
+extern "C" void flow_set_threads(int n) { cv::setNumThreads(n); }

@@ -19,11 +19,13 @@ typedef struct flow_estimator flow_estimator;
 
 int flow_create(flow_preset preset, flow_estimator **f, nst_error *err);
 /* The flow from a to b, w x h 8-bit grey frames: uv[2 (y w + x) + 0/1] is the
- * displacement (u, v) such that a(x, y) ~ b(x + u, y + v). One estimator
- * keeps its buffers from call to call; it is not shared between threads. */
+ * displacement (u, v) such that a(x, y) ~ b(x + u, y + v). Each call depends
+ * on a and b alone; an estimator is not shared between threads. */
 int flow_compute(flow_estimator *f, const uint8_t *a, const uint8_t *b, int w, int h, float *uv,
                  nst_error *err);
 void flow_free(flow_estimator *f);
+/* OpenCV's own thread pool (nst_set_threads). */
+void flow_set_threads(int n);
 
 #ifdef __cplusplus
 }

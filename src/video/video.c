@@ -23,6 +23,7 @@
 #include "models/generator.h"
 #include "video/flow.h"
 #include "video/temporal.h"
+#include "video/video.h"
 
 struct nst_video {
     nst_video_params p;
@@ -184,6 +185,14 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
     fi.t_flow = t1 - t0, fi.t_paint = t2 - t1, fi.t_blend = now() - t2;
     if (info) *info = fi;
     return NST_OK;
+}
+
+void video_restore(nst_video *v, const nst_image *prev_in, const nst_image *prev_out, int frames) {
+    size_t n = (size_t)v->w * v->h;
+    memcpy(v->prev_in.data, prev_in->data, 3 * n * sizeof(float));
+    memcpy(v->prev_out.data, prev_out->data, 3 * n * sizeof(float));
+    temporal_gray(prev_in, v->gray_prev);
+    v->frames = frames;
 }
 
 void nst_video_close(nst_video *v) {

@@ -1,0 +1,264 @@
+/* cmd_video.c: nst video, stylised clips with temporal consistency. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+
+static const char help[] =
+    "usage: nst video --net NET INPUT OUTPUT [OPTIONS]\n"
+    "       nst video --method optimize -s STYLE INPUT OUTPUT [OPTIONS]\n"
+    "\n"
+    "Paint a clip frame by frame. Strokes follow the motion: each frame holds to\n"
+    "the previous one warped by the optical flow wherever the flow is reliable, so\n"
+    "the result does not flicker; scene cuts start afresh. The sound is kept.\n"
+    "\n"
+    "  INPUT                   what FFmpeg reads: .mp4 .mkv .webm .mov .gif ..., an\n"
+    "                          image sequence (frames/%04d.png), a camera (/dev/video0)\n"
+    "  OUTPUT                  .mp4 (H.264), .webm (VP9), .gif, or frames/%04d.png\n"
+    "  -n, --net NET           a style network, as for nst apply (see nst models)\n"
+    "      --method M          net (default): one pass of --net per frame;\n"
+    "                          optimize: Gatys et al. per frame with a temporal loss\n"
+    "                          (Ruder et al. 2016): minutes per frame, --resume continues\n"
+    "  -s, --style PATH        the painting, for --method optimize\n"
+    "      --temporal W        0..1, how strongly a frame holds to the previous one;\n"
+    "                          0 paints every frame on its own (default 0.6)\n"
+    "      --scene-cut T       mean change in grey levels that starts a new shot\n"
+    "                          (default 20)\n"
+    "      --start T           begin at T (seconds, or [hh:]mm:ss[.ms])\n"
+    "      --duration T        paint T of the clip (default: to the end)\n"
+    "      --size N            long side of the frames (default: the input's; even)\n"
+    "      --crf N             encoder quality, lower is better (default: H.264 20,\n"
+    "                          VP9 32)\n"
+    "      --no-audio          drop the sound\n"
+    "      --strength F        0..1, blend with the input frames (--method net)\n"
+    "      --original-colors   keep the input's colours\n"
+    "      --tile N            tiles for frames larger than N px (--method net)\n"
+    "      --model NAME        loss network for --method optimize (default darknet-tiny)\n"
+    "      --iterations N      per frame, --method optimize (default 200)\n"
+    "      --iterations-first N  for the first frame of each shot (default 2x)\n"
+    "      --style-weight W    --method optimize (default as nst stylize)\n"
+    "      --resume            continue a stopped --method optimize run\n"
+    "      --report            measure flicker: the warping error (Lai et al. 2018) of\n"
+    "                          the result and of the input, and where the time went\n"
+    "      --threads N         CPU threads (default all cores)\n"
+    "  -q, --quiet             no progress output\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "examples:\n"
+    "  nst video --net wave clip.mp4 clip_wave.mp4\n"
+    "  nst video --net udnie --start 0:10 --duration 5 --size 480 clip.mp4 short.webm\n"
+    "  nst video --method optimize -s starry_night.jpg --size 320 clip.mp4 starry.mp4\n";
+
+enum {
+    O_METHOD = 256, O_TEMPORAL, O_CUT, O_START, O_DURATION, O_SIZE, O_CRF, O_NOAUDIO, O_STRENGTH,
+    O_ORIG, O_TILE, O_MODEL, O_ITERS, O_ITERS_FIRST, O_SW, O_RESUME, O_REPORT, O_THREADS,
+};
+
+static const struct option options[] = {
+    {"net", required_argument, 0, 'n'},
+    {"method", required_argument, 0, O_METHOD},
+    {"style", required_argument, 0, 's'},
+    {"temporal", required_argument, 0, O_TEMPORAL},
+    {"scene-cut", required_argument, 0, O_CUT},
+    {"start", required_argument, 0, O_START},
+    {"duration", required_argument, 0, O_DURATION},
+    {"size", required_argument, 0, O_SIZE},
+    {"crf", required_argument, 0, O_CRF},
+    {"no-audio", no_argument, 0, O_NOAUDIO},
+    {"strength", required_argument, 0, O_STRENGTH},
+    {"original-colors", no_argument, 0, O_ORIG},
+    {"tile", required_argument, 0, O_TILE},
+    {"model", required_argument, 0, O_MODEL},
+    {"iterations", required_argument, 0, O_ITERS},
+    {"iterations-first", required_argument, 0, O_ITERS_FIRST},
+    {"style-weight", required_argument, 0, O_SW},
+    {"resume", no_argument, 0, O_RESUME},
+    {"report", no_argument, 0, O_REPORT},
+    {"threads", required_argument, 0, O_THREADS},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+typedef struct {
+    const char *net, *style, *model, *input, *output;
+    int threads, quiet, report, iterations_first_set;
+    nst_video_params vp;
+    nst_video_file_params fp;
+} args;
+
+/* Seconds, or [hh:]mm:ss[.frac]. */
+static int parse_time(const char *opt, const char *s, double *out, nst_error *err) {
+    double parts[3] = {0};
+    int n = 0;
+    const char *p = s;
+    while (n < 3) {
+        char *end;
+        parts[n++] = strtod(p, &end);
+        if (end == p || !isfinite(parts[n - 1]) || parts[n - 1] < 0) break;
+        if (*end != ':') {
+            p = end;
+            break;
+        }
+        p = end + 1;
+    }
+    if (*p || !*s || (n > 1 && parts[n - 1] >= 60))
+        return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not a time (seconds, or mm:ss)", opt, s);
+    double t = 0;
+    for (int i = 0; i < n; i++) t = t * 60 + parts[i];
+    *out = t;
+    return NST_OK;
+}
+
+static int parse(int argc, char **argv, args *a, nst_error *err) {
+    nst_video_defaults(&a->vp);
+    nst_video_file_defaults(&a->fp);
+    a->model = "darknet-tiny";
+    a->vp.stylize.iterations = 200;
+    int c, rc = NST_OK, method = -1;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":n:s:qh", options, NULL)) != -1) {
+        const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
+        nst_stylize_params *sp = &a->vp.stylize;
+        switch (c) {
+        case 'n': a->net = optarg; break;
+        case 's': a->style = optarg; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': fputs(help, stdout); exit(0);
+        case O_METHOD:
+            if (!strcmp(optarg, "net")) method = NST_VIDEO_NET;
+            else if (!strcmp(optarg, "optimize")) method = NST_VIDEO_OPTIMIZE;
+            else rc = nst_fail(err, NST_ERR_USAGE, "--method: '%s' is not net or optimize", optarg);
+            break;
+        case O_TEMPORAL: rc = parse_float("--temporal", optarg, 0, 1, &a->vp.temporal, err); break;
+        case O_CUT: rc = parse_float("--scene-cut", optarg, 0.01, 255, &a->vp.scene_cut, err); break;
+        case O_START: rc = parse_time("--start", optarg, &a->fp.start, err); break;
+        case O_DURATION: rc = parse_time("--duration", optarg, &a->fp.duration, err); break;
+        case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &a->fp.size, err); break;
+        case O_CRF: rc = parse_int("--crf", optarg, 0, 63, &a->fp.crf, err); break;
+        case O_NOAUDIO: a->fp.audio = 0; break;
+        case O_STRENGTH: rc = parse_float("--strength", optarg, 0, 1, &a->vp.apply.strength, err); break;
+        case O_ORIG: a->vp.apply.original_colors = sp->original_colors = 1; break;
+        case O_TILE: rc = parse_int("--tile", optarg, 64, NST_MAX_SIDE, &a->vp.apply.tile, err); break;
+        case O_MODEL: a->model = optarg; break;
+        case O_ITERS: rc = parse_int("--iterations", optarg, 1, 1000000, &sp->iterations, err); break;
+        case O_ITERS_FIRST:
+            rc = parse_int("--iterations-first", optarg, 1, 1000000, &a->vp.iterations_first, err);
+            a->iterations_first_set = 1;
+            break;
+        case O_SW: rc = parse_float("--style-weight", optarg, 0, 1e12, &sp->style_weight, err); break;
+        case O_RESUME: a->fp.resume = 1; break;
+        case O_REPORT: a->report = a->vp.measure = 1; break;
+        case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
+        case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        default: rc = nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst video --help)", opt); break;
+        }
+    }
+    if (rc) return rc;
+    if (argc - optind != 2)
+        return nst_fail(err, NST_ERR_USAGE, "an input and an output are needed: nst video [OPTIONS] IN OUT");
+    a->input = argv[optind], a->output = argv[optind + 1];
+    a->vp.method = method >= 0 ? method : a->style && !a->net ? NST_VIDEO_OPTIMIZE : NST_VIDEO_NET;
+    if (a->vp.method == NST_VIDEO_NET && !a->net)
+        return nst_fail(err, NST_ERR_USAGE, "a style network is needed: --net NAME (or --method optimize -s STYLE)");
+    if (a->vp.method == NST_VIDEO_OPTIMIZE && !a->style)
+        return nst_fail(err, NST_ERR_USAGE, "--method optimize needs a style image: -s PATH");
+    if (a->vp.method == NST_VIDEO_OPTIMIZE && a->net)
+        return nst_fail(err, NST_ERR_USAGE, "--net is for --method net; --method optimize takes -s STYLE");
+    if (!a->iterations_first_set) a->vp.iterations_first = 2 * a->vp.stylize.iterations;
+    return check_output_dir(a->output, err);
+}
+
+static volatile int interrupted;
+static void on_signal(int sig) {
+    (void)sig;
+    if (interrupted) _exit(130); /* a second Ctrl-C quits at once */
+    interrupted = 1;
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* A line at most every second (and for the last frame). */
+static void on_progress(const nst_video_progress *p, void *user) {
+    static double last;
+    (void)user;
+    double t = now();
+    if (t - last < 1 && p->frame != p->total) return;
+    last = t;
+    char el[32], left[32], total[32] = "";
+    format_duration(p->elapsed, el, sizeof el);
+    format_duration(p->remaining, left, sizeof left);
+    if (p->total > 0) snprintf(total, sizeof total, "/%d", p->total);
+    fprintf(stderr, "nst: frame %d%s  %.2f fps  %s elapsed%s%s%s%s\n", p->frame, total, p->fps, el,
+            p->total > 0 ? ", " : "", p->total > 0 ? left : "", p->total > 0 ? " left" : "",
+            p->info->cut && p->frame > 1 ? "  (scene cut)" : "");
+}
+
+static void print_report(const nst_video_report *r) {
+    int n = r->frames > 0 ? r->frames : 1;
+    fprintf(stderr,
+            "nst: report: %d frames of %dx%d, %.2f fps, %d scene cuts; warping error %.5f (input %.5f, "
+            "%d frame pairs)\n"
+            "nst: report: per frame: decode %.1f ms, flow %.1f ms, paint %.1f ms, blend %.1f ms, "
+            "encode %.1f ms\n",
+            r->frames, r->w, r->h, r->fps, r->cuts > 0 ? r->cuts - 1 : 0, r->warp_error,
+            r->warp_error_input, r->measured, 1e3 * r->t_decode / n, 1e3 * r->t_flow / n,
+            1e3 * r->t_paint / n, 1e3 * r->t_blend / n, 1e3 * r->t_encode / n);
+}
+
+int cmd_video(int argc, char **argv) {
+    static args a; /* large; static keeps it off the stack */
+    nst_error err = {0};
+    nst_generator *g = NULL;
+    nst_net *net = NULL;
+    nst_image style = {0};
+    char path[NST_PATH_MAX];
+    int rc = parse(argc, argv, &a, &err);
+    if (!rc) nst_set_threads(a.threads);
+    if (!rc && a.vp.method == NST_VIDEO_NET) {
+        rc = nst_models_resolve(a.net, path, sizeof path, &err);
+        if (!rc) rc = nst_generator_load(path, &g, &err);
+        a.vp.net = g;
+    } else if (!rc) {
+        rc = nst_models_resolve(a.model, path, sizeof path, &err);
+        if (!rc) rc = nst_net_load(path, &net, &err);
+        if (!rc) rc = nst_image_load(a.style, &style, &err);
+        if (!rc) nst_stylize_default_layers(&a.vp.stylize, net);
+        a.vp.loss_net = net, a.vp.styles = &style, a.vp.n_styles = 1;
+    }
+    if (!rc) {
+        if (!a.quiet) {
+            a.fp.progress = on_progress;
+            fprintf(stderr, "nst: %s -> %s, %s, temporal %.2f\n", a.input, a.output,
+                    a.vp.method == NST_VIDEO_NET ? a.net : "optimisation", a.vp.temporal);
+        }
+        a.fp.cancel = &interrupted;
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        nst_video_report r;
+        rc = nst_video_file(a.input, a.output, &a.vp, &a.fp, &r, &err);
+        if (!rc && a.report) print_report(&r);
+        if (!rc && !a.quiet)
+            fprintf(stderr, "nst: wrote %s (%d frames, %.1f s)\n", a.output, r.frames, r.seconds);
+        if (rc && interrupted) {
+            report(&err);
+            rc = 0, err.code = 130;
+        }
+    }
+    nst_image_free(&style);
+    nst_net_free(net);
+    nst_generator_free(g);
+    if (err.code == 130) return 130;
+    return rc ? report(&err) : 0;
+}

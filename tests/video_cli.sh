@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# nst video as a user meets it: a clip made here and a cut of the shared clip
+# come out with their frames, timestamps and sound (ffprobe); temporal
+# consistency lowers the warping error; bad input is a one-line error naming
+# the file, exit 1 or 2, and no output; an interrupted optimisation resumed
+# with --resume ends with the frames of an uninterrupted run.
+# usage: video_cli.sh NST_BINARY SHARED_DIR
+nst=$1
+shared=$2
+clip=$shared/videos/big_buck_bunny_360p.mp4
+net=$shared/models/fast/wave
+style=$shared/images/style/wave.jpg
+for f in "$clip" "$net/manifest.json" "$style" "$shared/models/darknet-tiny/model.json"; do
+    [ -f "$f" ] || { echo "missing test data file $f"; echo "0 passed, 1 failed"; exit 1; }
+done
+command -v ffprobe >/dev/null || { echo "ffprobe is missing (Debian package ffmpeg)"; echo "0 passed, 1 failed"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL $*"; }
+check() { if eval "$1"; then ok; else bad "$2"; fi; }
+
+# expect STATUS PATTERN DESCRIPTION -- command...
+expect() {
+    local want=$1 pattern=$2 what=$3; shift 4
+    "$@" >"$tmp/stdout" 2>"$tmp/stderr"; local got=$?
+    if [ "$got" != "$want" ]; then bad "$what: exit $got, want $want"; tail -5 "$tmp/stderr"; return; fi
+    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/stderr"; then
+        bad "$what: stderr does not match '$pattern':"; tail -5 "$tmp/stderr"; return
+    fi
+    ok
+}
+probe() { ffprobe -v error -select_streams "$2" -show_entries "$3" -of csv=p=0 "$1" | head -1 | sed 's/,$//'; }
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; exit !(d < t && -d < t) }'; }
+
+# 1. a clip with sound made here, 2 s at 12 fps
+ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=12 -f lavfi -i sine=frequency=440:sample_rate=44100 \
+    -t 2 -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest "$tmp/clip.mp4"
+expect 0 "wrote $tmp/out.mp4" "a clip" -- "$nst" video --net "$net" "$tmp/clip.mp4" "$tmp/out.mp4"
+check '[ "$(probe "$tmp/out.mp4" v:0 stream=codec_name,width,height,nb_frames)" = "h264,160,120,24" ]' \
+    "video stream: $(probe "$tmp/out.mp4" v:0 stream=codec_name,width,height,nb_frames)"
+check '[ "$(probe "$tmp/out.mp4" a:0 stream=codec_name)" = aac ]' "no aac audio in the result"
+check 'near "$(probe "$tmp/out.mp4" a:0 stream=duration)" "$(probe "$tmp/clip.mp4" a:0 stream=duration)" 0.05' \
+    "audio duration $(probe "$tmp/out.mp4" a:0 stream=duration) vs $(probe "$tmp/clip.mp4" a:0 stream=duration)"
+check '[ "$(probe "$tmp/out.mp4" v:0 stream=r_frame_rate)" = 12/1 ]' "frame rate $(probe "$tmp/out.mp4" v:0 stream=r_frame_rate)"
+
+# 2. a cut of the shared clip, scaled: frames, timestamps, audio
+expect 0 "report: 24 frames of 320x180" "a cut of the shared clip" -- "$nst" video --net "$net" --start 30 \
+    --duration 1 --size 320 --report "$clip" "$tmp/cut.mp4"
+temporal=$(sed -n 's/.*warping error \([0-9.]*\) (input \([0-9.]*\).*/\1 \2/p' "$tmp/stderr")
+check '[ "$(probe "$tmp/cut.mp4" v:0 stream=nb_frames)" = 24 ]' "cut: $(probe "$tmp/cut.mp4" v:0 stream=nb_frames) frames"
+check 'near "$(probe "$tmp/cut.mp4" v:0 stream=duration)" 1.0 0.05' "cut: video $(probe "$tmp/cut.mp4" v:0 stream=duration) s"
+check 'near "$(probe "$tmp/cut.mp4" a:0 stream=duration)" 1.0 0.1' "cut: audio $(probe "$tmp/cut.mp4" a:0 stream=duration) s"
+check '[ "$(probe "$tmp/cut.mp4" v:0 frame=pts_time)" = 0.000000 ]' "cut: first timestamp $(probe "$tmp/cut.mp4" v:0 frame=pts_time)"
+expect 0 "report:" "the cut per frame" -- "$nst" video --net "$net" --start 30 --duration 1 --size 320 \
+    --temporal 0 --report --no-audio "$clip" "$tmp/perframe.mp4"
+perframe=$(sed -n 's/.*warping error \([0-9.]*\) (input.*/\1/p' "$tmp/stderr")
+echo "  warping error on 1 s of the shared clip: per frame $perframe, temporal ${temporal% *}, input ${temporal#* }"
+check 'awk -v t="${temporal% *}" -v p="$perframe" "BEGIN { exit !(t < 0.5 * p) }"' \
+    "temporal warping error ${temporal% *} is not under half of per-frame $perframe"
+check '[ -z "$(probe "$tmp/perframe.mp4" a:0 stream=codec_name)" ]' "--no-audio kept a sound stream"
+
+# 3. other outputs: WebM (Opus sound), GIF, a PNG sequence
+expect 0 "" "webm" -- "$nst" video --net "$net" "$tmp/clip.mp4" "$tmp/out.webm"
+check '[ "$(probe "$tmp/out.webm" v:0 stream=codec_name)" = vp9 ] && [ "$(probe "$tmp/out.webm" a:0 stream=codec_name)" = opus ]' \
+    "webm: $(probe "$tmp/out.webm" v:0 stream=codec_name) / $(probe "$tmp/out.webm" a:0 stream=codec_name)"
+expect 0 "" "gif" -- "$nst" video --net "$net" --duration 0.5 "$tmp/clip.mp4" "$tmp/out.gif"
+check '[ "$(probe "$tmp/out.gif" v:0 stream=codec_name)" = gif ]' "gif: $(probe "$tmp/out.gif" v:0 stream=codec_name)"
+mkdir "$tmp/frames"
+expect 0 "" "png sequence" -- "$nst" video --net "$net" --duration 0.5 "$tmp/clip.mp4" "$tmp/frames/%04d.png"
+check '[ "$(ls "$tmp/frames" | wc -l)" = 6 ]' "png sequence: $(ls "$tmp/frames" | wc -l) files, want 6"
+expect 0 "" "png sequence as input" -- "$nst" video --net "$net" --temporal 0 "$tmp/frames/%04d.png" "$tmp/seq.mp4"
+check '[ "$(probe "$tmp/seq.mp4" v:0 stream=nb_frames)" = 6 ]' "sequence input: $(probe "$tmp/seq.mp4" v:0 stream=nb_frames) frames"
+
+# 4. bad input: one line naming the file, no output left behind
+echo "hello" > "$tmp/text.mp4"
+head -c 20000 "$clip" > "$tmp/trunc.mp4"
+: > "$tmp/empty.mp4"
+before=$(ls -A "$tmp" | wc -l)
+expect 1 "$tmp/text.mp4" "not a video" -- "$nst" video --net "$net" "$tmp/text.mp4" "$tmp/bad1.mp4"
+expect 1 "$tmp/trunc.mp4" "truncated video" -- "$nst" video --net "$net" "$tmp/trunc.mp4" "$tmp/bad2.mp4"
+expect 1 "$tmp/empty.mp4" "empty file" -- "$nst" video --net "$net" "$tmp/empty.mp4" "$tmp/bad3.mp4"
+expect 1 "$tmp/nope.mp4" "missing input" -- "$nst" video --net "$net" "$tmp/nope.mp4" "$tmp/bad4.mp4"
+expect 1 "no frames" "a cut past the end" -- "$nst" video --net "$net" --start 10 "$tmp/clip.mp4" "$tmp/bad5.mp4"
+expect 2 "$tmp/bad.avi: unsupported video output" "output format" -- "$nst" video --net "$net" "$tmp/clip.mp4" "$tmp/bad.avi"
+expect 2 "$tmp/no/such/dir" "unwritable output" -- "$nst" video --net "$net" "$tmp/clip.mp4" "$tmp/no/such/dir/o.mp4"
+expect 2 "--temporal: 2 is out of range" "temporal out of range" -- "$nst" video --net "$net" --temporal 2 "$tmp/clip.mp4" "$tmp/bad6.mp4"
+expect 2 "--start: 'soon' is not a time" "bad time" -- "$nst" video --net "$net" --start soon "$tmp/clip.mp4" "$tmp/bad7.mp4"
+expect 2 "style network is needed" "no network" -- "$nst" video "$tmp/clip.mp4" "$tmp/bad8.mp4"
+expect 2 "input and an output" "no output" -- "$nst" video --net "$net" "$tmp/clip.mp4"
+expect 2 "resume" "resume a network run" -- "$nst" video --net "$net" --resume "$tmp/clip.mp4" "$tmp/bad9.mp4"
+check '[ "$(ls -A "$tmp" | wc -l)" = "$before" ]' "bad runs left files: $(ls -A "$tmp" | tr '\n' ' ')"
+
+# 5. optimisation: interrupted (SIGINT after 2 frames) and resumed ends as an uninterrupted run
+ffmpeg -v error -f lavfi -i testsrc2=size=96x72:rate=8 -t 1.5 -c:v libx264 -pix_fmt yuv420p "$tmp/tiny.mp4"
+opt=("$nst" video --method optimize -s "$style" --iterations 30 --iterations-first 40)
+mkdir -p "$tmp/full" "$tmp/part"
+expect 0 "" "optimize" -- "${opt[@]}" "$tmp/tiny.mp4" "$tmp/full/%02d.png"
+"${opt[@]}" "$tmp/tiny.mp4" "$tmp/part/%02d.png" 2>"$tmp/stderr" &
+pid=$!
+for _ in $(seq 600); do [ -f "$tmp/part/%02d.png.nst-work/000001.png" ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; status=$?
+check '[ $status = 130 ]' "interrupted optimisation: exit $status, want 130"
+check '[ -f "$tmp/part/%02d.png.nst-work/state.safetensors" ] && [ ! -f "$tmp/part/12.png" ]' \
+    "interrupted: no work state, or the output appeared"
+expect 2 "resume" "a stopped run without --resume" -- "${opt[@]}" "$tmp/tiny.mp4" "$tmp/part/%02d.png"
+expect 0 "" "resume" -- "${opt[@]}" --resume "$tmp/tiny.mp4" "$tmp/part/%02d.png"
+check 'cmp -s <(cd "$tmp/full" && md5sum ./*.png) <(cd "$tmp/part" && md5sum ./*.png)' \
+    "resumed frames differ from an uninterrupted run"
+check '[ ! -e "$tmp/part/%02d.png.nst-work" ]' "the work directory was not removed"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
