@@ -26,7 +26,8 @@ typedef struct {
     int64_t n_frames;      /* frames expected in the cut, for progress (0: unknown) */
     double duration;       /* seconds in the cut (0: unknown, e.g. a camera) */
     int sar_num, sar_den;  /* sample aspect ratio (0/1: unknown = square) */
-    double rotation;       /* display rotation in degrees (0: none) */
+    double rotation;       /* display rotation in degrees, counterclockwise as
+                            * ffprobe shows it (0: none) */
     int has_audio;         /* an audio stream that the writer can carry over */
     char video_codec[32], audio_codec[32];
 } video_info;
@@ -34,7 +35,8 @@ typedef struct {
 typedef struct {
     double start, duration; /* the cut in seconds (duration 0: to the end) */
     int size;               /* long side of the frames, 0 keeps the input's; both
-                             * sides are rounded to even numbers (yuv420p) */
+                             * sides are rounded to even numbers (yuv420p; with
+                             * 0, an odd last column or row is cropped) */
 } video_read_opts;
 
 typedef struct video_reader video_reader;
