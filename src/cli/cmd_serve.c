@@ -27,6 +27,8 @@ static const char help[] =
     "      --max-iterations N    (default 2000)\n"
     "      --max-queue N         queued and running jobs (default 100)\n"
     "      --checkpoint-every N  iterations between checkpoints (default 20)\n"
+    "      --max-video-seconds N longest clip of a video job (default 20)\n"
+    "      --max-camera N        live camera sessions at a time (default 4)\n"
     "      --threads N           CPU threads (default all cores)\n"
     "  -h, --help                this help\n"
     "\n"
@@ -34,7 +36,7 @@ static const char help[] =
     "  nst serve --port 8080 --data ~/nst-studio    # then open http://127.0.0.1:8080/\n";
 
 enum { O_PORT = 256, O_HOST, O_DATA, O_MODEL, O_WORKERS, O_UPLOAD, O_PIXELS, O_SIZE, O_ITERS,
-       O_QUEUE, O_CKPT, O_THREADS };
+       O_QUEUE, O_CKPT, O_THREADS, O_VSECONDS, O_CAMERA };
 
 static const struct option options[] = {
     {"port", required_argument, 0, O_PORT},
@@ -49,6 +51,8 @@ static const struct option options[] = {
     {"max-queue", required_argument, 0, O_QUEUE},
     {"checkpoint-every", required_argument, 0, O_CKPT},
     {"threads", required_argument, 0, O_THREADS},
+    {"max-video-seconds", required_argument, 0, O_VSECONDS},
+    {"max-camera", required_argument, 0, O_CAMERA},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -56,8 +60,9 @@ static const struct option options[] = {
 int cmd_serve(int argc, char **argv) {
     serve_config cfg = {.host = "127.0.0.1", .data_dir = "nst-data", .model = "darknet-tiny",
                         .port = 8080, .workers = 1, .max_size = 1024, .max_iterations = 2000,
-                        .max_queue = 100, .checkpoint_every = 20, .preview_every = 0.5};
-    int upload_mb = 32, pixels_mp = 16, threads = 0, c, rc = NST_OK;
+                        .max_queue = 100, .checkpoint_every = 20, .preview_every = 0.5,
+                        .max_camera_sessions = 4};
+    int upload_mb = 32, pixels_mp = 16, threads = 0, video_s = 20, c, rc = NST_OK;
     nst_error err = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -75,6 +80,8 @@ int cmd_serve(int argc, char **argv) {
         case O_ITERS: rc = parse_int("--max-iterations", optarg, 1, 1000000, &cfg.max_iterations, &err); break;
         case O_QUEUE: rc = parse_int("--max-queue", optarg, 1, 1000000, &cfg.max_queue, &err); break;
         case O_CKPT: rc = parse_int("--checkpoint-every", optarg, 1, 1000000, &cfg.checkpoint_every, &err); break;
+        case O_VSECONDS: rc = parse_int("--max-video-seconds", optarg, 1, 86400, &video_s, &err); break;
+        case O_CAMERA: rc = parse_int("--max-camera", optarg, 0, 1000, &cfg.max_camera_sessions, &err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &threads, &err); break;
         case ':': rc = nst_fail(&err, NST_ERR_USAGE, "%s needs a value", opt); break;
         default: rc = nst_fail(&err, NST_ERR_USAGE, "unknown option '%s' (nst serve --help)", opt);
@@ -84,6 +91,7 @@ int cmd_serve(int argc, char **argv) {
         rc = nst_fail(&err, NST_ERR_USAGE, "unexpected argument '%s' (nst serve --help)", argv[optind]);
     cfg.max_upload = (long)upload_mb << 20;
     cfg.max_pixels = (long)pixels_mp << 20;
+    cfg.max_video_seconds = video_s;
     if (!rc) {
         nst_set_threads(threads);
         rc = serve_run(&cfg, &err);

@@ -1,7 +1,7 @@
 /* jobs.c: the worker threads of nst serve. `workers` threads run
- * optimisations (nst_stylize) and one thread runs feed-forward jobs
- * (nst_apply) alongside, so a one-second job does not wait behind a
- * ten-minute one. Each worker claims the oldest queued job of its kind from
+ * optimisations (nst_stylize), one thread runs feed-forward jobs (nst_apply)
+ * and one video jobs (nst_video_file) alongside, so a one-second job does
+ * not wait behind a ten-minute one. Each worker claims the oldest queued job of its kind from
  * the store, runs it, and records progress, a preview image at most every
  * preview_every seconds, and a checkpoint every checkpoint_every iterations;
  * a job that finds a checkpoint (its server was killed) resumes from it. */
@@ -17,7 +17,7 @@
 
 typedef struct {
     jobs *j;
-    const char *kind;  /* "stylize" or "apply" */
+    const char *kind;  /* "stylize", "apply" or "video" */
     pthread_t thread;
     long id;           /* the job being run, 0 when idle (under j->mu) */
     volatile int cancel;
@@ -126,16 +126,57 @@ static int run_apply(worker *w, const cJSON *params, const char *net, nst_image 
     return rc;
 }
 
+static void on_video_progress(const nst_video_progress *p, void *user) {
+    worker *w = user;
+    store_progress_video(w->j->s, w->id, p);
+}
+
+/* A clip through a pretrained style into result.mp4 (written under a
+ * temporary name by the library and renamed when complete). */
+static int run_video(worker *w, const cJSON *params, const char *net, nst_error *err) {
+    nst_generator *gen = NULL;
+    char path[NST_PATH_MAX], in[NST_PATH_MAX], out[NST_PATH_MAX];
+    int rc = nst_models_resolve(net, path, sizeof path, err);
+    if (!rc) rc = nst_generator_load(path, &gen, err);
+    if (!rc && (job_path(w->j->cfg, w->id, "clip", in, sizeof in) ||
+                job_path(w->j->cfg, w->id, "result.mp4", out, sizeof out)))
+        rc = nst_fail(err, NST_ERR_RUNTIME, "job %ld: path too long", w->id);
+    if (!rc) {
+        nst_video_params vp;
+        nst_video_file_params fp;
+        nst_video_defaults(&vp);
+        nst_video_file_defaults(&fp);
+        vp.method = NST_VIDEO_NET;
+        vp.net = gen;
+        params_video(params, &vp, &fp);
+        /* the upload was refused when longer; a clip whose length the
+         * container does not tell is cut at the limit */
+        fp.duration = w->j->cfg->max_video_seconds;
+        fp.cancel = &w->cancel;
+        fp.progress = on_video_progress;
+        fp.user = w;
+        rc = nst_video_file(in, out, &vp, &fp, NULL, err);
+        /* the library names the file by the server's path: the client's name is "video" */
+        size_t n = strlen(in);
+        char *at = strstr(err->msg, in);
+        if (rc && at) memmove(at + 5, at + n, strlen(at + n) + 1), memcpy(at, "video", 5);
+    }
+    nst_generator_free(gen);
+    return rc;
+}
+
 /* Run the claimed job w->id and record how it ended. */
 static void run_job(worker *w, const char *params_json, int n_styles, const char *net) {
     nst_error err = {0};
     nst_image out = {0};
     cJSON *params = cJSON_Parse(params_json);
     double t0 = mono_now();
-    int rc = !strcmp(w->kind, "apply") ? run_apply(w, params, net, &out, &err)
-                                       : run_stylize(w, params, n_styles, &out, &err);
+    int video = !strcmp(w->kind, "video");
+    int rc = video ? run_video(w, params, net, &err)
+             : !strcmp(w->kind, "apply") ? run_apply(w, params, net, &out, &err)
+                                         : run_stylize(w, params, n_styles, &out, &err);
     char path[NST_PATH_MAX];
-    if (!rc) {
+    if (!rc && !video) {
         job_path(w->j->cfg, w->id, "result.png", path, sizeof path);
         rc = nst_image_save(path, &out, &err);
     }
@@ -147,7 +188,8 @@ static void run_job(worker *w, const char *params_json, int n_styles, const char
         job_path(w->j->cfg, w->id, "checkpoint.safetensors", path, sizeof path);
         unlink(path);
         printf("nst serve: job %ld done in %.1fs\n", w->id, mono_now() - t0);
-    } else if (stopping) { /* the server stops: the job continues from its checkpoint next time */
+    } else if (stopping) { /* the server stops: the job continues from its checkpoint next time
+                            * (a video job starts again) */
         store_transition(w->j->s, w->id, "running", "queued", NULL);
     } else if (cancelled) {
         store_transition(w->j->s, w->id, "running", "cancelled", NULL);
@@ -189,7 +231,7 @@ static void *worker_main(void *arg) {
 
 int jobs_start(jobs **out, store *s, const serve_config *cfg, const nst_net *net, nst_error *err) {
     jobs *j = calloc(1, sizeof *j);
-    int n = cfg->workers + 1;
+    int n = cfg->workers + 2;
     worker *w = calloc((size_t)n, sizeof *w);
     if (!j || !w) {
         free(j);
@@ -200,7 +242,7 @@ int jobs_start(jobs **out, store *s, const serve_config *cfg, const nst_net *net
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->wake, NULL);
     for (int i = 0; i < n; i++) {
-        w[i] = (worker){.j = j, .kind = i < cfg->workers ? "stylize" : "apply"};
+        w[i] = (worker){.j = j, .kind = i < cfg->workers ? "stylize" : i == cfg->workers ? "apply" : "video"};
         if (pthread_create(&w[i].thread, NULL, worker_main, &w[i])) {
             j->n = i;
             jobs_stop(j);

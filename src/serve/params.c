@@ -31,6 +31,7 @@ static const field fields[] = {
     {"scales", 1, 4, 1, NULL},
     {"original_colors", 0, 1, 1, NULL},
     {"strength", 0, 1, 0, NULL},
+    {"temporal", 0, 1, 0, NULL},
     {"optimizer", 0, 0, 0, "lbfgs|adam"},
     {"init", 0, 0, 0, "content|noise"},
 };
@@ -106,4 +107,13 @@ void params_apply(const cJSON *params, nst_apply_params *p) {
     p->size = params_size(params);
     p->strength = (float)num(params, "strength", 1);
     p->original_colors = (int)num(params, "original_colors", 0);
+}
+
+/* Video frames at 384 px by default, like the studio's pictures; the long
+ * side is capped by max_size through params_add. */
+void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_params *fp) {
+    params_apply(params, &vp->apply);
+    vp->temporal = (float)num(params, "temporal", vp->temporal);
+    fp->size = params_size(params);
+    fp->audio = 1;
 }

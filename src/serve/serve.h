@@ -25,6 +25,8 @@ typedef struct {
     int max_queue;        /* queued + running jobs */
     int checkpoint_every; /* iterations */
     double preview_every; /* seconds between preview images */
+    double max_video_seconds; /* longest clip of a video job */
+    int max_camera_sessions;  /* live camera streams at a time */
 } serve_config;
 
 typedef struct store store;
@@ -54,6 +56,8 @@ int store_transition(store *s, long id, const char *from, const char *to, const 
  * parameters (JSON, malloc'd), style count and net are returned. */
 long store_claim(store *s, const char *kind, char **params_json, int *n_styles, char net[64]);
 void store_progress(store *s, long id, const nst_progress *p, double fraction);
+/* A video job's progress: frame (1-based) of total, stored as iteration/total. */
+void store_progress_video(store *s, long id, const nst_video_progress *p);
 /* Jobs queued or running (for the queue limit). */
 int store_active(store *s);
 
@@ -65,6 +69,8 @@ int params_add(cJSON *params, const char *key, const char *value, const serve_co
 /* nst_stylize_params / nst_apply_params from the stored JSON. */
 void params_stylize(const cJSON *params, nst_stylize_params *p);
 void params_apply(const cJSON *params, nst_apply_params *p);
+/* A video job: the network's options, temporal weight and frame size. */
+void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_params *fp);
 /* Long side of the result of a job (for the size of stored uploads). */
 int params_size(const cJSON *params);
 

@@ -4,11 +4,12 @@
  * vanished client holds up nothing but its own connection.
  *
  *   GET    /                     the studio page (page.html, built in)
- *   POST   /api/jobs             multipart form -> 201 {"id": N}
+ *   POST   /api/jobs             multipart form -> 201 {"id": N}; a 'video' clip
+ *                                 and a 'net' make a video job (frame/frames)
  *   GET    /api/jobs             the latest jobs, newest first
  *   GET    /api/jobs/N           state, progress, losses, time left
  *   GET    /api/jobs/N/preview   the latest intermediate image (PNG)
- *   GET    /api/jobs/N/result    the result (PNG)
+ *   GET    /api/jobs/N/result    the result (PNG; a video job's: MP4)
  *   DELETE /api/jobs/N           cancel
  *   GET    /api/models           loss networks and pretrained styles
  * Every error is a 4xx/5xx with {"error": "message"}. */
@@ -68,7 +69,7 @@ __attribute__((format(printf, 3, 4))) static enum MHD_Result send_error(struct M
 }
 
 static enum MHD_Result send_file(struct MHD_Connection *c, const char *path, const char *what, long id,
-                                 const char *download) {
+                                 const char *download, const char *type) {
     int fd = open(path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -82,7 +83,7 @@ static enum MHD_Result send_file(struct MHD_Connection *c, const char *path, con
         MHD_add_response_header(r, "Content-Disposition", disp);
     }
     if (!r) close(fd);
-    return respond(c, MHD_HTTP_OK, r, "image/png");
+    return respond(c, MHD_HTTP_OK, r, type);
 }
 
 /* Links the page and clients follow, beside the stored fields. */
@@ -95,6 +96,14 @@ static cJSON *with_links(cJSON *job) {
                           !strcmp(state->valuestring, "done") ? cJSON_CreateString(url) : cJSON_CreateNull());
     snprintf(url, sizeof url, "/api/jobs/%ld/preview", (long)id->valuedouble);
     cJSON_AddStringToObject(job, "preview_url", url);
+    /* a video job counts frames in iteration/total */
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(job, "kind");
+    if (cJSON_IsString(kind) && !strcmp(kind->valuestring, "video")) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(job, "iteration");
+        const cJSON *total = cJSON_GetObjectItemCaseSensitive(job, "total");
+        cJSON_AddNumberToObject(job, "frame", cJSON_IsNumber(it) ? it->valuedouble : 0);
+        cJSON_AddNumberToObject(job, "frames", cJSON_IsNumber(total) ? total->valuedouble : 0);
+    }
     return job;
 }
 
@@ -144,11 +153,14 @@ static enum MHD_Result route_job(server *sv, struct MHD_Connection *c, const cha
     cJSON *job = store_get(sv->s, id);
     if (!job) return send_error(c, MHD_HTTP_NOT_FOUND, "no job %ld", id);
     if (!*rest) return send_json(c, MHD_HTTP_OK, with_links(job));
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(job, "kind");
+    int video = cJSON_IsString(kind) && !strcmp(kind->valuestring, "video");
     cJSON_Delete(job);
     char path[NST_PATH_MAX], name[64];
-    job_path(sv->cfg, id, !strcmp(rest, "preview") ? "preview.png" : "result.png", path, sizeof path);
-    snprintf(name, sizeof name, "nst_%ld.png", id);
-    return send_file(c, path, rest, id, !strcmp(rest, "result") ? name : NULL);
+    int result = !strcmp(rest, "result");
+    job_path(sv->cfg, id, !result ? "preview.png" : video ? "result.mp4" : "result.png", path, sizeof path);
+    snprintf(name, sizeof name, "nst_%ld.%s", id, video ? "mp4" : "png");
+    return send_file(c, path, rest, id, result ? name : NULL, result && video ? "video/mp4" : "image/png");
 }
 
 static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *url, const char *method) {

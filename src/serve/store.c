@@ -23,7 +23,7 @@ static const char schema[] =
     "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS jobs ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " kind TEXT NOT NULL,"           /* stylize | apply */
+    " kind TEXT NOT NULL,"           /* stylize | apply | video */
     " state TEXT NOT NULL,"          /* new | queued | running | done | failed | cancelled */
     " params TEXT NOT NULL,"         /* JSON object of the request's fields */
     " styles INTEGER NOT NULL DEFAULT 0,"
@@ -227,6 +227,12 @@ void store_progress(store *s, long id, const nst_progress *p, double fraction) {
             "content_loss=?, style_loss=?, tv_loss=?, elapsed=?, remaining=? WHERE id=?",
          "diiiidddddd" "i", fraction, (long)p->iteration, (long)p->total, (long)p->scale,
          (long)p->scales, p->loss, p->content, p->style, p->tv, p->elapsed, p->remaining, id);
+}
+
+void store_progress_video(store *s, long id, const nst_video_progress *p) {
+    double fraction = p->total > 0 ? (double)p->frame / p->total : 0;
+    exec(s, "UPDATE jobs SET progress=?, iteration=?, total=?, elapsed=?, remaining=? WHERE id=?", "diiddi",
+         fraction < 1 ? fraction : 0.999, (long)p->frame, (long)p->total, p->elapsed, p->remaining, id);
 }
 
 int store_active(store *s) {

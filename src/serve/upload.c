@@ -17,6 +17,7 @@
 
 #include "core/util.h"
 #include "serve/serve.h"
+#include "video/video_io.h"
 
 typedef struct {
     char *data;
@@ -30,7 +31,8 @@ struct upload {
     char msg[512];
     size_t received;
     bytes files[1 + NST_MAX_STYLES]; /* content, then the styles */
-    int has_content, n_styles;
+    bytes video;           /* a clip (a video job) */
+    int has_content, n_styles, has_video;
     char net[64];
     cJSON *params;
     char key[64];          /* the text field being received */
@@ -80,7 +82,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     (void)kind, (void)content_type, (void)transfer_encoding;
     upload *u = cls;
     if (u->status) return MHD_YES; /* keep reading, so the error can be answered */
-    int is_file = !strcmp(key, "content") || !strcmp(key, "style");
+    int is_file = !strcmp(key, "content") || !strcmp(key, "style") || !strcmp(key, "video");
     if (off == 0 || !u->in_text || strcmp(u->key, key)) end_text(u);
     if (!is_file) {
         if (!u->in_text) { /* a new text field */
@@ -100,7 +102,10 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     if (strchr(filename, '/') || strchr(filename, '\\'))
         return upload_refuse(u, 400, "%s: file name '%.64s' holds a path", key, filename), MHD_YES;
     bytes *b;
-    if (!strcmp(key, "content")) {
+    if (!strcmp(key, "video")) {
+        if (off == 0 && u->has_video++) return upload_refuse(u, 400, "more than one video"), MHD_YES;
+        b = &u->video;
+    } else if (!strcmp(key, "content")) {
         if (off == 0 && u->has_content++) return upload_refuse(u, 400, "more than one content image"), MHD_YES;
         b = &u->files[0];
     } else {
@@ -139,6 +144,7 @@ void upload_free(upload *u) {
     if (!u) return;
     if (u->pp) MHD_destroy_post_processor(u->pp);
     for (int i = 0; i <= NST_MAX_STYLES; i++) free(u->files[i].data);
+    free(u->video.data);
     cJSON_Delete(u->params);
     free(u);
 }
@@ -169,20 +175,64 @@ static void store_image(upload *u, int i, const char *what, int side, const char
     nst_image_free(&small);
 }
 
+/* Containers a video job takes, by their first bytes: MP4/MOV (an ISO BMFF
+ * box), Matroska/WebM (EBML), GIF. Only these reach FFmpeg: a playlist or
+ * concat script (text) could make its demuxers read other files or URLs. */
+static int is_clip(const bytes *b) {
+    const unsigned char *d = (const unsigned char *)b->data;
+    if (b->len < 12) return 0;
+    static const char *boxes[] = {"ftyp", "moov", "mdat", "wide", "free", "skip"};
+    for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++)
+        if (!memcmp(d + 4, boxes[i], 4)) return 1;
+    return !memcmp(d, "\x1a\x45\xdf\xa3", 4) || !memcmp(d, "GIF87a", 6) || !memcmp(d, "GIF89a", 6);
+}
+
+/* Write the clip under the server's name, then open it to check that it is
+ * a video and not longer than max_video_seconds (answered at once, like a
+ * picture that is not an image: a job is only made for a clip that opens). */
+static void store_clip(upload *u, const char *path) {
+    if (!is_clip(&u->video))
+        return upload_refuse(u, 400, "video: not a video clip (MP4, MOV, WebM, MKV or GIF)");
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(u->video.data, 1, u->video.len, f) != u->video.len) {
+        if (f) fclose(f);
+        return upload_refuse(u, 500, "%s: cannot write the clip (%s)", path, strerror(errno));
+    }
+    if (fclose(f)) return upload_refuse(u, 500, "%s: cannot write the clip (%s)", path, strerror(errno));
+    video_read_opts ro = {0, 0, 0};
+    video_reader *r = NULL;
+    video_info info;
+    nst_error err;
+    if (video_reader_open(path, &ro, &r, &info, &err)) {
+        /* the library names the file by our path: say "video" instead */
+        const char *m = strstr(err.msg, path);
+        upload_refuse(u, 400, "video: %s", m ? m + strlen(path) + (m[strlen(path)] == ':' ? 2 : 0) : err.msg);
+    } else if (info.duration > u->cfg->max_video_seconds) {
+        upload_refuse(u, 413, "video: clip of %.1f s, longer than the %g s allowed", info.duration,
+                      u->cfg->max_video_seconds);
+    }
+    video_reader_close(r);
+}
+
 int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
     if (!u->status) {
         MHD_destroy_post_processor(u->pp); /* flushes the last field */
         u->pp = NULL;
         end_text(u);
     }
-    if (!u->status && !u->has_content) upload_refuse(u, 400, "a 'content' image is needed");
-    if (!u->status && !u->n_styles == !*u->net)
+    if (!u->status && u->has_video && (u->has_content || u->n_styles || !*u->net))
+        upload_refuse(u, 400, "a video job takes a 'video' clip and a pretrained 'net' (no images)");
+    if (!u->status && !u->has_video && cJSON_GetObjectItemCaseSensitive(u->params, "temporal"))
+        upload_refuse(u, 400, "field 'temporal' is for video jobs");
+    if (!u->status && !u->has_content && !u->has_video) upload_refuse(u, 400, "a 'content' image is needed");
+    if (!u->status && !u->has_video && !u->n_styles == !*u->net)
         upload_refuse(u, 400, "give either 'style' images (optimisation) or a pretrained 'net', not %s",
              u->n_styles ? "both" : "neither");
     long id = 0;
     if (!u->status) {
         char *json = cJSON_PrintUnformatted(u->params);
-        id = json ? store_insert(s, u->n_styles ? "stylize" : "apply", json, u->n_styles, u->net) : 0;
+        const char *kind = u->has_video ? "video" : u->n_styles ? "stylize" : "apply";
+        id = json ? store_insert(s, kind, json, u->n_styles, u->net) : 0;
         free(json);
         if (!id) upload_refuse(u, 500, "cannot record the job in the database");
     }
@@ -191,13 +241,18 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
         upload_refuse(u, 500, "%s: cannot create the job's directory (%s)", dir, strerror(errno));
     /* a style image may be used at style_scale (<= 4) times the size */
     int side = params_size(u->params);
-    for (int i = 0; i <= u->n_styles && !u->status; i++) {
+    if (u->has_video && !u->status) {
+        job_path(u->cfg, id, "clip", path, sizeof path);
+        store_clip(u, path);
+    }
+    for (int i = 0; i <= u->n_styles && !u->status && !u->has_video; i++) {
         if (i) snprintf(name, sizeof name, "style_%d.png", i), snprintf(what, sizeof what, "style %d", i);
         else snprintf(name, sizeof name, "content.png"), snprintf(what, sizeof what, "content");
         job_path(u->cfg, id, name, path, sizeof path);
         store_image(u, i, what, i ? 4 * side : side, path);
     }
     if (id && u->status) { /* a refused upload leaves nothing behind */
+        if (!job_path(u->cfg, id, "clip", path, sizeof path)) unlink(path);
         for (int i = 0; i <= u->n_styles; i++) {
             if (i) snprintf(name, sizeof name, "style_%d.png", i);
             else snprintf(name, sizeof name, "content.png");
