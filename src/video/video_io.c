@@ -1022,7 +1022,8 @@ int video_writer_frame(video_writer *w, const nst_image *img, int64_t pts, nst_e
         for (int x = 0; x < img->w; x++)
             for (int c = 0; c < 3; c++) {
                 float v = s[c * n + x];
-                *p++ = v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)lrintf(v);
+                /* rounded as nst_image_save does (a resumed run re-encodes saved PNGs) */
+                *p++ = !(v > 0) ? 0 : v >= 255 ? 255 : (uint8_t)(v + 0.5f);
             }
     }
     AVFrame *f = w->rgb;
