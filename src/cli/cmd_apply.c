@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "core/util.h"
@@ -109,12 +108,6 @@ static int output_in_dir(const char *dir, const char *input, char *out, size_t n
     return NST_OK;
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* One input to one output. */
 static int apply_one(const nst_generator *g, const args *a, const char *input, nst_error *err) {
     char path[NST_PATH_MAX];
@@ -124,13 +117,13 @@ static int apply_one(const nst_generator *g, const args *a, const char *input, n
         if (rc) return rc;
         output = path;
     }
-    double t0 = now();
+    double t0 = now_seconds();
     nst_image in = {0}, out = {0};
     int rc = nst_image_load(input, &in, err);
     if (!rc) rc = nst_apply(g, &in, &a->p, &out, err);
     if (!rc) rc = nst_image_save(output, &out, err);
     if (!rc && !a->quiet)
-        fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", output, out.w, out.h, now() - t0);
+        fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", output, out.w, out.h, now_seconds() - t0);
     nst_image_free(&in);
     nst_image_free(&out);
     return rc;

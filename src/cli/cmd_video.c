@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -183,17 +182,11 @@ static void on_signal(int sig) {
     interrupted = 1;
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* A line at most every second (and for the last frame). */
 static void on_progress(const nst_video_progress *p, void *user) {
     static double last;
     (void)user;
-    double t = now();
+    double t = now_seconds();
     if (t - last < 1 && p->frame != p->total) return;
     last = t;
     char el[32], left[32], total[32] = "";

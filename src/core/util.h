@@ -16,6 +16,9 @@ int nst_pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(p
  * a training checkpoint can store it): s += golden gamma, then a mix. */
 uint64_t nst_splitmix64(uint64_t *s);
 
+/* A monotonic clock in seconds, for elapsed times. */
+double now_seconds(void);
+
 /* temp_file.c: a temporary file beside `path` (PATH.partXXXXXX) with the
  * mode a plain fopen would give; NULL with errno set. nst_temp_finish closes
  * it and renames it to `path` unless `e` (an errno value) or the close

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "core/util.h"
 #include "feedforward/loss_log.h"
@@ -36,12 +35,6 @@ void nst_train_defaults(nst_train_params *p) {
     p->learning_rate = 1e-3f;
     p->checkpoint_every = 100;
     p->report_every = 10;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 typedef struct {
@@ -246,7 +239,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     if (!rc) rc = engine_style_targets(&e, style, 1, p->style_size ? p->style_size : c, err);
     if (!rc) rc = gen_plan_create(&gp, &t->g, n, c, c, 1, err);
     if (!rc) rc = plan_create(&np, net, n, c, c, e.tapped, lp.padding, lp.pooling, lp.precision, err);
-    double t0 = now(), seconds = t->seconds0;
+    double t0 = now_seconds(), seconds = t->seconds0;
     for (int it = t->start + 1; it <= p->iterations && !rc; it++) {
         double loss;
         loss_terms lt;
@@ -258,7 +251,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
                           "--learning-rate or the loss weights", loss, it);
             break;
         }
-        double elapsed = now() - t0, rate = (it - t->start) / elapsed;
+        double elapsed = now_seconds() - t0, rate = (it - t->start) / elapsed;
         seconds = t->seconds0 + elapsed;
         const double row[LOG_COLS] = {it, loss, lt.content, lt.style, lt.tv, seconds};
         rc = loss_log_add(&t->log, row, err);

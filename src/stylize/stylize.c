@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/util.h"
 #include "optim/optim.h"
@@ -69,12 +68,6 @@ void nst_stylize_default_layers(nst_stylize_params *p, const nst_net *net) {
         set_layers(p->content_layers, &p->n_content_layers, c, 1);
         set_layers(p->style_layers, &p->n_style_layers, s, 5);
     }
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* The starting image at the first scale. */
@@ -148,7 +141,7 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
             break;
         }
         sch->done_work += pixels;
-        double elapsed = now() - sch->t0;
+        double elapsed = now_seconds() - sch->t0;
         if (p->progress) {
             nst_progress pr = {it, p->iterations, scale, sch->scales, loss, t.content, t.style, t.tv,
                                elapsed, elapsed / sch->done_work * (sch->total_work - sch->done_work),
@@ -167,7 +160,7 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
             break;
         }
         if (p->checkpoint && p->checkpoint_every > 0 && it % p->checkpoint_every == 0) {
-            ckpt_position pos = {scale, it, sch->done_work, now() - sch->t0};
+            ckpt_position pos = {scale, it, sch->done_work, now_seconds() - sch->t0};
             rc = ckpt_save(p->checkpoint, &pos, x, p->optimizer, &adam, &lbfgs, err);
         }
     }
@@ -199,7 +192,7 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
 
     int W, H;
     nst_image_fit(content->w, content->h, p->size, &W, &H);
-    schedule sch = {p->scales, p->iterations, 0, 0, now(), NULL, 1};
+    schedule sch = {p->scales, p->iterations, 0, 0, now_seconds(), NULL, 1};
     ckpt_position pos = {1, 0, 0, 0};
     nst_tensor_dict resume = {0};
     if (!rc && p->resume) {

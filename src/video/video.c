@@ -17,8 +17,8 @@
  * meaningless, and blending would carry one shot into the next. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/util.h"
 #include "feedforward/apply.h"
 #include "models/generator.h"
 #include "video/flow.h"
@@ -47,12 +47,6 @@ void nst_video_defaults(nst_video_params *p) {
     p->iterations_first = 2 * p->stylize.iterations;
     p->temporal = 0.6f;
     p->scene_cut = 20;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst_error *err) {
@@ -154,7 +148,7 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
     size_t n = (size_t)v->w * v->h;
     const nst_video_params *p = &v->p;
     int temporal = p->temporal > 0, flows = v->frames > 0 && (temporal || p->measure);
-    double t0 = now();
+    double t0 = now_seconds();
     temporal_gray(in, v->gray_cur);
     int rc = NST_OK;
     if (flows) {
@@ -168,11 +162,11 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
         fi.cut = fi.change > p->scene_cut;
         if (!fi.cut) fi.warp_error_input = temporal_warp_error(in->data, v->warped_in.data, v->mask, v->w, v->h);
     }
-    double t1 = now();
+    double t1 = now_seconds();
     int hold = temporal && flows && !fi.cut; /* this frame holds to the previous one */
     rc = paint(v, in, hold ? &v->warped_out : NULL, fi.cut, out, err);
     if (rc) return rc;
-    double t2 = now();
+    double t2 = now_seconds();
     if (hold && p->method == NST_VIDEO_NET)
         temporal_blend(out->data, v->warped_out.data, v->mask, p->temporal, v->w, v->h, out->data);
     if (flows && !fi.cut)
@@ -182,7 +176,7 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
     uint8_t *g = v->gray_prev;
     v->gray_prev = v->gray_cur, v->gray_cur = g;
     v->frames++;
-    fi.t_flow = t1 - t0, fi.t_paint = t2 - t1, fi.t_blend = now() - t2;
+    fi.t_flow = t1 - t0, fi.t_paint = t2 - t1, fi.t_blend = now_seconds() - t2;
     if (info) *info = fi;
     return NST_OK;
 }

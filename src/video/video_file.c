@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -28,12 +27,6 @@ void nst_video_file_defaults(nst_video_file_params *p) {
     memset(p, 0, sizeof *p);
     p->crf = -1;
     p->audio = 1;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 /* FNV-1a over n bytes, continuing from h. */
@@ -149,7 +142,7 @@ typedef struct {
 
 static void progress(run *r, int done, const nst_video_frame_info *fi) {
     const nst_video_file_params *fp = r->fp;
-    double elapsed = now() - r->t0;
+    double elapsed = now_seconds() - r->t0;
     if (r->painted == 1) r->first_frame = elapsed;
     r->rep.seconds = elapsed;
     if (!fp->progress) return;
@@ -200,13 +193,13 @@ static int frames_loop(run *r, const work_dir *wd, nst_error *err) {
             break;
         }
         int64_t pts;
-        double t0 = now();
+        double t0 = now_seconds();
         rc = video_reader_next(r->reader, &frame, &pts, &got, err);
         if (rc || !got) break;
-        double t1 = now();
+        double t1 = now_seconds();
         nst_video_frame_info fi;
         rc = nst_video_frame(r->video, &frame, &out, &fi, err);
-        double t2 = now();
+        double t2 = now_seconds();
         if (!rc) rc = video_writer_frame(r->writer, &out, pts, err);
         if (!rc && wd) rc = work_save(wd, r->rep.frames, &out, err);
         nst_image_free(&out);
@@ -214,7 +207,7 @@ static int frames_loop(run *r, const work_dir *wd, nst_error *err) {
         nst_video_report *rep = &r->rep;
         rep->t_decode += t1 - t0;
         rep->t_flow += fi.t_flow, rep->t_paint += fi.t_paint, rep->t_blend += fi.t_blend;
-        rep->t_encode += now() - t2;
+        rep->t_encode += now_seconds() - t2;
         rep->cuts += fi.cut;
         if (fi.warp_error >= 0) {
             rep->warp_error += fi.warp_error, rep->warp_error_input += fi.warp_error_input;
@@ -236,7 +229,7 @@ int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
     if (fp->resume && vp->method != NST_VIDEO_OPTIMIZE)
         return nst_fail(err, NST_ERR_USAGE,
                         "resume: only optimisation runs keep their frames; a network run is fast to redo");
-    run r = {.fp = fp, .t0 = now()};
+    run r = {.fp = fp, .t0 = now_seconds()};
     video_read_opts ro = {fp->start, fp->duration, fp->size};
     video_write_opts wo = {fp->crf, fp->audio ? in : NULL, fp->start, fp->duration};
     work_dir wd = {0};
@@ -265,7 +258,7 @@ int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
     video_reader_close(r.reader);
     nst_video_report *rep = &r.rep;
     rep->w = r.info.w, rep->h = r.info.h;
-    rep->seconds = now() - r.t0;
+    rep->seconds = now_seconds() - r.t0;
     rep->fps = rep->seconds > 0 ? r.painted / rep->seconds : 0;
     if (rep->measured) rep->warp_error /= rep->measured, rep->warp_error_input /= rep->measured;
     else rep->warp_error = rep->warp_error_input = -1;
