@@ -100,6 +100,16 @@ void jobs_stop(jobs *j);
 /* jobs/<id>/<name> under the data directory. */
 int job_path(const serve_config *cfg, long id, const char *name, char *out, size_t n);
 
+/* ---- camera.c: POST /api/camera, live frames through a per-session nst_video */
+typedef struct camera camera;
+camera *camera_new(const serve_config *cfg);
+void camera_free(camera *c);
+/* Stylise one JPEG/PNG frame of session `session` with style `net`; on
+ * success 200 and *out (malloc'd, *out_len bytes, a JPEG), else a 4xx/5xx
+ * and msg. `temporal` < 0: the default. */
+int camera_frame(camera *c, const char *session, const char *net, double temporal, const void *data,
+                 size_t len, unsigned char **out, size_t *out_len, char *msg, size_t n);
+
 /* ---- server.c: HTTP ------------------------------------------------------ */
 /* Serve until SIGINT or SIGTERM; returns an exit status. */
 int serve_run(const serve_config *cfg, nst_error *err);

@@ -11,6 +11,9 @@
  *   GET    /api/jobs/N/preview   the latest intermediate image (PNG)
  *   GET    /api/jobs/N/result    the result (PNG; a video job's: MP4)
  *   DELETE /api/jobs/N           cancel
+ *   POST   /api/camera?net=NAME&session=ID[&temporal=F]
+ *                                 a camera frame (JPEG/PNG body) -> the
+ *                                 stylised frame (JPEG), see camera.c
  *   GET    /api/models           loss networks and pretrained styles
  * Every error is a 4xx/5xx with {"error": "message"}. */
 #include <arpa/inet.h>
@@ -34,7 +37,16 @@ typedef struct {
     const serve_config *cfg;
     store *s;
     jobs *j;
+    camera *cam;
 } server;
+
+/* A POST being received: a job's form or a camera frame's bytes. */
+typedef struct {
+    upload *u;
+    char *body;
+    size_t len;
+    int too_big;
+} pending;
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
                             const char *type) {
@@ -191,15 +203,56 @@ static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, void **c
     if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "upload of %s bytes, more than the %ld allowed",
                           len, sv->cfg->max_upload);
-    upload *u = upload_new(c, sv->cfg);
-    if (!u) return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    pending *p = calloc(1, sizeof *p);
+    upload *u = p ? upload_new(c, sv->cfg) : NULL;
+    if (!u) return free(p), send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    p->u = u;
     /* answered once the body is read (and dropped): a client still sending
      * may miss an answer that comes early */
     if (store_active(sv->s) >= sv->cfg->max_queue)
         upload_refuse(u, MHD_HTTP_TOO_MANY_REQUESTS, "the queue is full (%d jobs): try again later",
                       sv->cfg->max_queue);
-    *con_cls = u;
+    *con_cls = p;
     return MHD_YES;
+}
+
+/* A camera frame: its bytes are gathered, then painted in this thread. */
+static enum MHD_Result camera_post(server *sv, struct MHD_Connection *c, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls) {
+    pending *p = *con_cls;
+    if (!p) {
+        const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
+            return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "frame of %s bytes, more than the %ld allowed", len,
+                              sv->cfg->max_upload);
+        if (!(p = calloc(1, sizeof *p))) return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+        *con_cls = p;
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* kept while within the limit, dropped beyond */
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (p->too_big || p->len + n > (size_t)sv->cfg->max_upload) return p->too_big = 1, MHD_YES;
+        char *grown = realloc(p->body, p->len + n);
+        if (!grown) return p->too_big = 1, MHD_YES;
+        memcpy(grown + p->len, upload_data, n);
+        p->body = grown, p->len += n;
+        return MHD_YES;
+    }
+    if (p->too_big) return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "frame larger than %ld bytes", sv->cfg->max_upload);
+    const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "temporal");
+    char *end = NULL;
+    double temporal = t ? strtod(t, &end) : -1;
+    if (t && (end == t || *end)) return send_error(c, MHD_HTTP_BAD_REQUEST, "temporal: '%.64s' is not a number", t);
+    unsigned char *out = NULL;
+    size_t out_len = 0;
+    char msg[512];
+    int status = camera_frame(sv->cam, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "session"),
+                              MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "net"), temporal,
+                              p->body ? p->body : "", p->len, &out, &out_len, msg, sizeof msg);
+    if (status != 200) return send_error(c, (unsigned)status, "%s", msg);
+    return respond(c, MHD_HTTP_OK, MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE),
+                   "image/jpeg");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -207,10 +260,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *upload_data_size, void **con_cls) {
     (void)version;
     server *sv = cls;
+    if (!strcmp(url, "/api/camera")) {
+        if (strcmp(method, "POST"))
+            return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);
+        return camera_post(sv, c, upload_data, upload_data_size, con_cls);
+    }
     int post = !strcmp(method, "POST") && (!strcmp(url, "/api/jobs") || !strcmp(url, "/api/jobs/"));
     if (!post) return route(sv, c, url, method);
     if (!*con_cls) return begin_post(sv, c, con_cls);
-    upload *u = *con_cls;
+    upload *u = ((pending *)*con_cls)->u;
     if (*upload_data_size) {
         upload_feed(u, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -224,7 +282,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     (void)cls, (void)c, (void)toe;
-    upload_free(*con_cls);
+    pending *p = *con_cls;
+    if (p) upload_free(p->u), free(p->body), free(p);
     *con_cls = NULL;
 }
 
@@ -259,7 +318,8 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     nst_net *net = NULL;
     if (!rc) rc = nst_models_resolve(cfg->model, path, sizeof path, err);
     if (!rc) rc = nst_net_load(path, &net, err);
-    server sv = {cfg, NULL, NULL};
+    server sv = {cfg, NULL, NULL, NULL};
+    if (!rc && !(sv.cam = camera_new(cfg))) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     if (!rc) rc = store_open(&sv.s, cfg->data_dir, err);
     /* SIGINT and SIGTERM are taken by sigwait below: block them before any
      * thread starts, so that every thread inherits the mask */
@@ -295,6 +355,7 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     }
     if (d) MHD_stop_daemon(d);
     jobs_stop(sv.j);
+    camera_free(sv.cam);
     store_close(sv.s);
     nst_net_free(net);
     return rc;

@@ -73,6 +73,29 @@ else
     req 400 '"error":"video: ' "half a clip" -- -F video=@"$tmp/half.mp4" -F net=wave "$url/api/jobs"
 fi
 
+# the live camera: JPEG frames in, JPEG frames of the same size out
+cam() { curl -s -o "$tmp/cam.jpg" -w '%{http_code} %{content_type}' --max-time 60 -H 'Content-Type: image/jpeg' \
+    --data-binary @"$1" "$url/api/camera?net=${3:-wave}&session=$2"; }
+t0=$(date +%s.%N)
+for i in 1 2 3 4 5; do got=$(cam "$tmp/frame.jpg" s1); done
+echo "camera: 5 frames 160x120 in $(echo "$(date +%s.%N) - $t0" | bc) s"
+[ "$got" = "200 image/jpeg" ] && ok || bad "camera frame: HTTP $got $(head -c 200 "$tmp/cam.jpg")"
+wh=$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$tmp/cam.jpg")
+[ "$wh" = "160,120" ] && ok || bad "camera frame size '$wh', want 160,120"
+got=$(cam "$tmp/frame2.png" s1)   # a new size: the session starts again
+wh=$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$tmp/cam.jpg")
+[ "$got" = "200 image/jpeg" ] && [ "$wh" = "200,100" ] && ok || bad "camera, new size: $got '$wh'"
+got=$(cam "$tmp/frame.jpg" s2 scream)
+[ "$got" = "200 image/jpeg" ] && ok || bad "second session: HTTP $got"
+req 429 '"error":"2 camera sessions are open' "camera session limit" -- -H 'Content-Type: image/jpeg' \
+    --data-binary @"$tmp/frame.jpg" "$url/api/camera?net=wave&session=s3"
+req 400 '"error":"camera frame: not an image' "camera: not an image" -- -H 'Content-Type: image/jpeg' \
+    --data-binary @"$tmp/text.mp4" "$url/api/camera?net=wave&session=s1"
+req 400 "net: 'nope' is not a pretrained style" "camera: unknown net" -- -H 'Content-Type: image/jpeg' \
+    --data-binary @"$tmp/frame.jpg" "$url/api/camera?net=nope&session=s1"
+req 400 "session" "camera: bad session id" -- -H 'Content-Type: image/jpeg' \
+    --data-binary @"$tmp/frame.jpg" "$url/api/camera?net=wave&session=../x"
+req 405 "not allowed" "camera: GET" -- "$url/api/camera?net=wave&session=s1"
 req 200 '"id"' "still serving" -- "$url/api/jobs/$id"
 kill -0 "$server_pid" && ok || bad "the server died"
 finish
