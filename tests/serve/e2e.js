@@ -29,7 +29,12 @@ async function setRange(page, id, value) {
 }
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  // the live camera: Chromium's fake camera plays CAMERA_Y4M (made by e2e.sh)
+  const args = ["--no-sandbox"];
+  if (process.env.CAMERA_Y4M)
+    args.push("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              "--use-file-for-fake-video-capture=" + process.env.CAMERA_Y4M);
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 860 }, acceptDownloads: true });
     const errors = [];
@@ -104,6 +109,28 @@ async function setRange(page, id, value) {
     check((await page.$$("#gallery img")).length >= 1, "the gallery shows the result");
     await page.waitForFunction(() => document.getElementById("preview").naturalWidth > 0);
     await page.screenshot({ path: shot });
+    if (process.env.CAMERA_Y4M) {
+      // start the live camera at 160x120, wait for painted frames and a frame rate
+      await page.selectOption("#camera-size", "160x120");
+      await page.selectOption("#video-net", "wave");
+      await page.click("#camera-start");
+      const c0 = Date.now();
+      await page.waitForFunction(() => document.getElementById("camera-out").naturalWidth > 0, null, { timeout: 60000 });
+      check((await page.$eval("#camera-out", (el) => el.naturalWidth + "x" + el.naturalHeight)) === "160x120",
+            "painted camera frames of 160x120");
+      await page.waitForFunction(() => Number(document.getElementById("camera-fps").textContent) > 0, null, { timeout: 60000 });
+      await page.waitForTimeout(4000); // a steady rate
+      const fps = Number(await page.textContent("#camera-fps"));
+      check(fps > 0, "the camera's frame rate is shown: " + fps);
+      console.log("camera: first painted frame after " + (Date.now() - c0) + " ms, " + fps + " frames/s at 160x120");
+      // the frames keep changing (the fake camera's picture moves)
+      const a = await page.$eval("#camera-out", (el) => el.src);
+      await page.waitForTimeout(500);
+      check(a !== (await page.$eval("#camera-out", (el) => el.src)), "new camera frames keep coming");
+      await page.$eval("#camera-out", (el) => el.scrollIntoView({ block: "center" }));
+      await page.screenshot({ path: shot.replace(/\.png$/, "") + "_camera.png" });
+      await page.click("#camera-stop");
+    }
     check(errors.length === 0, "no script errors: " + errors.join("; "));
   } finally {
     await browser.close();

@@ -13,6 +13,11 @@ if ! cmp -s "$here/package-lock.json" "$node_dir/package-lock.json" || [ ! -d "$
     (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL npm ci in $node_dir"; echo "0 passed, 1 failed"; exit 1; }
 fi
 start_server "$tmp/data" --checkpoint-every 10
+# the fake camera's clip (a moving test pattern)
+if command -v ffmpeg >/dev/null; then
+    ffmpeg -v error -y -f lavfi -i testsrc=size=320x240:rate=10 -t 3 -pix_fmt yuv420p "$tmp/camera.y4m" &&
+        export CAMERA_Y4M=$tmp/camera.y4m
+fi
 NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-256}" "${6:-300}"
 rc=$?
 stop_server
