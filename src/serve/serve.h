@@ -40,6 +40,8 @@ void store_close(store *s);
 /* A new job in state "new" (its files are not written yet); its id. */
 long store_insert(store *s, const char *kind, const char *params_json, int n_styles,
                   const char *net);
+/* Replace the parameters of a job still in state "new". */
+void store_params(store *s, long id, const char *params_json);
 /* Forget a job still in state "new" (its upload was refused). */
 void store_delete_new(store *s, long id);
 /* The job as the API shows it, or NULL when there is none. */

@@ -244,3 +244,7 @@ int store_active(store *s) {
 }
 
 void store_delete_new(store *s, long id) { exec(s, "DELETE FROM jobs WHERE id=? AND state='new'", "i", id); }
+
+void store_params(store *s, long id, const char *params_json) {
+    exec(s, "UPDATE jobs SET params=? WHERE id=? AND state='new'", "si", params_json, id);
+}

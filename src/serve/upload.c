@@ -210,6 +210,10 @@ static void store_clip(upload *u, const char *path) {
     } else if (info.duration > u->cfg->max_video_seconds) {
         upload_refuse(u, 413, "video: clip of %.1f s, longer than the %g s allowed", info.duration,
                       u->cfg->max_video_seconds);
+    } else if (!cJSON_GetObjectItemCaseSensitive(u->params, "size")) {
+        /* no size asked: the clip's own, within max_size (never enlarged) */
+        int side = info.w > info.h ? info.w : info.h;
+        cJSON_AddNumberToObject(u->params, "size", side < u->cfg->max_size ? side : u->cfg->max_size);
     }
     video_reader_close(r);
 }
@@ -244,6 +248,9 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
     if (u->has_video && !u->status) {
         job_path(u->cfg, id, "clip", path, sizeof path);
         store_clip(u, path);
+        char *json = u->status ? NULL : cJSON_PrintUnformatted(u->params); /* with the size chosen */
+        if (json) store_params(s, id, json);
+        free(json);
     }
     for (int i = 0; i <= u->n_styles && !u->status && !u->has_video; i++) {
         if (i) snprintf(name, sizeof name, "style_%d.png", i), snprintf(what, sizeof what, "style %d", i);

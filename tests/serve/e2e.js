@@ -131,6 +131,17 @@ async function setRange(page, id, value) {
       await page.screenshot({ path: shot.replace(/\.png$/, "") + "_camera.png" });
       await page.click("#camera-stop");
     }
+    if (process.env.CLIP) {
+      // a clip through the page: a video job, frame progress, the MP4 plays
+      await page.setInputFiles("#video-file", process.env.CLIP);
+      await page.click("#video-start");
+      await page.waitForFunction(() => /done/.test(document.getElementById("video-state").textContent), null,
+                                 { timeout: 120000 });
+      check(/Job \d+: done/.test(await page.textContent("#video-state")), "the clip's job is done");
+      await page.waitForFunction(() => document.getElementById("video-result").readyState >= 2, null, { timeout: 30000 });
+      check((await page.$eval("#video-result", (v) => v.videoWidth + "x" + v.videoHeight)) === "160x120",
+            "the painted clip plays at 160x120: " + await page.$eval("#video-result", (v) => v.videoWidth + "x" + v.videoHeight + " error " + (v.error && v.error.message)));
+    }
     check(errors.length === 0, "no script errors: " + errors.join("; "));
   } finally {
     await browser.close();

@@ -17,6 +17,8 @@ start_server "$tmp/data" --checkpoint-every 10
 if command -v ffmpeg >/dev/null; then
     ffmpeg -v error -y -f lavfi -i testsrc=size=320x240:rate=10 -t 3 -pix_fmt yuv420p "$tmp/camera.y4m" &&
         export CAMERA_Y4M=$tmp/camera.y4m
+    ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=12 -t 2 -pix_fmt yuv420p "$tmp/clip.mp4" &&
+        export CLIP=$tmp/clip.mp4
 fi
 NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-256}" "${6:-300}"
 rc=$?
