@@ -110,19 +110,20 @@ async function setRange(page, id, value) {
     await page.waitForFunction(() => document.getElementById("preview").naturalWidth > 0);
     await page.screenshot({ path: shot });
     if (process.env.CAMERA_Y4M) {
-      // start the live camera at 160x120, wait for painted frames and a frame rate
-      await page.selectOption("#camera-size", "160x120");
+      // start the live camera (160x120, or CAMERA_SIZE), wait for painted frames and a frame rate
+      const camSize = process.env.CAMERA_SIZE || "160x120";
+      await page.selectOption("#camera-size", camSize);
       await page.selectOption("#video-net", "wave");
       await page.click("#camera-start");
       const c0 = Date.now();
       await page.waitForFunction(() => document.getElementById("camera-out").naturalWidth > 0, null, { timeout: 60000 });
-      check((await page.$eval("#camera-out", (el) => el.naturalWidth + "x" + el.naturalHeight)) === "160x120",
-            "painted camera frames of 160x120");
+      check((await page.$eval("#camera-out", (el) => el.naturalWidth + "x" + el.naturalHeight)) === camSize,
+            "painted camera frames of " + camSize);
       await page.waitForFunction(() => Number(document.getElementById("camera-fps").textContent) > 0, null, { timeout: 60000 });
       await page.waitForTimeout(4000); // a steady rate
       const fps = Number(await page.textContent("#camera-fps"));
       check(fps > 0, "the camera's frame rate is shown: " + fps);
-      console.log("camera: first painted frame after " + (Date.now() - c0) + " ms, " + fps + " frames/s at 160x120");
+      console.log("camera: first painted frame after " + (Date.now() - c0) + " ms, " + fps + " frames/s at " + camSize);
       // the frames keep changing (the fake camera's picture moves)
       const a = await page.$eval("#camera-out", (el) => el.src);
       await page.waitForTimeout(500);
