@@ -331,11 +331,14 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     signal(SIGPIPE, SIG_IGN);
     if (!rc) rc = jobs_start(&sv.j, sv.s, cfg, net, err);
     struct MHD_Daemon *d = NULL;
+    /* a camera request waits for its frame in its thread: one thread per
+     * camera session beside the four that answer everything else */
+    unsigned pool = 4u + (unsigned)(cfg->max_camera_sessions < 60 ? cfg->max_camera_sessions : 60);
     if (!rc) {
         d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                                  (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
                              0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                             MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_LIMIT, 256u,
+                             MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT, 256u,
                              MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                              NULL, MHD_OPTION_END);
         if (!d)
