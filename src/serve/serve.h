@@ -5,7 +5,9 @@
  *
  * On disk, in the data directory: nst.db (the jobs), and per job
  * jobs/<id>/ holding content.png, style_<k>.png, preview.png, result.png and
- * checkpoint.safetensors; every name is chosen by the server. */
+ * checkpoint.safetensors (a video job: clip and result.mp4); every name is
+ * chosen by the server. Live camera frames (camera.c) are kept in memory
+ * only. */
 #ifndef NST_SERVE_H
 #define NST_SERVE_H
 
