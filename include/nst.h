@@ -315,7 +315,10 @@ typedef struct nst_video nst_video;
  * the stylize defaults' iterations; apply and stylize defaults. */
 void nst_video_defaults(nst_video_params *p);
 /* A stylizer for frames of w x h (even sizes not required). p and what it
- * points to (net, styles) must outlive v. */
+ * points to (net, styles) must outlive v. Use v from the thread that opened
+ * it only: the oneDNN primitives of its plan are bound to that thread's
+ * OpenMP pool (painting from another thread crashed inside oneDNN). Several
+ * nst_video on different threads are fine. */
 int nst_video_open(const nst_video_params *p, int w, int h, nst_video **v, nst_error *err);
 /* Paint the next frame of the clip into out (allocated by the call, freed
  * with nst_image_free); info (may be NULL) says what happened. */
