@@ -165,14 +165,6 @@ static int valid_id(const char *s) {
     return 1;
 }
 
-static int is_style_net(const char *name) {
-    const nst_model_info *list;
-    int n = nst_models_known(&list);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(list[i].name, name) && !strcmp(list[i].kind, "style network")) return 1;
-    return 0;
-}
-
 /* The network `name`, loaded on first use; with c->mu held. */
 static nst_generator *network(camera *c, const char *name, nst_error *err) {
     for (int i = 0; i < c->n_nets; i++)
@@ -256,7 +248,7 @@ int camera_frame(camera *c, const char *session_id, const char *net, double temp
                  size_t len, unsigned char **out, size_t *out_len, char *msg, size_t n) {
     if (!session_id || !valid_id(session_id))
         return snprintf(msg, n, "session: give an id of 1 to 64 letters, digits, - or _"), 400;
-    if (!net || !is_style_net(net))
+    if (!net || !params_style_net(net))
         return snprintf(msg, n, "net: '%.64s' is not a pretrained style (GET /api/models lists them)",
                         net ? net : ""), 400;
     if (!(temporal >= 0 && temporal <= 1) && temporal != -1)

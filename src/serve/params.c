@@ -117,3 +117,11 @@ void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_para
     fp->size = params_size(params);
     fp->audio = 1;
 }
+
+int params_style_net(const char *name) {
+    const nst_model_info *list;
+    int n = nst_models_known(&list);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i].name, name) && !strcmp(list[i].kind, "style network")) return 1;
+    return 0;
+}

@@ -75,6 +75,8 @@ void params_stylize(const cJSON *params, nst_stylize_params *p);
 void params_apply(const cJSON *params, nst_apply_params *p);
 /* A video job: the network's options, temporal weight and frame size. */
 void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_params *fp);
+/* Is `name` one of the pretrained style networks nst knows? */
+int params_style_net(const char *name);
 /* Long side of the result of a job (for the size of stored uploads). */
 int params_size(const cJSON *params);
 

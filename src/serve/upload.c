@@ -50,14 +50,6 @@ void upload_refuse(upload *u, int status, const char *fmt, ...) {
     va_end(ap);
 }
 
-static int is_style_net(const char *name) {
-    const nst_model_info *list;
-    int n = nst_models_known(&list);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(list[i].name, name) && !strcmp(list[i].kind, "style network")) return 1;
-    return 0;
-}
-
 /* A complete text field. */
 static void end_text(upload *u) {
     if (!u->in_text) return;
@@ -65,7 +57,7 @@ static void end_text(upload *u) {
     u->text[u->text_len] = 0;
     if (!strcmp(u->key, "net")) {
         if (*u->net) upload_refuse(u, 400, "field 'net' given twice");
-        else if (!is_style_net(u->text))
+        else if (!params_style_net(u->text))
             upload_refuse(u, 400, "net: '%.64s' is not a pretrained style (GET /api/models lists them)", u->text);
         else snprintf(u->net, sizeof u->net, "%.63s", u->text);
         return;
