@@ -78,33 +78,23 @@ double temporal_mask(const float *uv_ba, const float *uv_ab, int w, int h, float
     return (double)reliable / ((double)w * h);
 }
 
-double temporal_warp_error(const float *x, const float *y, const float *mask, int w, int h) {
+void temporal_diff(const float *x, const float *y, const float *mask, int w, int h, double *warp_error,
+                   double *change) {
     size_t n = (size_t)w * h;
-    double sum = 0, count = 0;
-#pragma omp parallel for reduction(+ : sum, count) schedule(static)
+    double sq = 0, sad = 0, count = 0;
+#pragma omp parallel for reduction(+ : sq, sad, count) schedule(static)
     for (size_t i = 0; i < n; i++) {
         if (mask[i] == 0) continue;
-        double e = 0;
+        double e = 0, a = 0;
         for (int k = 0; k < 3; k++) {
-            double d = (x[k * n + i] - y[k * n + i]) / 255.0;
-            e += d * d;
+            double d = x[k * n + i] - y[k * n + i];
+            e += d * d, a += fabs(d);
         }
-        sum += mask[i] * e / 3;
+        sq += mask[i] * e, sad += mask[i] * a;
         count += mask[i];
     }
-    return count > 0 ? sum / count : 0;
-}
-
-double temporal_change(const float *x, const float *y, const float *mask, int w, int h) {
-    size_t n = (size_t)w * h;
-    double sum = 0, count = 0;
-#pragma omp parallel for reduction(+ : sum, count) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        if (mask[i] == 0) continue;
-        for (int k = 0; k < 3; k++) sum += mask[i] * fabsf(x[k * n + i] - y[k * n + i]);
-        count += 3 * mask[i];
-    }
-    return count > 0 ? sum / count : 0;
+    if (warp_error) *warp_error = count > 0 ? sq / (3 * 255.0 * 255.0 * count) : 0;
+    if (change) *change = count > 0 ? sad / (3 * count) : 0;
 }
 
 void temporal_blend(const float *styled, const float *warped, const float *mask, float a, int w,

@@ -27,14 +27,15 @@ void temporal_warp(const float *src, int c, int w, int h, const float *uv, float
  * Returns the fraction of reliable pixels. */
 double temporal_mask(const float *uv_ba, const float *uv_ab, int w, int h, float *mask);
 
-/* Mean over reliable pixels of sum_c (x - y)^2 / 3 on values in 0..1 (x, y
- * in 0..255): the warping error of Lai et al. 2018 for one frame, with y
- * the previous frame warped into x. 0 when no pixel is reliable. */
-double temporal_warp_error(const float *x, const float *y, const float *mask, int w, int h);
-
-/* Mean |x - y| in grey levels over reliable pixels and channels: the
- * photometric change that marks a scene cut. */
-double temporal_change(const float *x, const float *y, const float *mask, int w, int h);
+/* Over the reliable pixels (mask weights) of x and y (0..255), y the
+ * previous frame warped into x:
+ *  - warp_error: the mean of sum_c ((x - y) / 255)^2 / 3, the warping error
+ *    of Lai et al. 2018 for one frame;
+ *  - change: the mean |x - y| in grey levels, the photometric change that
+ *    marks a scene cut.
+ * Both 0 when no pixel is reliable; either pointer may be NULL. */
+void temporal_diff(const float *x, const float *y, const float *mask, int w, int h, double *warp_error,
+                   double *change);
 
 /* out = mask * (a * warped + (1 - a) * styled) + (1 - mask) * styled,
  * per pixel over 3 planes (in place on styled allowed: out == styled). */

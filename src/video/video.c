@@ -158,9 +158,10 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
         fi.reliable = temporal_mask(v->uv_ba, v->uv_ab, v->w, v->h, v->mask);
         temporal_warp(v->prev_in.data, 3, v->w, v->h, v->uv_ba, v->warped_in.data);
         temporal_warp(v->prev_out.data, 3, v->w, v->h, v->uv_ba, v->warped_out.data);
-        fi.change = temporal_change(in->data, v->warped_in.data, v->mask, v->w, v->h);
+        double werr;
+        temporal_diff(in->data, v->warped_in.data, v->mask, v->w, v->h, &werr, &fi.change);
         fi.cut = fi.change > p->scene_cut;
-        if (!fi.cut) fi.warp_error_input = temporal_warp_error(in->data, v->warped_in.data, v->mask, v->w, v->h);
+        if (!fi.cut) fi.warp_error_input = werr;
     }
     double t1 = now_seconds();
     int hold = temporal && flows && !fi.cut; /* this frame holds to the previous one */
@@ -170,7 +171,7 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
     if (hold && p->method == NST_VIDEO_NET)
         temporal_blend(out->data, v->warped_out.data, v->mask, p->temporal, v->w, v->h, out->data);
     if (flows && !fi.cut)
-        fi.warp_error = temporal_warp_error(out->data, v->warped_out.data, v->mask, v->w, v->h);
+        temporal_diff(out->data, v->warped_out.data, v->mask, v->w, v->h, &fi.warp_error, NULL);
     memcpy(v->prev_in.data, in->data, 3 * n * sizeof(float));
     memcpy(v->prev_out.data, out->data, 3 * n * sizeof(float));
     uint8_t *g = v->gray_prev;
