@@ -27,33 +27,16 @@ typedef struct {
     int warmup, steps, threads;
 } options;
 
-/* FLOPs of the generator's convolutions at gp's shape, 2*Cin*k*k*Cout per
- * output position (transposed convolutions: per input position); *first
- * gets layer 0's share (whose input needs no gradient). */
-static double gen_flops(const gen_plan *gp, double *first) {
-    double total = 0;
-    for (int i = 0; i < GEN_LAYERS; i++) {
-        const gen_layer *gl = &gp->g->layers[i];
-        const gen_plan_layer *L = &gp->L[i];
-        double positions = gl->deconv ? (double)(L->h / gl->stride) * (L->w / gl->stride)
-                                      : (double)L->h * L->w;
-        double f = 2.0 * gl->cin * gl->k * gl->k * gl->cout * positions * gp->n;
-        if (i == 0) *first = f;
-        total += f;
-    }
-    return total;
-}
-
 /* ---- apply --------------------------------------------------------------- */
 
 typedef struct {
-    gen_plan plan;
+    plan plan;
     const float *x;
 } apply_bench;
 
 static void apply_step(void *ctx) {
     apply_bench *a = ctx;
-    gen_plan_forward(&a->plan, a->x, 0);
+    plan_forward(&a->plan, a->x, 0);
 }
 
 static void bench_apply(const options *o) {
@@ -63,19 +46,20 @@ static void bench_apply(const options *o) {
     if (nst_generator_load(o->net, &g, &err)) die("loading the style network", &err);
     if (nst_image_load(o->image, &x, &err)) die("loading the image", &err);
     apply_bench a = {.x = x.data};
-    if (gen_plan_create(&a.plan, g, 1, x.h, x.w, 0, &err)) die("generator plan", &err);
+    static const plan_opts infer;
+    if (plan_create(&a.plan, &g->g, 1, x.h, x.w, &infer, &err)) die("generator plan", &err);
     apply_step(&a);
     nst_image y = {x.w, x.h, a.plan.output};
     if (o->out && nst_image_save(o->out, &y, &err)) die("saving the output", &err);
     for (int i = 1; i < o->warmup; i++) apply_step(&a);
-    double *times = xmalloc((size_t)o->steps * sizeof(double)), first;
+    double *times = xmalloc((size_t)o->steps * sizeof(double));
     time_steps(apply_step, &a, o->steps, times);
     printf("{\"side\": \"nst\", \"bench\": \"apply\", \"w\": %d, \"h\": %d, \"threads\": %d, "
            "\"flops_conv\": %.0f, \"flops_gram\": 0, ",
-           x.w, x.h, o->threads, gen_flops(&a.plan, &first));
+           x.w, x.h, o->threads, plan_conv_flops(&a.plan, NULL));
     print_tail(times, o->steps);
     free(times);
-    gen_plan_destroy(&a.plan);
+    plan_destroy(&a.plan);
     nst_image_free(&x);
     nst_generator_free(g);
 }
@@ -84,8 +68,7 @@ static void bench_apply(const options *o) {
 
 typedef struct {
     loss_engine e;
-    net_plan np;
-    gen_plan gp;
+    plan np, gp;
     adam_state adam;
     float *x, *dy, *grads;
     double loss;
@@ -125,17 +108,6 @@ static float *load_batch(const char *list, int *n, int *crop) {
     return x;
 }
 
-/* FLOPs of the loss network at np's shape: every conv forward (2*Cin*k*k*Cout*OH*OW). */
-static double net_flops(const net_plan *np, const nst_net *net) {
-    double f = 0;
-    for (int i = 0; i < np->n_layers; i++) {
-        const net_layer *nl = &net->layers[i];
-        if (nl->kind == NET_CONV)
-            f += 2.0 * nl->cin * nl->k * nl->k * nl->cout * np->L[i].h * np->L[i].w * np->n;
-    }
-    return f;
-}
-
 static void bench_train(const options *o) {
     nst_error err;
     nst_net *net;
@@ -156,9 +128,9 @@ static void bench_train(const options *o) {
     nst_stylize_default_layers(&lp, net);
     if (o->cl) lp.n_content_layers = split_names(o->cl, lp.content_layers);
     if (o->sl) lp.n_style_layers = split_names(o->sl, lp.style_layers);
+    const plan_opts training = {.grads = PLAN_GRAD_PARAMS};
     if (engine_init(&t.e, net, &lp, &err) || engine_style_targets(&t.e, &style, 1, c, &err) ||
-        gen_plan_create(&t.gp, g, n, c, c, 1, &err) ||
-        plan_create(&t.np, net, n, c, c, t.e.tapped, lp.padding, lp.pooling, lp.precision, &err) ||
+        plan_create(&t.gp, &g->g, n, c, c, &training, &err) || engine_plan(&t.e, &t.np, n, c, c, &err) ||
         adam_init(&t.adam, g->n_params, tp.learning_rate, &err))
         die("setting up", &err);
     t.dy = xmalloc((size_t)n * 3 * c * c * sizeof(float));
@@ -173,10 +145,11 @@ static void bench_train(const options *o) {
     /* generator: forward, weight gradients, input gradients but for layer 0;
      * loss network: forward for the content targets, forward, backward to y;
      * per image and style layer the Gram matrix and its gradient */
-    double first, gen = gen_flops(&t.gp, &first), lossnet = 3 * net_flops(&t.np, net), gram = 0;
+    double first, gen = plan_conv_flops(&t.gp, &first), lossnet = 3 * plan_conv_flops(&t.np, NULL);
+    double gram = 0;
     for (int i = 0; i < t.e.ns; i++) {
-        const plan_layer *L = &t.np.L[t.e.style[i].layer];
-        gram += 2 * 2.0 * L->c * L->c * L->h * L->w * n;
+        plan_tap L = plan_tap_of(&t.np, t.e.style[i].layer);
+        gram += 2 * 2.0 * L.c * L.c * L.h * L.w * n;
     }
     printf("{\"side\": \"nst\", \"bench\": \"train\", \"w\": %d, \"h\": %d, \"batch\": %d, "
            "\"threads\": %d, \"loss\": %.9g, \"flops_conv\": %.0f, \"flops_gram\": %.0f, "
@@ -189,7 +162,7 @@ static void bench_train(const options *o) {
     free(t.grads);
     adam_free(&t.adam);
     plan_destroy(&t.np);
-    gen_plan_destroy(&t.gp);
+    plan_destroy(&t.gp);
     engine_free(&t.e);
     nst_image_free(&style);
     nst_generator_free(g);

@@ -19,7 +19,7 @@
 
 typedef struct {
     loss_engine e;
-    net_plan plan;  /* bound to x's size */
+    plan plan;      /* bound to x's size */
     const float *x; /* the image of the timed steps */
     float *g;       /* its gradient */
 } bench;
@@ -34,17 +34,12 @@ static void timed_step(void *ctx) {
  * (2*Cin*k*k*Cout*OH*OW each, the direct convolution's count also where
  * Winograd runs), and per style layer the Gram matrix and its gradient
  * counted as GEMMs (2*C*C*HW each). */
-static void count_flops(const bench *b, const nst_net *net, double *conv, double *gram) {
-    *conv = *gram = 0;
-    for (int i = 0; i < b->plan.n_layers; i++) {
-        const net_layer *nl = &net->layers[i];
-        const plan_layer *L = &b->plan.L[i];
-        if (nl->kind == NET_CONV)
-            *conv += 2 * 2.0 * nl->cin * nl->k * nl->k * nl->cout * L->h * L->w;
-    }
+static void count_flops(const bench *b, double *conv, double *gram) {
+    *conv = 2 * plan_conv_flops(&b->plan, NULL);
+    *gram = 0;
     for (int i = 0; i < b->e.ns; i++) {
-        const plan_layer *L = &b->plan.L[b->e.style[i].layer];
-        *gram += 2 * 2.0 * L->c * L->c * L->h * L->w;
+        plan_tap L = plan_tap_of(&b->plan, b->e.style[i].layer);
+        *gram += 2 * 2.0 * L.c * L.c * L.h * L.w;
     }
 }
 
@@ -93,7 +88,7 @@ int main(int argc, char **argv) {
     int side = x->w > x->h ? x->w : x->h;
     float *g = xmalloc((size_t)3 * x->w * x->h * sizeof(float));
     if (engine_init(&b.e, net, &p, &err) || engine_style_targets(&b.e, &img[1], 1, side, &err) ||
-        plan_create(&b.plan, net, 1, x->h, x->w, b.e.tapped, p.padding, p.pooling, p.precision, &err) ||
+        engine_plan(&b.e, &b.plan, 1, x->h, x->w, &err) ||
         engine_content_targets(&b.e, &b.plan, img[0].data, &err))
         die("setting up the step", &err);
 
@@ -108,7 +103,7 @@ int main(int argc, char **argv) {
     time_steps(timed_step, &b, steps, times);
 
     double conv, gram;
-    count_flops(&b, net, &conv, &gram);
+    count_flops(&b, &conv, &gram);
     printf("{\"side\": \"nst\", \"net\": \"%s\", \"w\": %d, \"h\": %d, \"threads\": %d, "
            "\"loss\": %.9g, \"flops_conv\": %.0f, \"flops_gram\": %.0f, ",
            net->name, x->w, x->h, threads, loss, conv, gram);

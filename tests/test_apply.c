@@ -31,19 +31,20 @@ static void against_pytorch(const nst_generator *g, const nst_tensor_dict *fx, c
     const nst_tensor *y = tu_get(fx, key);
     int h = (int)x->shape[2], w = (int)x->shape[3];
     for (int keep = 0; keep < 2; keep++) {
-        gen_plan p;
+        plan p;
         nst_error err;
-        int rc = gen_plan_create(&p, g, 1, h, w, keep, &err);
+        const plan_opts o = {.grads = keep ? PLAN_GRAD_PARAMS : 0};
+        int rc = plan_create(&p, &g->g, 1, h, w, &o, &err);
         CHECK(rc == 0, "plan %dx%d: %s", w, h, err.msg);
         if (rc) continue;
-        gen_plan_forward(&p, x->data, 0);
+        plan_forward(&p, x->data, 0);
         double mean, max;
         diff(p.output, y->data, y->numel, &mean, &max);
         printf("  %-5s %dx%d keep=%d: mean |d| %.5f, max %.4f grey levels\n", name, w, h, keep,
                mean, max);
         CHECK(mean < 0.05 && max < 1, "%s keep=%d: mean %g max %g against PyTorch", name, keep,
               mean, max);
-        gen_plan_destroy(&p);
+        plan_destroy(&p);
     }
 }
 
@@ -54,15 +55,16 @@ static void against_pytorch(const nst_generator *g, const nst_tensor_dict *fx, c
 static void tiles_exact_stats(const nst_generator *g, const char *photo) {
     nst_error err;
     nst_image in = {0}, x = {0}, y = {0};
-    gen_plan one;
+    plan one;
+    static const plan_opts infer;
     int W = 640, H = 480;
     int rc = nst_image_load(photo, &in, &err);
     if (!rc) rc = nst_image_resize(&in, W, H, &x, &err);
     if (!rc) rc = nst_image_alloc(&y, W, H, &err);
-    if (!rc) rc = gen_plan_create(&one, g, 1, H, W, 0, &err);
+    if (!rc) rc = plan_create(&one, &g->g, 1, H, W, &infer, &err);
     CHECK(rc == 0, "%s", err.msg);
     if (!rc) {
-        gen_plan_forward(&one, x.data, 0);
+        plan_forward(&one, x.data, 0);
         /* measured 0.36 0.065 0.040 0.016 (scream), 0.26 0.039 0.023 0.008
          * (random nearest); 1.4 and 0.46 at 192 and 256 px with ov = T/4 */
         static const int tiles[] = {192, 256, 320, 512};
@@ -76,7 +78,7 @@ static void tiles_exact_stats(const nst_generator *g, const char *photo) {
             CHECK(mean < bound[t], "%s, %d px tiles: mean |d| %g", gen_upsample_name(g->upsample),
                   tiles[t], mean);
         }
-        gen_plan_destroy(&one);
+        plan_destroy(&one);
     }
     nst_image_free(&in);
     nst_image_free(&x);

@@ -27,7 +27,7 @@ static const char *taps[] = {"conv2d_1",      "leaky_re_lu_1",  "leaky_re_lu_2",
  * a loss of millions of terms, unlike a random direction's g.v ~ 0. With
  * band > 0, v is zero except within band pixels of the image's edge (w
  * wide), where the reflect padding's gradient is folded back. */
-static double engine_fd(loss_engine *e, net_plan *plan, const float *x0, const float *g,
+static double engine_fd(loss_engine *e, plan *plan, const float *x0, const float *g,
                         size_t n, int w, int band, float eps) {
     float *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *scratch = malloc(n * sizeof *scratch);
     double worst = 0;
@@ -66,7 +66,7 @@ static double test_engine(const nst_net *net, const nst_tensor *image, int preci
     p.precision = precision;
     nst_error err;
     loss_engine e;
-    net_plan plan;
+    plan plan;
     /* the style: the image with its colour planes rotated and mirrored, so
      * its Gram matrices are far from x's (as a painting's are from a photo's) */
     nst_image style = {w, h, malloc(image->numel * sizeof(float))};
@@ -77,7 +77,7 @@ static double test_engine(const nst_net *net, const nst_tensor *image, int preci
     double loss = 0;
     int rc = engine_init(&e, net, &p, &err);
     if (!rc) rc = engine_style_targets(&e, &style, 1, w > h ? w : h, &err);
-    if (!rc) rc = plan_create(&plan, net, 1, h, w, e.tapped, p.padding, p.pooling, p.precision, &err);
+    if (!rc) rc = engine_plan(&e, &plan, 1, h, w, &err);
     if (!rc) rc = engine_content_targets(&e, &plan, style.data, &err);
     CHECK(rc == 0, "engine: %s", rc ? err.msg : "");
     if (!rc) {
@@ -111,7 +111,7 @@ int main(void) {
     tu_load_fixture("darknet.bin", &fx);
     const nst_tensor *image = tu_get(&fx, "image");
     int h = (int)image->shape[1], w = (int)image->shape[2];
-    unsigned char *tapped = calloc((size_t)net->n_layers, 1);
+    unsigned char *tapped = calloc((size_t)net->n_nodes, 1);
     for (int t = 0; t < NT; t++) {
         int idx = nst_net_find_layer(net, taps[t]);
         CHECK(idx >= 0, "layer %s exists", taps[t]);
@@ -131,34 +131,35 @@ int main(void) {
     };
     float *dimage = malloc(image->numel * sizeof(float));
     for (int m = 0; m < (int)(sizeof modes / sizeof modes[0]); m++) {
-        net_plan plan;
+        plan plan;
+        const plan_opts o = {tapped, modes[m].padding, modes[m].pooling, modes[m].precision,
+                             PLAN_GRAD_INPUT};
         if (modes[m].precision == NST_PRECISION_BF16 && !nst_dnnl_has_bf16()) {
             printf("  %s: skipped, this CPU has no bfloat16 instructions\n", modes[m].name);
             continue;
         }
-        if (plan_create(&plan, net, 1, h, w, tapped, modes[m].padding, modes[m].pooling,
-                        modes[m].precision, &err)) {
+        if (plan_create(&plan, net, 1, h, w, &o, &err)) {
             CHECK(0, "plan %s: %s", modes[m].name, err.msg);
             continue;
         }
-        plan_forward(&plan, image->data);
+        plan_forward(&plan, image->data, 0);
         plan_zero_loss_grads(&plan);
         char name[128];
         for (int t = 0; t < NT; t++) {
             int idx = nst_net_find_layer(net, taps[t]);
-            plan_layer *L = &plan.L[idx];
+            plan_tap L = plan_tap_of(&plan, idx);
             snprintf(name, sizeof name, "%s/%s", modes[m].ref, taps[t]);
             const nst_tensor *ref = nst_dict_get(&fx, name);
             if (ref) {
-                CHECK(ref->numel == (size_t)L->c * L->h * L->w, "%s: shape %dx%dx%d", name, L->c, L->h, L->w);
-                if (ref->numel == (size_t)L->c * L->h * L->w)
-                    tu_rel_close(name, L->out, ref->data, ref->numel, modes[m].tol);
+                CHECK(ref->numel == (size_t)L.c * L.h * L.w, "%s: shape %dx%dx%d", name, L.c, L.h, L.w);
+                if (ref->numel == (size_t)L.c * L.h * L.w)
+                    tu_rel_close(name, L.out, ref->data, ref->numel, modes[m].tol);
             }
             snprintf(name, sizeof name, "R/%s", taps[t]);
             const nst_tensor *r = tu_get(&fx, name);
-            memcpy(L->loss_grad, r->data, r->numel * sizeof(float));
+            memcpy(L.loss_grad, r->data, r->numel * sizeof(float));
         }
-        plan_backward(&plan, dimage);
+        plan_backward(&plan, NULL, dimage, NULL);
         snprintf(name, sizeof name, "%s/dimage", modes[m].ref);
         tu_rel_close(name, dimage, tu_get(&fx, name)->data, image->numel, modes[m].tol);
         if (m == 0) {

@@ -16,8 +16,7 @@
 static const char *tmpdir; /* the temporary directory */
 
 static void net_release(struct nst_net *n) {
-    free(n->layers);
-    free(n->params);
+    graph_free(n);
     memset(n, 0, sizeof *n);
 }
 
@@ -127,7 +126,7 @@ static void test_vgg_builder(void) {
     CHECK(nst_torch_load(fixture("vgg19_tiny.pth"), &d, &err) == 0, "%s", err.msg);
     CHECK(net_from_vgg(&d, &net, &err) == 0, "vgg19: %s", err.msg);
     CHECK(strcmp(net.name, "vgg19") == 0, "name %s", net.name);
-    CHECK(net.n_layers == 16 * 2 + 5, "vgg19 has %d layers", net.n_layers);
+    CHECK(net.n_nodes == 16 * 2 + 5, "vgg19 has %d layers", net.n_nodes);
     static const char *names19[] = {
         "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1", "conv2_1", "relu2_1", "conv2_2",
         "relu2_2", "pool2", "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3",
@@ -137,12 +136,12 @@ static void test_vgg_builder(void) {
     static const int idx19[] = {0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34};
     int conv = 0, cin = 3;
     size_t params = 0;
-    for (int i = 0; i < net.n_layers && i < 37; i++) {
-        net_layer *l = &net.layers[i];
+    for (int i = 0; i < net.n_nodes && i < 37; i++) {
+        node *l = &net.nodes[i];
         CHECK(strcmp(l->name, names19[i]) == 0, "layer %d is %s, expected %s", i, l->name, names19[i]);
         if (names19[i][0] == 'c') {
             int block = names19[i][4] - '0', cout = (int[]){4, 6, 8, 8, 8}[block - 1];
-            CHECK(l->kind == NET_CONV && l->cin == cin && l->cout == cout && l->k == 3 &&
+            CHECK(l->op == OP_CONV && l->cin == cin && l->cout == cout && l->k == 3 &&
                       l->stride == 1 && l->bias,
                   "%s: conv %d->%d k%d", l->name, l->cin, l->cout, l->k);
             char key[64];
@@ -151,7 +150,7 @@ static void test_vgg_builder(void) {
             snprintf(key, sizeof key, "features.%d.bias", idx19[conv]);
             const nst_tensor *b = nst_dict_get(&d, key);
             CHECK(w && b && w->numel == (size_t)cout * cin * 9, "%s weights", l->name);
-            if (w && b && l->kind == NET_CONV) {
+            if (w && b && l->op == OP_CONV) {
                 tu_close(l->name, l->weight, w->data, w->numel, 1e-30f, 0);
                 tu_close(key, l->bias, b->data, b->numel, 1e-30f, 0);
                 params += w->numel + b->numel;
@@ -159,10 +158,10 @@ static void test_vgg_builder(void) {
             cin = cout;
             conv++;
         } else if (names19[i][0] == 'r') {
-            CHECK(l->kind == NET_ACT && l->alpha == 0.0f && l->cin == cin && l->cout == cin,
+            CHECK(l->op == OP_ACT && l->alpha == 0.0f && l->cin == cin && l->cout == cin,
                   "%s: relu", l->name);
         } else {
-            CHECK(l->kind == NET_MAXPOOL && l->k == 2 && l->stride == 2 && l->cout == cin,
+            CHECK(l->op == OP_POOL && l->k == 2 && l->stride == 2 && l->cout == cin,
                   "%s: pool", l->name);
         }
     }
@@ -176,13 +175,13 @@ static void test_vgg_builder(void) {
 
     CHECK(nst_torch_load(fixture("vgg16_tiny.pth"), &d, &err) == 0, "%s", err.msg);
     CHECK(net_from_vgg(&d, &net, &err) == 0, "vgg16: %s", err.msg);
-    CHECK(strcmp(net.name, "vgg16") == 0 && net.n_layers == 13 * 2 + 5, "vgg16 %s %d", net.name,
-          net.n_layers);
+    CHECK(strcmp(net.name, "vgg16") == 0 && net.n_nodes == 13 * 2 + 5, "vgg16 %s %d", net.name,
+          net.n_nodes);
     static const char *tail16[] = {"conv3_3", "relu3_3", "pool3", "conv4_1"};
-    for (int i = 0; i < 4 && net.n_layers == 31; i++)
-        CHECK(strcmp(net.layers[14 + i].name, tail16[i]) == 0, "vgg16 layer %d is %s", 14 + i,
-              net.layers[14 + i].name);
-    CHECK(net.n_layers == 31 && strcmp(net.layers[30].name, "pool5") == 0, "vgg16 ends in pool5");
+    for (int i = 0; i < 4 && net.n_nodes == 31; i++)
+        CHECK(strcmp(net.nodes[14 + i].name, tail16[i]) == 0, "vgg16 layer %d is %s", 14 + i,
+              net.nodes[14 + i].name);
+    CHECK(net.n_nodes == 31 && strcmp(net.nodes[30].name, "pool5") == 0, "vgg16 ends in pool5");
     net_release(&net);
 
     /* a missing bias and a conv whose input channels do not chain */
@@ -391,31 +390,31 @@ static void test_darknet(void) {
      * after leaky_re_lu_1, 2, 6 and 10 */
     static const int filters[16] = {16, 32, 16, 128, 16, 128, 32, 256, 32, 256, 64, 512, 64, 512, 128, 1000};
     static const int kernel[16] = {3, 3, 1, 3, 1, 3, 1, 3, 1, 3, 1, 3, 1, 3, 1, 1};
-    CHECK(net.n_layers == 16 + 15 + 4, "%d net layers", net.n_layers);
+    CHECK(net.n_nodes == 16 + 15 + 4, "%d net layers", net.n_nodes);
     int L = 0, cin = 3, pools = 0;
-    for (int k = 1; k <= 16 && L + 1 < net.n_layers; k++) {
-        net_layer *c = &net.layers[L++];
+    for (int k = 1; k <= 16 && L + 1 < net.n_nodes; k++) {
+        node *c = &net.nodes[L++];
         char name[64];
         snprintf(name, sizeof name, "conv2d_%d", k);
-        CHECK(strcmp(c->name, name) == 0 && c->kind == NET_CONV && c->cin == cin &&
+        CHECK(strcmp(c->name, name) == 0 && c->op == OP_CONV && c->cin == cin &&
                   c->cout == filters[k - 1] && c->k == kernel[k - 1] && c->stride == 1 && c->bias,
               "layer %d: %s %d->%d k%d, expected %s", L - 1, c->name, c->cin, c->cout, c->k, name);
         cin = filters[k - 1];
         if (k == 16) break;
-        net_layer *a = &net.layers[L++];
+        node *a = &net.nodes[L++];
         snprintf(name, sizeof name, "leaky_re_lu_%d", k);
-        CHECK(strcmp(a->name, name) == 0 && a->kind == NET_ACT && fabsf(a->alpha - 0.1f) < 1e-7f &&
+        CHECK(strcmp(a->name, name) == 0 && a->op == OP_ACT && fabsf(a->alpha - 0.1f) < 1e-7f &&
                   a->cout == cin,
               "layer %d: %s, expected %s", L - 1, a->name, name);
         if (k == 1 || k == 2 || k == 6 || k == 10) {
-            net_layer *p = &net.layers[L++];
+            node *p = &net.nodes[L++];
             snprintf(name, sizeof name, "max_pooling2d_%d", ++pools);
-            CHECK(strcmp(p->name, name) == 0 && p->kind == NET_MAXPOOL && p->k == 2 &&
+            CHECK(strcmp(p->name, name) == 0 && p->op == OP_POOL && p->k == 2 &&
                       p->stride == 2 && p->cout == cin,
                   "layer %d: %s, expected %s", L - 1, p->name, name);
         }
     }
-    CHECK(strcmp(net.layers[net.n_layers - 1].name, "conv2d_16") == 0, "last layer is conv2d_16");
+    CHECK(strcmp(net.nodes[net.n_nodes - 1].name, "conv2d_16") == 0, "last layer is conv2d_16");
 
     /* BatchNorm folding, recomputed from the dict: conv2d_4 (3x3, 16 -> 128) */
     const nst_tensor *K = nst_dict_get(&m.weights, "conv2d_4/kernel");
@@ -423,9 +422,9 @@ static void test_darknet(void) {
     const nst_tensor *b = nst_dict_get(&m.weights, "batch_normalization_4/beta");
     const nst_tensor *mu = nst_dict_get(&m.weights, "batch_normalization_4/moving_mean");
     const nst_tensor *var = nst_dict_get(&m.weights, "batch_normalization_4/moving_variance");
-    net_layer *c4 = &net.layers[8]; /* conv1 lrelu pool conv2 lrelu pool conv3 lrelu conv4 */
+    node *c4 = &net.nodes[8]; /* conv1 lrelu pool conv2 lrelu pool conv3 lrelu conv4 */
     CHECK(K && g && b && mu && var && strcmp(c4->name, "conv2d_4") == 0, "conv2d_4 tensors");
-    if (K && g && b && mu && var && c4->kind == NET_CONV) {
+    if (K && g && b && mu && var && c4->op == OP_CONV) {
         double worst = 0;
         for (int o = 0; o < 128; o++) {
             double s = g->data[o] / sqrt(var->data[o] + 0.001);
@@ -446,7 +445,7 @@ static void test_darknet(void) {
     }
     /* conv2d_16 has its own bias and no BatchNorm */
     const nst_tensor *b16 = nst_dict_get(&m.weights, "conv2d_16/bias");
-    net_layer *c16 = &net.layers[net.n_layers - 1];
+    node *c16 = &net.nodes[net.n_nodes - 1];
     CHECK(b16 && c16->bias && c16->cin == 128, "conv2d_16 bias");
     if (b16 && c16->bias) tu_close("conv2d_16 bias", c16->bias, b16->data, 1000, 1e-30f, 0);
     net_release(&net);
@@ -508,16 +507,16 @@ static void test_small_tfjs(void) {
     tu_write_file(mj, json, strlen(json));
     CHECK(nst_tfjs_load(mj, &m, &err) == 0, "sequential: %s", err.msg);
     CHECK(net_from_keras(&m, &net, &err) == 0, "sequential net: %s", err.msg);
-    CHECK(net.n_layers == 3 && strcmp(net.layers[0].name, "c") == 0 &&
-              strcmp(net.layers[1].name, "c_relu") == 0 && net.layers[1].kind == NET_ACT &&
-              net.layers[1].alpha == 0 && strcmp(net.layers[2].name, "p") == 0 &&
-              net.layers[2].k == 2 && net.layers[2].stride == 2 && net.layers[2].cout == 2,
+    CHECK(net.n_nodes == 3 && strcmp(net.nodes[0].name, "c") == 0 &&
+              strcmp(net.nodes[1].name, "c_relu") == 0 && net.nodes[1].op == OP_ACT &&
+              net.nodes[1].alpha == 0 && strcmp(net.nodes[2].name, "p") == 0 &&
+              net.nodes[2].k == 2 && net.nodes[2].stride == 2 && net.nodes[2].cout == 2,
           "sequential layers");
     /* OIHW: out 0 takes in 0..2 = 1, 3, 5; out 1 takes 2, 4, 6 */
     static const float oihw[6] = {1, 3, 5, 2, 4, 6}, bias[2] = {-1, -2};
-    if (net.n_layers == 3) {
-        tu_close("HWIO -> OIHW", net.layers[0].weight, oihw, 6, 1e-30f, 0);
-        tu_close("conv bias", net.layers[0].bias, bias, 2, 1e-30f, 0);
+    if (net.n_nodes == 3) {
+        tu_close("HWIO -> OIHW", net.nodes[0].weight, oihw, 6, 1e-30f, 0);
+        tu_close("conv bias", net.nodes[0].bias, bias, 2, 1e-30f, 0);
     }
     net_release(&net);
     nst_tfjs_free(&m);

@@ -17,13 +17,13 @@
 /* ---- generator backward ------------------------------------------------- */
 
 typedef struct {
-    gen_plan *p;
+    plan *p;
     const float *x, *R;
 } objective;
 
 /* sum(output(x) * R), double accumulation */
 static double output_dot(objective *o, const float *x) {
-    gen_plan_forward(o->p, x, 0);
+    plan_forward(o->p, x, 0);
     size_t n = (size_t)o->p->n * 3 * o->p->h * o->p->w;
     double f = 0;
     for (size_t i = 0; i < n; i++) f += (double)o->p->output[i] * o->R[i];
@@ -34,7 +34,7 @@ static double output_dot(objective *o, const float *x) {
 static double gen_objective(const float *params, void *vctx) {
     objective *o = vctx;
     (void)params; /* the plan reads g->params, which the caller perturbed */
-    gen_plan_weights_changed(o->p);
+    plan_weights_changed(o->p);
     return output_dot(o, o->x);
 }
 
@@ -53,18 +53,19 @@ static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
     printf("%s (%s)\n", fixture, gen_upsample_name(g->upsample));
     const nst_tensor *x = tu_get(&fx, "x"), *R = tu_get(&fx, "R"), *y = tu_get(&fx, "y");
     int n = (int)x->shape[0], h = (int)x->shape[2], w = (int)x->shape[3];
-    gen_plan p;
+    plan p;
     nst_error err;
-    int rc = gen_plan_create(&p, g, n, h, w, 1, &err);
+    const plan_opts o_train = {.grads = PLAN_GRAD_PARAMS | PLAN_GRAD_INPUT};
+    int rc = plan_create(&p, &g->g, n, h, w, &o_train, &err);
     CHECK(rc == 0, "plan: %s", err.msg);
     if (rc) {
         nst_dict_free(&fx);
         return;
     }
     float *grads = malloc(g->n_params * sizeof(float)), *dx = malloc(x->numel * sizeof(float));
-    gen_plan_forward(&p, x->data, 0);
+    plan_forward(&p, x->data, 0);
     tu_close("output vs PyTorch", p.output, y->data, y->numel, 0.02f, 1e-4f);
-    gen_plan_backward(&p, R->data, grads, dx);
+    plan_backward(&p, R->data, dx, grads);
     tu_rel_close("dL/dx vs PyTorch", dx, tu_get(&fx, "dx")->data, x->numel, 2e-3);
     char name[32], key[48];
     for (int i = 0; i < GEN_LAYERS; i++) {
@@ -98,14 +99,14 @@ static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
     float *R2 = malloc(R->numel * sizeof(float));
     for (size_t i = 0; i < R->numel; i++)
         R2[i] = p.output[i] > 0 && p.output[i] < 255 ? R->data[i] : 0;
-    gen_plan_forward(&p, x->data, 0);
-    gen_plan_backward(&p, R2, grads, dx);
+    plan_forward(&p, x->data, 0);
+    plan_backward(&p, R2, dx, grads);
     objective o = {&p, x->data, R2};
     /* measured 9.2e-3 (deconv), 5.6e-3 (nearest): float32 noise against
      * the ReLU kinks that a step along all 1.7M parameters crosses */
     tu_check_dir_grad("generator parameters", gen_objective, &o, g->params, grads, g->n_params, 3,
                       1e-4f, 3e-2);
-    gen_plan_weights_changed(&p);
+    plan_weights_changed(&p);
     float *x2 = malloc(x->numel * sizeof(float));
     memcpy(x2, x->data, x->numel * sizeof(float));
     /* measured 1.7e-3 (deconv), 3.6e-3 (nearest) at a step of 0.02 grey
@@ -115,7 +116,7 @@ static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
     free(R2);
     free(dx);
     free(grads);
-    gen_plan_destroy(&p);
+    plan_destroy(&p);
     nst_dict_free(&fx);
 }
 

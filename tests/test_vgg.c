@@ -34,7 +34,7 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
           "%s: %s with %d layers", file, nst_net_name(net), nst_net_layer_count(net));
     const nst_tensor *image = tu_get(fx, "image");
     int h = (int)image->shape[1], w = (int)image->shape[2];
-    unsigned char *tapped = calloc((size_t)net->n_layers, 1);
+    unsigned char *tapped = calloc((size_t)net->n_nodes, 1);
     for (int t = 0; t < NT; t++) {
         int idx = nst_net_find_layer(net, taps[t]);
         CHECK(idx == torch_index[t], "%s: %s is layer %d, torchvision has it at %d", file, taps[t],
@@ -45,30 +45,31 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
     CHECK(nst_net_find_layer(net, "relu6_1") == -1 && nst_net_find_layer(net, "conv4_5") == -1,
           "%s: names VGG19 lacks are not found", file);
 
-    net_plan plan;
-    if (plan_create(&plan, net, 1, h, w, tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32, &err)) {
+    plan plan;
+    const plan_opts o = {tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32, PLAN_GRAD_INPUT};
+    if (plan_create(&plan, net, 1, h, w, &o, &err)) {
         CHECK(0, "%s: plan: %s", file, err.msg);
         goto out;
     }
-    CHECK(plan.n_layers == torch_index[NT - 1] + 1, "%s: plan runs %d layers, want %d", file,
-          plan.n_layers, torch_index[NT - 1] + 1);
-    plan_forward(&plan, image->data);
+    CHECK(plan.S[plan.n_steps - 1].src == torch_index[NT - 1], "%s: the plan ends at node %d, "
+          "want %d", file, plan.S[plan.n_steps - 1].src, torch_index[NT - 1]);
+    plan_forward(&plan, image->data, 0);
     plan_zero_loss_grads(&plan);
     char name[128], what[160];
     for (int t = 0; t < NT; t++) {
-        plan_layer *L = &plan.L[torch_index[t]];
+        plan_tap L = plan_tap_of(&plan, torch_index[t]);
         snprintf(name, sizeof name, "F/%s", taps[t]);
         const nst_tensor *ref = tu_get(fx, name);
-        int same = ref->ndim == 3 && ref->shape[0] == L->c && ref->shape[1] == L->h &&
-                   ref->shape[2] == L->w;
-        CHECK(same, "%s %s: shape %dx%dx%d, PyTorch %lldx%lldx%lld", file, taps[t], L->c, L->h,
-              L->w, (long long)ref->shape[0], (long long)ref->shape[1], (long long)ref->shape[2]);
+        int same = ref->ndim == 3 && ref->shape[0] == L.c && ref->shape[1] == L.h &&
+                   ref->shape[2] == L.w;
+        CHECK(same, "%s %s: shape %dx%dx%d, PyTorch %lldx%lldx%lld", file, taps[t], L.c, L.h,
+              L.w, (long long)ref->shape[0], (long long)ref->shape[1], (long long)ref->shape[2]);
         snprintf(what, sizeof what, "%s %s", file, taps[t]);
-        if (same) tu_rel_close(what, L->out, ref->data, ref->numel, 1e-5);
+        if (same) tu_rel_close(what, L.out, ref->data, ref->numel, 1e-5);
         snprintf(name, sizeof name, "R/%s", taps[t]);
         const nst_tensor *r = tu_get(fx, name);
-        if (r->numel == (size_t)L->c * L->h * L->w)
-            memcpy(L->loss_grad, r->data, r->numel * sizeof(float));
+        if (r->numel == (size_t)L.c * L.h * L.w)
+            memcpy(L.loss_grad, r->data, r->numel * sizeof(float));
     }
     /* the objective itself, before the backward pass reuses the buffers */
     tu_net_objective_ctx ctx = {&plan, fx, taps, NT};
@@ -77,7 +78,7 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
     printf("  %-40s %.9g vs PyTorch %.9g\n", "sum <F, R>", f, want);
 
     float *dimage = malloc(image->numel * sizeof(float));
-    plan_backward(&plan, dimage);
+    plan_backward(&plan, NULL, dimage, NULL);
     snprintf(what, sizeof what, "%s dimage", file);
     tu_rel_close(what, dimage, tu_get(fx, "dimage")->data, image->numel, 1e-5);
     if (fd) {

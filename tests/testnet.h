@@ -10,7 +10,7 @@
  * plan_forward(plan, x), f = sum_t <F_t, R_t> over layers taps[0..n_taps-1],
  * R_t being the fixture tensor "R/<taps[t]>"; accumulated in double. */
 typedef struct {
-    net_plan *plan;
+    plan *plan;
     const nst_tensor_dict *fx;
     const char *const *taps;
     int n_taps;

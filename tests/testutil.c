@@ -189,18 +189,18 @@ int tu_check_dir_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
 
 double tu_net_objective(const float *x, void *vctx) {
     tu_net_objective_ctx *c = vctx;
-    plan_forward(c->plan, x);
+    plan_forward(c->plan, x, 0);
     double f = 0;
     char name[128];
     for (int t = 0; t < c->n_taps; t++) {
-        int idx = nst_net_find_layer(c->plan->net, c->taps[t]);
+        int idx = nst_net_find_layer(c->plan->g, c->taps[t]);
         if (idx < 0) die("no layer %s", c->taps[t]);
         snprintf(name, sizeof name, "R/%s", c->taps[t]);
         const nst_tensor *r = tu_get(c->fx, name);
-        const plan_layer *L = &c->plan->L[idx];
-        if (r->numel != (size_t)L->c * L->h * L->w)
+        plan_tap L = plan_tap_of(c->plan, idx);
+        if (r->numel != (size_t)L.c * L.h * L.w)
             die("%s does not match the layer's shape", name);
-        const float *out = L->out;
+        const float *out = L.out;
         for (size_t i = 0; i < r->numel; i++) f += (double)out[i] * r->data[i];
     }
     return f;

@@ -75,25 +75,19 @@ static float feather(int x, int a, int b, int n, int ov) {
 /* A plan for each distinct tile size (interior and last column/row). */
 typedef struct {
     int n;
-    gen_plan plan[4];
+    plan plan[4];
 } plan_cache;
 
-static gen_plan *plan_for(plan_cache *c, const nst_generator *g, int w, int h, nst_error *err) {
+static const plan_opts infer; /* forward only */
+
+static plan *plan_for(plan_cache *c, const nst_generator *g, int w, int h, nst_error *err) {
     for (int i = 0; i < c->n; i++)
         if (c->plan[i].w == w && c->plan[i].h == h) return &c->plan[i];
-    if (gen_plan_create(&c->plan[c->n], g, 1, h, w, 0, err)) return NULL;
+    if (plan_create(&c->plan[c->n], &g->g, 1, h, w, &infer, err)) return NULL;
     return &c->plan[c->n++];
 }
 
-/* Every tile normalises with the statistics of `stats` (one image). */
-static void copy_stats(gen_plan *dst, const gen_plan *stats) {
-    for (int i = 0; i < GEN_LAYERS; i++) {
-        memcpy(dst->L[i].mean, stats->L[i].mean, (size_t)dst->L[i].c * sizeof(float));
-        memcpy(dst->L[i].rstd, stats->L[i].rstd, (size_t)dst->L[i].c * sizeof(float));
-    }
-}
-
-int apply_tiles(const nst_generator *g, const nst_image *x, int T, const gen_plan *stats,
+int apply_tiles(const nst_generator *g, const nst_image *x, int T, const plan *stats,
                 nst_image *y, nst_error *err) {
     int W = x->w, H = x->h, ov = overlap(T), ox[NST_MAX_SIDE / 32 + 2], oy[NST_MAX_SIDE / 32 + 2];
     int nx = axis_tiles(W, T, ov, ox, NST_MAX_SIDE / 32 + 2);
@@ -107,7 +101,7 @@ int apply_tiles(const nst_generator *g, const nst_image *x, int T, const gen_pla
         for (int tx = 0; tx < nx && !rc; tx++) {
             int x0 = ox[tx], y0 = oy[ty];
             int tw = (x0 + T < W ? x0 + T : W) - x0, th = (y0 + T < H ? y0 + T : H) - y0;
-            gen_plan *p = plan_for(&cache, g, tw, th, err);
+            plan *p = plan_for(&cache, g, tw, th, err);
             if (!p) {
                 rc = NST_ERR_RUNTIME;
                 break;
@@ -116,8 +110,8 @@ int apply_tiles(const nst_generator *g, const nst_image *x, int T, const gen_pla
                 for (int r = 0; r < th; r++)
                     memcpy(tile + ((size_t)c * th + r) * tw, x->data + c * hw + (size_t)(y0 + r) * W + x0,
                            (size_t)tw * sizeof(float));
-            copy_stats(p, stats);
-            gen_plan_forward(p, tile, 1);
+            plan_copy_stats(p, stats); /* every tile normalised alike */
+            plan_forward(p, tile, PLAN_FIXED_STATS);
             for (int r = 0; r < th; r++) {
                 float wy = feather(y0 + r, y0, y0 + th, H, ov);
                 for (int q = 0; q < tw; q++) {
@@ -131,7 +125,7 @@ int apply_tiles(const nst_generator *g, const nst_image *x, int T, const gen_pla
         }
     for (size_t i = 0; i < hw && !rc; i++)
         for (int c = 0; c < 3; c++) y->data[c * hw + i] /= wsum[i];
-    for (int i = 0; i < cache.n; i++) gen_plan_destroy(&cache.plan[i]);
+    for (int i = 0; i < cache.n; i++) plan_destroy(&cache.plan[i]);
     free(wsum);
     free(tile);
     return rc;
@@ -140,15 +134,15 @@ int apply_tiles(const nst_generator *g, const nst_image *x, int T, const gen_pla
 /* Tiles, normalised with the statistics of the whole image at tile size. */
 static int tiled(const nst_generator *g, const nst_image *x, int T, nst_image *y, nst_error *err) {
     nst_image small = {0};
-    gen_plan stats;
+    plan stats;
     int sw, sh;
     nst_image_fit(x->w, x->h, T, &sw, &sh);
     int rc = nst_image_resize(x, sw, sh, &small, err);
-    if (!rc) rc = gen_plan_create(&stats, g, 1, sh, sw, 0, err);
+    if (!rc) rc = plan_create(&stats, &g->g, 1, sh, sw, &infer, err);
     if (!rc) {
-        gen_plan_forward(&stats, small.data, 0);
+        plan_forward(&stats, small.data, 0);
         rc = apply_tiles(g, x, T, &stats, y, err);
-        gen_plan_destroy(&stats);
+        plan_destroy(&stats);
     }
     nst_image_free(&small);
     return rc;
@@ -181,12 +175,12 @@ int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_param
     rc = nst_image_resize(in, W, H, &x, err);
     if (!rc) rc = nst_image_alloc(&y, W, H, err);
     if (!rc && W <= T && H <= T) {
-        gen_plan plan;
-        rc = gen_plan_create(&plan, g, 1, H, W, 0, err);
+        plan pl;
+        rc = plan_create(&pl, &g->g, 1, H, W, &infer, err);
         if (!rc) {
-            gen_plan_forward(&plan, x.data, 0);
-            memcpy(y.data, plan.output, (size_t)3 * W * H * sizeof(float));
-            gen_plan_destroy(&plan);
+            plan_forward(&pl, x.data, 0);
+            memcpy(y.data, pl.output, (size_t)3 * W * H * sizeof(float));
+            plan_destroy(&pl);
         }
     } else if (!rc) {
         rc = tiled(g, &x, T, &y, err);

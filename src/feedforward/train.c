@@ -6,7 +6,7 @@
  * the generator on them, and with y = gen(x) minimises the batch mean of
  *   content_weight * content(y, x) + style_weight * style(y, A) + tv_weight * tv(y)
  * over the generator's parameters by Adam: dL/dy from the loss network,
- * then dL/dparams from gen_plan_backward.
+ * then dL/dparams from the generator plan's backward.
  *
  * Determinism: photo order, crops and the initial weights come from one
  * splitmix64 stream seeded by p->seed; the checkpoint stores its state with
@@ -209,16 +209,16 @@ static int fill_batch(trainer *t, float *x, nst_error *err) {
     return rc;
 }
 
-int train_step(loss_engine *e, net_plan *np, gen_plan *gp, adam_state *adam, const float *x,
+int train_step(loss_engine *e, plan *np, plan *gp, adam_state *adam, const float *x,
                float *dy, float *grads, double *loss, loss_terms *lt, nst_error *err) {
     int rc = engine_content_targets(e, np, x, err);
     if (rc) return rc;
-    gen_plan_forward(gp, x, 0);
+    plan_forward(gp, x, 0);
     *loss = engine_evaluate(e, np, gp->output, dy, lt);
     if (!isfinite(*loss)) return NST_OK;
-    gen_plan_backward(gp, dy, grads, NULL);
+    plan_backward(gp, dy, NULL, grads);
     adam_step(adam, gp->g->params, grads);
-    gen_plan_weights_changed(gp);
+    plan_weights_changed(gp);
     return NST_OK;
 }
 
@@ -229,16 +229,16 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     if (lp.n_style_layers == 0) nst_stylize_default_layers(&lp, net);
     int n = p->batch_size, c = p->crop;
     loss_engine e;
-    gen_plan gp = {0};
-    net_plan np = {0};
+    plan gp = {0}, np = {0};
+    const plan_opts training = {.grads = PLAN_GRAD_PARAMS};
     size_t m = (size_t)n * 3 * c * c;
     float *x = malloc(m * sizeof(float)), *dy = malloc(m * sizeof(float));
     float *grads = malloc(t->g.n_params * sizeof(float));
     int rc = engine_init(&e, net, &lp, err);
     if (!rc && (!x || !dy || !grads)) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     if (!rc) rc = engine_style_targets(&e, style, 1, p->style_size ? p->style_size : c, err);
-    if (!rc) rc = gen_plan_create(&gp, &t->g, n, c, c, 1, err);
-    if (!rc) rc = plan_create(&np, net, n, c, c, e.tapped, lp.padding, lp.pooling, lp.precision, err);
+    if (!rc) rc = plan_create(&gp, &t->g.g, n, c, c, &training, err);
+    if (!rc) rc = engine_plan(&e, &np, n, c, c, err);
     double t0 = now_seconds(), seconds = t->seconds0;
     for (int it = t->start + 1; it <= p->iterations && !rc; it++) {
         double loss;
@@ -264,7 +264,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
         if (!rc && ((p->checkpoint_every > 0 && it % p->checkpoint_every == 0) || it == p->iterations))
             rc = checkpoint(t, it, seconds, err);
     }
-    gen_plan_destroy(&gp);
+    plan_destroy(&gp);
     plan_destroy(&np);
     engine_free(&e);
     free(x);
@@ -289,7 +289,7 @@ int nst_train(const nst_net *net, const nst_image *style, const nst_train_params
     if (!rc) rc = run(&t, net, style, err);
     for (int i = 0; i < t.n_photos; i++) free(t.photos[i]);
     free(t.photos);
-    free(t.g.params);
+    gen_free(&t.g);
     adam_free(&t.adam);
     loss_log_free(&t.log);
     return rc;

@@ -12,7 +12,7 @@
  * grads, an Adam step on the generator's parameters. *loss gets the total
  * (weighted terms in lt); when it is not finite nothing is updated and the
  * caller reports it. Fails only when out of memory. */
-int train_step(loss_engine *e, net_plan *np, gen_plan *gp, adam_state *adam, const float *x,
+int train_step(loss_engine *e, plan *np, plan *gp, adam_state *adam, const float *x,
                float *dy, float *grads, double *loss, loss_terms *lt, nst_error *err);
 
 #endif

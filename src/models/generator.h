@@ -20,8 +20,8 @@
 #ifndef NST_GENERATOR_H
 #define NST_GENERATOR_H
 
+#include "graph/plan.h"
 #include "io/io.h"
-#include "layers/layers.h"
 #include "nst.h"
 
 #define GEN_LAYERS 16
@@ -50,12 +50,16 @@ struct nst_generator {
     char path[1024];      /* the checkpoint directory */
     gen_upsample upsample;
     gen_layer layers[GEN_LAYERS];
-    float *params;        /* one allocation behind every weight, shift and scale */
+    graph g;              /* the network the plan runs (graph/plan.h); its
+                           * nodes point into params */
+    float *params;        /* = g.params: every weight, shift and scale */
     size_t n_params;
 };
 
-/* The architecture with zeroed parameters (one allocation, the layouts below);
- * path is recorded for messages. */
+/* The architecture with zeroed parameters (one allocation, the layouts below)
+ * and its graph: per layer [upsample] conv or deconv, instance norm,
+ * [residual add], [ReLU], then the output map; path is recorded for
+ * messages. gen_free releases it. */
 int gen_alloc(struct nst_generator *g, const char *path, gen_upsample up, nst_error *err);
 /* "Variable" (k = 0) or "Variable_k". */
 void gen_var_name(int k, char *out, size_t n);
@@ -72,54 +76,12 @@ void gen_kernel_convert(const gen_layer *L, const float *src, float *dst, int to
 int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
                   struct nst_generator *g, nst_error *err);
 
-/* ---- the generator bound to an n x 3 x h x w input -------------------- */
-
-typedef struct {
-    int c, h, w;          /* output shape of the layer */
-    int block;            /* layout of pre and out (layers.h; 1 for NCHW) */
-    const float *in;      /* its input */
-    float *up;            /* the input upsampled (layers with up) */
-    float *pre;           /* conv output = IN input */
-    float *out;           /* after IN, residual and ReLU (layer 15: 150 tanh + 127.5) */
-    float *mean, *rstd;   /* IN statistics, [n*c] */
-    conv_layer conv;
-    deconv_layer deconv;
-} gen_plan_layer;
-
-typedef struct {
-    const struct nst_generator *g;
-    int n, h, w;
-    int keep;             /* every activation has its own buffer (for backward) */
-    gen_plan_layer L[GEN_LAYERS];
-    float *input;         /* copy of the input, n*3*h*w */
-    float *output;        /* clip(L[15].out) cropped to n x 3 x h x w: the net
-                           * yields 4 ceil(h/4) rows, the first h are kept */
-    float *grad[4];       /* keep = 1: gradient buffers for backward */
-    reorder_layer dx_reorder; /* keep = 1: layer 0's input gradient to NCHW */
-    float *arena;         /* one allocation behind every buffer above */
-} gen_plan;
-
-/* keep = 0 (inference) shares three activation buffers between the layers;
- * keep = 1 gives each layer its own, as backward will need. */
-int gen_plan_create(gen_plan *p, const struct nst_generator *g, int n, int h, int w, int keep,
-                    nst_error *err);
-/* Forward from 0..255 planar RGB (n x 3 x h x w) to p->output. Every
- * instance norm computes the statistics of its input into L[i].mean/rstd,
- * or, with fixed_stats, uses the values the caller put there (so that the
- * tiles of one image are normalised alike). */
-void gen_plan_forward(gen_plan *p, const float *image, int fixed_stats);
-/* keep = 1, after gen_plan_forward(p, x, 0): given dout = dL/doutput
- * (n x 3 x h x w), write dL/dparams into grads (laid out as g->params,
- * overwritten, summed over the batch) and, if dx is not NULL, dL/dinput
- * into dx (n x 3 x h x w). The clip of the output is passed
- * straight through: the gradient is that of the unclipped map
- * 150 tanh + 127.5, so a saturated pixel still learns which way to go
- * (the true gradient of the clip would be 0 there and such pixels could
- * stay stuck). tests/pytorch/gen_train.py does the same. */
-void gen_plan_backward(gen_plan *p, const float *dout, float *grads, float *dx);
-/* After the caller changed g->params: refresh the plan's weight copies. */
-void gen_plan_weights_changed(gen_plan *p);
-void gen_plan_destroy(gen_plan *p);
+/* The backward of the graph's output (plan_backward) passes the clip of
+ * the output straight through: the gradient is that of the unclipped map
+ * 150 tanh + 127.5, so a saturated pixel still learns which way to go (the
+ * true gradient of the clip would be 0 there and such pixels could stay
+ * stuck). tests/pytorch/gen_train.py does the same. */
+void gen_free(struct nst_generator *g);
 
 /* ---- gen_checkpoint.c: nst's own format ----------------------------------
  * A safetensors file: the 48 variables as in a deeplearn.js checkpoint

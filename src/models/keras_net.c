@@ -1,4 +1,4 @@
-/* keras_net.c: a Keras model read from TensorFlow.js -> net.
+/* keras_net.c: a Keras model read from TensorFlow.js -> graph (a chain).
  *
  * Conv2D kernels are HWIO [kh][kw][in][out]; the net wants OIHW. A
  * BatchNormalization after a conv is folded into it (inference statistics):
@@ -42,9 +42,9 @@ static const nst_tensor *weight(ctx *c, const char *layer, const char *suffix, i
     return t;
 }
 
-/* Walk the supported prefix of the model. With net->layers NULL only count
- * layers and parameters; otherwise fill them in. */
-static int walk(ctx *c, struct nst_net *net, int *n_layers, size_t *n_params) {
+/* Walk the supported prefix of the model. With net->nodes NULL only count
+ * nodes and parameters; otherwise fill them in. */
+static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
     const nst_tfjs_model *m = c->m;
     const char *path = m->path;
     int chans = 3, L = 0, convs = 0;
@@ -52,7 +52,7 @@ static int walk(ctx *c, struct nst_net *net, int *n_layers, size_t *n_params) {
     for (int i = 0; i < m->n_layers; i++) {
         const nst_keras_layer *k = &m->layers[i];
         const char *cls = k->class_name;
-        net_layer *out = net->layers ? &net->layers[L] : NULL;
+        node *out = net->nodes ? &net->nodes[L] : NULL;
         if (strcmp(cls, "InputLayer") == 0) continue;
         if (strcmp(cls, "Conv2D") == 0) {
             int relu = strcmp(k->activation, "relu") == 0;
@@ -91,12 +91,10 @@ static int walk(ctx *c, struct nst_net *net, int *n_layers, size_t *n_params) {
                 return NST_ERR_RUNTIME;
             size_t nw = (size_t)kk * kk * chans * cout, nb = B || bn ? (size_t)cout : 0;
             if (out) {
-                out->kind = NET_CONV;
-                snprintf(out->name, sizeof out->name, "%s", k->name);
-                out->cin = chans;
-                out->cout = cout;
+                *out = graph_chain_node(L, OP_CONV, k->name, chans, cout);
                 out->k = kk;
                 out->stride = k->stride_h;
+                out->pad = k->same_padding ? PAD_SAME : PAD_VALID;
                 out->weight = net->params + P;
                 out->bias = nb ? net->params + P + nw : NULL;
                 for (int o = 0; o < cout; o++) {
@@ -118,10 +116,10 @@ static int walk(ctx *c, struct nst_net *net, int *n_layers, size_t *n_params) {
                 /* Keras' conv output is post-relu; the net names the linear
                  * part after the conv and the relu "<conv>_relu" */
                 if (out) {
-                    out[1].kind = NET_ACT;
-                    snprintf(out[1].name, sizeof out[1].name, "%.58s_relu", k->name);
-                    out[1].cin = out[1].cout = chans;
-                    out[1].stride = 1;
+                    char name[64];
+                    snprintf(name, sizeof name, "%.58s_relu", k->name);
+                    out[1] = graph_chain_node(L, OP_ACT, name, chans, chans);
+                    out[1].act = ACT_RELU;
                 }
                 L++;
             }
@@ -131,10 +129,8 @@ static int walk(ctx *c, struct nst_net *net, int *n_layers, size_t *n_params) {
         } else if (strcmp(cls, "LeakyReLU") == 0 || strcmp(cls, "ReLU") == 0 ||
                    (strcmp(cls, "Activation") == 0 && strcmp(k->activation, "relu") == 0)) {
             if (out) {
-                out->kind = NET_ACT;
-                snprintf(out->name, sizeof out->name, "%s", k->name);
-                out->cin = out->cout = chans;
-                out->stride = 1;
+                *out = graph_chain_node(L, OP_ACT, k->name, chans, chans);
+                out->act = ACT_RELU;
                 out->alpha = strcmp(cls, "LeakyReLU") == 0 ? k->alpha : 0.0f;
             }
             L++;
@@ -145,9 +141,7 @@ static int walk(ctx *c, struct nst_net *net, int *n_layers, size_t *n_params) {
                                 "%s: %s: only square 'same' max pooling with stride equal to the "
                                 "pool size is supported", path, k->name);
             if (out) {
-                out->kind = NET_MAXPOOL;
-                snprintf(out->name, sizeof out->name, "%s", k->name);
-                out->cin = out->cout = chans;
+                *out = graph_chain_node(L, OP_POOL, k->name, chans, chans);
                 out->k = out->stride = k->pool_h;
             }
             L++;
@@ -162,13 +156,13 @@ static int walk(ctx *c, struct nst_net *net, int *n_layers, size_t *n_params) {
     return NST_OK;
 }
 
-int net_from_keras(const nst_tfjs_model *m, struct nst_net *net, nst_error *err) {
+int net_from_keras(const nst_tfjs_model *m, graph *net, nst_error *err) {
     ctx c = {m, err};
     int n_layers;
     size_t n_params;
     memset(net, 0, sizeof *net);
     if (walk(&c, net, &n_layers, &n_params)) return NST_ERR_RUNTIME;
-    if (net_alloc(net, n_layers, n_params, err)) return NST_ERR_RUNTIME;
+    if (graph_alloc(net, n_layers, n_params, err)) return NST_ERR_RUNTIME;
     walk(&c, net, &n_layers, &n_params); /* the counting pass validated everything */
     /* named after the model's directory ("darknet-tiny") */
     char dir[1024];

@@ -1,26 +1,11 @@
 /* net.c: loading a loss network from whichever format the file is in, and
- * looking its layers up by name. */
+ * looking its layers (the nodes of its graph) up by name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "models/net.h"
-
-int net_alloc(struct nst_net *net, int n_layers, size_t n_params, nst_error *err) {
-    memset(net, 0, sizeof *net);
-    net->layers = calloc((size_t)n_layers, sizeof *net->layers);
-    net->params = calloc(n_params ? n_params : 1, sizeof(float));
-    if (!net->layers || !net->params) {
-        free(net->layers);
-        free(net->params);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory allocating a network of %zu parameters",
-                        n_params);
-    }
-    net->n_layers = n_layers;
-    net->n_params = n_params;
-    return NST_OK;
-}
 
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
@@ -52,29 +37,26 @@ int nst_net_load(const char *path, nst_net **out, nst_error *err) {
                       "%s: unknown loss network format (expected a TensorFlow.js model directory "
                       "or model.json, a .pth state_dict or a .safetensors file)", path);
     }
+    if (!rc) {
+        snprintf(net->path, sizeof net->path, "%s", path);
+        rc = graph_check(net, err);
+    }
     if (rc) {
-        free(net);
+        nst_net_free(net);
         return rc;
     }
-    snprintf(net->path, sizeof net->path, "%s", path);
     *out = net;
     return NST_OK;
 }
 
 void nst_net_free(nst_net *net) {
     if (!net) return;
-    free(net->layers);
-    free(net->params);
+    graph_free(net);
     free(net);
 }
 
-int nst_net_find_layer(const nst_net *net, const char *name) {
-    for (int i = 0; i < net->n_layers; i++)
-        if (strcmp(net->layers[i].name, name) == 0) return i;
-    return -1;
-}
-
-int nst_net_layer_count(const nst_net *net) { return net->n_layers; }
-const char *nst_net_layer_name(const nst_net *net, int i) { return net->layers[i].name; }
-int nst_net_layer_channels(const nst_net *net, int i) { return net->layers[i].cout; }
+int nst_net_find_layer(const nst_net *net, const char *name) { return graph_find(net, name); }
+int nst_net_layer_count(const nst_net *net) { return net->n_nodes; }
+const char *nst_net_layer_name(const nst_net *net, int i) { return net->nodes[i].name; }
+int nst_net_layer_channels(const nst_net *net, int i) { return net->nodes[i].cout; }
 const char *nst_net_name(const nst_net *net) { return net->name; }

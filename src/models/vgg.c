@@ -1,4 +1,4 @@
-/* vgg.c: torchvision VGG16/VGG19 state_dict -> net.
+/* vgg.c: torchvision VGG16/VGG19 state_dict -> graph (a chain).
  *
  * torchvision's `features` is a Sequential where conv i is followed by its
  * ReLU at i+1, and each block ends in a MaxPool: within a block conv indices
@@ -33,7 +33,7 @@ static void shape_str(const nst_tensor *t, char *buf, size_t n) {
     if (len < n) snprintf(buf + len, n - len, "]");
 }
 
-int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err) {
+int net_from_vgg(const nst_tensor_dict *d, graph *net, nst_error *err) {
     const char *src = d->path[0] ? d->path : "state_dict";
     /* torchvision's keys; a bare `features` Sequential saved alone has none */
     static const char *const prefixes[2] = {"features.", ""};
@@ -86,7 +86,7 @@ int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err) 
         cin = cout;
     }
 
-    if (net_alloc(net, 2 * n + blocks, n_params, err)) return NST_ERR_RUNTIME;
+    if (graph_alloc(net, 2 * n + blocks, n_params, err)) return NST_ERR_RUNTIME;
     snprintf(net->name, sizeof net->name, "%s", n == 16 ? "vgg19" : n == 13 ? "vgg16" : "vgg");
     /* in = (x/255 - mean) / std, the normalisation torchvision models expect */
     static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
@@ -97,28 +97,28 @@ int net_from_vgg(const nst_tensor_dict *d, struct nst_net *net, nst_error *err) 
     float *p = net->params;
     int L = 0, block = 1, conv = 1;
     for (int i = 0; i < n; i++) {
-        net_layer *c = &net->layers[L++], *r = &net->layers[L++];
-        c->kind = NET_CONV;
-        c->cin = (int)W[i]->shape[1];
-        c->cout = r->cin = r->cout = (int)W[i]->shape[0];
+        int co = (int)W[i]->shape[0];
+        char name[64];
+        snprintf(name, sizeof name, "conv%d_%d", block, conv);
+        node *c = &net->nodes[L];
+        *c = graph_chain_node(L++, OP_CONV, name, (int)W[i]->shape[1], co);
+        snprintf(name, sizeof name, "relu%d_%d", block, conv);
+        node *r = &net->nodes[L];
+        *r = graph_chain_node(L++, OP_ACT, name, co, co);
+        r->act = ACT_RELU;
         c->k = 3;
-        c->stride = r->stride = 1;
         c->weight = p; /* OIHW, as torch stores it */
         memcpy(p, W[i]->data, W[i]->numel * sizeof(float));
         p += W[i]->numel;
         c->bias = p;
         memcpy(p, B[i]->data, B[i]->numel * sizeof(float));
         p += B[i]->numel;
-        r->kind = NET_ACT;
-        snprintf(c->name, sizeof c->name, "conv%d_%d", block, conv);
-        snprintf(r->name, sizeof r->name, "relu%d_%d", block, conv);
         conv++;
         if (i == n - 1 || idx[i + 1] - idx[i] == 3) {
-            net_layer *m = &net->layers[L++];
-            m->kind = NET_MAXPOOL;
-            m->cin = m->cout = c->cout;
+            snprintf(name, sizeof name, "pool%d", block);
+            node *m = &net->nodes[L];
+            *m = graph_chain_node(L++, OP_POOL, name, co, co);
             m->k = m->stride = 2;
-            snprintf(m->name, sizeof m->name, "pool%d", block);
             block++;
             conv = 1;
         }

@@ -16,7 +16,7 @@ static double sumsq(const float *x, size_t n) {
 int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p, nst_error *err) {
     memset(e, 0, sizeof *e);
     e->net = net, e->p = p;
-    e->tapped = calloc((size_t)net->n_layers, 1);
+    e->tapped = calloc((size_t)net->n_nodes, 1);
     if (!e->tapped) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     if (p->n_content_layers < 0 || p->n_style_layers < 1)
         return nst_fail(err, NST_ERR_USAGE, "at least one style layer is needed");
@@ -41,7 +41,7 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
     e->nc = p->n_content_layers, e->ns = p->n_style_layers;
     int cmax = 0;
     for (int i = 0; i < e->ns; i++) {
-        int c = net->layers[e->style[i].layer].cout;
+        int c = net->nodes[e->style[i].layer].cout;
         if (c > cmax) cmax = c;
     }
     e->gram = malloc((size_t)cmax * cmax * sizeof(float));
@@ -52,7 +52,7 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
 int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, int side,
                          nst_error *err) {
     const nst_stylize_params *p = e->p;
-    unsigned char *only_style = calloc((size_t)e->net->n_layers, 1);
+    unsigned char *only_style = calloc((size_t)e->net->n_nodes, 1);
     if (!only_style) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     for (int i = 0; i < e->ns; i++) {
         only_style[e->style[i].layer] = TAP_GRAM;
@@ -64,18 +64,19 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
     int rc = NST_OK;
     for (int k = 0; k < n_styles && !rc; k++) {
         nst_image s = {0};
-        net_plan plan;
+        plan pl;
         int w, h;
+        const plan_opts o = {only_style, p->padding, p->pooling, p->precision, 0};
         nst_image_fit(styles[k].w, styles[k].h, (int)lroundf(side * p->style_scale), &w, &h);
         rc = nst_image_resize(&styles[k], w, h, &s, err);
-        if (!rc) rc = plan_create(&plan, e->net, 1, h, w, only_style, p->padding, p->pooling, p->precision, err);
+        if (!rc) rc = plan_create(&pl, e->net, 1, h, w, &o, err);
         if (!rc) {
-            plan_forward(&plan, s.data);
+            plan_forward(&pl, s.data, 0);
             for (int i = 0; i < e->ns; i++) {
-                const plan_layer *L = &plan.L[e->style[i].layer];
-                size_t cc = (size_t)L->c * L->c;
+                plan_tap L = plan_tap_of(&pl, e->style[i].layer);
+                size_t cc = (size_t)L.c * L.c;
                 float b = p->style_blend[k] / bsum;
-                plan_gram(&plan, e->style[i].layer, 0, e->gram);
+                plan_gram(&pl, e->style[i].layer, 0, e->gram);
                 if (!e->style[i].target) e->style[i].target = calloc(cc, sizeof(float));
                 if (!e->style[i].target) {
                     rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
@@ -83,13 +84,13 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
                 }
                 for (size_t j = 0; j < cc; j++) e->style[i].target[j] += b * e->gram[j];
             }
-            plan_destroy(&plan);
+            plan_destroy(&pl);
         }
         nst_image_free(&s);
     }
     free(only_style);
     for (int i = 0; i < e->ns && !rc; i++) {
-        int c = e->net->layers[e->style[i].layer].cout;
+        int c = e->net->nodes[e->style[i].layer].cout;
         if (!e->style[i].norm2) e->style[i].norm2 = malloc(sizeof(double));
         if (!e->style[i].norm2) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
         else e->style[i].norm2[0] = sumsq(e->style[i].target, (size_t)c * c);
@@ -97,48 +98,54 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
     return rc;
 }
 
-int engine_content_targets(loss_engine *e, net_plan *plan, const float *images, nst_error *err) {
-    plan_forward(plan, images);
+int engine_plan(const loss_engine *e, plan *pl, int n, int h, int w, nst_error *err) {
+    const nst_stylize_params *p = e->p;
+    const plan_opts o = {e->tapped, p->padding, p->pooling, p->precision, PLAN_GRAD_INPUT};
+    return plan_create(pl, e->net, n, h, w, &o, err);
+}
+
+int engine_content_targets(loss_engine *e, plan *plan, const float *images, nst_error *err) {
+    plan_forward(plan, images, 0);
     for (int i = 0; i < e->nc; i++) {
         tap *t = &e->content[i];
-        const plan_layer *L = &plan->L[t->layer];
-        size_t m = (size_t)L->c * L->h * L->w;
+        plan_tap L = plan_tap_of(plan, t->layer);
+        size_t m = (size_t)L.c * L.h * L.w;
         free(t->target);
         free(t->norm2);
         t->target = malloc(plan->n * m * sizeof(float));
         t->norm2 = malloc(plan->n * sizeof(double));
         if (!t->target || !t->norm2) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
-        memcpy(t->target, L->out, plan->n * m * sizeof(float));
-        for (int b = 0; b < plan->n; b++) t->norm2[b] = sumsq(L->out + b * m, m);
+        memcpy(t->target, L.out, plan->n * m * sizeof(float));
+        for (int b = 0; b < plan->n; b++) t->norm2[b] = sumsq(L.out + b * m, m);
     }
     return NST_OK;
 }
 
 /* Each image's loss weighted 1/n: the mean over the batch. */
-double engine_evaluate(loss_engine *e, net_plan *plan, const float *x, float *g, loss_terms *t) {
+double engine_evaluate(loss_engine *e, plan *plan, const float *x, float *g, loss_terms *t) {
     const nst_stylize_params *p = e->p;
     float inv = 1.0f / plan->n;
-    plan_forward(plan, x);
+    plan_forward(plan, x, 0);
     plan_zero_loss_grads(plan);
     t->content = t->style = 0;
     for (int b = 0; b < plan->n; b++) {
         for (int i = 0; i < e->nc; i++) {
-            plan_layer *L = &plan->L[e->content[i].layer];
-            size_t n = (size_t)L->c * L->h * L->w;
+            plan_tap L = plan_tap_of(plan, e->content[i].layer);
+            size_t n = (size_t)L.c * L.h * L.w;
             t->content += content_loss(p->content_weight * e->content[i].weight * inv, n,
-                                       L->out + b * n, e->content[i].target + b * n,
-                                       e->content[i].norm2[b], L->loss_grad + b * n);
+                                       L.out + b * n, e->content[i].target + b * n,
+                                       e->content[i].norm2[b], L.loss_grad + b * n);
         }
         for (int i = 0; i < e->ns; i++) {
             int l = e->style[i].layer;
-            plan_layer *L = &plan->L[l];
+            plan_tap L = plan_tap_of(plan, l);
             plan_gram(plan, l, b, e->gram);
-            t->style += style_loss_gram(p->style_weight * e->style[i].weight * inv, L->c,
-                                        L->h * L->w, e->gram, e->style[i].target,
-                                        e->style[i].norm2[0], L->style_grad + (size_t)b * L->c * L->c);
+            t->style += style_loss_gram(p->style_weight * e->style[i].weight * inv, L.c,
+                                        L.h * L.w, e->gram, e->style[i].target,
+                                        e->style[i].norm2[0], L.style_grad + (size_t)b * L.c * L.c);
         }
     }
-    plan_backward(plan, g);
+    plan_backward(plan, NULL, g, NULL);
     t->tv = 0;
     size_t m = (size_t)3 * plan->h * plan->w;
     for (int b = 0; b < plan->n; b++)

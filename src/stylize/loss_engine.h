@@ -12,7 +12,7 @@
 #include "models/net.h"
 
 typedef struct {
-    int layer;      /* index in the net */
+    int layer;      /* index in the net (a node of its graph) */
     float weight;   /* normalised loss weight of this layer */
     float *target;  /* content: features P of each image; style: blended Gram A */
     double *norm2;  /* content: ||P_b||^2 per image; style: ||A||^2 */
@@ -23,7 +23,7 @@ typedef struct {
     const nst_stylize_params *p;
     int nc, ns;
     tap content[NST_MAX_LAYERS], style[NST_MAX_LAYERS];
-    unsigned char *tapped;       /* per net layer: what plan_create needs */
+    unsigned char *tapped;       /* per net layer: the plan's taps */
     float *gram;                 /* C*C scratch for the largest style layer */
     /* the temporal term (nst_stylize_params) at the plan's size, one image;
      * NULL: none */
@@ -40,11 +40,14 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
  * resized so its long side is p->style_scale * side. */
 int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, int side,
                          nst_error *err);
+/* The loss network's plan for n images of w x h with the engine's taps and
+ * p's padding, pooling and precision, computing the image's gradient. */
+int engine_plan(const loss_engine *e, plan *pl, int n, int h, int w, nst_error *err);
 /* Content targets: the features of plan->n images (plan's shape). */
-int engine_content_targets(loss_engine *e, net_plan *plan, const float *images, nst_error *err);
+int engine_content_targets(loss_engine *e, plan *plan, const float *images, nst_error *err);
 /* L(x) and dL/dx (overwritten) for the batch x in plan's shape; returns the
  * total, the weighted terms in t. */
-double engine_evaluate(loss_engine *e, net_plan *plan, const float *x, float *g, loss_terms *t);
+double engine_evaluate(loss_engine *e, plan *plan, const float *x, float *g, loss_terms *t);
 void engine_free(loss_engine *e);
 
 #endif

@@ -99,7 +99,7 @@ static int temporal_at(const nst_stylize_params *p, int w, int h, nst_image *t, 
 /* The loss evaluated through one engine and plan up to iteration `last`. */
 typedef struct {
     loss_engine *e;
-    net_plan *plan;
+    plan *plan;
     int last;
 } stage;
 
@@ -211,21 +211,20 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
     for (int s = pos.scale - 1; s < p->scales && !rc; s++) {
         int side = (int)lround(p->size / pow(2, p->scales - 1 - s)), w, h;
         nst_image_fit(content->w, content->h, side, &w, &h);
-        net_plan plan, plan32 = {0};
+        plan plan, plan32 = {0};
         nst_image_free(&content_s);
         rc = nst_image_resize(content, w, h, &content_s, err);
         if (!rc && p->temporal_target) rc = temporal_at(p, w, h, &target_s, &mask_s, err);
         e.temporal_target = e32.temporal_target = target_s.data;
         e.temporal_mask = e32.temporal_mask = mask_s.data;
-        if (!rc) rc = plan_create(&plan, net, 1, h, w, e.tapped, p->padding, p->pooling, p->precision, err);
+        if (!rc) rc = engine_plan(&e, &plan, 1, h, w, err);
         if (rc) break;
         rc = engine_content_targets(&e, &plan, content_s.data, err);
         if (!rc) rc = engine_style_targets(&e, styles, n_styles, side, err);
         stage stages[2] = {{&e, &plan, p->iterations}, {&e32, &plan32, p->iterations}};
         if (!rc && staged) {
             stages[0].last = p->iterations - (int)ceil(BF16_FINISH * p->iterations);
-            rc = plan_create(&plan32, net, 1, h, w, e32.tapped, p->padding, p->pooling,
-                             NST_PRECISION_FP32, err);
+            rc = engine_plan(&e32, &plan32, 1, h, w, err);
             if (!rc) rc = engine_content_targets(&e32, &plan32, content_s.data, err);
             if (!rc) rc = engine_style_targets(&e32, styles, n_styles, side, err);
         }

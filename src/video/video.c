@@ -29,7 +29,7 @@ struct nst_video {
     nst_video_params p;
     int w, h, frames;
     int planned;              /* NET: the frame fits one plan, built once */
-    gen_plan plan;
+    plan plan;
     flow_estimator *fwd, *bwd;
     /* one allocation behind everything below */
     float *arena;
@@ -88,7 +88,8 @@ int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst
      * beyond the tile size go through nst_apply's tiles */
     int T = (p->apply.tile ? p->apply.tile : 1024) / 4 * 4;
     if (!rc && p->method == NST_VIDEO_NET && w <= T && h <= T) {
-        rc = gen_plan_create(&v->plan, p->net, 1, h, w, 0, err);
+        static const plan_opts infer; /* forward only */
+        rc = plan_create(&v->plan, &p->net->g, 1, h, w, &infer, err);
         v->planned = !rc;
     }
     if (rc) {
@@ -111,7 +112,7 @@ static int paint(nst_video *v, const nst_image *in, const nst_image *init, int f
         if (!v->planned) return nst_apply(p->net, in, &ap, out, err);
         int rc = nst_image_alloc(out, v->w, v->h, err);
         if (rc) return rc;
-        gen_plan_forward(&v->plan, in->data, 0);
+        plan_forward(&v->plan, in->data, 0);
         memcpy(out->data, v->plan.output, (size_t)3 * v->w * v->h * sizeof(float));
         apply_finish(out, in, &ap);
         return NST_OK;
@@ -192,7 +193,7 @@ void video_restore(nst_video *v, const nst_image *prev_in, const nst_image *prev
 
 void nst_video_close(nst_video *v) {
     if (!v) return;
-    if (v->planned) gen_plan_destroy(&v->plan);
+    if (v->planned) plan_destroy(&v->plan);
     flow_free(v->fwd);
     flow_free(v->bwd);
     free(v->arena);
