@@ -122,7 +122,8 @@ typedef struct {
     int *norm_of, *live, *norm_end;
     tfl_norm *norms;
     int n_norms;
-    int image, style, out;     /* tensors */
+    int image, style, out;     /* tensors; out: the representative of the output */
+    int out_name;              /* the subgraph's output tensor */
 } tfl;
 
 static uint32_t rd32(const unsigned char *p) {
@@ -838,6 +839,8 @@ static int build_nodes(tfl *m, build *bd, graph *g) {
     }
     if (m->tnode[m->out] != bd->n - 1 || bd->n < 1)
         return fail(m, "the output %s is not computed by the last node", m->t[m->out].name);
+    /* named for the network's output, not a quantised tensor behind it */
+    snprintf(bd->nodes[bd->n - 1].name, sizeof bd->nodes->name, "%s", m->t[m->out_name].name);
     return NST_OK;
 }
 
@@ -910,7 +913,7 @@ static int load(tfl *m, graph *g) {
     if (outputs.n != 1) return fail(m, "the network has %u outputs, not 1", outputs.n);
     int32_t out = (int32_t)rd32(m->b + outputs.pos);
     if (out < 0 || out >= m->n_t) return fail(m, "the output refers to tensor %d of %d", out, m->n_t);
-    m->out = out;
+    m->out = m->out_name = out;
     if ((rc = analyse(m, shape.n_inputs, in_t))) return rc;
     build bd = {.nodes = malloc((2 * no + 1) * sizeof(node))};
     if (!bd.nodes) return fail(m, "out of memory for %u operators", ops.n);
