@@ -57,7 +57,8 @@ static void test_predictor(const nst_tensor_dict *fx) {
         if (n->groups > 1) dw += n->groups == n->cin && n->cin == n->cout;
         else plain++;
         relu6 += n->act == ACT_RELU6;
-        CHECK(n->pad == PAD_SAME && n->bias, "%s: padding %d, bias %p", n->name, n->pad, (void *)n->bias);
+        CHECK(n->pad == PAD_SAME && n->bias, "%s: padding %d, bias %p", n->name, n->pad,
+              (void *)n->bias);
     }
     CHECK(g.n_nodes == 64 && plain == 36 && dw == 17 && count(&g, OP_ADD) == 10 &&
           count(&g, OP_MEAN) == 1, "%d nodes: %d convs, %d depthwise, %d adds, %d means", g.n_nodes,
@@ -109,7 +110,8 @@ static void check_transfer(const char *path, graph *g, float eps_tol) {
             /* VALID after a reflect pad of (k - 1) / 2 */
             const node *p = &g->nodes[n->in[0]];
             CHECK(n->pad == PAD_VALID && n->groups == 1 && p->op == OP_PAD &&
-                  p->pads[0] == (n->k - 1) / 2 && p->pads[3] == (n->k - 1) / 2, "image conv %s", n->name);
+                  p->pads[0] == (n->k - 1) / 2 && p->pads[3] == (n->k - 1) / 2, "image conv %s",
+                  n->name);
         }
         if (n->op == OP_INSTNORM) {
             CHECK(n->n_in == 3 && fabsf(n->eps - 1.00136e-5f) <= eps_tol, "norm %s: %d inputs, eps %g",
@@ -134,7 +136,8 @@ static void check_transfer(const char *path, graph *g, float eps_tol) {
               g->nodes[i + 1].op == OP_PAD, "encoder node %d %s", i, g->nodes[i].name);
     /* relu on the first norm of each residual block and of the upsampling convs */
     int relu = 0;
-    for (int i = 0; i < g->n_nodes; i++) relu += g->nodes[i].op == OP_INSTNORM && g->nodes[i].act == ACT_RELU;
+    for (int i = 0; i < g->n_nodes; i++)
+        relu += g->nodes[i].op == OP_INSTNORM && g->nodes[i].act == ACT_RELU;
     CHECK(relu == 7, "%d norms with ReLU", relu);
     const node *last = &g->nodes[g->n_nodes - 1];
     CHECK(last->op == OP_ACT && last->act == ACT_SIGMOID && last->a == 1 && last->b == 0 &&
@@ -278,7 +281,8 @@ static void test_damaged(void) {
     const char *pred = tu_shared(DIR "style_predict_quantized_256.tflite");
     graph g;
     nst_error err = {0};
-    CHECK(tflite_load("/nonexistent/x.tflite", &g, &err) != 0 && strstr(err.msg, "/nonexistent/x.tflite"),
+    CHECK(tflite_load("/nonexistent/x.tflite", &g, &err) != 0 &&
+              strstr(err.msg, "/nonexistent/x.tflite"),
           "missing file: %s", err.msg);
     if (!f16 || !pred) return;
     size_t len, plen;
@@ -307,7 +311,8 @@ static void test_damaged(void) {
     expect_fail(c, len, "RSQRT patched to LOGISTIC", "not supported outside an instance norm");
     memcpy(c, b, len);
     CHECK(patch_code(c, len, 100, 34) == 1, "no MIRROR_PAD code to patch");
-    expect_fail(c, len, "MIRROR_PAD patched to PAD", "operator PAD (subgraph 0, operator 0) is not supported");
+    expect_fail(c, len, "MIRROR_PAD patched to PAD",
+                "operator PAD (subgraph 0, operator 0) is not supported");
     free(c);
     free(b);
     free(p);

@@ -243,7 +243,8 @@ static int read_tensor(tfl *m, fb_tab tt, fb_vec buffers, tfl_tensor *t) {
     size_t nl = name.n < sizeof t->name ? name.n : sizeof t->name - 1;
     if (nl) memcpy(t->name, m->b + name.pos, nl);
     t->name[nl] = 0;
-    if (shape.n > TDIMS) return fail(m, "tensor %s has %u dimensions (at most %d)", t->name, shape.n, TDIMS);
+    if (shape.n > TDIMS)
+        return fail(m, "tensor %s has %u dimensions (at most %d)", t->name, shape.n, TDIMS);
     t->ndim = (int)shape.n;
     t->numel = 1;
     for (int k = 0; k < t->ndim; k++) {
@@ -683,7 +684,8 @@ static int conv_node(tfl *m, build *bd, const graph *g, int i) {
     int has_bias = op->n_in == 3 && op->in[2] >= 0;
     if (has_bias) {
         if (!(B = constant(m, op->in[2], &rc))) return rc;
-        if (B->numel != (size_t)O) return op_fail(m, i, "bias %s has %zu values for %d outputs", B->name, B->numel, O);
+        if (B->numel != (size_t)O)
+            return op_fail(m, i, "bias %s has %zu values for %d outputs", B->name, B->numel, O);
     }
     node *n = new_node(bd, m, i, OP_CONV, "");
     n->in[0] = x;
@@ -848,7 +850,8 @@ static int build_nodes(tfl *m, build *bd, graph *g) {
 
 static int find_inputs(tfl *m, graph *g, fb_vec in, int *inputs) {
     m->image = m->style = -1;
-    if (in.n < 1 || in.n > 2) return fail(m, "the network has %u inputs (an image and a style vector at most)", in.n);
+    if (in.n < 1 || in.n > 2)
+        return fail(m, "the network has %u inputs (an image and a style vector at most)", in.n);
     for (uint32_t k = 0; k < in.n; k++) {
         int32_t t = (int32_t)rd32(m->b + in.pos + 4 * (size_t)k);
         if (t < 0 || t >= m->n_t) return fail(m, "input %u refers to tensor %d of %d", k, t, m->n_t);
