@@ -216,6 +216,40 @@ void nst_apply_defaults(nst_apply_params *p);
 int nst_apply(const nst_generator *gen, const nst_image *in, const nst_apply_params *p,
               nst_image *out, nst_error *err);
 
+/* ---- arbitrary style (nst apply --style) -------------------------------- */
+/* Any painting in one pass (Ghiasi et al. 2017, Magenta's arbitrary image
+ * stylisation, TensorFlow Lite): a style-prediction network turns the
+ * painting into a style vector, a transfer network conditioned on it paints
+ * the photo. */
+
+typedef struct nst_arbitrary nst_arbitrary; /* see src/feedforward/arbitrary.h */
+#define NST_STYLE_VECTOR_MAX 256
+
+/* Load the pair from a directory holding style_predict*.tflite and
+ * style_transfer*.tflite (the float16 transfer network preferred), or
+ * from the path of either file (the other is looked for beside it). */
+int nst_arbitrary_load(const char *path, nst_arbitrary **out, nst_error *err);
+void nst_arbitrary_free(nst_arbitrary *a);
+/* Length of a style vector (100 for Magenta's pair). */
+int nst_style_vector_size(const nst_arbitrary *a);
+/* The style vector of a painting: resized so its short side is 256 px,
+ * centre-cropped to 256 x 256, run through the predictor. v gets
+ * nst_style_vector_size(a) floats. */
+int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err);
+/* v = sum_k w_k v_k / sum_k w_k over n vectors (weights NULL: equal). */
+void nst_style_vector_blend(int size, int n, const float *const *vectors, const float *weights,
+                            float *v);
+/* A style vector as JSON ({"format": "nst-style-vector", "size": N,
+ * "vector": [...]}), written atomically / read back (size checked). */
+int nst_style_vector_save(const char *path, const float *v, int size, nst_error *err);
+int nst_style_vector_load(const char *path, float *v, int size, nst_error *err);
+/* Paint `in` with style vector `style` in one pass. p's strength s
+ * interpolates style vectors, as Magenta does (not pixels): the network
+ * gets s * style + (1 - s) * (the photo's own style vector); size, tiles
+ * and original colours as nst_apply. */
+int nst_arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float *style,
+                        const nst_apply_params *p, nst_image *out, nst_error *err);
+
 /* ---- training style networks (nst train) -------------------------------- */
 
 typedef struct {

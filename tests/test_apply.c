@@ -70,7 +70,8 @@ static void tiles_exact_stats(const nst_generator *g, const char *photo) {
         static const int tiles[] = {192, 256, 320, 512};
         static const double bound[] = {0.5, 0.1, 0.08, 0.03};
         for (int t = 0; t < 4; t++) {
-            CHECK(apply_tiles(g, &x, tiles[t], &one, &y, &err) == 0, "tiles: %s", err.msg);
+            const painter pt = {&g->g, NULL};
+            CHECK(apply_tiles(&pt, &x, tiles[t], &one, &y, &err) == 0, "tiles: %s", err.msg);
             double mean, max;
             diff(y.data, one.output, (size_t)3 * W * H, &mean, &max);
             printf("  %s: tiles of %d px with the one-pass statistics vs one pass: mean |d| %.3f, "

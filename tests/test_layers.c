@@ -267,7 +267,7 @@ static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const c
     tu_fill_uniform(x, nx, -1, 1, 3);
     tu_fill_uniform(dy, ny, -1, 1, 4);
     int rc = conv_setup(&ref, 1, cin, h, w, cout, 3, 3, 1, 1, 1, 1, 1, wt, bias, &err);
-    if (!rc) rc = conv_setup_blocked(&blk, 16, bf16, 1, 0.0f, 1, cin, h, w, cout, 3, 3, 1, 1, 1, 1,
+    if (!rc) rc = conv_setup_blocked(&blk, 16, bf16, 1, 0.0f, 1, cin, h, w, cout, 1, 3, 3, 1, 1, 1, 1,
                                      1, wt, bias, &err);
     CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
     if (rc) return;

@@ -80,15 +80,22 @@ typedef struct {
 
 static const plan_opts infer; /* forward only */
 
-static plan *plan_for(plan_cache *c, const nst_generator *g, int w, int h, nst_error *err) {
+/* The painter's plan for one w x h image, its style vector set. */
+static int painter_plan(const painter *pt, plan *p, int w, int h, nst_error *err) {
+    int rc = plan_create(p, pt->net, 1, h, w, &infer, err);
+    if (!rc && pt->style) plan_set_input(p, 1, pt->style);
+    return rc;
+}
+
+static plan *plan_for(plan_cache *c, const painter *pt, int w, int h, nst_error *err) {
     for (int i = 0; i < c->n; i++)
         if (c->plan[i].w == w && c->plan[i].h == h) return &c->plan[i];
-    if (plan_create(&c->plan[c->n], &g->g, 1, h, w, &infer, err)) return NULL;
+    if (painter_plan(pt, &c->plan[c->n], w, h, err)) return NULL;
     return &c->plan[c->n++];
 }
 
-int apply_tiles(const nst_generator *g, const nst_image *x, int T, const plan *stats,
-                nst_image *y, nst_error *err) {
+int apply_tiles(const painter *pt, const nst_image *x, int T, const plan *stats, nst_image *y,
+                nst_error *err) {
     int W = x->w, H = x->h, ov = overlap(T), ox[NST_MAX_SIDE / 32 + 2], oy[NST_MAX_SIDE / 32 + 2];
     int nx = axis_tiles(W, T, ov, ox, NST_MAX_SIDE / 32 + 2);
     int ny = axis_tiles(H, T, ov, oy, NST_MAX_SIDE / 32 + 2);
@@ -101,7 +108,7 @@ int apply_tiles(const nst_generator *g, const nst_image *x, int T, const plan *s
         for (int tx = 0; tx < nx && !rc; tx++) {
             int x0 = ox[tx], y0 = oy[ty];
             int tw = (x0 + T < W ? x0 + T : W) - x0, th = (y0 + T < H ? y0 + T : H) - y0;
-            plan *p = plan_for(&cache, g, tw, th, err);
+            plan *p = plan_for(&cache, pt, tw, th, err);
             if (!p) {
                 rc = NST_ERR_RUNTIME;
                 break;
@@ -132,20 +139,32 @@ int apply_tiles(const nst_generator *g, const nst_image *x, int T, const plan *s
 }
 
 /* Tiles, normalised with the statistics of the whole image at tile size. */
-static int tiled(const nst_generator *g, const nst_image *x, int T, nst_image *y, nst_error *err) {
+static int tiled(const painter *pt, const nst_image *x, int T, nst_image *y, nst_error *err) {
     nst_image small = {0};
     plan stats;
     int sw, sh;
     nst_image_fit(x->w, x->h, T, &sw, &sh);
     int rc = nst_image_resize(x, sw, sh, &small, err);
-    if (!rc) rc = plan_create(&stats, &g->g, 1, sh, sw, &infer, err);
+    if (!rc) rc = painter_plan(pt, &stats, sw, sh, err);
     if (!rc) {
         plan_forward(&stats, small.data, 0);
-        rc = apply_tiles(g, x, T, &stats, y, err);
+        rc = apply_tiles(pt, x, T, &stats, y, err);
         plan_destroy(&stats);
     }
     nst_image_free(&small);
     return rc;
+}
+
+int apply_graph(const painter *pt, const nst_image *x, int T, nst_image *y, nst_error *err) {
+    T = (T ? T : AUTO_TILE) / 4 * 4;
+    if (x->w > T || x->h > T) return tiled(pt, x, T, y, err);
+    plan pl;
+    int rc = painter_plan(pt, &pl, x->w, x->h, err);
+    if (rc) return rc;
+    plan_forward(&pl, x->data, 0);
+    memcpy(y->data, pl.output, (size_t)3 * x->w * x->h * sizeof(float));
+    plan_destroy(&pl);
+    return NST_OK;
 }
 
 int apply_check(const nst_apply_params *p, nst_error *err) {
@@ -169,22 +188,13 @@ int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_param
               nst_image *out, nst_error *err) {
     int rc = apply_check(p, err);
     if (rc) return rc;
-    int W = in->w, H = in->h, T = (p->tile ? p->tile : AUTO_TILE) / 4 * 4;
+    int W = in->w, H = in->h;
     if (p->size) nst_image_fit(in->w, in->h, p->size, &W, &H);
     nst_image x = {0}, y = {0};
+    const painter pt = {&g->g, NULL};
     rc = nst_image_resize(in, W, H, &x, err);
     if (!rc) rc = nst_image_alloc(&y, W, H, err);
-    if (!rc && W <= T && H <= T) {
-        plan pl;
-        rc = plan_create(&pl, &g->g, 1, H, W, &infer, err);
-        if (!rc) {
-            plan_forward(&pl, x.data, 0);
-            memcpy(y.data, pl.output, (size_t)3 * W * H * sizeof(float));
-            plan_destroy(&pl);
-        }
-    } else if (!rc) {
-        rc = tiled(g, &x, T, &y, err);
-    }
+    if (!rc) rc = apply_graph(&pt, &x, p->tile, &y, err);
     if (!rc) apply_finish(&y, &x, p);
     nst_image_free(&x);
     if (rc) {

@@ -125,10 +125,13 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
     int image = s->in[0] < 0, n = p->n, rc;
     int bf16 = p->o.precision == NST_PRECISION_BF16 && !s->to_bf16;
     int blk = image ? 0 : in.block; /* conv_setup_blocked's 0: an NCHW input */
-    int fuse = nd->act == ACT_RELU;
+    int fuse = nd->act == ACT_RELU ? POST_RELU : nd->act == ACT_RELU6 ? POST_RELU6 : POST_NONE;
     int h = in.h, w = in.w, t = 0, l = 0, b = 0, r = 0, oh, ow;
     if (nd->act != ACT_NONE && !fuse)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: %s: only ReLU runs fused in a convolution",
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: %s: only ReLU and ReLU6 run fused in a convolution",
+                        p->g->path, nd->name);
+    if (nd->act == ACT_RELU6 && p->o.grads)
+        return nst_fail(err, NST_ERR_USAGE, "%s: %s: ReLU6 in a convolution has no backward",
                         p->g->path, nd->name);
     if (nd->pad == PAD_SAME) {
         same_padding(in.h, nd->k, nd->stride, &oh, &t, &b);
@@ -140,7 +143,7 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
         h = s->pad.oh, w = s->pad.ow;
         x->padded = max_sz(x->padded, nst_blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
     }
-    rc = conv_setup_blocked(&s->conv, blk, bf16, fuse, nd->alpha, n, in.c, h, w, nd->cout, nd->k, nd->k,
+    rc = conv_setup_blocked(&s->conv, blk, bf16, fuse, nd->alpha, n, in.c, h, w, nd->cout, nd->groups, nd->k, nd->k,
                             nd->stride, t, l, b, r, nd->weight, nd->bias, err);
     if (!rc && (p->o.grads & PLAN_GRAD_PARAMS)) rc = conv_enable_training(&s->conv, err);
     if (rc) return rc;
@@ -156,7 +159,7 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
             return rc;
     }
     if (!p->o.grads) return NST_OK;
-    if (fuse && !s->act_in_pool &&
+    if (fuse == POST_RELU && !s->act_in_pool &&
         (rc = eltwise_setup(&s->eltwise, nd->alpha, n, s->c, s->h, s->w, s->block, s->bf16, err)))
         return rc;
     /* large maps: the input gradient without the padded one (see

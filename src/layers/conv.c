@@ -15,7 +15,7 @@ static wconv_geom geom(const conv_layer *L) {
                         .stride = L->stride, .pad_t = L->pad_t, .pad_l = L->pad_l,
                         .pad_b = L->pad_b, .pad_r = L->pad_r, .has_bias = L->bias != NULL,
                         .blocked = L->blocked, .block = L->block, .fuse = L->fuse,
-                        .alpha = L->alpha, .bf16 = L->bf16};
+                        .alpha = L->alpha, .bf16 = L->bf16, .groups = L->groups};
 }
 
 /* Shapes and primitives; the layout options are set in L already. */
@@ -44,17 +44,18 @@ int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
                int kw, int stride, int pad_t, int pad_l, int pad_b, int pad_r,
                const float *weight, const float *bias, nst_error *err) {
     memset(L, 0, sizeof *L);
-    L->block = L->dst_block = 1;
+    L->block = L->dst_block = 1, L->groups = 1;
     return setup(L, n, cin, h, w, cout, kh, kw, stride, pad_t, pad_l, pad_b, pad_r, weight, bias,
                  err);
 }
 
 int conv_setup_blocked(conv_layer *L, int block, int bf16, int fuse, float alpha, int n, int cin, int h,
-                       int w, int cout, int kh, int kw, int stride, int pad_t, int pad_l,
+                       int w, int cout, int groups, int kh, int kw, int stride, int pad_t, int pad_l,
                        int pad_b, int pad_r, const float *weight, const float *bias,
                        nst_error *err) {
     memset(L, 0, sizeof *L);
     L->blocked = 1, L->block = block, L->bf16 = bf16, L->fuse = fuse, L->alpha = alpha;
+    L->groups = groups;
     int rc = setup(L, n, cin, h, w, cout, kh, kw, stride, pad_t, pad_l, pad_b, pad_r, weight, bias,
                    err);
     if (rc) return rc;

@@ -70,16 +70,21 @@ typedef struct {
 } wconv_state;
 
 /* ---- conv.c: 2-D convolution, zero padding, optional bias -------------- */
+/* An activation oneDNN applies as a convolution writes its output. */
+enum { POST_NONE = 0, POST_RELU = 1 /* x > 0 ? x : alpha x */, POST_RELU6 = 2 /* min(max(x, 0), 6) */,
+       POST_SIGMOID = 3 /* 1 / (1 + exp(-x)) */ };
 typedef struct {
     int n, cin, h, w;         /* input */
     int cout, kh, kw, stride;
+    int groups;               /* cin and cout split in groups (groups = cin = cout: depthwise);
+                               * weight [cout][cin / groups][kh][kw] */
     int pad_t, pad_l, pad_b, pad_r; /* zero padding */
     int oh, ow;               /* output */
     const float *weight;      /* [cout][cin][kh][kw] (OIHW) */
     const float *bias;        /* [cout] or NULL */
     int blocked;              /* conv_setup_blocked */
     int block, dst_block;     /* layouts of in and out (1: NCHW; 0: see below) */
-    int fuse;                 /* out = act(conv), slope alpha (0: ReLU) */
+    int fuse;                 /* POST_*: out = act(conv), ReLU slope alpha */
     float alpha;
     int bf16;                 /* activations and weights as bfloat16 */
     wconv_state p;
@@ -91,13 +96,13 @@ int conv_setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh,
 /* The loss-network plan's convolution: input and its gradient din in layout
  * `block`, output in the one oneDNN picks (L->dst_block, 16 on AVX-512).
  * block 0 is the image: input NCHW, din in the layout oneDNN picks (its
- * descriptor: L->p.m_dsrc). With fuse, the ReLU or LeakyReLU that follows
- * runs as a post-op. With bf16, activations, their gradients and the
+ * descriptor: L->p.m_dsrc). fuse (POST_*) runs the activation that follows
+ * as a post-op. groups > 1: a grouped (depthwise) convolution. With bf16, activations, their gradients and the
  * weights' copies are bfloat16. 3x3 stride-1 layers large enough to gain
  * use Winograd F(4x4, 3x3) in float32. conv_enable_training works on it
  * too (float32; the weight gradient is reordered into OIHW). */
 int conv_setup_blocked(conv_layer *L, int block, int bf16, int fuse, float alpha, int n, int cin, int h,
-                       int w, int cout, int kh, int kw, int stride, int pad_t, int pad_l,
+                       int w, int cout, int groups, int kh, int kw, int stride, int pad_t, int pad_l,
                        int pad_b, int pad_r, const float *weight, const float *bias,
                        nst_error *err);
 void conv_forward(conv_layer *L, const void *in, void *out);

@@ -45,7 +45,7 @@ int reflect_grad_setup(reflect_grad_layer *L, int in_block, int out_block, int n
                 L->wt[((size_t)c * cout + o) * kk + (kk - 1 - uv)] = v; /* flipped: u, v -> k-1-u, k-1-v */
                 L->wb[(uv * cout + o) * cinp + c] = v;
             }
-    int rc = conv_setup_blocked(&L->tconv, out_block, 0, 0, 0, n, cout, h, w, cin, k, k, 1, p, p, p,
+    int rc = conv_setup_blocked(&L->tconv, out_block, 0, 0, 0, n, cout, h, w, cin, 1, k, k, 1, p, p, p,
                                 p, L->wt, NULL, err);
     if (!rc && L->tconv.dst_block != in_block)
         rc = nst_fail(err, NST_ERR_RUNTIME, "reflect gradient: oneDNN writes layout %d, not %d",

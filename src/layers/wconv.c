@@ -33,6 +33,8 @@ typedef struct {
 static void make_descs(const wconv_geom *g, wconv_descs *d) {
     const dnnl_dims_t src = {g->n, g->cin, g->h, g->w}, dst = {g->n, g->cout, g->oh, g->ow},
                       wei = {g->cout, g->cin, g->kh, g->kw}, bias = {g->cout};
+    int G = g->groups > 1 ? g->groups : 1;
+    const dnnl_dims_t gwei = {G, g->cout / G, g->cin / G, g->kh, g->kw};
     dnnl_data_type_t dt = g->bf16 ? dnnl_bf16 : dnnl_f32;
     nst_dnnl_md(&d->src, g->n, g->cin, g->h, g->w, g->blocked && g->block ? g->block : 1, g->bf16);
     /* bf16: channels-last, where oneDNN runs its AMX kernels */
@@ -41,9 +43,14 @@ static void make_descs(const wconv_geom *g, wconv_descs *d) {
     d->dsrc = d->src;
     if (g->blocked && g->block == 0)
         dnnl_memory_desc_init_by_tag(&d->dsrc, 4, src, dt, dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&d->wei_user, 4, wei, dnnl_f32,
-                                 g->transposed ? dnnl_iohw : dnnl_oihw);
-    dnnl_memory_desc_init_by_tag(&d->wei_any, 4, wei, dt, dnnl_format_tag_any);
+    if (G > 1) { /* [cout][cin / G][kh][kw] is goihw */
+        dnnl_memory_desc_init_by_tag(&d->wei_user, 5, gwei, dnnl_f32, dnnl_goihw);
+        dnnl_memory_desc_init_by_tag(&d->wei_any, 5, gwei, dt, dnnl_format_tag_any);
+    } else {
+        dnnl_memory_desc_init_by_tag(&d->wei_user, 4, wei, dnnl_f32,
+                                     g->transposed ? dnnl_iohw : dnnl_oihw);
+        dnnl_memory_desc_init_by_tag(&d->wei_any, 4, wei, dt, dnnl_format_tag_any);
+    }
     dnnl_memory_desc_init_by_tag(&d->bias, 1, bias, dnnl_f32, dnnl_x);
     d->strides[0] = d->strides[1] = g->stride;
     d->pad_l[0] = g->pad_t, d->pad_l[1] = g->pad_l;
@@ -58,7 +65,7 @@ static void make_descs(const wconv_geom *g, wconv_descs *d) {
  * layers (darknet-tiny's first ones, VGG's at the deepest level of small
  * images) stay direct. Float32 only: oneDNN has no bf16 Winograd. */
 static int wants_winograd(const wconv_geom *g) {
-    return g->blocked && g->block && !g->bf16 && !g->transposed && g->kh == 3 && g->kw == 3 &&
+    return g->blocked && g->block && !g->bf16 && !g->transposed && g->groups <= 1 && g->kh == 3 && g->kw == 3 &&
            g->stride == 1 && g->cin >= 64 && g->cout >= 64 && (long)g->cin * g->oh * g->ow >= 150000;
 }
 
@@ -67,9 +74,9 @@ const char *wconv_name(const wconv_geom *g) {
 }
 
 void wconv_describe(const wconv_geom *g, char *buf, size_t len) {
-    snprintf(buf, len, "%dx%dx%dx%d input, %d->%d channels, %dx%d kernel, stride %d, padding %d,%d,%d,%d",
-             g->n, g->cin, g->h, g->w, g->cin, g->cout, g->kh, g->kw, g->stride, g->pad_t,
-             g->pad_l, g->pad_b, g->pad_r);
+    snprintf(buf, len, "%dx%dx%dx%d input, %d->%d channels in %d groups, %dx%d kernel, stride %d, "
+             "padding %d,%d,%d,%d", g->n, g->cin, g->h, g->w, g->cin, g->cout, g->groups > 1 ? g->groups : 1,
+             g->kh, g->kw, g->stride, g->pad_t, g->pad_l, g->pad_b, g->pad_r);
 }
 
 static int fail(const wconv_geom *g, const char *what, dnnl_status_t st, nst_error *err) {
@@ -100,7 +107,8 @@ static dnnl_status_t weight_copy(dnnl_memory_t *copy, dnnl_primitive_t *reo,
 }
 
 /* The forward pd, forward_training: the backward primitives need it as
- * hint. With g->fuse the activation runs as a post-op on the output. */
+ * hint. With g->fuse the activation runs as a post-op on the output:
+ * ReLU (slope alpha), ReLU6 as clip(x, 0, 6), sigmoid as logistic. */
 static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, const wconv_geom *g,
                                 const wconv_descs *d) {
     dnnl_status_t (*init)(dnnl_convolution_desc_t *, dnnl_prop_kind_t, dnnl_alg_kind_t,
@@ -116,7 +124,11 @@ static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, const wconv_geom *g,
     if (st == dnnl_success && g->fuse &&
         (st = dnnl_primitive_attr_create(&attr)) == dnnl_success &&
         (st = dnnl_post_ops_create(&po)) == dnnl_success &&
-        (st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, g->alpha, 0)) == dnnl_success)
+        (st = dnnl_post_ops_append_eltwise(
+             po, 1.0f,
+             g->fuse == POST_RELU6 ? dnnl_eltwise_clip : g->fuse == POST_SIGMOID ? dnnl_eltwise_logistic
+                                                                                  : dnnl_eltwise_relu,
+             g->fuse == POST_RELU ? g->alpha : 0, g->fuse == POST_RELU6 ? 6.0f : 0)) == dnnl_success)
         st = dnnl_primitive_attr_set_post_ops(attr, po);
     if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &fd, attr, nst_dnnl_engine(), NULL);
     dnnl_post_ops_destroy(po);
@@ -138,12 +150,18 @@ static dnnl_status_t create_pds(dnnl_primitive_desc_t *fwd_pd, dnnl_primitive_de
     *fwd_pd = *bwd_pd = NULL;
     *what = "create the forward primitive";
     dnnl_status_t st = forward_pd(fwd_pd, g, d);
-    if (st == dnnl_success && g->blocked &&
-        !nst_dnnl_block(dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0))) {
-        /* a layout that the plan's reflect padding cannot walk: take NCHW */
+    int got = st == dnnl_success && g->blocked
+                  ? nst_dnnl_block(dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0))
+                  : 1;
+    if (!got || (!g->bf16 && (got == NST_NHWC || (got == 16 && g->cout <= 8)))) {
+        /* a layout that the plan's reflect padding cannot walk: take NCHW.
+         * In float32, channels-last (oneDNN's choice for a few channels) or
+         * 8 channels padded to 16: the next convolution would find no jit
+         * kernel for it and run oneDNN's reference code, hundreds of times
+         * slower, so blocks of 16, or of 8 for up to 8 channels */
         dnnl_primitive_desc_destroy(*fwd_pd);
         *fwd_pd = NULL;
-        nst_dnnl_md(&d->dst, g->n, g->cout, g->oh, g->ow, 1, g->bf16);
+        nst_dnnl_md(&d->dst, g->n, g->cout, g->oh, g->ow, !got ? 1 : g->cout <= 8 ? 8 : 16, g->bf16);
         st = forward_pd(fwd_pd, g, d);
     }
     if (st != dnnl_success) return st;

@@ -15,8 +15,9 @@ typedef struct {
     int pad_t, pad_l, pad_b, pad_r;
     int has_bias;
     int blocked, block; /* activation layouts (wconv.c): oneDNN's, src in `block` */
-    int fuse;           /* dst = ReLU / LeakyReLU(conv) with slope alpha */
+    int fuse;           /* POST_*: dst = act(conv), ReLU slope alpha */
     float alpha;
+    int groups;         /* convolution only; weights {groups, cout/g, cin/g, kh, kw} */
     int bf16;           /* blocked only: bfloat16 activations and weights */
 } wconv_geom;
 
