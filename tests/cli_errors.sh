@@ -96,6 +96,29 @@ expect 1 "group5-shard1of1: sha256 mismatch" "corrupt mirror" -- "$nst" models i
 expect 0 "" "models layers" -- "$nst" models layers "$model"
 grep -q "leaky_re_lu_10" "$tmp/stdout" && ok || bad "models layers does not list leaky_re_lu_10"
 
+# nst apply --style: any painting through the arbitrary-style pair
+pair=$shared/models/magenta-arbitrary
+if [ -f "$pair/style_transfer_f16_384.tflite" ]; then
+    a=("$nst" apply --arbitrary "$pair" -q)
+    expect 0 "" "apply --style" -- "${a[@]}" --style "$style" "$content" --size 96 -o "$tmp/arb.png"
+    expect 0 "" "apply --save-style without inputs" -- "${a[@]}" --style "$style" --save-style "$tmp/v.json"
+    expect 0 "" "apply --style v.json" -- "${a[@]}" --style "$tmp/v.json" "$content" --size 96 -o "$tmp/arb2.png"
+    cmp -s "$tmp/arb.png" "$tmp/arb2.png" && ok || bad "a saved style vector paints differently from its painting"
+    expect 0 "" "apply two styles blended, strength" -- "${a[@]}" --style "$style" --style "$content" --style-blend 2,1 --strength 0.5 "$content" --size 96 -o "$tmp/arb3.png"
+    cmp -s "$tmp/arb.png" "$tmp/arb3.png" && bad "blend and strength changed nothing" || ok
+    expect 2 "--net and --style exclude each other" "apply --net and --style" -- "${a[@]}" --net scream --style "$style" "$content" -o "$tmp/arb4.png"
+    expect 2 "--style-blend has 1 weight for 2 styles" "apply blend count" -- "${a[@]}" --style "$style" --style "$content" --style-blend 1 "$content" -o "$tmp/arb4.png"
+    expect 1 "$tmp/text.jpg: " "apply a text file as the painting" -- "${a[@]}" --style "$tmp/text.jpg" "$content" -o "$tmp/arb4.png"
+    echo '{"format": "nst-style-vector", "vector": [1, 2]}' > "$tmp/short.json"
+    expect 1 "$tmp/short.json: a style vector of 2 numbers, the networks take 100" "apply a short style vector" -- "${a[@]}" --style "$tmp/short.json" "$content" -o "$tmp/arb4.png"
+    expect 1 "no style_predict.*pair there" "apply --arbitrary without the pair" -- "$nst" apply --arbitrary "$tmp" --style "$style" "$content" -o "$tmp/arb4.png"
+    [ -e "$tmp/arb4.png" ] && bad "a failed apply --style left $tmp/arb4.png" || ok
+    expect 0 "" "install the arbitrary-style pair from the mirror" -- "$nst" models install magenta-arbitrary --mirror "$shared/models" --dir "$tmp/models"
+    [ -f "$tmp/models/magenta-arbitrary/style_predict_quantized_256.tflite" ] && [ -f "$tmp/models/magenta-arbitrary/style_transfer_f16_384.tflite" ] && ok || bad "installed pair incomplete: $(ls "$tmp/models/magenta-arbitrary")"
+else
+    bad "missing test data $pair/style_transfer_f16_384.tflite"
+fi
+
 # nst apply: feed-forward style networks
 fast=$shared/models/fast/scream
 if [ -f "$fast/manifest.json" ]; then
@@ -113,7 +136,7 @@ if [ -f "$fast/manifest.json" ]; then
     expect 2 "--strength: 1.5 is out of range" "apply bad strength" -- "$nst" apply --net "$fast" "$content" --strength 1.5 -o "$tmp/ap3.png"
     expect 2 "--strength: 'x' is not a number" "apply non-numeric strength" -- "$nst" apply --net "$fast" "$content" --strength x -o "$tmp/ap3.png"
     expect 1 "model 'nosuchnet' is not installed" "apply unknown net" -- "$nst" apply --net nosuchnet "$content" -o "$tmp/ap3.png"
-    expect 2 "style network is needed" "apply without --net" -- "$nst" apply "$content" -o "$tmp/ap3.png"
+    expect 2 "a style is needed: --net" "apply without --net or --style" -- "$nst" apply "$content" -o "$tmp/ap3.png"
     expect 2 "$tmp/ap3.gif: unsupported output format" "apply output format" -- "$nst" apply --net "$fast" "$content" -o "$tmp/ap3.gif"
     expect 1 "darknet-tiny/manifest.json: cannot open" "apply with a loss network" -- "$nst" apply --net "$model" "$content" -o "$tmp/ap3.png"
     [ -e "$tmp/ap3.png" ] && bad "a failed apply left $tmp/ap3.png" || ok

@@ -1,5 +1,6 @@
-/* cmd_apply.c: nst apply, feed-forward style transfer with a pretrained
- * style network (one forward pass per image). */
+/* cmd_apply.c: nst apply, feed-forward style transfer in one pass per
+ * image: with a pretrained style network (--net), or with any painting
+ * through the arbitrary-style pair (--style). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,24 +13,35 @@
 
 static const char help[] =
     "usage: nst apply --net NET INPUT -o OUTPUT [OPTIONS]\n"
-    "       nst apply --net NET INPUT... -o DIR [OPTIONS]\n"
+    "       nst apply --style PAINTING INPUT -o OUTPUT [OPTIONS]\n"
+    "       nst apply --net NET|--style PAINTING INPUT... -o DIR [OPTIONS]\n"
     "\n"
-    "Paint photos in the style a network was trained on (Johnson et al. 2016), in\n"
-    "one pass: a second or so per image instead of minutes of optimisation.\n"
+    "Paint photos in one pass, a second or so per image instead of minutes of\n"
+    "optimisation: in the style a network was trained on (--net, Johnson et al.\n"
+    "2016), or in the style of any painting (--style, Ghiasi et al. 2017: a\n"
+    "network turns the painting into a style vector, another paints with it).\n"
     "\n"
     "  -n, --net NET           a style network: la_muse, mathura, matilde_perez, matta,\n"
     "                          rain_princess, scream, udnie, wave, wreck (see nst models;\n"
     "                          install with nst models install NAME), or a checkpoint\n"
     "                          directory (manifest.json + variable files)\n"
+    "  -s, --style PATH        any painting (an image), or a style vector saved with\n"
+    "                          --save-style (.json); repeat to blend several\n"
+    "      --style-blend W,W   blend weights of the styles (default equal)\n"
+    "      --save-style FILE   write the (blended) style vector to FILE.json, to reuse\n"
+    "                          for a batch or a video; inputs are then optional\n"
+    "      --arbitrary MODEL   the arbitrary-style pair (default magenta-arbitrary;\n"
+    "                          install with nst models install magenta-arbitrary)\n"
     "  -o, --output PATH       result, .png/.jpg/.bmp/.tga; with several inputs (or an\n"
     "                          existing directory) a directory: DIR/<input name>, .png\n"
     "                          when the input's format cannot be written\n"
     "      --size N            long side of the result (default: the input's)\n"
-    "      --strength F        0..1, blend with the photo: F * styled + (1 - F) * photo\n"
-    "                          (default 1)\n"
+    "      --strength F        0..1 (default 1): with --net, F * styled + (1 - F) *\n"
+    "                          photo; with --style, the style vector F * painting's +\n"
+    "                          (1 - F) * the photo's own (a lighter style, not a fade)\n"
     "      --original-colors   keep the photo's colours\n"
     "      --tile N            run images larger than N px in overlapping N px tiles\n"
-    "                          (default 1024; bounds memory; every tile uses\n"
+    "                          (default 1024, 2048 with --style; bounds memory; every tile uses\n"
     "                          whole-image statistics, so the look stays close\n"
     "                          to a one-pass result)\n"
     "      --threads N         CPU threads (default all cores)\n"
@@ -38,12 +50,19 @@ static const char help[] =
     "\n"
     "examples:\n"
     "  nst apply --net scream tubingen.jpg -o tubingen_scream.png\n"
-    "  nst apply --net wave --size 1024 --strength 0.8 photos/*.jpg -o waves/\n";
+    "  nst apply --net wave --size 1024 --strength 0.8 photos/*.jpg -o waves/\n"
+    "  nst apply --style picasso.jpg --style kandinsky.jpg --style-blend 2,1 photo.jpg -o out.png\n"
+    "  nst apply --style starry_night.jpg --save-style starry.json\n"
+    "  nst apply --style starry.json --strength 0.5 photos/*.jpg -o starry/\n";
 
-enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_TILE, O_THREADS };
+enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY };
 
 static const struct option options[] = {
     {"net", required_argument, 0, 'n'},
+    {"style", required_argument, 0, 's'},
+    {"style-blend", required_argument, 0, O_BLEND},
+    {"save-style", required_argument, 0, O_SAVE_STYLE},
+    {"arbitrary", required_argument, 0, O_ARBITRARY},
     {"output", required_argument, 0, 'o'},
     {"size", required_argument, 0, O_SIZE},
     {"strength", required_argument, 0, O_STRENGTH},
@@ -55,8 +74,13 @@ static const struct option options[] = {
     {0, 0, 0, 0},
 };
 
+#define MAX_STYLES 16
+
 typedef struct {
-    const char *net, *output;
+    const char *net, *output, *save_style, *arbitrary;
+    const char *styles[MAX_STYLES];
+    int n_styles, n_blend;
+    char blend[MAX_STYLES][64];
     char **inputs;
     int n_inputs, threads, quiet, to_dir;
     nst_apply_params p;
@@ -66,10 +90,19 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     nst_apply_defaults(&a->p);
     int c, rc = NST_OK;
     opterr = 0;
-    while (!rc && (c = getopt_long(argc, argv, ":n:o:qh", options, NULL)) != -1) {
+    a->arbitrary = "magenta-arbitrary";
+    while (!rc && (c = getopt_long(argc, argv, ":n:s:o:qh", options, NULL)) != -1) {
         const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
         switch (c) {
         case 'n': a->net = optarg; break;
+        case 's':
+            if (a->n_styles == MAX_STYLES)
+                rc = nst_fail(err, NST_ERR_USAGE, "--style: at most %d styles", MAX_STYLES);
+            else a->styles[a->n_styles++] = optarg;
+            break;
+        case O_BLEND: rc = parse_list("--style-blend", optarg, a->blend, MAX_STYLES, &a->n_blend, err); break;
+        case O_SAVE_STYLE: a->save_style = optarg; break;
+        case O_ARBITRARY: a->arbitrary = optarg; break;
         case 'o': a->output = optarg; break;
         case 'q': a->quiet = 1; break;
         case 'h': fputs(help, stdout); exit(0);
@@ -85,7 +118,17 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     if (rc) return rc;
     a->inputs = argv + optind;
     a->n_inputs = argc - optind;
-    if (!a->net) return nst_fail(err, NST_ERR_USAGE, "a style network is needed: --net NAME|DIR");
+    if (!a->net == !a->n_styles)
+        return nst_fail(err, NST_ERR_USAGE, a->net ? "--net and --style exclude each other: a style "
+                        "network has its own style" : "a style is needed: --net NAME|DIR (a style "
+                        "network) or --style PAINTING (any painting)");
+    if (a->n_blend && a->n_blend != a->n_styles)
+        return nst_fail(err, NST_ERR_USAGE, "--style-blend has %d weight%s for %d style%s", a->n_blend,
+                        a->n_blend == 1 ? "" : "s", a->n_styles, a->n_styles == 1 ? "" : "s");
+    if (a->save_style && a->net)
+        return nst_fail(err, NST_ERR_USAGE, "--save-style goes with --style (a style network has no "
+                        "style vector)");
+    if (a->save_style && !a->n_inputs && !a->output) return NST_OK;
     if (!a->n_inputs) return nst_fail(err, NST_ERR_USAGE, "an input image is needed (nst apply --help)");
     if (!a->output) return nst_fail(err, NST_ERR_USAGE, "an output is needed: -o PATH (or -o DIR)");
     struct stat st;
@@ -108,8 +151,15 @@ static int output_in_dir(const char *dir, const char *input, char *out, size_t n
     return NST_OK;
 }
 
+/* What paints: a style network, or the arbitrary-style pair and a vector. */
+typedef struct {
+    nst_generator *g;
+    nst_arbitrary *arb;
+    float style[NST_STYLE_VECTOR_MAX];
+} painter_cli;
+
 /* One input to one output. */
-static int apply_one(const nst_generator *g, const args *a, const char *input, nst_error *err) {
+static int apply_one(const painter_cli *pc, const args *a, const char *input, nst_error *err) {
     char path[NST_PATH_MAX];
     const char *output = a->output;
     if (a->to_dir) {
@@ -120,7 +170,8 @@ static int apply_one(const nst_generator *g, const args *a, const char *input, n
     double t0 = now_seconds();
     nst_image in = {0}, out = {0};
     int rc = nst_image_load(input, &in, err);
-    if (!rc) rc = nst_apply(g, &in, &a->p, &out, err);
+    if (!rc) rc = pc->g ? nst_apply(pc->g, &in, &a->p, &out, err)
+                        : nst_arbitrary_apply(pc->arb, &in, pc->style, &a->p, &out, err);
     if (!rc) rc = nst_image_save(output, &out, err);
     if (!rc && !a->quiet)
         fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", output, out.w, out.h, now_seconds() - t0);
@@ -129,25 +180,67 @@ static int apply_one(const nst_generator *g, const args *a, const char *input, n
     return rc;
 }
 
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The style vector of --style (paintings or saved vectors, blended). */
+static int style_vector(painter_cli *pc, const args *a, nst_error *err) {
+    int n = nst_style_vector_size(pc->arb), rc = NST_OK;
+    float vecs[MAX_STYLES][NST_STYLE_VECTOR_MAX], w[MAX_STYLES];
+    const float *ptr[MAX_STYLES];
+    for (int k = 0; k < a->n_styles && !rc; k++) {
+        ptr[k] = vecs[k];
+        w[k] = 1;
+        if (a->n_blend) rc = parse_float("--style-blend", a->blend[k], 0, 1e6, &w[k], err);
+        if (rc) break;
+        if (ends_with(a->styles[k], ".json")) {
+            rc = nst_style_vector_load(a->styles[k], vecs[k], n, err);
+        } else {
+            nst_image im = {0};
+            rc = nst_image_load(a->styles[k], &im, err);
+            if (!rc) rc = nst_style_vector(pc->arb, &im, vecs[k], err);
+            nst_image_free(&im);
+        }
+    }
+    if (rc) return rc;
+    double wsum = 0;
+    for (int k = 0; k < a->n_styles; k++) wsum += w[k];
+    if (!(wsum > 0)) return nst_fail(err, NST_ERR_USAGE, "--style-blend: the weights sum to 0");
+    nst_style_vector_blend(n, a->n_styles, ptr, w, pc->style);
+    if (a->save_style) {
+        rc = nst_style_vector_save(a->save_style, pc->style, n, err);
+        if (!rc && !a->quiet) fprintf(stderr, "nst: wrote the style vector to %s\n", a->save_style);
+    }
+    return rc;
+}
+
 int cmd_apply(int argc, char **argv) {
     args a = {0};
     nst_error err = {0};
-    nst_generator *g = NULL;
-    char net_path[NST_PATH_MAX];
+    painter_cli pc = {0};
+    char path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
     if (!rc) {
         nst_set_threads(a.threads);
-        rc = nst_models_resolve(a.net, net_path, sizeof net_path, &err);
+        rc = nst_models_resolve(a.net ? a.net : a.arbitrary, path, sizeof path, &err);
     }
-    if (!rc) rc = nst_generator_load(net_path, &g, &err);
-    if (rc) return report(&err);
+    if (!rc) rc = a.net ? nst_generator_load(path, &pc.g, &err) : nst_arbitrary_load(path, &pc.arb, &err);
+    if (!rc && pc.arb) rc = style_vector(&pc, &a, &err);
+    if (rc) {
+        nst_generator_free(pc.g);
+        nst_arbitrary_free(pc.arb);
+        return report(&err);
+    }
     /* a bad input is reported and the others still painted; exit 1 at the end */
     int failed = 0;
     for (int i = 0; i < a.n_inputs; i++)
-        if (apply_one(g, &a, a.inputs[i], &err)) {
+        if (apply_one(&pc, &a, a.inputs[i], &err)) {
             report(&err);
             failed = 1;
         }
-    nst_generator_free(g);
+    nst_generator_free(pc.g);
+    nst_arbitrary_free(pc.arb);
     return failed;
 }

@@ -528,6 +528,13 @@ static const model_file fast_wreck_files[] = {
     {"Variable_47", "ed39abffa3f9c97d2ff70459da51b15f1924d3dd555de19447ee99b94e0c9328"},
 };
 
+/* Magenta's arbitrary image stylisation for TensorFlow Lite (Apache-2.0):
+ * the int8 style predictor and the float16 transfer network. */
+static const model_file magenta_files[] = {
+    {"style_predict_quantized_256.tflite", "203dbd6a09da1091ab7e48e8b101aef8c2d81438ad047a5cb150747a977134c1"},
+    {"style_transfer_f16_384.tflite", "c60cff7395544eda1f0915d6dddaedd8ed868cefe8ec6c5ed220ba801f120303"},
+};
+
 #define COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
 #define ML5_STYLE "https://raw.githubusercontent.com/ml5js/ml5-data-and-models/HEAD/models/style-transfer/"
 #define FAST(name, painting)                                                                 \
@@ -542,6 +549,11 @@ static const model_entry registry[] = {
      "https://download.pytorch.org/models/", COUNT(vgg19_files), vgg19_files, NULL},
     {{"vgg16", "loss network", "torchvision VGG16 (ImageNet), 528 MB"},
      "https://download.pytorch.org/models/", COUNT(vgg16_files), vgg16_files, NULL},
+    {{"magenta-arbitrary", "arbitrary style",
+      "any painting in one pass (Ghiasi et al. 2017, Magenta, TensorFlow Lite), 3.2 MB, for "
+      "nst apply --style"},
+     "https://storage.googleapis.com/download.tensorflow.org/models/tflite/arbitrary_style_transfer/",
+     COUNT(magenta_files), magenta_files, NULL},
     FAST(la_muse, "La Muse (Picasso)"),
     FAST(mathura, "Mathura"),
     FAST(matilde_perez, "Matilde Perez"),
