@@ -1,7 +1,8 @@
 /* jobs.c: the worker threads of nst serve. `workers` threads run
- * optimisations (nst_stylize), one thread runs feed-forward jobs (nst_apply)
- * and one video jobs (nst_video_file) alongside, so a one-second job does
- * not wait behind a ten-minute one. Each worker claims the oldest queued job of its kind from
+ * optimisations (nst_stylize), one thread runs feed-forward jobs (nst_apply,
+ * and nst_arbitrary_apply for fast jobs with paintings) and one video jobs
+ * (nst_video_file) alongside, so a one-second job does not wait behind a
+ * ten-minute one. Each worker claims the oldest queued job of its kind from
  * the store, runs it, and records progress, a preview image at most every
  * preview_every seconds, and a checkpoint every checkpoint_every iterations;
  * a job that finds a checkpoint (its server was killed) resumes from it. */
@@ -27,6 +28,10 @@ struct jobs {
     store *s;
     const serve_config *cfg;
     const nst_net *net;
+    /* the arbitrary-style pair, loaded by the apply worker on its first fast
+     * job and kept: only that thread touches it (it is read-only; plans are
+     * made per call), and jobs_stop frees it after the join */
+    nst_arbitrary *arbitrary;
     pthread_mutex_t mu;
     pthread_cond_t wake;
     int stopping, n;
@@ -108,6 +113,40 @@ static int run_stylize(worker *w, const cJSON *params, int n_styles, nst_image *
     return rc;
 }
 
+/* A fast job: the paintings' style vectors (averaged when several) and one
+ * pass of the arbitrary-style pair, strength interpolating the vectors. */
+static int run_arbitrary(worker *w, const cJSON *params, int n_styles, nst_image *out, nst_error *err) {
+    nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}};
+    float v[NST_MAX_STYLES][NST_STYLE_VECTOR_MAX], blend[NST_STYLE_VECTOR_MAX];
+    const float *vs[NST_MAX_STYLES];
+    char path[NST_PATH_MAX];
+    if (n_styles < 1 || n_styles > NST_MAX_STYLES)
+        return nst_fail(err, NST_ERR_RUNTIME, "job %ld has %d style images", w->id, n_styles);
+    int rc = load_inputs(w, n_styles, &content, styles, err);
+    if (!rc && !w->j->arbitrary) { /* a failure is not kept: the pair may be installed later */
+        rc = nst_models_resolve(ARBITRARY_MODEL, path, sizeof path, err);
+        if (!rc) rc = nst_arbitrary_load(path, &w->j->arbitrary, err);
+    }
+    const nst_arbitrary *a = w->j->arbitrary;
+    if (!rc && nst_style_vector_size(a) > NST_STYLE_VECTOR_MAX)
+        rc = nst_fail(err, NST_ERR_RUNTIME, "style vectors of %d floats, more than %d",
+                      nst_style_vector_size(a), NST_STYLE_VECTOR_MAX);
+    for (int k = 0; k < n_styles && !rc; k++) {
+        rc = nst_style_vector(a, &styles[k], v[k], err);
+        vs[k] = v[k];
+    }
+    if (!rc) {
+        nst_style_vector_blend(nst_style_vector_size(a), n_styles, vs, NULL, blend);
+        nst_apply_params p;
+        nst_apply_defaults(&p);
+        params_apply(params, &p);
+        rc = nst_arbitrary_apply(a, &content, blend, &p, out, err);
+    }
+    nst_image_free(&content);
+    for (int k = 0; k < n_styles; k++) nst_image_free(&styles[k]);
+    return rc;
+}
+
 static int run_apply(worker *w, const cJSON *params, const char *net, nst_image *out, nst_error *err) {
     nst_image content = {0};
     nst_generator *gen = NULL;
@@ -173,7 +212,8 @@ static void run_job(worker *w, const char *params_json, int n_styles, const char
     double t0 = mono_now();
     int video = !strcmp(w->kind, "video");
     int rc = video ? run_video(w, params, net, &err)
-             : !strcmp(w->kind, "apply") ? run_apply(w, params, net, &out, &err)
+             : !strcmp(w->kind, "apply") ? (n_styles ? run_arbitrary(w, params, n_styles, &out, &err)
+                                                     : run_apply(w, params, net, &out, &err))
                                          : run_stylize(w, params, n_styles, &out, &err);
     char path[NST_PATH_MAX];
     if (!rc && !video) {
@@ -288,6 +328,7 @@ void jobs_stop(jobs *j) {
     for (int i = 0; i < j->n; i++) pthread_join(j->w[i].thread, NULL);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->wake);
+    nst_arbitrary_free(j->arbitrary);
     free(j->w);
     free(j);
 }

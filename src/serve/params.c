@@ -32,6 +32,7 @@ static const field fields[] = {
     {"original_colors", 0, 1, 1, NULL},
     {"strength", 0, 1, 0, NULL},
     {"temporal", 0, 1, 0, NULL},
+    {"fast", 0, 1, 1, NULL}, /* with style images: one pass of the arbitrary-style pair */
     {"optimizer", 0, 0, 0, "lbfgs|adam"},
     {"init", 0, 0, 0, "content|noise"},
 };
@@ -116,6 +117,19 @@ void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_para
     vp->temporal = (float)num(params, "temporal", vp->temporal);
     fp->size = params_size(params);
     fp->audio = 1;
+}
+
+int params_fast(const cJSON *params) { return num(params, "fast", 0) == 1; }
+
+/* The fields only an optimisation uses: refused in a fast job, where they
+ * would silently mean nothing. NULL when there is none. */
+const char *params_optimisation_only(const cJSON *params) {
+    static const char *const names[] = {"iterations", "style_weight", "content_weight", "tv_weight",
+                                        "seed", "learning_rate", "lbfgs_history", "style_scale",
+                                        "scales", "optimizer", "init"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (cJSON_GetObjectItemCaseSensitive(params, names[i])) return names[i];
+    return NULL;
 }
 
 int params_style_net(const char *name) {

@@ -75,6 +75,12 @@ void params_stylize(const cJSON *params, nst_stylize_params *p);
 void params_apply(const cJSON *params, nst_apply_params *p);
 /* A video job: the network's options, temporal weight and frame size. */
 void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_params *fp);
+/* fast=1: style images go through the arbitrary-style pair in one pass
+ * (ARBITRARY_MODEL, kept by the apply worker) instead of an optimisation. */
+#define ARBITRARY_MODEL "magenta-arbitrary"
+int params_fast(const cJSON *params);
+/* The first optimisation-only field given (a fast job refuses it), or NULL. */
+const char *params_optimisation_only(const cJSON *params);
 /* Is `name` one of the pretrained style networks nst knows? */
 int params_style_net(const char *name);
 /* Long side of the result of a job (for the size of stored uploads). */

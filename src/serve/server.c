@@ -5,7 +5,9 @@
  *
  *   GET    /                     the studio page (page.html, built in)
  *   POST   /api/jobs             multipart form -> 201 {"id": N}; a 'video' clip
- *                                 and a 'net' make a video job (frame/frames)
+ *                                 and a 'net' make a video job (frame/frames);
+ *                                 'style' paintings with fast=1 a one-pass
+ *                                 arbitrary-style job (kind "apply")
  *   GET    /api/jobs             the latest jobs, newest first
  *   GET    /api/jobs/N           state, progress, losses, time left
  *   GET    /api/jobs/N/preview   the latest intermediate image (PNG)
@@ -14,7 +16,8 @@
  *   POST   /api/camera?net=NAME&session=ID[&temporal=F]
  *                                 a camera frame (JPEG/PNG body) -> the
  *                                 stylised frame (JPEG), see camera.c
- *   GET    /api/models           loss networks and pretrained styles
+ *   GET    /api/models           loss networks, pretrained styles and the
+ *                                 arbitrary-style pair ("arbitrary")
  * Every error is a 4xx/5xx with {"error": "message"}. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -131,7 +134,9 @@ static cJSON *models_json(void) {
         cJSON_AddStringToObject(m, "name", list[i].name);
         cJSON_AddStringToObject(m, "description", list[i].description);
         cJSON_AddBoolToObject(m, "installed", nst_models_resolve(list[i].name, path, sizeof path, &err) == 0);
-        cJSON_AddItemToArray(strcmp(list[i].kind, "style network") ? loss : styles, m);
+        if (!strcmp(list[i].kind, "arbitrary style")) /* the pair behind fast=1 with paintings */
+            cJSON_AddItemToObject(o, "arbitrary", m);
+        else cJSON_AddItemToArray(strcmp(list[i].kind, "style network") ? loss : styles, m);
     }
     return o;
 }

@@ -1,6 +1,7 @@
 /* upload.c: POST /api/jobs. The multipart form is parsed by libmicrohttpd's
  * post processor into the file fields (content, style...) and the text
- * fields (net, and the parameters of params.c). Then each image is checked
+ * fields (net, and the parameters of params.c; fast=1 makes style images
+ * a one-pass arbitrary-style job). Then each image is checked
  * (header size against max_pixels before any pixel is decoded), decoded,
  * shrunk to what the job can use, and written as PNG under a name the
  * server chooses: the client's file names and bytes never reach the disk. */
@@ -220,14 +221,31 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
         upload_refuse(u, 400, "a video job takes a 'video' clip and a pretrained 'net' (no images)");
     if (!u->status && !u->has_video && cJSON_GetObjectItemCaseSensitive(u->params, "temporal"))
         upload_refuse(u, 400, "field 'temporal' is for video jobs");
+    int fast = params_fast(u->params);
+    const char *opt_only = fast ? params_optimisation_only(u->params) : NULL;
+    if (!u->status && fast && (u->has_video || *u->net))
+        upload_refuse(u, 400, "field 'fast' is for 'style' paintings (a pretrained 'net' is always one pass%s)",
+                      u->has_video ? "; video jobs take a 'net'" : "");
     if (!u->status && !u->has_content && !u->has_video) upload_refuse(u, 400, "a 'content' image is needed");
+    if (!u->status && fast && !u->n_styles)
+        upload_refuse(u, 400, "fast=1 paints in the style of a painting: a 'style' image is needed");
+    if (!u->status && opt_only)
+        upload_refuse(u, 400, "field '%s' is for optimisations: a fast job takes strength, size and "
+                      "original_colors", opt_only);
     if (!u->status && !u->has_video && !u->n_styles == !*u->net)
         upload_refuse(u, 400, "give either 'style' images (optimisation) or a pretrained 'net', not %s",
              u->n_styles ? "both" : "neither");
+    if (!u->status && fast) { /* answered now rather than by a failed job */
+        char where[NST_PATH_MAX];
+        nst_error err;
+        if (nst_models_resolve(ARBITRARY_MODEL, where, sizeof where, &err))
+            upload_refuse(u, 503, "fast: the arbitrary-style pair is missing: %s", err.msg);
+    }
     long id = 0;
     if (!u->status) {
         char *json = cJSON_PrintUnformatted(u->params);
-        const char *kind = u->has_video ? "video" : u->n_styles ? "stylize" : "apply";
+        /* a fast job is run by the feed-forward worker, with its paintings */
+        const char *kind = u->has_video ? "video" : u->n_styles && !fast ? "stylize" : "apply";
         id = json ? store_insert(s, kind, json, u->n_styles, u->net) : 0;
         free(json);
         if (!id) upload_refuse(u, 500, "cannot record the job in the database");
@@ -235,8 +253,9 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
     char dir[NST_PATH_MAX], path[NST_PATH_MAX], name[32], what[32];
     if (!u->status && (job_path(u->cfg, id, "", dir, sizeof dir) || (mkdir(dir, 0755) && errno != EEXIST)))
         upload_refuse(u, 500, "%s: cannot create the job's directory (%s)", dir, strerror(errno));
-    /* a style image may be used at style_scale (<= 4) times the size */
-    int side = params_size(u->params);
+    /* a style image may be used at style_scale (<= 4) times the size; the
+     * arbitrary pair's predictor sees it at 256 px (short side) */
+    int side = params_size(u->params), style_side = fast ? 1024 : 4 * side;
     if (u->has_video && !u->status) {
         job_path(u->cfg, id, "clip", path, sizeof path);
         store_clip(u, path);
@@ -248,7 +267,7 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
         if (i) snprintf(name, sizeof name, "style_%d.png", i), snprintf(what, sizeof what, "style %d", i);
         else snprintf(name, sizeof name, "content.png"), snprintf(what, sizeof what, "content");
         job_path(u->cfg, id, name, path, sizeof path);
-        store_image(u, i, what, i ? 4 * side : side, path);
+        store_image(u, i, what, i ? style_side : side, path);
     }
     if (id && u->status) { /* a refused upload leaves nothing behind */
         if (!job_path(u->cfg, id, "clip", path, sizeof path)) unlink(path);
