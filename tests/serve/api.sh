@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# nst serve's JSON API over loopback: jobs of both kinds run to a result,
+# nst serve's JSON API over loopback: jobs of every kind (optimisation,
+# pretrained net, any painting in one pass with fast=1) run to a result,
 # progress and losses are reported, cancel works, and every bad request (too
 # large, not an image, truncated, out of range, unknown id, a path in any
 # field) gets a 4xx with a message while the server keeps serving.
@@ -42,7 +43,34 @@ if wait_job "$id2" done 120; then
 else
     bad "apply job $id2 did not finish: $(cat "$tmp/body")"
 fi
-req 200 "^\[\{\"id\":$id2,.*\{\"id\":$id," "job list, newest first" -- "$url/api/jobs"
+
+# any painting in one pass (fast=1): the arbitrary-style pair, strength 0 and 1
+req 200 '"arbitrary":\{"name":"magenta-arbitrary"[^}]*"installed":true' "models: arbitrary pair" -- "$url/api/models"
+fast0=$(submit -F content=@"$content" -F style=@"$style" -F fast=1 -F size=96 -F strength=0)
+fast1=$(submit -F content=@"$content" -F style=@"$style" -F fast=1 -F size=96 -F strength=1)
+if wait_job "$fast0" done 120 && wait_job "$fast1" done 120; then
+    ok
+    [ "$(json kind)" = apply ] && [ "$(json styles)" = 1 ] && grep -q '"params":{"fast":1,"size":96,"strength":1}' "$tmp/body" &&
+        ok || bad "fast job: $(cat "$tmp/body")"
+    get_png "$url/api/jobs/$fast0/result" "$tmp/fast0.png" 96x72 "fast result, strength 0"
+    get_png "$url/api/jobs/$fast1/result" "$tmp/fast1.png" 96x72 "fast result, strength 1"
+    ! cmp -s "$tmp/fast1.png" "$tmp/data/jobs/$fast1/content.png" && ok || bad "fast result equals the photo"
+    ! cmp -s "$tmp/fast0.png" "$tmp/fast1.png" && ok || bad "fast results of strength 0 and 1 are equal"
+else
+    bad "fast jobs $fast0/$fast1 did not finish: $(cat "$tmp/body")"
+fi
+req 400 "fast=1 paints in the style of a painting: a 'style' image is needed" "fast without a painting" -- \
+    -F content=@"$content" -F fast=1 "$url/api/jobs"
+echo "not a painting" > "$tmp/painting.png"
+req 400 '"error":"style 1: not an image \(unrecognised format\)"' "fast with a broken painting" -- \
+    -F content=@"$content" -F style=@"$tmp/painting.png" -F fast=1 "$url/api/jobs"
+req 400 "field 'iterations' is for optimisations" "fast with iterations" -- \
+    -F content=@"$content" -F style=@"$style" -F fast=1 -F iterations=5 "$url/api/jobs"
+req 400 "field 'fast' is for 'style' paintings" "fast with a net" -- \
+    -F content=@"$content" -F net=scream -F fast=1 "$url/api/jobs"
+req 400 "fast: 2 is out of range 0\.\.1" "fast out of range" -- \
+    -F content=@"$content" -F style=@"$style" -F fast=2 "$url/api/jobs"
+req 200 "^\[\{\"id\":$fast1,.*\{\"id\":$id2,.*\{\"id\":$id," "job list, newest first" -- "$url/api/jobs"
 
 # cancel a long job, queued or running
 id3=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
@@ -99,7 +127,7 @@ req 404 '"error":"no such resource' "../ after a job id" -- --path-as-is "$url/a
 [ -z "$(find "$tmp/data" -name '*evil*')" ] && ok || bad "a client's file name reached the disk"
 # refused uploads leave no job and no files behind
 n_dirs=$(ls "$tmp/data/jobs" | wc -l)
-[ "$n_dirs" = 3 ] && ok || bad "$n_dirs job directories, want 3: $(ls "$tmp/data/jobs")"
+[ "$n_dirs" = 5 ] && ok || bad "$n_dirs job directories, want 5: $(ls "$tmp/data/jobs")"
 
 # garbage and a client that vanishes mid-upload do not disturb the server
 id4=$(submit -F content=@"$content" -F style=@"$style" -F size=48 -F iterations=30)
