@@ -301,14 +301,18 @@ int nst_train(const nst_net *net, const nst_image *style, const nst_train_params
  * reliable (a forward-backward check marks occlusions); a scene cut resets
  * that history. */
 
-enum { NST_VIDEO_NET = 0, NST_VIDEO_OPTIMIZE = 1 };
+enum { NST_VIDEO_NET = 0, NST_VIDEO_OPTIMIZE = 1, NST_VIDEO_ARBITRARY = 2 };
 
 typedef struct {
-    int method;                 /* NST_VIDEO_NET or NST_VIDEO_OPTIMIZE */
+    int method;                 /* NST_VIDEO_NET, NST_VIDEO_OPTIMIZE or NST_VIDEO_ARBITRARY */
     /* NST_VIDEO_NET: a style network and nst_apply's options (size unused:
      * frames are painted at the size they come in) */
     const nst_generator *net;
     nst_apply_params apply;
+    /* NST_VIDEO_ARBITRARY: the arbitrary-style pair and a style vector (any
+     * painting, nst_style_vector), with the same apply options */
+    const nst_arbitrary *arbitrary;
+    const float *style_vector;
     /* NST_VIDEO_OPTIMIZE: a loss network, the styles and nst_stylize's
      * options (size unused); each frame starts from the previous output
      * warped by the flow and gets `iterations` L-BFGS steps (the first frame
@@ -318,7 +322,7 @@ typedef struct {
     int n_styles;
     nst_stylize_params stylize;
     int iterations_first;
-    /* Temporal consistency, 0 (per frame) .. 1: for NET, the weight of the
+    /* Temporal consistency, 0 (per frame) .. 1: for NET and ARBITRARY, the weight of the
      * warped previous output in each reliable pixel; for OPTIMIZE, the
      * temporal loss weight is temporal * NST_VIDEO_TEMPORAL_LOSS. */
     float temporal;

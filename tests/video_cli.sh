@@ -61,6 +61,22 @@ check 'awk -v t="${temporal% *}" -v p="$perframe" "BEGIN { exit !(t < 0.5 * p) }
     "temporal warping error ${temporal% *} is not under half of per-frame $perframe"
 check '[ -z "$(probe "$tmp/perframe.mp4" a:0 stream=codec_name)" ]' "--no-audio kept a sound stream"
 
+# 2b. any painting in one pass (--method arbitrary), temporal vs per frame
+pair=$shared/models/magenta-arbitrary
+if [ -f "$pair/style_transfer_f16_384.tflite" ]; then
+    expect 0 "report: 24 frames of 320x180" "arbitrary style" -- "$nst" video --method arbitrary -s "$style" \
+        --start 30 --duration 1 --size 320 --report "$clip" "$tmp/arb.mp4"
+    at=$(sed -n 's/.*warping error \([0-9.]*\) (input.*/\1/p' "$tmp/stderr")
+    expect 0 "report:" "arbitrary style per frame" -- "$nst" video --method arbitrary -s "$style" --temporal 0 \
+        --start 30 --duration 1 --size 320 --report --no-audio "$clip" "$tmp/arb0.mp4"
+    ap=$(sed -n 's/.*warping error \([0-9.]*\) (input.*/\1/p' "$tmp/stderr")
+    echo "  arbitrary style, warping error: per frame $ap, temporal $at"
+    check 'awk -v t="$at" -v p="$ap" "BEGIN { exit !(t < 0.5 * p) }"' "arbitrary: temporal $at is not under half of per-frame $ap"
+    expect 2 "--method arbitrary needs a style image" "arbitrary without -s" -- "$nst" video --method arbitrary "$clip" "$tmp/arb1.mp4"
+else
+    bad "missing test data $pair/style_transfer_f16_384.tflite"
+fi
+
 # 3. other outputs: WebM (Opus sound), GIF, a PNG sequence
 expect 0 "" "webm" -- "$nst" video --net "$net" "$tmp/clip.mp4" "$tmp/out.webm"
 check '[ "$(probe "$tmp/out.webm" v:0 stream=codec_name)" = vp9 ] && [ "$(probe "$tmp/out.webm" a:0 stream=codec_name)" = opus ]' \

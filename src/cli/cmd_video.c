@@ -12,6 +12,7 @@
 
 static const char help[] =
     "usage: nst video --net NET INPUT OUTPUT [OPTIONS]\n"
+    "       nst video --method arbitrary -s PAINTING INPUT OUTPUT [OPTIONS]\n"
     "       nst video --method optimize -s STYLE INPUT OUTPUT [OPTIONS]\n"
     "\n"
     "Paint a clip frame by frame. Strokes follow the motion: each frame holds to\n"
@@ -23,9 +24,12 @@ static const char help[] =
     "  OUTPUT                  .mp4 (H.264), .webm (VP9), .gif, or frames/%04d.png\n"
     "  -n, --net NET           a style network, as for nst apply (see nst models)\n"
     "      --method M          net (default): one pass of --net per frame;\n"
+    "                          arbitrary: one pass per frame in the style of any\n"
+    "                          painting -s (or a style vector saved by nst apply\n"
+    "                          --save-style), as nst apply --style;\n"
     "                          optimize: Gatys et al. per frame with a temporal loss\n"
     "                          (Ruder et al. 2016): minutes per frame, --resume continues\n"
-    "  -s, --style PATH        the painting, for --method optimize\n"
+    "  -s, --style PATH        the painting, for --method optimize or arbitrary\n"
     "      --temporal W        0..1, how strongly a frame holds to the previous one;\n"
     "                          0 paints every frame on its own (default 0.6)\n"
     "      --scene-cut T       mean change in grey levels that starts a new shot\n"
@@ -36,7 +40,8 @@ static const char help[] =
     "      --crf N             encoder quality, lower is better (default: H.264 20,\n"
     "                          VP9 32)\n"
     "      --no-audio          drop the sound\n"
-    "      --strength F        0..1, blend with the input frames (--method net)\n"
+    "      --strength F        0..1, blend with the input frames (--method net; with\n"
+    "                          arbitrary, the style vector, as nst apply --style)\n"
     "      --original-colors   keep the input's colours\n"
     "      --tile N            tiles for frames larger than N px (--method net)\n"
     "      --model NAME        loss network for --method optimize (default darknet-tiny)\n"
@@ -53,6 +58,7 @@ static const char help[] =
     "examples:\n"
     "  nst video --net wave clip.mp4 clip_wave.mp4\n"
     "  nst video --net udnie --start 0:10 --duration 5 --size 480 clip.mp4 short.webm\n"
+    "  nst video --method arbitrary -s picasso.jpg --size 640 clip.mp4 picasso.mp4\n"
     "  nst video --method optimize -s starry_night.jpg --size 320 clip.mp4 starry.mp4\n";
 
 enum {
@@ -134,7 +140,8 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_METHOD:
             if (!strcmp(optarg, "net")) method = NST_VIDEO_NET;
             else if (!strcmp(optarg, "optimize")) method = NST_VIDEO_OPTIMIZE;
-            else rc = nst_fail(err, NST_ERR_USAGE, "--method: '%s' is not net or optimize", optarg);
+            else if (!strcmp(optarg, "arbitrary")) method = NST_VIDEO_ARBITRARY;
+            else rc = nst_fail(err, NST_ERR_USAGE, "--method: '%s' is not net, arbitrary or optimize", optarg);
             break;
         case O_TEMPORAL: rc = parse_float("--temporal", optarg, 0, 1, &a->vp.temporal, err); break;
         case O_CUT: rc = parse_float("--scene-cut", optarg, 0.01, 255, &a->vp.scene_cut, err); break;
@@ -167,10 +174,12 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     a->vp.method = method >= 0 ? method : a->style && !a->net ? NST_VIDEO_OPTIMIZE : NST_VIDEO_NET;
     if (a->vp.method == NST_VIDEO_NET && !a->net)
         return nst_fail(err, NST_ERR_USAGE, "a style network is needed: --net NAME (or --method optimize -s STYLE)");
-    if (a->vp.method == NST_VIDEO_OPTIMIZE && !a->style)
-        return nst_fail(err, NST_ERR_USAGE, "--method optimize needs a style image: -s PATH");
-    if (a->vp.method == NST_VIDEO_OPTIMIZE && a->net)
-        return nst_fail(err, NST_ERR_USAGE, "--net is for --method net; --method optimize takes -s STYLE");
+    if (a->vp.method != NST_VIDEO_NET && !a->style)
+        return nst_fail(err, NST_ERR_USAGE, "--method %s needs a style image: -s PATH",
+                        a->vp.method == NST_VIDEO_OPTIMIZE ? "optimize" : "arbitrary");
+    if (a->vp.method != NST_VIDEO_NET && a->net)
+        return nst_fail(err, NST_ERR_USAGE, "--net is for --method net; --method %s takes -s STYLE",
+                        a->vp.method == NST_VIDEO_OPTIMIZE ? "optimize" : "arbitrary");
     if (!a->iterations_first_set) a->vp.iterations_first = 2 * a->vp.stylize.iterations;
     return check_output_dir(a->output, err);
 }
@@ -215,7 +224,9 @@ int cmd_video(int argc, char **argv) {
     nst_error err = {0};
     nst_generator *g = NULL;
     nst_net *net = NULL;
+    nst_arbitrary *arb = NULL;
     nst_image style = {0};
+    static float vector[NST_STYLE_VECTOR_MAX];
     char path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
     if (!rc) nst_set_threads(a.threads);
@@ -223,6 +234,15 @@ int cmd_video(int argc, char **argv) {
         rc = nst_models_resolve(a.net, path, sizeof path, &err);
         if (!rc) rc = nst_generator_load(path, &g, &err);
         a.vp.net = g;
+    } else if (!rc && a.vp.method == NST_VIDEO_ARBITRARY) {
+        size_t len = strlen(a.style);
+        rc = nst_models_resolve("magenta-arbitrary", path, sizeof path, &err);
+        if (!rc) rc = nst_arbitrary_load(path, &arb, &err);
+        if (!rc && len > 5 && !strcmp(a.style + len - 5, ".json"))
+            rc = nst_style_vector_load(a.style, vector, nst_style_vector_size(arb), &err);
+        else if (!rc && !(rc = nst_image_load(a.style, &style, &err)))
+            rc = nst_style_vector(arb, &style, vector, &err);
+        a.vp.arbitrary = arb, a.vp.style_vector = vector;
     } else if (!rc) {
         rc = nst_models_resolve(a.model, path, sizeof path, &err);
         if (!rc) rc = nst_net_load(path, &net, &err);
@@ -234,7 +254,9 @@ int cmd_video(int argc, char **argv) {
         if (!a.quiet) {
             a.fp.progress = on_progress;
             fprintf(stderr, "nst: %s -> %s, %s, temporal %.2f\n", a.input, a.output,
-                    a.vp.method == NST_VIDEO_NET ? a.net : "optimisation", a.vp.temporal);
+                    a.vp.method == NST_VIDEO_NET ? a.net
+                    : a.vp.method == NST_VIDEO_ARBITRARY ? a.style : "optimisation",
+                    a.vp.temporal);
         }
         a.fp.cancel = &interrupted;
         signal(SIGINT, on_signal);
@@ -252,6 +274,7 @@ int cmd_video(int argc, char **argv) {
     nst_image_free(&style);
     nst_net_free(net);
     nst_generator_free(g);
+    nst_arbitrary_free(arb);
     if (err.code == 130) return 130;
     return rc ? report(&err) : 0;
 }

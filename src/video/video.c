@@ -20,6 +20,7 @@
 
 #include "core/util.h"
 #include "feedforward/apply.h"
+#include "feedforward/arbitrary.h"
 #include "models/generator.h"
 #include "video/flow.h"
 #include "video/temporal.h"
@@ -28,7 +29,7 @@
 struct nst_video {
     nst_video_params p;
     int w, h, frames;
-    int planned;              /* NET: the frame fits one plan, built once */
+    int planned;              /* NET, ARBITRARY: the frame fits one plan, built once */
     plan plan;
     flow_estimator *fwd, *bwd;
     /* one allocation behind everything below */
@@ -61,9 +62,11 @@ int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst
         return nst_fail(err, NST_ERR_USAGE, "video: a style network is needed");
     if (p->method == NST_VIDEO_OPTIMIZE && (!p->loss_net || !p->styles || p->n_styles < 1))
         return nst_fail(err, NST_ERR_USAGE, "video: a loss network and a style image are needed");
-    if (p->method != NST_VIDEO_NET && p->method != NST_VIDEO_OPTIMIZE)
+    if (p->method == NST_VIDEO_ARBITRARY && (!p->arbitrary || !p->style_vector))
+        return nst_fail(err, NST_ERR_USAGE, "video: the arbitrary-style pair and a style vector are needed");
+    if (p->method != NST_VIDEO_NET && p->method != NST_VIDEO_OPTIMIZE && p->method != NST_VIDEO_ARBITRARY)
         return nst_fail(err, NST_ERR_USAGE, "video: unknown method %d", p->method);
-    int rc = p->method == NST_VIDEO_NET ? apply_check(&p->apply, err) : NST_OK;
+    int rc = p->method != NST_VIDEO_OPTIMIZE ? apply_check(&p->apply, err) : NST_OK;
     if (rc) return rc;
     nst_video *v = calloc(1, sizeof *v);
     if (!v) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
@@ -85,11 +88,16 @@ int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst
     }
     if (!rc) rc = flow_create(FLOW_MEDIUM, &v->bwd, err);
     /* the frame size is fixed, so the network's plan is built once; frames
-     * beyond the tile size go through nst_apply's tiles */
-    int T = (p->apply.tile ? p->apply.tile : 1024) / 4 * 4;
-    if (!rc && p->method == NST_VIDEO_NET && w <= T && h <= T) {
+     * beyond the tile size go through nst_apply's tiles (the arbitrary
+     * transfer network also: sides not a multiple of 4, and a strength
+     * below 1, which takes each frame's own style vector) */
+    int arb = p->method == NST_VIDEO_ARBITRARY;
+    int T = (p->apply.tile ? p->apply.tile : arb ? ARB_AUTO_TILE : 1024) / 4 * 4;
+    int plannable = p->method == NST_VIDEO_NET || (arb && w % 4 == 0 && h % 4 == 0 && p->apply.strength >= 1);
+    if (!rc && plannable && w <= T && h <= T) {
         static const plan_opts infer; /* forward only */
-        rc = plan_create(&v->plan, &p->net->g, 1, h, w, &infer, err);
+        rc = plan_create(&v->plan, arb ? &p->arbitrary->transfer : &p->net->g, 1, h, w, &infer, err);
+        if (!rc && arb) plan_set_input(&v->plan, 1, p->style_vector);
         v->planned = !rc;
     }
     if (rc) {
@@ -106,15 +114,19 @@ int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst
 static int paint(nst_video *v, const nst_image *in, const nst_image *init, int first,
                  nst_image *out, nst_error *err) {
     const nst_video_params *p = &v->p;
-    if (p->method == NST_VIDEO_NET) {
+    if (p->method != NST_VIDEO_OPTIMIZE) {
         nst_apply_params ap = p->apply;
         ap.size = 0;
-        if (!v->planned) return nst_apply(p->net, in, &ap, out, err);
+        int arb = p->method == NST_VIDEO_ARBITRARY;
+        if (!v->planned)
+            return arb ? nst_arbitrary_apply(p->arbitrary, in, p->style_vector, &ap, out, err)
+                       : nst_apply(p->net, in, &ap, out, err);
         int rc = nst_image_alloc(out, v->w, v->h, err);
         if (rc) return rc;
         plan_forward(&v->plan, in->data, 0);
         memcpy(out->data, v->plan.output, (size_t)3 * v->w * v->h * sizeof(float));
-        apply_finish(out, in, &ap);
+        if (arb && ap.original_colors) nst_image_keep_colors(out, in);
+        else if (!arb) apply_finish(out, in, &ap);
         return NST_OK;
     }
     nst_stylize_params sp = p->stylize;
@@ -169,7 +181,7 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
     rc = paint(v, in, hold ? &v->warped_out : NULL, fi.cut, out, err);
     if (rc) return rc;
     double t2 = now_seconds();
-    if (hold && p->method == NST_VIDEO_NET)
+    if (hold && p->method != NST_VIDEO_OPTIMIZE)
         temporal_blend(out->data, v->warped_out.data, v->mask, p->temporal, v->w, v->h, out->data);
     if (flows && !fi.cut)
         temporal_diff(out->data, v->warped_out.data, v->mask, v->w, v->h, &fi.warp_error, NULL);
