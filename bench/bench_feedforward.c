@@ -5,6 +5,8 @@
  *          [--warmup N] [--steps N] [--threads N]
  *        bench_feedforward train --net DIR --model PATH --style PNG --batch PNG,PNG,...
  *          [--content-layers L,L] [--style-layers L,L] [--warmup N] [--steps N] [--threads N]
+ *        bench_feedforward arbitrary --pair DIR --image PNG --style PNG [--out PNG]
+ *          [--save-style JSON] [--warmup N] [--steps N] [--threads N]
  *
  * apply: one forward pass of the generator (a deeplearn.js checkpoint) over
  *   the image, through the generator plan nst_apply uses for an image that
@@ -16,14 +18,23 @@
  *   generator starting from the given network; the loss is nst_train's
  *   default (style weight 50, the net's default layers) with the style
  *   targets of the style image at the crop size, computed before timing. The
- *   loss of the first (warm-up) step is printed for run.py's check. */
+ *   loss of the first (warm-up) step is printed for run.py's check.
+ * arbitrary: one forward pass of Magenta's transfer network (the pair of
+ *   nst_arbitrary_load, float16 transfer file) over the image (sides
+ *   multiples of 4, batch 1, no tiles) through the plan, as
+ *   nst_arbitrary_apply runs a picture that needs no tiles at strength 1.
+ *   The style vector of the painting (nst_style_vector) is computed once
+ *   before timing and not timed; --save-style writes it
+ *   (nst_style_vector_save) for the PyTorch side to use the same vector.
+ *   The first (warm-up) pass's output goes to --out. */
 #include <string.h>
 
 #include "bench_common.h"
+#include "feedforward/arbitrary.h"
 #include "feedforward/train.h"
 
 typedef struct {
-    const char *net, *image, *out, *model, *style, *batch, *cl, *sl;
+    const char *net, *image, *out, *model, *style, *batch, *cl, *sl, *pair, *save_style;
     int warmup, steps, threads;
 } options;
 
@@ -62,6 +73,41 @@ static void bench_apply(const options *o) {
     plan_destroy(&a.plan);
     nst_image_free(&x);
     nst_generator_free(g);
+}
+
+/* ---- arbitrary ----------------------------------------------------------- */
+
+static void bench_arbitrary(const options *o) {
+    nst_error err;
+    nst_arbitrary *arb;
+    nst_image x, painting;
+    if (nst_arbitrary_load(o->pair, &arb, &err)) die("loading the arbitrary-style pair", &err);
+    if (nst_image_load(o->image, &x, &err)) die("loading the image", &err);
+    if (nst_image_load(o->style, &painting, &err)) die("loading the style image", &err);
+    if (x.w % 4 || x.h % 4) die("the image's sides must be multiples of 4", NULL);
+    int size = nst_style_vector_size(arb);
+    float v[NST_STYLE_VECTOR_MAX];
+    if (nst_style_vector(arb, &painting, v, &err)) die("style vector", &err); /* not timed */
+    if (o->save_style && nst_style_vector_save(o->save_style, v, size, &err)) die("saving the style vector", &err);
+    apply_bench a = {.x = x.data};
+    static const plan_opts infer;
+    if (plan_create(&a.plan, &arb->transfer, 1, x.h, x.w, &infer, &err)) die("transfer plan", &err);
+    plan_set_input(&a.plan, 1, v);
+    apply_step(&a);
+    nst_image y = {x.w, x.h, a.plan.output};
+    if (o->out && nst_image_save(o->out, &y, &err)) die("saving the output", &err);
+    for (int i = 1; i < o->warmup; i++) apply_step(&a);
+    double *times = xmalloc((size_t)o->steps * sizeof(double));
+    time_steps(apply_step, &a, o->steps, times);
+    printf("{\"side\": \"nst\", \"bench\": \"arbitrary\", \"w\": %d, \"h\": %d, \"threads\": %d, "
+           "\"style_size\": %d, \"flops_conv\": %.0f, \"flops_gram\": 0, ",
+           x.w, x.h, o->threads, size, plan_conv_flops(&a.plan, NULL));
+    print_tail(times, o->steps);
+    free(times);
+    plan_destroy(&a.plan);
+    nst_image_free(&painting);
+    nst_image_free(&x);
+    nst_arbitrary_free(arb);
 }
 
 /* ---- train --------------------------------------------------------------- */
@@ -173,6 +219,7 @@ int main(int argc, char **argv) {
     bench_prog = "bench_feedforward";
     options o = {.warmup = 1, .steps = 3, .threads = 2};
     int train = argc > 1 && !strcmp(argv[1], "train"), apply = argc > 1 && !strcmp(argv[1], "apply");
+    int arbitrary = argc > 1 && !strcmp(argv[1], "arbitrary");
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--net")) o.net = v;
@@ -181,6 +228,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--model")) o.model = v;
         else if (!strcmp(k, "--style")) o.style = v;
         else if (!strcmp(k, "--batch")) o.batch = v;
+        else if (!strcmp(k, "--pair")) o.pair = v;
+        else if (!strcmp(k, "--save-style")) o.save_style = v;
         else if (!strcmp(k, "--content-layers")) o.cl = v;
         else if (!strcmp(k, "--style-layers")) o.sl = v;
         else if (!strcmp(k, "--warmup")) o.warmup = atoi(v);
@@ -188,16 +237,20 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--threads")) o.threads = atoi(v);
         else die(k, NULL);
     }
-    if (!(apply && o.net && o.image) && !(train && o.net && o.model && o.style && o.batch)) {
+    if (!(apply && o.net && o.image) && !(train && o.net && o.model && o.style && o.batch) &&
+        !(arbitrary && o.pair && o.image && o.style)) {
         fprintf(stderr, "usage: bench_feedforward apply --net DIR --image PNG [--out PNG] ...\n"
                         "       bench_feedforward train --net DIR --model PATH --style PNG "
                         "--batch PNG,PNG,... [--content-layers L,L] [--style-layers L,L] ...\n"
-                        "       options of both: [--warmup N>=1] [--steps N] [--threads N]\n");
+                        "       bench_feedforward arbitrary --pair DIR --image PNG --style PNG "
+                        "[--out PNG] [--save-style JSON] ...\n"
+                        "       options of all: [--warmup N>=1] [--steps N] [--threads N]\n");
         return 2;
     }
     if (o.warmup < 1 || o.steps < 1 || o.steps > 1000) die("--warmup >= 1, --steps 1..1000", NULL);
     nst_set_threads(o.threads);
     if (apply) bench_apply(&o);
+    else if (arbitrary) bench_arbitrary(&o);
     else bench_train(&o);
     return 0;
 }

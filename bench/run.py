@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TORCH_SIDE = os.path.join(HERE, "torch_gatys.py")
 TORCH_FF = os.path.join(HERE, "torch_feedforward.py")
+TORCH_ARB = os.path.join(HERE, "torch_arbitrary.py")
 
 # nst's default layers (nst_stylize_default_layers), passed to both sides
 LAYERS = {
@@ -32,7 +33,7 @@ LAYERS = {
     "darknet": ("leaky_re_lu_10",
                 "leaky_re_lu_1,leaky_re_lu_2,leaky_re_lu_4,leaky_re_lu_8,leaky_re_lu_12"),
 }
-STEPS = {"vgg19": 3, "darknet": 10, "apply": 5, "train": 3}  # timed per process, after one warm-up
+STEPS = {"vgg19": 3, "darknet": 10, "apply": 5, "train": 3, "arbitrary": 3}  # timed per process, after one warm-up
 LOSS_TOLERANCE = 1e-3  # relative; above it the two sides do not do the same work
 # bf16 rows: each side rounds differently (nst: bf16 activations, float32
 # losses; PyTorch autocast: bf16 convolutions and Gram matrices)
@@ -145,6 +146,32 @@ class Bench:
         first, times, rss = self.pairs(cmds, lambda res: diff.append(check_images(f"apply {n}", *outs)))
         r = first[0]
         return dict(name="`nst apply`: generator forward ('scream')", image=f"{r['w']}x{r['h']}",
+                    flops=r["flops_conv"], count=(1, 1), times=times, rss=rss,
+                    check=(f"{diff[0]:.2g} grey lv.", diff[0] < GREY_TOLERANCE))
+
+    def arbitrary(self, n):
+        """One forward pass of Magenta's transfer network on content_N.png with
+        the style vector of the painting; nst computes the vector (not timed)
+        and saves it, PyTorch reads it, so the check compares the transfer
+        networks alone (nst runs first on repetition 0, so the file is there)."""
+        content = self.images(n)[0]
+        outs = [os.path.join(self.cache, f"arbitrary_{side}_{n}.png") for side in ("nst", "pytorch")]
+        vec = os.path.join(self.cache, f"arbitrary_style_{n}.json")
+        common = ["--pair", self.a.pair, "--image", content, "--threads", str(self.a.threads),
+                  "--warmup", "1", "--steps", str(self.a.steps or STEPS["arbitrary"])]
+        cmds = ([self.exe["ff"], "arbitrary"] + common + ["--style", self.a.arb_style, "--save-style", vec,
+                                                         "--out", outs[0]],
+                [sys.executable, TORCH_ARB] + common + ["--style-vector", vec, "--style", self.a.arb_style,
+                                                        "--out", outs[1]])
+        diff = []
+
+        def check(res):
+            print(f"style vector {n}: cosine of PyTorch's own (magenta.py preprocessing) with nst's "
+                  f"{res[1]['style_cosine']:.4f} (the timed pass uses nst's on both sides)", flush=True)
+            diff.append(check_images(f"arbitrary {n}", *outs))
+        first, times, rss = self.pairs(cmds, check)
+        r = first[0]
+        return dict(name="arbitrary style: Magenta transfer forward", image=f"{r['w']}x{r['h']}",
                     flops=r["flops_conv"], count=(1, 1), times=times, rss=rss,
                     check=(f"{diff[0]:.2g} grey lv.", diff[0] < GREY_TOLERANCE))
 
@@ -335,6 +362,7 @@ def plan(a):
         benches = [("gatys-vgg19-256", "step", ("vgg19", 256)), ("gatys-vgg19-256-bf16", "step", ("vgg19", 256, "bf16")),
                    ("gatys-darknet-256", "step", ("darknet", 256)),
                    ("stylize-256", "stylize", (256, a.iterations)), ("apply-256", "apply", (256,)),
+                   ("arbitrary-256", "arbitrary", (256,)),
                    ("train-128", "train", (128,))]
     else:
         # VGG19 at 256..1024 in both precisions; darknet-tiny 256..2048 shows
@@ -345,7 +373,8 @@ def plan(a):
         benches += [("gatys-darknet-2048-bf16", "step", ("darknet", 2048, "bf16"))]
         benches += [("stylize-512", "stylize", (512, a.iterations)),
                     ("stylize-512-bf16", "stylize", (512, a.iterations, "bf16")), ("apply-512", "apply", (512,)),
-                    ("apply-1024", "apply", (1024,)), ("train-256", "train", (256,))]
+                    ("apply-1024", "apply", (1024,)), ("arbitrary-512", "arbitrary", (512,)),
+                    ("arbitrary-1024", "arbitrary", (1024,)), ("train-256", "train", (256,))]
     if a.only:
         prefixes = a.only.split(",")
         benches = [b for b in benches if any(b[0].startswith(p) for p in prefixes)]
@@ -376,6 +405,15 @@ def notes(a, rows, kinds):
                    f"(batch 1, no tiles) through nst's generator plan vs tests/pytorch/fast_style.py "
                    f"under torch.no_grad(); median over {a.reps} process pairs x {a.steps or STEPS['apply']} "
                    "timed passes; check: mean absolute difference of the two outputs in grey levels.")
+    if "arbitrary" in kinds:
+        out.append(f"Arbitrary-style rows: one forward pass of Magenta's transfer network "
+                   f"(style_transfer_f16_384.tflite, float32 arithmetic) over tubingen (batch 1, no tiles) "
+                   f"with the style vector of {os.path.basename(a.arb_style)}, through nst's plan (as "
+                   "`nst_arbitrary_apply` runs a picture that needs no tiles) vs tests/pytorch/magenta.py's "
+                   "`transfer` under torch.no_grad(); the style vector is computed once by nst before "
+                   "timing (not timed) and fed to both; median over "
+                   f"{a.reps} process pairs x {a.steps or STEPS['arbitrary']} timed passes; check: mean "
+                   "absolute difference of the two outputs in grey levels.")
     if "train" in kinds:
         out.append(f"`nst train` row: one training step (train_step of src/feedforward/train.c: content "
                    f"targets, generator forward, darknet-tiny forward and backward, generator backward, "
@@ -392,18 +430,22 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="256 px only, fewer repetitions (< 2 min)")
     p.add_argument("--only", help="comma-separated prefixes of the benchmarks to run: gatys, gatys-vgg19, "
-                   "gatys-darknet-512, stylize, apply, apply-1024, train, ...")
+                   "gatys-darknet-512, stylize, apply, apply-1024, arbitrary, train, ...")
     p.add_argument("--build", default=os.path.join(ROOT, "build-bench"),
                    help="build directory holding nst, bench/bench_gatys, bench/bench_feedforward, bench/bench_peak")
     p.add_argument("--reps", type=int, help="process pairs per benchmark (default 5, quick 2)")
     p.add_argument("--steps", type=int, help="timed steps per process, after 1 warm-up "
-                   "(default 3 for VGG19, 10 for darknet-tiny, 5 for apply, 3 for train)")
+                   "(default 3 for VGG19, 10 for darknet-tiny, 5 for apply, 3 for arbitrary and train)")
     p.add_argument("--stylize-reps", type=int, default=1)
     p.add_argument("--iterations", type=int, help="of the full stylize (default 300, quick 30)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--darknet", default=os.path.join(ROOT, "../shared/models/darknet-tiny"))
     p.add_argument("--style-net", default=os.path.join(ROOT, "../shared/models/fast/scream"),
                    help="the style network of the apply and train rows")
+    p.add_argument("--pair", default=os.path.join(ROOT, "../shared/models/magenta-arbitrary"),
+                   help="Magenta's arbitrary-style .tflite pair (the arbitrary rows)")
+    p.add_argument("--arb-style", default=os.path.join(ROOT, "../shared/images/style/starry_night.jpg"),
+                   help="the painting of the arbitrary rows")
     p.add_argument("--photos", default=os.path.join(ROOT, "../shared/images/photos"),
                    help="where the train row's crops come from")
     p.add_argument("--content", default=os.path.join(ROOT, "../shared/images/content/tubingen.jpg"))
