@@ -1,7 +1,8 @@
 // e2e.js: the studio page in a real headless Chromium (Debian's), driven by
 // playwright-core: drop a photo and choose a painting, start a small job, see the
 // preview change while it runs, wait for the result, download it and check
-// it is the server's PNG of the right size; save a screenshot.
+// it is the server's PNG of the right size; save a screenshot; then the same
+// painting "instant" (fast=1, one pass of the arbitrary-style pair).
 // usage: node e2e.js URL CONTENT STYLE SCREENSHOT [SIZE ITERATIONS]
 "use strict";
 const { chromium } = require("playwright-core");
@@ -19,6 +20,12 @@ function pngSize(buf) {
   const sig = "89504e470d0a1a0a";
   if (buf.length < 24 || buf.subarray(0, 8).toString("hex") !== sig) return "";
   return buf.readUInt32BE(16) + "x" + buf.readUInt32BE(20);
+}
+
+// page.waitForFunction, its timeout naming what was awaited
+async function waitFor(page, what, fn, arg, opts) {
+  try { return await page.waitForFunction(fn, arg, opts); }
+  catch (e) { throw new Error(what + ": " + e.message.split("\n")[0]); }
 }
 
 async function setRange(page, id, value) {
@@ -107,8 +114,29 @@ async function setRange(page, id, value) {
 
     await page.waitForSelector("#gallery img");
     check((await page.$$("#gallery img")).length >= 1, "the gallery shows the result");
-    await page.waitForFunction(() => document.getElementById("preview").naturalWidth > 0);
+    await waitFor(page, "a picture in the preview", () => document.getElementById("preview").naturalWidth > 0);
     await page.screenshot({ path: shot });
+    // "Instant (one pass, any painting)": the same painting through the arbitrary-style pair
+    check(await page.isEnabled("#fast"), "the instant choice is offered beside the optimisation");
+    await page.check("#fast");
+    check(await page.isHidden("#row-iterations"), "no iterations for an instant job");
+    await page.click("#start");
+    await page.waitForFunction((old) => {
+      const m = document.getElementById("state").textContent.match(/Job (\d+): (done|failed)/);
+      return m && m[1] !== old;
+    }, id, { timeout: 60000 }).catch(async (e) => {
+      throw new Error("instant job: " + e.message.split("\n")[0] + ", state: " + await page.textContent("#state") +
+                      ", error: " + await page.textContent("#error"));
+    });
+    const fastState = await page.textContent("#state");
+    check(/done/.test(fastState), "instant job finished: " + fastState);
+    const fastId = fastState.match(/Job (\d+)/)[1];
+    const fastJob = await (await page.request.get(url + "api/jobs/" + fastId)).json();
+    check(fastJob.params.fast === 1 && fastJob.kind === "apply", "the page sent fast=1: " + JSON.stringify(fastJob.params));
+    const fastPng = Buffer.from(await (await page.request.get(url + "api/jobs/" + fastId + "/result")).body());
+    check(pngSize(fastPng) === size + "x" + h, "the instant result is a " + size + "x" + h + " PNG: " + pngSize(fastPng));
+    await waitFor(page, "the instant result shown", () => document.getElementById("preview").src.includes("result"));
+    await page.uncheck("#fast");
     if (process.env.CAMERA_Y4M) {
       // start the live camera (160x120, or CAMERA_SIZE), wait for painted frames and a frame rate
       const camSize = process.env.CAMERA_SIZE || "160x120";
@@ -116,10 +144,10 @@ async function setRange(page, id, value) {
       await page.selectOption("#video-net", "wave");
       await page.click("#camera-start");
       const c0 = Date.now();
-      await page.waitForFunction(() => document.getElementById("camera-out").naturalWidth > 0, null, { timeout: 60000 });
+      await waitFor(page, "a painted camera frame", () => document.getElementById("camera-out").naturalWidth > 0, null, { timeout: 60000 });
       check((await page.$eval("#camera-out", (el) => el.naturalWidth + "x" + el.naturalHeight)) === camSize,
             "painted camera frames of " + camSize);
-      await page.waitForFunction(() => Number(document.getElementById("camera-fps").textContent) > 0, null, { timeout: 60000 });
+      await waitFor(page, "the camera's frame rate", () => Number(document.getElementById("camera-fps").textContent) > 0, null, { timeout: 60000 });
       await page.waitForTimeout(4000); // a steady rate
       const fps = Number(await page.textContent("#camera-fps"));
       check(fps > 0, "the camera's frame rate is shown: " + fps);
@@ -136,10 +164,10 @@ async function setRange(page, id, value) {
       // a clip through the page: a video job, frame progress, the MP4 plays
       await page.setInputFiles("#video-file", process.env.CLIP);
       await page.click("#video-start");
-      await page.waitForFunction(() => /done/.test(document.getElementById("video-state").textContent), null,
+      await waitFor(page, "the clip's job", () => /done/.test(document.getElementById("video-state").textContent), null,
                                  { timeout: 120000 });
       check(/Job \d+: done/.test(await page.textContent("#video-state")), "the clip's job is done");
-      await page.waitForFunction(() => document.getElementById("video-result").readyState >= 2, null, { timeout: 30000 });
+      await waitFor(page, "the painted clip", () => document.getElementById("video-result").readyState >= 2, null, { timeout: 30000 });
       check((await page.$eval("#video-result", (v) => v.videoWidth + "x" + v.videoHeight)) === "160x120",
             "the painted clip plays at 160x120: " + await page.$eval("#video-result", (v) => v.videoWidth + "x" + v.videoHeight + " error " + (v.error && v.error.message)));
     }
