@@ -320,7 +320,8 @@ static size_t share(int n, const size_t *size, const int *birth, const int *deat
 /* Last step that reads step i's output (NEVER: kept to the end). */
 static int last_reader(const plan *p, int i) {
     const step *s = &p->S[i];
-    if ((p->o.tapped && p->o.tapped[s->src]) || i == p->n_steps - 1 || p->o.grads) return NEVER;
+    if ((p->o.tapped && p->o.tapped[s->src]) || i == p->n_steps - 1 || p->o.grads || s->constant)
+        return NEVER;
     int last = i;
     for (int j = i + 1; j < p->n_steps; j++)
         for (int k = 0; k < 3; k++)
@@ -421,6 +422,13 @@ int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o
     if (!rc) {
         rewrite_plan(p);
         compact(p);
+    }
+    /* steps that read only graph inputs beyond the image (and such steps) */
+    for (int i = 0; i < p->n_steps; i++) {
+        step *s = &p->S[i];
+        s->constant = s->nd.op != OP_INSTNORM;
+        for (int k = 0; k < s->nd.n_in; k++)
+            s->constant &= s->in[k] < GRAPH_INPUT(0) || (s->in[k] >= 0 && p->S[s->in[k]].constant);
     }
     extra_sizes x = {0, 0};
     for (int i = 0; i < p->n_steps && !rc; i++) rc = setup_step(p, &p->S[i], &x, err);
@@ -558,8 +566,46 @@ static size_t blocked_at(int c_all, int h, int w, int block, int b, int c, int y
     return ((((size_t)b * cb + c / lanes) * h + y) * w + x) * lanes + c % lanes;
 }
 
+static void step_forward(plan *p, step *s, int flags) {
+    const node *nd = &s->nd;
+    const void *in = in_act(p, s->in[0]);
+    tinfo x = info(p, s->in[0]);
+    switch (nd->op) {
+    case OP_CONV:
+        if (nd->pad == PAD_REFLECT) {
+            pad_forward(&s->pad, in, p->padded);
+            in = p->padded;
+        }
+        conv_forward(&s->conv, in, s->to_bf16 ? s->act32 : s->act);
+        if (s->to_bf16) reorder_run(&s->convert, s->act32, s->act);
+        break;
+    case OP_DECONV: deconv_forward(&s->deconv, in, s->act); break;
+    case OP_ACT:
+        if (nd->act == ACT_RELU) eltwise_forward(&s->eltwise, in, s->act);
+        else act_plain(nd, out_elems(p, s), in, s->act);
+        break;
+    case OP_POOL: pool_forward(&s->pool, in, s->act); break;
+    case OP_PAD: pad_forward(&s->pad, in, s->act); break;
+    case OP_UPSAMPLE: upsample_forward(p->n, s->c, x.h, x.w, x.block, nd->factor, in, s->act); break;
+    case OP_INSTNORM: instnorm_run(p, s, flags & PLAN_FIXED_STATS); break;
+    case OP_ADD: {
+        const float *a = in, *b = in_act(p, s->in[1]);
+        float *y = s->act;
+        size_t m = out_elems(p, s);
+        for (size_t k = 0; k < m; k++) y[k] = a[k] + b[k];
+        break;
+    }
+    case OP_MEAN: mean_forward(p->n, s->c, x.h, x.w, x.block, in, s->act); break;
+    }
+    if (s->out) reorder_run(&s->to_out, s->act, s->out);
+}
+
+/* The steps that read no image (the conditional norms' scales and shifts
+ * from the style vector) run once here, not in every forward. */
 void plan_set_input(plan *p, int k, const float *x) {
     memcpy(p->input[k], x, (size_t)p->n * p->g->input_c[k] * sizeof(float));
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->S[i].constant) step_forward(p, &p->S[i], 0);
 }
 
 void plan_forward(plan *p, const float *image, int flags) {
@@ -571,40 +617,8 @@ void plan_forward(plan *p, const float *image, int flags) {
             float *dst = p->input[0] + ((size_t)b * 3 + c) * hw;
             for (size_t i = 0; i < hw; i++) dst[i] = src[i] * g->in_scale[c] + g->in_shift[c];
         }
-    for (int i = 0; i < p->n_steps; i++) {
-        step *s = &p->S[i];
-        const node *nd = &s->nd;
-        const void *in = in_act(p, s->in[0]);
-        tinfo x = info(p, s->in[0]);
-        switch (nd->op) {
-        case OP_CONV:
-            if (nd->pad == PAD_REFLECT) {
-                pad_forward(&s->pad, in, p->padded);
-                in = p->padded;
-            }
-            conv_forward(&s->conv, in, s->to_bf16 ? s->act32 : s->act);
-            if (s->to_bf16) reorder_run(&s->convert, s->act32, s->act);
-            break;
-        case OP_DECONV: deconv_forward(&s->deconv, in, s->act); break;
-        case OP_ACT:
-            if (nd->act == ACT_RELU) eltwise_forward(&s->eltwise, in, s->act);
-            else act_plain(nd, out_elems(p, s), in, s->act);
-            break;
-        case OP_POOL: pool_forward(&s->pool, in, s->act); break;
-        case OP_PAD: pad_forward(&s->pad, in, s->act); break;
-        case OP_UPSAMPLE: upsample_forward(p->n, s->c, x.h, x.w, x.block, nd->factor, in, s->act); break;
-        case OP_INSTNORM: instnorm_run(p, s, flags & PLAN_FIXED_STATS); break;
-        case OP_ADD: {
-            const float *a = in, *b = in_act(p, s->in[1]);
-            float *y = s->act;
-            size_t m = out_elems(p, s);
-            for (size_t k = 0; k < m; k++) y[k] = a[k] + b[k];
-            break;
-        }
-        case OP_MEAN: mean_forward(p->n, s->c, x.h, x.w, x.block, in, s->act); break;
-        }
-        if (s->out) reorder_run(&s->to_out, s->act, s->out);
-    }
+    for (int i = 0; i < p->n_steps; i++)
+        if (!p->S[i].constant) step_forward(p, &p->S[i], flags);
     if (!g->image_out) return;
     /* the image: y * out_scale + out_shift clipped to 0..255, top-left h x w
      * (a network may yield a few more rows and columns) */

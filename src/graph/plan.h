@@ -43,6 +43,7 @@ typedef struct {
     int in[3];            /* inputs: step indices or GRAPH_INPUT(k) (nd.in renumbered) */
     int skip;             /* OP_INSTNORM: y = act(IN(x) + skip), a step; -1: none */
     int dead;             /* removed by a rewrite */
+    int constant;         /* reads no image: runs in plan_set_input, not in plan_forward */
     int c, h, w, block, bf16; /* output shape, layout, element type */
     void *act;            /* output */
     void *grad;           /* backward: dL/d(output) */
@@ -92,7 +93,8 @@ typedef struct plan {
 
 int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o, nst_error *err);
 void plan_destroy(plan *p);
-/* Graph input k > 0 (n x c, a vector per image), before plan_forward. */
+/* Graph input k > 0 (n x c, a vector per image), before plan_forward; runs
+ * the steps that depend on it alone (the style vector's 1x1 convolutions). */
 void plan_set_input(plan *p, int k, const float *x);
 /* Forward from a 0..255 planar RGB batch (n x 3 x h x w); flags PLAN_FIXED_STATS. */
 void plan_forward(plan *p, const float *image, int flags);
