@@ -153,16 +153,37 @@ static dnnl_status_t create_pds(dnnl_primitive_desc_t *fwd_pd, dnnl_primitive_de
     int got = st == dnnl_success && g->blocked
                   ? nst_dnnl_block(dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0))
                   : 1;
-    if (!got || (!g->bf16 && (got == NST_NHWC || (got == 16 && g->cout <= 8)))) {
-        /* a layout that the plan's reflect padding cannot walk: take NCHW.
-         * In float32, channels-last (oneDNN's choice for a few channels) or
-         * 8 channels padded to 16: the next convolution would find no jit
-         * kernel for it and run oneDNN's reference code, hundreds of times
-         * slower, so blocks of 16, or of 8 for up to 8 channels */
-        dnnl_primitive_desc_destroy(*fwd_pd);
-        *fwd_pd = NULL;
-        nst_dnnl_md(&d->dst, g->n, g->cout, g->oh, g->ow, !got ? 1 : g->cout <= 8 ? 8 : 16, g->bf16);
-        st = forward_pd(fwd_pd, g, d);
+    const char *impl = "";
+    if (st == dnnl_success) dnnl_primitive_desc_query(*fwd_pd, dnnl_query_impl_info_str, 0, &impl);
+    int ref = g->blocked && !strncmp(impl, "ref", 3);
+    if (!got || ref || (!g->bf16 && ((got == NST_NHWC && g->cout > 4) || (got == 16 && g->cout <= 8 && g->cout > 4)))) {
+        /* A layout that the plan's reflect padding cannot walk (NCHW it
+         * is), or in float32 one the next convolution would find no jit
+         * kernel for, running oneDNN's reference code hundreds of times
+         * slower: channels-last (oneDNN's choice for a few channels) or 8
+         * channels padded to 16. Blocks of 8 for up to 8 channels, else 16,
+         * else the other, else NCHW: the first this convolution has a jit
+         * kernel for. An image's 3 channels keep oneDNN's choice: only the
+         * plan's own loops read them. */
+        const int first = g->cout <= 8 ? 8 : 16, tries[3] = {first, 24 - first, 1};
+        dnnl_primitive_desc_t best = NULL;
+        for (int t = got ? 0 : 2; t < 3; t++) {
+            dnnl_primitive_desc_t pd = NULL;
+            nst_dnnl_md(&d->dst, g->n, g->cout, g->oh, g->ow, tries[t], g->bf16);
+            if (forward_pd(&pd, g, d) != dnnl_success) continue;
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+            if (strncmp(impl, "ref", 3) || t == 2) {
+                best = pd;
+                break;
+            }
+            dnnl_primitive_desc_destroy(pd);
+        }
+        if (best) {
+            dnnl_primitive_desc_destroy(*fwd_pd);
+            *fwd_pd = best;
+        } else if (!got) {
+            st = dnnl_unimplemented;
+        }
     }
     if (st != dnnl_success) return st;
     d->dst = *dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0);
