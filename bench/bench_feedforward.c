@@ -50,27 +50,37 @@ static void apply_step(void *ctx) {
     plan_forward(&a->plan, a->x, 0);
 }
 
+/* One forward pass of `net` (with graph input 1 = style, if not NULL) over
+ * x through a plan, timed; the first pass's output goes to o->out. Prints
+ * the JSON of the row; `extra` adds fields ("" or "\"k\": v, "). */
+static void time_forward(const options *o, const char *bench, const graph *net, const float *style,
+                         const nst_image *x, const char *extra) {
+    nst_error err;
+    apply_bench a = {.x = x->data};
+    static const plan_opts infer;
+    if (plan_create(&a.plan, net, 1, x->h, x->w, &infer, &err)) die("the network's plan", &err);
+    if (style) plan_set_input(&a.plan, 1, style);
+    apply_step(&a);
+    nst_image y = {x->w, x->h, a.plan.output};
+    if (o->out && nst_image_save(o->out, &y, &err)) die("saving the output", &err);
+    for (int i = 1; i < o->warmup; i++) apply_step(&a);
+    double *times = xmalloc((size_t)o->steps * sizeof(double));
+    time_steps(apply_step, &a, o->steps, times);
+    printf("{\"side\": \"nst\", \"bench\": \"%s\", \"w\": %d, \"h\": %d, \"threads\": %d, %s"
+           "\"flops_conv\": %.0f, \"flops_gram\": 0, ",
+           bench, x->w, x->h, o->threads, extra, plan_conv_flops(&a.plan, NULL));
+    print_tail(times, o->steps);
+    free(times);
+    plan_destroy(&a.plan);
+}
+
 static void bench_apply(const options *o) {
     nst_error err;
     nst_generator *g;
     nst_image x;
     if (nst_generator_load(o->net, &g, &err)) die("loading the style network", &err);
     if (nst_image_load(o->image, &x, &err)) die("loading the image", &err);
-    apply_bench a = {.x = x.data};
-    static const plan_opts infer;
-    if (plan_create(&a.plan, &g->g, 1, x.h, x.w, &infer, &err)) die("generator plan", &err);
-    apply_step(&a);
-    nst_image y = {x.w, x.h, a.plan.output};
-    if (o->out && nst_image_save(o->out, &y, &err)) die("saving the output", &err);
-    for (int i = 1; i < o->warmup; i++) apply_step(&a);
-    double *times = xmalloc((size_t)o->steps * sizeof(double));
-    time_steps(apply_step, &a, o->steps, times);
-    printf("{\"side\": \"nst\", \"bench\": \"apply\", \"w\": %d, \"h\": %d, \"threads\": %d, "
-           "\"flops_conv\": %.0f, \"flops_gram\": 0, ",
-           x.w, x.h, o->threads, plan_conv_flops(&a.plan, NULL));
-    print_tail(times, o->steps);
-    free(times);
-    plan_destroy(&a.plan);
+    time_forward(o, "apply", &g->g, NULL, &x, "");
     nst_image_free(&x);
     nst_generator_free(g);
 }
@@ -89,22 +99,9 @@ static void bench_arbitrary(const options *o) {
     float v[NST_STYLE_VECTOR_MAX];
     if (nst_style_vector(arb, &painting, v, &err)) die("style vector", &err); /* not timed */
     if (o->save_style && nst_style_vector_save(o->save_style, v, size, &err)) die("saving the style vector", &err);
-    apply_bench a = {.x = x.data};
-    static const plan_opts infer;
-    if (plan_create(&a.plan, &arb->transfer, 1, x.h, x.w, &infer, &err)) die("transfer plan", &err);
-    plan_set_input(&a.plan, 1, v);
-    apply_step(&a);
-    nst_image y = {x.w, x.h, a.plan.output};
-    if (o->out && nst_image_save(o->out, &y, &err)) die("saving the output", &err);
-    for (int i = 1; i < o->warmup; i++) apply_step(&a);
-    double *times = xmalloc((size_t)o->steps * sizeof(double));
-    time_steps(apply_step, &a, o->steps, times);
-    printf("{\"side\": \"nst\", \"bench\": \"arbitrary\", \"w\": %d, \"h\": %d, \"threads\": %d, "
-           "\"style_size\": %d, \"flops_conv\": %.0f, \"flops_gram\": 0, ",
-           x.w, x.h, o->threads, size, plan_conv_flops(&a.plan, NULL));
-    print_tail(times, o->steps);
-    free(times);
-    plan_destroy(&a.plan);
+    char extra[64];
+    snprintf(extra, sizeof extra, "\"style_size\": %d, ", size);
+    time_forward(o, "arbitrary", &arb->transfer, v, &x, extra);
     nst_image_free(&painting);
     nst_image_free(&x);
     nst_arbitrary_free(arb);
