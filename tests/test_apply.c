@@ -98,7 +98,7 @@ static void nearest_tiles(const char *photo) {
     for (int i = 0; i < GEN_LAYERS; i++)
         for (int c = 0; c < g.layers[i].cout; c++) g.layers[i].scale[c] = 1, g.layers[i].shift[c] = 0;
     tiles_exact_stats(&g, photo);
-    free(g.params);
+    gen_free(&g);
 }
 
 /* Tiles (with whole-image statistics at tile size) against one pass on a

@@ -256,7 +256,7 @@ static void nearest_from_scream(const char *dir) {
     nst_dict_free(&d);
     if (rc) return;
     backward_vs_pytorch(&g, "gen_train_nearest.bin");
-    free(g.params);
+    gen_free(&g);
 }
 
 int main(void) {
