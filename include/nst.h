@@ -236,6 +236,9 @@ int nst_style_vector_size(const nst_arbitrary *a);
  * centre-cropped to 256 x 256, run through the predictor. v gets
  * nst_style_vector_size(a) floats. */
 int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err);
+/* The style vector of a file: a saved vector (.json, nst_style_vector_load)
+ * or a painting (nst_style_vector). */
+int nst_style_vector_of_file(const nst_arbitrary *a, const char *path, float *v, nst_error *err);
 /* v = sum_k w_k v_k / sum_k w_k over n vectors (weights NULL: equal). */
 void nst_style_vector_blend(int size, int n, const float *const *vectors, const float *weights,
                             float *v);

@@ -180,11 +180,6 @@ static int apply_one(const painter_cli *pc, const args *a, const char *input, ns
     return rc;
 }
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* The style vector of --style (paintings or saved vectors, blended). */
 static int style_vector(painter_cli *pc, const args *a, nst_error *err) {
     int n = nst_style_vector_size(pc->arb), rc = NST_OK;
@@ -194,15 +189,7 @@ static int style_vector(painter_cli *pc, const args *a, nst_error *err) {
         ptr[k] = vecs[k];
         w[k] = 1;
         if (a->n_blend) rc = parse_float("--style-blend", a->blend[k], 0, 1e6, &w[k], err);
-        if (rc) break;
-        if (ends_with(a->styles[k], ".json")) {
-            rc = nst_style_vector_load(a->styles[k], vecs[k], n, err);
-        } else {
-            nst_image im = {0};
-            rc = nst_image_load(a->styles[k], &im, err);
-            if (!rc) rc = nst_style_vector(pc->arb, &im, vecs[k], err);
-            nst_image_free(&im);
-        }
+        if (!rc) rc = nst_style_vector_of_file(pc->arb, a->styles[k], vecs[k], err);
     }
     if (rc) return rc;
     double wsum = 0;

@@ -235,13 +235,9 @@ int cmd_video(int argc, char **argv) {
         if (!rc) rc = nst_generator_load(path, &g, &err);
         a.vp.net = g;
     } else if (!rc && a.vp.method == NST_VIDEO_ARBITRARY) {
-        size_t len = strlen(a.style);
         rc = nst_models_resolve("magenta-arbitrary", path, sizeof path, &err);
         if (!rc) rc = nst_arbitrary_load(path, &arb, &err);
-        if (!rc && len > 5 && !strcmp(a.style + len - 5, ".json"))
-            rc = nst_style_vector_load(a.style, vector, nst_style_vector_size(arb), &err);
-        else if (!rc && !(rc = nst_image_load(a.style, &style, &err)))
-            rc = nst_style_vector(arb, &style, vector, &err);
+        if (!rc) rc = nst_style_vector_of_file(arb, a.style, vector, &err);
         a.vp.arbitrary = arb, a.vp.style_vector = vector;
     } else if (!rc) {
         rc = nst_models_resolve(a.model, path, sizeof path, &err);

@@ -122,6 +122,16 @@ int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v
     return rc;
 }
 
+int nst_style_vector_of_file(const nst_arbitrary *a, const char *path, float *v, nst_error *err) {
+    size_t n = strlen(path);
+    if (n > 5 && !strcmp(path + n - 5, ".json")) return nst_style_vector_load(path, v, a->size, err);
+    nst_image im = {0};
+    int rc = nst_image_load(path, &im, err);
+    if (!rc) rc = nst_style_vector(a, &im, v, err);
+    nst_image_free(&im);
+    return rc;
+}
+
 void nst_style_vector_blend(int size, int n, const float *const *vectors, const float *weights,
                             float *v) {
     double wsum = 0;

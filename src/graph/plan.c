@@ -317,6 +317,13 @@ static size_t share(int n, const size_t *size, const int *birth, const int *deat
     return total;
 }
 
+/* Whether step s reads step i's output. */
+static int reads(const step *s, int i) {
+    for (int k = 0; k < s->nd.n_in; k++)
+        if (s->in[k] == i) return 1;
+    return s->skip == i;
+}
+
 /* Last step that reads step i's output (NEVER: kept to the end). */
 static int last_reader(const plan *p, int i) {
     const step *s = &p->S[i];
@@ -324,8 +331,7 @@ static int last_reader(const plan *p, int i) {
         return NEVER;
     int last = i;
     for (int j = i + 1; j < p->n_steps; j++)
-        for (int k = 0; k < 3; k++)
-            if ((k < p->S[j].nd.n_in && p->S[j].in[k] == i) || (k == 0 && p->S[j].skip == i)) last = j;
+        if (reads(&p->S[j], i)) last = j;
     return last;
 }
 
@@ -374,9 +380,7 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
         for (int i = 0; i < n; i++) {
             int first = i;
             for (int j = i + 1; j < n; j++)
-                for (int k = 0; k < 3; k++)
-                    if ((k < p->S[j].nd.n_in && p->S[j].in[k] == i) || (k == 0 && p->S[j].skip == i))
-                        first = j;
+                if (reads(&p->S[j], i)) first = j;
             birth[i] = n - 1 - first, death[i] = n - 1 - i;
         }
         size_t grads = share(n, size, birth, death, at);
