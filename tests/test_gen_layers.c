@@ -362,6 +362,79 @@ static void test_blocked(int c) {
     free(xb), free(skb), free(dyb), free(yb), free(dxb), free(st);
 }
 
+/* Instance norm of one image with few channels on a large map: the plane
+ * split in runs over both cores (and an odd pixel count, so the runs have
+ * remainders), in NCHW and in blocks of 8, against sums in double. */
+static void test_instnorm_runs(int c, int block) {
+    const int h = 97, w = 131, hw = h * w;
+    size_t mb = nst_blocked_numel(1, c, h, w, block);
+    int lanes = nst_block_elems(block, c);
+    float *x = calloc(mb, 4), *y = calloc(mb, 4), sc[8], sh[8], mean[8], rstd[8];
+    float *xn = malloc((size_t)c * hw * 4);
+    tu_fill_uniform(xn, (size_t)c * hw, 40, 60, 31); /* |mean| >> std */
+    tu_fill_uniform(sc, c, 0.5f, 1.5f, 32), tu_fill_uniform(sh, c, -1, 1, 33);
+    for (int ch = 0; ch < c; ch++)
+        for (int i = 0; i < hw; i++) x[((size_t)(ch / lanes) * hw + i) * lanes + ch % lanes] = xn[(size_t)ch * hw + i];
+    instnorm_stats(1, c, hw, block, IN_EPS, x, mean, rstd);
+    instnorm_apply(1, c, hw, block, x, sc, sh, mean, rstd, NULL, 0, y);
+    double worst = 0;
+    for (int ch = 0; ch < c; ch++) {
+        double s = 0, q = 0;
+        for (int i = 0; i < hw; i++) s += xn[(size_t)ch * hw + i];
+        double m = s / hw;
+        for (int i = 0; i < hw; i++) q += (xn[(size_t)ch * hw + i] - m) * (xn[(size_t)ch * hw + i] - m);
+        double r = 1 / sqrt(q / hw + IN_EPS);
+        CHECK(fabs(mean[ch] - m) < 1e-4 && fabs(rstd[ch] - r) < 1e-4 * r,
+              "instnorm runs, %d channels in layout %d: channel %d mean %g rstd %g, expected %g %g", c, block,
+              ch, mean[ch], rstd[ch], m, r);
+        for (int i = 0; i < hw; i++) {
+            double want = (xn[(size_t)ch * hw + i] - m) * r * sc[ch] + sh[ch];
+            double got = y[((size_t)(ch / lanes) * hw + i) * lanes + ch % lanes];
+            worst = fmax(worst, fabs(got - want));
+        }
+    }
+    CHECK(worst < 1e-4, "instnorm runs, %d channels in layout %d: output off by %g", c, block, worst);
+    free(x), free(y), free(xn);
+}
+
+/* split_conv (the RGB output layers' fast path) against oneDNN's direct
+ * NCHW convolution of the same weights: inputs in blocks of 8 and 16. */
+static void test_split_conv(int cin, int block) {
+    const int n = 2, h = 23, w = 30, cout = 3, k = 9, oh = h - k + 1, ow = w - k + 1;
+    size_t m = (size_t)n * cin * h * w, mo = (size_t)n * cout * oh * ow;
+    float *x = malloc(m * 4), *xb = calloc(nst_blocked_numel(n, cin, h, w, block), 4);
+    float *wt = malloc((size_t)cout * cin * k * k * 4), *b = malloc(cout * 4);
+    float *y = malloc(mo * 4), *ys = malloc(mo * 4);
+    tu_fill_uniform(x, m, -1, 1, 21), tu_fill_uniform(wt, (size_t)cout * cin * k * k, -0.1f, 0.1f, 22);
+    tu_fill_uniform(b, cout, -1, 1, 23);
+    to_layout(x, xb, n, cin, h, w, 1, block);
+    conv_layer ref;
+    split_conv_layer L;
+    nst_error err = {0};
+    if (conv_setup(&ref, n, cin, h, w, cout, k, k, 1, 0, 0, 0, 0, wt, b, &err) ||
+        split_conv_setup(&L, block, n, cin, h, w, cout, k, wt, b, &err)) {
+        CHECK(0, "split conv setup: %s", err.msg);
+    } else {
+        float *tmp = malloc(L.tmp_bytes);
+        conv_forward(&ref, x, y);
+        split_conv_forward(&L, xb, tmp, ys);
+        char label[64];
+        snprintf(label, sizeof label, "split 9x9 conv, %d channels in blocks of %d", cin, block);
+        tu_close(label, ys, y, mo, 1e-5f, 1e-4f);
+        /* the weights changed in place reach the split layer */
+        for (int i = 0; i < cout * cin * k * k; i++) wt[i] *= -2;
+        split_conv_weights_changed(&L);
+        conv_weights_changed(&ref);
+        conv_forward(&ref, x, y);
+        split_conv_forward(&L, xb, tmp, ys);
+        tu_close("split conv after a weight change", ys, y, mo, 1e-5f, 1e-4f);
+        free(tmp);
+    }
+    conv_destroy(&ref);
+    split_conv_destroy(&L);
+    free(x), free(xb), free(wt), free(b), free(y), free(ys);
+}
+
 int main(void) {
     tu_load_fixture("gen_layers.bin", &fx);
     test_errors();
@@ -380,6 +453,11 @@ int main(void) {
     test_tanh();
     test_blocked(32);
     test_blocked(20);
+    test_instnorm_runs(3, 1);
+    test_instnorm_runs(8, 8);
+    test_instnorm_runs(5, 8);
+    test_split_conv(8, 8);
+    test_split_conv(32, 16);
 
     nst_dict_free(&fx);
     return tu_finish();

@@ -116,7 +116,7 @@ static int wants_grad(const plan *p, int k) {
 
 /* Bytes that the scratch buffers need, grown by the steps' setups. */
 typedef struct {
-    size_t padded, stage;
+    size_t padded, stage, rows;
 } extra_sizes;
 
 static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
@@ -142,6 +142,12 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
             return rc;
         h = s->pad.oh, w = s->pad.ow;
         x->padded = max_sz(x->padded, nst_blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
+    }
+    if (s->split) {
+        rc = split_conv_setup(&s->sconv, in.block, n, in.c, h, w, nd->cout, nd->k, nd->weight, nd->bias, err);
+        s->block = 1, s->bf16 = 0;
+        if (!rc) x->rows = max_sz(x->rows, s->sconv.tmp_bytes);
+        return rc;
     }
     rc = conv_setup_blocked(&s->conv, blk, bf16, fuse, nd->alpha, n, in.c, h, w, nd->cout, nd->groups, nd->k, nd->k,
                             nd->stride, t, l, b, r, nd->weight, nd->bias, err);
@@ -346,6 +352,7 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
     if (g->image_out) TAKE(p->output, numel(p->n, 3, p->h, p->w) * f);
     if (x->padded) TAKE(p->padded, x->padded);
     if (x->stage) TAKE(p->stage, x->stage);
+    if (x->rows) TAKE(p->rows, x->rows);
     size_t biggest = 0;
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->S[i];
@@ -434,7 +441,7 @@ int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o
         for (int k = 0; k < s->nd.n_in; k++)
             s->constant &= s->in[k] < GRAPH_INPUT(0) || (s->in[k] >= 0 && p->S[s->in[k]].constant);
     }
-    extra_sizes x = {0, 0};
+    extra_sizes x = {0, 0, 0};
     for (int i = 0; i < p->n_steps && !rc; i++) rc = setup_step(p, &p->S[i], &x, err);
     if (!rc) {
         writers(p);
@@ -460,6 +467,7 @@ void plan_destroy(plan *p) {
     for (int i = 0; i < p->n_steps && p->S; i++) {
         step *s = &p->S[i];
         conv_destroy(&s->conv);
+        split_conv_destroy(&s->sconv);
         deconv_destroy(&s->deconv);
         reflect_grad_destroy(&s->rgrad);
         eltwise_destroy(&s->eltwise);
@@ -488,6 +496,7 @@ static void act_plain(const node *nd, size_t m, const float *x, float *y) {
         break;
     case ACT_TANH: tanh_forward(m, nd->a, nd->b, x, y); break;
     case ACT_SIGMOID:
+#pragma omp parallel for schedule(static) if (m > 65536)
         for (size_t i = 0; i < m; i++) y[i] = nd->a / (1.0f + expf(-x[i])) + nd->b;
         break;
     case ACT_RELU: act_forward(nd->alpha, m, x, y); break;
@@ -580,7 +589,8 @@ static void step_forward(plan *p, step *s, int flags) {
             pad_forward(&s->pad, in, p->padded);
             in = p->padded;
         }
-        conv_forward(&s->conv, in, s->to_bf16 ? s->act32 : s->act);
+        if (s->split) split_conv_forward(&s->sconv, in, p->rows, s->act);
+        else conv_forward(&s->conv, in, s->to_bf16 ? s->act32 : s->act);
         if (s->to_bf16) reorder_run(&s->convert, s->act32, s->act);
         break;
     case OP_DECONV: deconv_forward(&s->deconv, in, s->act); break;
@@ -628,6 +638,7 @@ void plan_forward(plan *p, const float *image, int flags) {
      * (a network may yield a few more rows and columns) */
     const step *last = &p->S[p->n_steps - 1];
     const float *y = last->act;
+#pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < p->n; b++)
         for (int c = 0; c < 3; c++)
             for (int r = 0; r < p->h; r++) {
@@ -817,7 +828,8 @@ void plan_backward(plan *p, const float *dout, float *dimage, float *dparams) {
 
 void plan_weights_changed(plan *p) {
     for (int i = 0; i < p->n_steps; i++) {
-        if (p->S[i].nd.op == OP_CONV) conv_weights_changed(&p->S[i].conv);
+        if (p->S[i].nd.op == OP_CONV && p->S[i].split) split_conv_weights_changed(&p->S[i].sconv);
+        else if (p->S[i].nd.op == OP_CONV) conv_weights_changed(&p->S[i].conv);
         if (p->S[i].nd.op == OP_DECONV) deconv_weights_changed(&p->S[i].deconv);
     }
 }

@@ -53,12 +53,14 @@ typedef struct {
                            * commutes with max: run on the pooled gradient, 4x smaller) */
     float pool_alpha;
     int to_bf16;          /* conv: float32 output, converted (act32 -> act) */
+    int split;            /* conv: runs as split_conv (NCHW output, through plan.rows) */
     /* backward bookkeeping: the first writer of an input's gradient
      * overwrites it, later ones add (plan.c) */
     int first[4];         /* in[0..2], skip */
     int grad_written;     /* some consumer writes grad before this step's backward */
     /* layers */
     conv_layer conv;
+    split_conv_layer sconv;
     deconv_layer deconv;
     pad_layer pad;        /* conv with PAD_REFLECT */
     reflect_grad_layer rgrad; /* its input gradient without the padded one */
@@ -87,6 +89,7 @@ typedef struct plan {
     float *output;        /* graph->image_out: n x 3 x h x w, 0..255 */
     void *padded;         /* reflect convs: the padded input, its gradient */
     void *stage;          /* a graph input's gradient in oneDNN's layout */
+    float *rows;          /* split convolutions' 1 x k output */
     void *scratch;        /* a gradient computed then added to another writer's */
     void *arena;          /* one allocation behind every buffer above */
 } plan;

@@ -149,6 +149,22 @@ static void first_conv_f32(plan *p) {
             p->S[i].to_bf16 = 1;
 }
 
+/* Forward in float32: a large k x k convolution to at most 4 channels (a
+ * style network's RGB output) runs split (split_conv.c), several times
+ * faster. Small maps stay direct: the split's extra pass over k cout
+ * channels is not won back (measured: the gain starts near 128 x 128). */
+static void split_thin_conv(plan *p) {
+    if (p->o.grads || p->o.precision == NST_PRECISION_BF16) return;
+    for (int i = 0; i < p->n_steps; i++) {
+        step *s = &p->S[i];
+        const node *nd = &s->nd;
+        if (s->dead || nd->op != OP_CONV || nd->cout > 4 || nd->k < 5 || nd->stride != 1 || nd->groups > 1 ||
+            nd->act != ACT_NONE || nd->pad == PAD_SAME || s->in[0] < 0 || s->h * s->w < 128 * 128)
+            continue;
+        s->split = 1;
+    }
+}
+
 void rewrite_plan(plan *p) {
     if (p->o.pooling == NST_POOL_AVG)
         for (int i = 0; i < p->n_steps; i++)
@@ -159,4 +175,5 @@ void rewrite_plan(plan *p) {
     fuse_norm(p);
     pool_after_act(p);
     first_conv_f32(p);
+    split_thin_conv(p);
 }

@@ -25,43 +25,102 @@ static void geometry(int n, int c, int block, int *planes, int *lanes) {
     *planes = n * ((c + *lanes - 1) / *lanes);
 }
 
-/* Sums of d = x - k over a plane, k = its first pixel, for each lane. The
- * lane count is a constant where this is inlined for 16 (the AVX-512
- * blocked layout), so the lane loop becomes vector code. */
-static inline void plane_sums(int lanes, size_t hw, const float *x, double *k, double *s,
-                              double *q) {
-    for (int l = 0; l < lanes; l++) k[l] = x[l], s[l] = q[l] = 0;
-    for (size_t i = 0; i < hw; i++)
+/* Sums of d = x - k over pixels [from, to) of a plane, k = the plane's
+ * first pixel, for each lane. The lane count is a constant where this is
+ * inlined for 8 and 16 (the blocked layouts), so the lane loop becomes
+ * vector code. */
+static inline void plane_sums(int lanes, size_t from, size_t to, const float *x, const float *k,
+                              double *s, double *q) {
+    for (int l = 0; l < lanes; l++) s[l] = q[l] = 0;
+    for (size_t i = from; i < to; i++)
         for (int l = 0; l < lanes; l++) {
             double d = x[i * lanes + l] - k[l];
             s[l] += d, q[l] += d * d;
         }
 }
 
+/* Work items: each plane in `parts` runs of pixels, enough items for every
+ * core even when a plane is all there is (8 channels of one image in
+ * blocks of 8), runs of at least 4096 pixels; at most 31 items when a
+ * plane has several, and none for wide lanes (channels-last). */
+#define MIN_RUN 4096
+static int parts_of(int planes, int lanes, size_t hw) {
+    if (planes >= 16 || lanes > 16) return 1;
+    int want = (16 + planes - 1) / planes;
+    size_t most = (hw + MIN_RUN - 1) / MIN_RUN;
+    return (size_t)want < most ? want : (int)most;
+}
+
+static void run_of(size_t hw, int parts, int j, size_t *from, size_t *to) {
+    *from = hw * j / parts, *to = hw * (j + 1) / parts;
+}
+
+/* mean and rstd from the sums of d = x - k (k = first) over hw pixels */
+static void finish(double s, double q, float first, int hw, float eps, float *mean, float *rstd) {
+    double m = s / hw, var = q / hw - m * m;
+    *mean = (float)(first + m);
+    *rstd = (float)(1.0 / sqrt((var > 0 ? var : 0) + eps));
+}
+
+/* Sums of one run of pixels. Lane counts that divide 16 run as 16 lanes
+ * (16 / lanes pixels side by side, then folded), which the compiler turns
+ * into vector code with 16 independent sums; others lane by lane. */
+static void sums_of(int lanes, size_t from, size_t to, const float *xp, double *s, double *q) {
+    if (16 % lanes) {
+        plane_sums(lanes, from, to, xp, xp, s, q);
+        return;
+    }
+    int per = 16 / lanes;
+    float k[16];
+    double s16[16], q16[16];
+    for (int l = 0; l < 16; l++) k[l] = xp[l % lanes];
+    size_t mid = from + (to - from) / per * per;
+    plane_sums(16, 0, (mid - from) / per, xp + from * lanes, k, s16, q16);
+    plane_sums(lanes, mid, to, xp, xp, s, q);
+    for (int l = 0; l < 16; l++) s[l % lanes] += s16[l], q[l % lanes] += q16[l];
+}
+
 void instnorm_stats(int n, int c, int hw, int block, float eps, const float *x, float *mean,
                     float *rstd) {
     int planes, lanes;
     geometry(n, c, block, &planes, &lanes);
-    int cb = planes / n;
+    int cb = planes / n, parts = parts_of(planes, lanes, hw);
+    if (parts == 1) {
 #pragma omp parallel for schedule(static)
+        for (int p = 0; p < planes; p++) {
+            double s[lanes], q[lanes];
+            const float *xp = x + (size_t)p * hw * lanes;
+            sums_of(lanes, 0, hw, xp, s, q);
+            int ch0 = p % cb * lanes, im = p / cb;
+            for (int l = 0; l < lanes && ch0 + l < c; l++)
+                finish(s[l], q[l], xp[l], hw, eps, &mean[im * c + ch0 + l], &rstd[im * c + ch0 + l]);
+        }
+        return;
+    }
+    int items = planes * parts;
+    double sums[items][2][lanes];
+#pragma omp parallel for schedule(static)
+    for (int it = 0; it < items; it++) {
+        size_t from, to;
+        run_of(hw, parts, it % parts, &from, &to);
+        sums_of(lanes, from, to, x + (size_t)(it / parts) * hw * lanes, sums[it][0], sums[it][1]);
+    }
     for (int p = 0; p < planes; p++) {
-        double k[lanes], s[lanes], q[lanes];
         const float *xp = x + (size_t)p * hw * lanes;
-        if (lanes == 16) plane_sums(16, hw, xp, k, s, q);
-        else plane_sums(lanes, hw, xp, k, s, q);
         int ch0 = p % cb * lanes, im = p / cb;
         for (int l = 0; l < lanes && ch0 + l < c; l++) {
-            double m = s[l] / hw, var = q[l] / hw - m * m;
-            mean[im * c + ch0 + l] = (float)(k[l] + m);
-            rstd[im * c + ch0 + l] = (float)(1.0 / sqrt((var > 0 ? var : 0) + eps));
+            double s = 0, q = 0;
+            for (int j = 0; j < parts; j++) s += sums[p * parts + j][0][l], q += sums[p * parts + j][1][l];
+            finish(s, q, xp[l], hw, eps, &mean[im * c + ch0 + l], &rstd[im * c + ch0 + l]);
         }
     }
 }
 
-/* y = relu?(x a + b + skip?) over a plane; a, b per lane. */
-static inline void plane_apply(int lanes, size_t hw, const float *x, const float *a,
+/* y = relu?(x a + b + skip?) over m pixels; a, b per lane. Inlined with
+ * constant lanes, skip and relu, so each case is a loop without branches. */
+static inline void plane_apply(int lanes, size_t m, const float *x, const float *a,
                                const float *b, const float *skip, int relu, float *y) {
-    for (size_t i = 0; i < hw; i++)
+    for (size_t i = 0; i < m; i++)
         for (int l = 0; l < lanes; l++) {
             float v = x[i * lanes + l] * a[l] + b[l];
             if (skip) v += skip[i * lanes + l];
@@ -69,16 +128,40 @@ static inline void plane_apply(int lanes, size_t hw, const float *x, const float
         }
 }
 
+static void apply16(size_t m, const float *x, const float *a, const float *b, const float *skip, int relu,
+                    float *y) {
+    if (skip && relu) plane_apply(16, m, x, a, b, skip, 1, y);
+    else if (skip) plane_apply(16, m, x, a, b, skip, 0, y);
+    else if (relu) plane_apply(16, m, x, a, b, NULL, 1, y);
+    else plane_apply(16, m, x, a, b, NULL, 0, y);
+}
+
+/* A run of m pixels; as in sums_of, lanes dividing 16 run as 16. */
+static void apply_run(int lanes, size_t m, const float *x, const float *a, const float *b, const float *skip,
+                      int relu, float *y) {
+    if (16 % lanes) {
+        plane_apply(lanes, m, x, a, b, skip, relu, y);
+        return;
+    }
+    int per = 16 / lanes;
+    float a16[16], b16[16];
+    for (int l = 0; l < 16; l++) a16[l] = a[l % lanes], b16[l] = b[l % lanes];
+    size_t mid = m / per * per, at = mid * lanes;
+    apply16(mid / per, x, a16, b16, skip, relu, y);
+    plane_apply(lanes, m - mid, x + at, a, b, skip ? skip + at : NULL, relu, y + at);
+}
+
 void instnorm_apply(int n, int c, int hw, int block, const float *x, const float *scale,
                     const float *shift, const float *mean, const float *rstd, const float *skip,
                     int relu, float *y) {
     int planes, lanes;
     geometry(n, c, block, &planes, &lanes);
-    int cb = planes / n;
+    int cb = planes / n, parts = parts_of(planes, lanes, hw);
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < planes; p++) {
+    for (int it = 0; it < planes * parts; it++) {
         /* y = x a + b with a = rstd scale, b = shift - mean a; padding
          * lanes (channels >= c) get a = b = 0 and stay zero */
+        int p = it / parts;
         float a[lanes], b[lanes];
         int ch0 = p % cb * lanes, im = p / cb;
         for (int l = 0; l < lanes; l++) {
@@ -86,10 +169,11 @@ void instnorm_apply(int n, int c, int hw, int block, const float *x, const float
             a[l] = ch < c ? rstd[im * c + ch] * scale[ch] : 0;
             b[l] = ch < c ? shift[ch] - mean[im * c + ch] * a[l] : 0;
         }
-        size_t at = (size_t)p * hw * lanes;
+        size_t from, to;
+        run_of(hw, parts, it % parts, &from, &to);
+        size_t at = ((size_t)p * hw + from) * lanes, m = to - from;
         const float *sk = skip ? skip + at : NULL;
-        if (lanes == 16) plane_apply(16, hw, x + at, a, b, sk, relu, y + at);
-        else plane_apply(lanes, hw, x + at, a, b, sk, relu, y + at);
+        apply_run(lanes, m, x + at, a, b, sk, relu, y + at);
     }
 }
 

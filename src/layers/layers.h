@@ -109,6 +109,25 @@ void conv_forward(conv_layer *L, const void *in, void *out);
 void conv_backward(conv_layer *L, const void *dout, void *din);
 void conv_destroy(conv_layer *L);
 
+/* ---- split_conv.c: a valid k x k convolution with few outputs, fast ---
+ * The same y as conv_setup_blocked's (stride 1, no padding, no
+ * activation), as a 1 x k convolution into tmp (tmp_bytes, k cout channels
+ * in layout tmp_block) and a sum of k shifted rows. Input in layout
+ * `block`, output NCHW [n][cout][h - k + 1][w - k + 1]. Forward only. */
+typedef struct {
+    int n, cin, h, w, cout, k, oh, ow, tmp_block;
+    size_t tmp_bytes;
+    const float *weight, *bias; /* the caller's: [cout][cin][k][k], [cout] or NULL */
+    float *wr;            /* wr[j cout + o][c][0][v] = weight[o][c][j][v] */
+    conv_layer rows;
+} split_conv_layer;
+int split_conv_setup(split_conv_layer *L, int block, int n, int cin, int h, int w, int cout, int k,
+                     const float *weight, const float *bias, nst_error *err);
+void split_conv_forward(split_conv_layer *L, const void *in, float *tmp, float *out);
+/* After the caller changed weight or bias in place. */
+void split_conv_weights_changed(split_conv_layer *L);
+void split_conv_destroy(split_conv_layer *L);
+
 /* ---- reflect_grad.c: input gradient of a reflect-padded convolution ---
  * For a stride-1 k x k convolution (k odd, p = (k-1)/2) of x reflect-padded
  * by p on every side, with weights [cout][cin][k][k]: dx from dy, where dy
