@@ -42,7 +42,11 @@ head -c 20000 "$content" > "$tmp/trunc.jpg"
 expect 1 "$tmp/trunc.jpg: .*(truncated|corrupt)" "truncated JPEG" -- "${run[@]}" -c "$tmp/trunc.jpg" -s "$style" -o "$tmp/o.png"
 expect 2 "$tmp/o.gif: unsupported output format" "output format" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.gif"
 expect 2 "--precision: 'fp16' is not fp32 or bf16" "unknown precision" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --precision fp16
-expect 2 "cannot write" "output directory" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/no/such/dir/o.png"
+expect 2 "$tmp/no/such/dir/o.png: directory $tmp/no/such/dir does not exist" "output directory" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/no/such/dir/o.png"
+expect 2 "$tmp is a directory: give a file name" "output is a directory" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp"
+touch "$tmp/plainfile"
+expect 2 "$tmp/plainfile/o.png: $tmp/plainfile is not a directory" "output under a file" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/plainfile/o.png"
+expect 0 "nst --version prints the version" "version in the help" -- sh -c '"$0" --help >&2' "$nst"
 expect 2 "--style-weight: 'abc' is not a number" "non-numeric weight" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --style-weight abc
 expect 2 "--size: 100000 is out of range" "absurd size" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --size 100000
 expect 2 "--iterations: '-5'|--iterations: -5" "negative iterations" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --iterations -5
@@ -130,6 +134,12 @@ if [ -f "$fast/manifest.json" ]; then
     cp "$shared/images/content/stata.jpg" "$tmp/two.jpg"
     expect 0 "" "apply several into a dir" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/apdir" -q
     [ -f "$tmp/apdir/one.jpg" ] && [ -f "$tmp/apdir/two.jpg" ] && ok || bad "apply dir outputs: $(ls "$tmp/apdir")"
+    expect 2 "-o $tmp/both.png: 2 inputs need an output directory" "apply several inputs to an image name" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/both.png" -q
+    [ -e "$tmp/both.png" ] && bad "apply made $tmp/both.png for two inputs" || ok
+    expect 0 "wrote $tmp/apdir3/one.jpg " "apply into DIR/ (one slash in the names)" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/apdir3/"
+    mkdir -p "$tmp/sub" && cp "$tmp/one.jpg" "$tmp/sub/one.jpg"
+    expect 2 "$tmp/one.jpg and $tmp/sub/one.jpg would both be written to $tmp/apdir4/one.jpg" "apply two inputs of one name" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/sub/one.jpg" -o "$tmp/apdir4"
+    [ -e "$tmp/apdir4" ] && bad "a refused apply created $tmp/apdir4" || ok
     expect 1 "$tmp/missing.jpg: no such file" "apply with a missing input among several" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/missing.jpg" "$tmp/text.jpg" "$tmp/two.jpg" -o "$tmp/apdir2" -q
     grep -q "$tmp/text.jpg" "$tmp/stderr" && ok || bad "apply did not report the text file"
     [ -f "$tmp/apdir2/one.jpg" ] && [ -f "$tmp/apdir2/two.jpg" ] && [ ! -e "$tmp/apdir2/missing.jpg" ] && ok || bad "apply did not paint the good inputs: $(ls "$tmp/apdir2")"
@@ -159,7 +169,7 @@ expect 2 "$tmp/nodir: cannot open the content directory" "train on a missing dir
 expect 2 "style image is needed" "train without a style" -- "${train[@]}" --content-dir "$tmp/photos" -o "$tmp/t.nst"
 expect 1 "$tmp/nope.jpg: no such file" "train with a missing style" -- "${train[@]}" -s "$tmp/nope.jpg" --content-dir "$tmp/photos" -o "$tmp/t.nst"
 expect 2 "--batch-size: 'x' is not an integer" "train bad batch size" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/t.nst" --batch-size x
-expect 2 "cannot write" "train unwritable output" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/no/such/t.nst"
+expect 2 "t.nst: directory .*/no/such does not exist" "train unwritable output" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/no/such/t.nst"
 [ -e "$tmp/t.nst" ] && bad "a failed train left $tmp/t.nst" || ok
 expect 0 "b.jpg" "train 2 iterations (skipping a text file)" -- "$nst" train --model "$model" --crop 64 --batch-size 1 --iterations 2 -s "$style" --content-dir "$tmp/photos" -o "$tmp/t.nst" --loss-csv "$tmp/t.csv" --loss-plot "$tmp/t.png"
 [ "$(wc -l < "$tmp/t.csv")" = 3 ] && [ -f "$tmp/t.png" ] && ok || bad "train loss csv/plot missing"

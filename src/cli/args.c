@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -53,6 +54,8 @@ int parse_list(const char *opt, const char *s, char items[][64], int max, int *n
 }
 
 int check_output_path(const char *path, nst_error *err) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return check_output_dir(path, err);
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash) || !writable_ext(dot))
@@ -63,10 +66,18 @@ int check_output_path(const char *path, nst_error *err) {
 int check_output_dir(const char *path, nst_error *err) {
     const char *slash = strrchr(path, '/');
     char dir[1024];
+    struct stat st;
     if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     else snprintf(dir, sizeof dir, ".");
-    if (access(dir[0] ? dir : "/", W_OK) != 0)
-        return nst_fail(err, NST_ERR_USAGE, "%s: cannot write into directory %s", path, dir);
+    if (!dir[0]) snprintf(dir, sizeof dir, "/");
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return nst_fail(err, NST_ERR_USAGE, "%s is a directory: give a file name (%s/NAME)", path, path);
+    if (stat(dir, &st) != 0)
+        return nst_fail(err, NST_ERR_USAGE, "%s: directory %s does not exist", path, dir);
+    if (!S_ISDIR(st.st_mode))
+        return nst_fail(err, NST_ERR_USAGE, "%s: %s is not a directory", path, dir);
+    if (access(dir, W_OK) != 0)
+        return nst_fail(err, NST_ERR_USAGE, "%s: cannot write into directory %s (%s)", path, dir, strerror(errno));
     return NST_OK;
 }
 

@@ -86,6 +86,52 @@ typedef struct {
     nst_apply_params p;
 } args;
 
+/* DIR/<input file name>, with .png instead of an extension we cannot write. */
+static int output_in_dir(const char *dir, const char *input, char *out, size_t n, nst_error *err) {
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    int dl = (int)strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dl--; /* "multi/" + name: one slash */
+    const char *dot = strrchr(base, '.');
+    int keep = dot && dot != base && writable_ext(dot);
+    int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+    if (keep ? nst_pathf(out, n, "%.*s/%s", dl, dir, base)
+             : nst_pathf(out, n, "%.*s/%.*s.png", dl, dir, stem, base))
+        return nst_fail(err, NST_ERR_USAGE, "%s/%s: path too long", dir, base);
+    return NST_OK;
+}
+
+/* Two inputs of one name would overwrite each other's picture: the output
+ * names, sorted, must differ from their neighbours. */
+typedef struct {
+    char *path;
+    int input;
+} named_output;
+
+static int by_path(const void *x, const void *y) {
+    return strcmp(((const named_output *)x)->path, ((const named_output *)y)->path);
+}
+
+static int distinct_outputs(const args *a, nst_error *err) {
+    named_output *o = calloc((size_t)a->n_inputs, sizeof *o);
+    char path[NST_PATH_MAX];
+    int rc = o ? NST_OK : nst_fail(err, NST_ERR_RUNTIME, "out of memory for %d inputs", a->n_inputs);
+    for (int i = 0; i < a->n_inputs && !rc; i++) {
+        rc = output_in_dir(a->output, a->inputs[i], path, sizeof path, err);
+        if (!rc && !(o[i].path = strdup(path))) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        o[i].input = i;
+    }
+    if (!rc) qsort(o, (size_t)a->n_inputs, sizeof *o, by_path);
+    for (int i = 1; i < a->n_inputs && !rc; i++)
+        if (!strcmp(o[i - 1].path, o[i].path))
+            rc = nst_fail(err, NST_ERR_USAGE, "%s and %s would both be written to %s: give each input "
+                          "its own name, or one at a time with -o FILE", a->inputs[o[i - 1].input],
+                          a->inputs[o[i].input], o[i].path);
+    for (int i = 0; o && i < a->n_inputs; i++) free(o[i].path);
+    free(o);
+    return rc;
+}
+
 static int parse(int argc, char **argv, args *a, nst_error *err) {
     nst_apply_defaults(&a->p);
     int c, rc = NST_OK;
@@ -132,22 +178,16 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     if (!a->n_inputs) return nst_fail(err, NST_ERR_USAGE, "an input image is needed (nst apply --help)");
     if (!a->output) return nst_fail(err, NST_ERR_USAGE, "an output is needed: -o PATH (or -o DIR)");
     struct stat st;
-    a->to_dir = a->n_inputs > 1 || (stat(a->output, &st) == 0 && S_ISDIR(st.st_mode));
+    int is_dir = stat(a->output, &st) == 0 && S_ISDIR(st.st_mode);
+    const char *dot = strrchr(a->output, '.'), *slash = strrchr(a->output, '/');
+    if (a->n_inputs > 1 && !is_dir && dot && (!slash || dot > slash) && writable_ext(dot))
+        return nst_fail(err, NST_ERR_USAGE, "-o %s: %d inputs need an output directory, not an image "
+                        "name (-o DIR writes DIR/<input name>)", a->output, a->n_inputs);
+    a->to_dir = a->n_inputs > 1 || is_dir;
     if (!a->to_dir) return check_output_path(a->output, err);
+    if ((rc = distinct_outputs(a, err))) return rc;
     if (mkdir(a->output, 0755) && errno != EEXIST)
         return nst_fail(err, NST_ERR_USAGE, "%s: cannot create directory: %s", a->output, strerror(errno));
-    return NST_OK;
-}
-
-/* DIR/<input file name>, with .png instead of an extension we cannot write. */
-static int output_in_dir(const char *dir, const char *input, char *out, size_t n, nst_error *err) {
-    const char *base = strrchr(input, '/');
-    base = base ? base + 1 : input;
-    const char *dot = strrchr(base, '.');
-    int keep = dot && dot != base && writable_ext(dot);
-    int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-    if (keep ? nst_pathf(out, n, "%s/%s", dir, base) : nst_pathf(out, n, "%s/%.*s.png", dir, stem, base))
-        return nst_fail(err, NST_ERR_USAGE, "%s/%s: path too long", dir, base);
     return NST_OK;
 }
 

@@ -13,10 +13,11 @@ static const char usage[] =
     "  stylize   paint a photo in the style of one or more paintings (Gatys et al.)\n"
     "  apply     paint photos with a pretrained style network, in one pass\n"
     "  train     train a style network for a painting, for nst apply (Johnson et al.)\n"
+    "  video     paint a clip frame by frame, without flicker\n"
     "  models    list, install and inspect loss and style networks\n"
     "  serve     the web studio: a page and a JSON API on a local HTTP server\n"
     "\n"
-    "nst COMMAND --help describes each command.\n";
+    "nst COMMAND --help describes each command; nst --version prints the version.\n";
 
 int main(int argc, char **argv) {
     if (argc < 2) {
