@@ -25,3 +25,21 @@ double now_seconds(void) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
+
+/* x in units of 2^20 with 3 significant digits and the unit: "32 MB",
+ * "1.5 MB"; below 2^20, "KB" or the plain number with `small`. */
+static const char *binary_amount(double x, const char *mega, const char *kilo, const char *small, char *buf,
+                                 size_t n) {
+    if (x >= 1048576) snprintf(buf, n, "%.3g %s", x / 1048576, mega);
+    else if (x >= 1024) snprintf(buf, n, "%.3g %s", x / 1024, kilo);
+    else snprintf(buf, n, "%.0f %s", x, small);
+    return buf;
+}
+
+const char *human_bytes(double bytes, char *buf, size_t n) {
+    return binary_amount(bytes, "MB", "KB", "bytes", buf, n);
+}
+
+const char *human_pixels(double pixels, char *buf, size_t n) {
+    return binary_amount(pixels, "MP", "kilopixels", "pixels", buf, n);
+}

@@ -19,6 +19,11 @@ uint64_t nst_splitmix64(uint64_t *s);
 /* A monotonic clock in seconds, for elapsed times. */
 double now_seconds(void);
 
+/* Limits as people read them: 33554432 bytes is "32 MB", 16777216 pixels
+ * "16 MP" (units of 2^20; buf of 32 bytes is enough). Return buf. */
+const char *human_bytes(double bytes, char *buf, size_t n);
+const char *human_pixels(double pixels, char *buf, size_t n);
+
 /* temp_file.c: a temporary file beside `path` (PATH.partXXXXXX) with the
  * mode a plain fopen would give; NULL with errno set. nst_temp_finish closes
  * it and renames it to `path` unless `e` (an errno value) or the close

@@ -254,11 +254,12 @@ int camera_frame(camera *c, const char *session_id, const char *net, double temp
     if (!(temporal >= 0 && temporal <= 1) && temporal != -1)
         return snprintf(msg, n, "temporal: out of range 0..1"), 400;
     int w, h, nc;
+    char most[32];
     const serve_config *cfg = c->cfg;
     if (len < 0x7fffffff && stbi_info_from_memory(data, (int)len, &w, &h, &nc) &&
         ((long)w * h > cfg->max_pixels || w > cfg->max_size || h > cfg->max_size))
-        return snprintf(msg, n, "camera frame: %dx%d pixels, more than %d on a side or %ld in all allowed", w, h,
-                        cfg->max_size, cfg->max_pixels), 413;
+        return snprintf(msg, n, "camera frame: %dx%d pixels, more than %d on a side or %s in all allowed", w, h,
+                        cfg->max_size, human_pixels((double)cfg->max_pixels, most, sizeof most)), 413;
     nst_image in = {0};
     nst_error err = {0};
     if (nst_image_decode(data, len, "camera frame", &in, &err)) return snprintf(msg, n, "%s", err.msg), 400;

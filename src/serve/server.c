@@ -205,9 +205,11 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
 /* A job submission before its body: an oversized one is refused at once. */
 static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, void **con_cls) {
     const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char got[32], most[32];
     if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
-        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "upload of %s bytes, more than the %ld allowed",
-                          len, sv->cfg->max_upload);
+        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "upload of %s, more than the %s allowed",
+                          human_bytes((double)strtoll(len, NULL, 10), got, sizeof got),
+                          human_bytes((double)sv->cfg->max_upload, most, sizeof most));
     pending *p = calloc(1, sizeof *p);
     upload *u = p ? upload_new(c, sv->cfg) : NULL;
     if (!u) return free(p), send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
@@ -227,9 +229,11 @@ static enum MHD_Result camera_post(server *sv, struct MHD_Connection *c, const c
     pending *p = *con_cls;
     if (!p) {
         const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        char got[32], most[32];
         if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
-            return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "frame of %s bytes, more than the %ld allowed", len,
-                              sv->cfg->max_upload);
+            return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "frame of %s, more than the %s allowed",
+                              human_bytes((double)strtoll(len, NULL, 10), got, sizeof got),
+                              human_bytes((double)sv->cfg->max_upload, most, sizeof most));
         if (!(p = calloc(1, sizeof *p))) return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
         *con_cls = p;
         return MHD_YES;

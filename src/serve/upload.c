@@ -146,16 +146,16 @@ void upload_free(upload *u) {
 static void store_image(upload *u, int i, const char *what, int side, const char *path) {
     bytes *b = &u->files[i];
     int w, h, nc;
+    char most[32];
+    human_pixels((double)u->cfg->max_pixels, most, sizeof most);
     if (b->len < 0x7fffffff && stbi_info_from_memory((const unsigned char *)b->data, (int)b->len, &w, &h, &nc) &&
         (long)w * h > u->cfg->max_pixels)
-        return upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %ld allowed", what, w, h,
-                    u->cfg->max_pixels);
+        return upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %s allowed", what, w, h, most);
     nst_image img = {0}, small = {0};
     nst_error err;
     if (nst_image_decode(b->data, b->len, what, &img, &err)) return upload_refuse(u, 400, "%s", err.msg);
     if ((long)img.w * img.h > u->cfg->max_pixels) {
-        upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %ld allowed", what, img.w, img.h,
-             u->cfg->max_pixels);
+        upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %s allowed", what, img.w, img.h, most);
     } else if (img.w > side || img.h > side) {
         int sw, sh;
         nst_image_fit(img.w, img.h, side, &sw, &sh);

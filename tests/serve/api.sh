@@ -81,7 +81,7 @@ req 404 '"error":"job [0-9]+ has no result yet"' "result of a cancelled job" -- 
 
 # bad requests: each a 4xx with a message
 head -c 1500000 /dev/urandom > "$tmp/big.png"
-req 413 '"error":"upload of [0-9]+ bytes, more than the 1048576 allowed"' "oversized upload" -- \
+req 413 '"error":"upload of [0-9.]+ MB, more than the 1 MB allowed"' "oversized upload" -- \
     -F content=@"$tmp/big.png" -F style=@"$style" "$url/api/jobs"
 echo "hello, I am not a picture" > "$tmp/text.png"
 req 400 '"error":"content: not an image \(unrecognised format\)"' "a text file as an image" -- \
@@ -89,7 +89,7 @@ req 400 '"error":"content: not an image \(unrecognised format\)"' "a text file a
 head -c 3000 "$tmp/result.png" > "$tmp/truncated.png"
 req 400 '"error":"style 1: corrupt or truncated image' "a truncated PNG" -- \
     -F content=@"$content" -F style=@"$tmp/truncated.png" "$url/api/jobs"
-req 413 '"error":"content: image of 1200x1528 pixels, more than the 1048576 allowed"' "too many pixels" -- \
+req 413 '"error":"content: image of 1200x1528 pixels, more than the 1 MP allowed"' "too many pixels" -- \
     -F content=@"$shared/images/style/the_scream.jpg" -F style=@"$style" "$url/api/jobs"
 req 400 '"error":"iterations: -5 is out of range 1\.\.2000"' "negative iterations" -- \
     -F content=@"$content" -F style=@"$style" -F iterations=-5 "$url/api/jobs"
