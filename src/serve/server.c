@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -314,11 +315,54 @@ static int parse_host(const char *host, int port, struct sockaddr_storage *sa, n
     return NST_OK;
 }
 
+/* The listening socket, bound before anything is created on disk, so that
+ * a busy port is the one message a user sees. *port gets the bound port
+ * (port 0: the one the system chose). */
+static int listen_on(const serve_config *cfg, const struct sockaddr_storage *sa, int *fd, unsigned *port,
+                     nst_error *err) {
+    socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int one = 1, s = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return nst_fail(err, NST_ERR_RUNTIME, "cannot create a socket (%s)", strerror(errno));
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(s, (const struct sockaddr *)sa, len) || listen(s, 64)) {
+        int e = errno;
+        close(s);
+        return nst_fail(err, NST_ERR_RUNTIME, "cannot listen on %s port %d: %s", cfg->host, cfg->port,
+                        e == EADDRINUSE ? "another program uses that port (--port N picks another)"
+                        : e == EADDRNOTAVAIL ? "not an address of this machine"
+                        : e == EACCES ? "ports below 1024 need privileges (--port N picks another)"
+                                      : strerror(e));
+    }
+    struct sockaddr_storage got;
+    socklen_t glen = sizeof got;
+    *port = (unsigned)cfg->port;
+    if (!getsockname(s, (struct sockaddr *)&got, &glen))
+        *port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                 : ((struct sockaddr_in *)&got)->sin_port);
+    *fd = s;
+    return NST_OK;
+}
+
+/* mkdir -p: the directory and any missing parents. */
+static int make_dirs(const char *dir) {
+    char p[NST_PATH_MAX];
+    if (nst_pathf(p, sizeof p, "%s", dir)) return errno = ENAMETOOLONG, -1;
+    for (char *q = p + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            if (mkdir(p, 0755) && errno != EEXIST) return -1;
+            *q = '/';
+        }
+    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
 int serve_run(const serve_config *cfg, nst_error *err) {
     char path[NST_PATH_MAX];
     struct sockaddr_storage sa;
-    int rc = parse_host(cfg->host, cfg->port, &sa, err);
-    if (!rc && (mkdir(cfg->data_dir, 0755) && errno != EEXIST))
+    int fd = -1, rc = parse_host(cfg->host, cfg->port, &sa, err);
+    unsigned port = 0;
+    if (!rc) rc = listen_on(cfg, &sa, &fd, &port, err);
+    if (!rc && make_dirs(cfg->data_dir))
         rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the data directory (%s)", cfg->data_dir,
                       strerror(errno));
     if (!rc && (nst_pathf(path, sizeof path, "%s/jobs", cfg->data_dir) ||
@@ -346,19 +390,17 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     if (!rc) {
         d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                                  (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                             0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                             0, NULL, NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
                              MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT, 256u,
                              MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                              NULL, MHD_OPTION_END);
-        if (!d)
-            rc = nst_fail(err, NST_ERR_RUNTIME, "cannot listen on %s port %d (in use, or not an address "
-                          "of this machine)", cfg->host, cfg->port);
+        if (!d) rc = nst_fail(err, NST_ERR_RUNTIME, "cannot start the HTTP server on %s port %u", cfg->host, port);
+        else fd = -1; /* the daemon closes it */
     }
     if (!rc) {
-        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
         printf("nst serve: http://%s%s%s:%u/ (data in %s; Ctrl-C stops)\n",
-               sa.ss_family == AF_INET6 ? "[" : "", cfg->host, sa.ss_family == AF_INET6 ? "]" : "",
-               info ? info->port : (unsigned)cfg->port, cfg->data_dir);
+               sa.ss_family == AF_INET6 ? "[" : "", cfg->host, sa.ss_family == AF_INET6 ? "]" : "", port,
+               cfg->data_dir);
         fflush(stdout);
         int sig;
         sigwait(&stop, &sig);
@@ -366,6 +408,7 @@ int serve_run(const serve_config *cfg, nst_error *err) {
         fflush(stdout);
     }
     if (d) MHD_stop_daemon(d);
+    if (fd >= 0) close(fd);
     jobs_stop(sv.j);
     camera_free(sv.cam);
     store_close(sv.s);

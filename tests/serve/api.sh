@@ -8,7 +8,17 @@
 nst=$1 shared=$2
 . "$(dirname "$0")/lib.sh"
 
-start_server "$tmp/data" --max-upload 1 --max-pixels 1 --checkpoint-every 5
+data=$tmp/data/deep/er  # parents missing: serve creates them
+start_server "$data" --max-upload 1 --max-pixels 1 --checkpoint-every 5
+[ -f "$data/nst.db" ] && ok || bad "the data directory's missing parents were not created"
+# a second server on the same port: one message of nst's, nothing created on disk
+port=${url##*:}
+"$nst" serve --port "$port" --data "$tmp/other/data" --model "$model" >"$tmp/busy.out" 2>"$tmp/busy.err"
+status=$?
+[ "$status" = 1 ] && [ "$(wc -l <"$tmp/busy.err")" = 1 ] &&
+    grep -q "cannot listen on 127.0.0.1 port $port: another program uses that port" "$tmp/busy.err" && ok ||
+    bad "busy port: exit $status, stderr: $(cat "$tmp/busy.err")"
+[ -e "$tmp/other" ] && bad "a server that could not listen created $tmp/other" || ok
 req 200 "<title>nst studio</title>" "the page" -- "$url/"
 req 200 '"name":"darknet-tiny"[^}]*"installed":true' "models: loss network" -- "$url/api/models"
 req 200 '"name":"scream"[^}]*"installed":true' "models: pretrained style" -- "$url/api/models"
@@ -29,8 +39,8 @@ if wait_job "$id" done 300; then
     get_png "$url/api/jobs/$id/result" "$tmp/result.png" 48x36 "result"
     get_png "$url/api/jobs/$id/preview" "$tmp/preview.png" 48x36 "preview"
     # the result differs from the photo: the style was applied
-    ! cmp -s "$tmp/result.png" "$tmp/data/jobs/$id/content.png" && ok || bad "result equals the photo"
-    [ ! -e "$tmp/data/jobs/$id/checkpoint.safetensors" ] && ok || bad "checkpoint left after the job"
+    ! cmp -s "$tmp/result.png" "$data/jobs/$id/content.png" && ok || bad "result equals the photo"
+    [ ! -e "$data/jobs/$id/checkpoint.safetensors" ] && ok || bad "checkpoint left after the job"
 else
     bad "stylize job $id did not finish: $(cat "$tmp/body")"
 fi
@@ -54,7 +64,7 @@ if wait_job "$fast0" done 120 && wait_job "$fast1" done 120; then
         ok || bad "fast job: $(cat "$tmp/body")"
     get_png "$url/api/jobs/$fast0/result" "$tmp/fast0.png" 96x72 "fast result, strength 0"
     get_png "$url/api/jobs/$fast1/result" "$tmp/fast1.png" 96x72 "fast result, strength 1"
-    ! cmp -s "$tmp/fast1.png" "$tmp/data/jobs/$fast1/content.png" && ok || bad "fast result equals the photo"
+    ! cmp -s "$tmp/fast1.png" "$data/jobs/$fast1/content.png" && ok || bad "fast result equals the photo"
     ! cmp -s "$tmp/fast0.png" "$tmp/fast1.png" && ok || bad "fast results of strength 0 and 1 are equal"
 else
     bad "fast jobs $fast0/$fast1 did not finish: $(cat "$tmp/body")"
@@ -124,10 +134,10 @@ req 400 "optimizer: '../adam' is not one of" "../ in a choice" -- \
     -F content=@"$content" -F style=@"$style" -F optimizer=../adam "$url/api/jobs"
 req 404 '"error":"no such (job|page)' "../ in the path" -- --path-as-is "$url/api/jobs/../../etc/passwd"
 req 404 '"error":"no such resource' "../ after a job id" -- --path-as-is "$url/api/jobs/$id/../../x"
-[ -z "$(find "$tmp/data" -name '*evil*')" ] && ok || bad "a client's file name reached the disk"
+[ -z "$(find "$data" -name '*evil*')" ] && ok || bad "a client's file name reached the disk"
 # refused uploads leave no job and no files behind
-n_dirs=$(ls "$tmp/data/jobs" | wc -l)
-[ "$n_dirs" = 5 ] && ok || bad "$n_dirs job directories, want 5: $(ls "$tmp/data/jobs")"
+n_dirs=$(ls "$data/jobs" | wc -l)
+[ "$n_dirs" = 5 ] && ok || bad "$n_dirs job directories, want 5: $(ls "$data/jobs")"
 
 # garbage and a client that vanishes mid-upload do not disturb the server
 id4=$(submit -F content=@"$content" -F style=@"$style" -F size=48 -F iterations=30)
@@ -139,7 +149,7 @@ wait_job "$id4" done 300 && ok || bad "job $id4 disturbed: $(cat "$tmp/body")"
 # queue limit: a server that takes one job at a time
 stop_server
 grep -q "stopping" "$log" && ok || bad "no clean stop: $(cat "$log")"
-start_server "$tmp/data" --max-queue 1
+start_server "$data" --max-queue 1
 long=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
 req 429 '"error":"the queue is full \(1 jobs\)' "queue full" -- -F content=@"$content" -F net=scream "$url/api/jobs"
 req 200 '"state":"(queued|running|cancelled)"' "cancel the long job" -- -X DELETE "$url/api/jobs/$long"
