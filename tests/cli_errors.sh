@@ -145,7 +145,12 @@ if [ -f "$fast/manifest.json" ]; then
     [ -f "$tmp/apdir2/one.jpg" ] && [ -f "$tmp/apdir2/two.jpg" ] && [ ! -e "$tmp/apdir2/missing.jpg" ] && ok || bad "apply did not paint the good inputs: $(ls "$tmp/apdir2")"
     expect 2 "--strength: 1.5 is out of range" "apply bad strength" -- "$nst" apply --net "$fast" "$content" --strength 1.5 -o "$tmp/ap3.png"
     expect 2 "--strength: 'x' is not a number" "apply non-numeric strength" -- "$nst" apply --net "$fast" "$content" --strength x -o "$tmp/ap3.png"
-    expect 1 "model 'nosuchnet' is not installed" "apply unknown net" -- "$nst" apply --net nosuchnet "$content" -o "$tmp/ap3.png"
+    expect 2 "no model named 'nosuchnet' and no such file" "apply unknown net" -- "$nst" apply --net nosuchnet "$content" -o "$tmp/ap3.png"
+    expect 2 "no model named 'screem': did you mean 'scream'\?" "apply misspelt net" -- "$nst" apply --net screem "$content" -o "$tmp/ap3.png"
+    expect 2 "--net $style: this is an image, not a style network; to paint in its style use --style" "apply --net painting.jpg" -- "$nst" apply --net "$style" "$content" -o "$tmp/ap3.png"
+    expect 2 "unknown option --sizes: did you mean --size\?" "apply misspelt option" -- "$nst" apply --net "$fast" "$content" --sizes 64 -o "$tmp/ap3.png"
+    expect 2 "unknown option --iteratons: did you mean --iterations\?" "stylize misspelt option" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/ap3.png" --iteratons 3
+    expect 2 "unknown option --frobnicate \(nst train --help\)" "train unknown option, nothing near" -- "$nst" train --frobnicate
     expect 2 "a style is needed: --net" "apply without --net or --style" -- "$nst" apply "$content" -o "$tmp/ap3.png"
     expect 2 "$tmp/ap3.gif: unsupported output format" "apply output format" -- "$nst" apply --net "$fast" "$content" -o "$tmp/ap3.gif"
     expect 1 "darknet-tiny/manifest.json: cannot open" "apply with a loss network" -- "$nst" apply --net "$model" "$content" -o "$tmp/ap3.png"
@@ -189,7 +194,7 @@ expect 1 "$tmp/noarch.nst: its \"architecture\" metadata is missing" "apply a ne
 expect 0 "" "train a deconv network from scratch" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/dc.nst" --upsample deconv
 grep -qaF 'upsample\":\"deconv' "$tmp/dc.nst" && ok || bad "dc.nst does not record upsample deconv"
 expect 0 "" "fine-tune a network named by the search path" -- env NST_MODELS="$shared/models/fast" "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft.nst" --init-net scream
-expect 1 "not installed" "fine-tune an unknown network" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft2.nst" --init-net nosuchnet
+expect 2 "no model named .nosuchnet." "fine-tune an unknown network" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft2.nst" --init-net nosuchnet
 expect 1 "t.csv: not a safetensors file" "apply a non-network file" -- "$nst" apply --net "$tmp/t.csv" "$content" -o "$tmp/tap2.png" -q
 
 echo "$pass passed, $fail failed"

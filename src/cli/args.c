@@ -1,5 +1,6 @@
 /* args.c: option value parsing shared by the subcommands. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/util.h"
 
 int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_error *err) {
     char *end;
@@ -97,4 +99,31 @@ int writable_ext(const char *ext) {
 int report(const nst_error *err) {
     fprintf(stderr, "nst: %s\n", err->msg);
     return err->code == NST_ERR_USAGE ? 2 : 1;
+}
+
+int unknown_option(const char *opt, const struct option *opts, const char *cmd, nst_error *err) {
+    char name[64];
+    const char *near = NULL;
+    if (!strncmp(opt, "--", 2)) {
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(opt + 2, "="), opt + 2);
+        int best = 3;
+        for (const struct option *o = opts; o->name; o++) {
+            int d = edit_distance(name, o->name);
+            if (d < best) best = d, near = o->name;
+        }
+    }
+    if (near)
+        return nst_fail(err, NST_ERR_USAGE, "unknown option %s: did you mean --%s? (nst %s --help)", opt, near, cmd);
+    return nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst %s --help)", opt, cmd);
+}
+
+int net_is_image(const char *net, nst_error *err) {
+    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".webp", ".heic", ".avif"};
+    const char *dot = strrchr(net, '.'), *slash = strrchr(net, '/');
+    if (!dot || (slash && dot < slash)) return NST_OK;
+    for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
+        if (!strcasecmp(dot, exts[i]))
+            return nst_fail(err, NST_ERR_USAGE, "--net %s: this is an image, not a style network; to paint in "
+                            "its style use --style %s (any painting, one pass) or nst stylize -s %s", net, net, net);
+    return NST_OK;
 }

@@ -27,5 +27,11 @@ void format_duration(double s, char *buf, size_t n);
 int writable_ext(const char *ext);
 /* Print "nst: MESSAGE" to stderr and return the exit status for the code. */
 int report(const nst_error *err);
+/* The usage error for an unknown option of `nst cmd`, with the closest long
+ * option of opts (within two edits) as a suggestion. */
+struct option;
+/* A usage error when --net names an image (a painting meant for --style). */
+int net_is_image(const char *net, nst_error *err);
+int unknown_option(const char *opt, const struct option *opts, const char *cmd, nst_error *err);
 
 #endif

@@ -158,7 +158,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_TILE: rc = parse_int("--tile", optarg, 64, NST_MAX_SIDE, &a->p.tile, err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
-        default: rc = nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst apply --help)", opt); break;
+        default: rc = unknown_option(opt, options, "apply", err); break;
         }
     }
     if (rc) return rc;
@@ -168,6 +168,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         return nst_fail(err, NST_ERR_USAGE, a->net ? "--net and --style exclude each other: a style "
                         "network has its own style" : "a style is needed: --net NAME|DIR (a style "
                         "network) or --style PAINTING (any painting)");
+    if (a->net && (rc = net_is_image(a->net, err))) return rc;
     if (a->n_blend && a->n_blend != a->n_styles)
         return nst_fail(err, NST_ERR_USAGE, "--style-blend has %d weight%s for %d style%s", a->n_blend,
                         a->n_blend == 1 ? "" : "s", a->n_styles, a->n_styles == 1 ? "" : "s");

@@ -84,7 +84,7 @@ int cmd_serve(int argc, char **argv) {
         case O_CAMERA: rc = parse_int("--max-camera", optarg, 0, 1000, &cfg.max_camera_sessions, &err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &threads, &err); break;
         case ':': rc = nst_fail(&err, NST_ERR_USAGE, "%s needs a value", opt); break;
-        default: rc = nst_fail(&err, NST_ERR_USAGE, "unknown option '%s' (nst serve --help)", opt);
+        default: rc = unknown_option(opt, options, "serve", &err);
         }
     }
     if (!rc && optind < argc)

@@ -156,7 +156,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_PRINT: rc = parse_int("--print-every", optarg, 0, 1000000, &a->print_every, err); break;
         case O_SAVE: rc = parse_int("--save-every", optarg, 0, 1000000, &a->save_every, err); break;
         case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
-        default: rc = nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst stylize --help)", opt); break;
+        default: rc = unknown_option(opt, options, "stylize", err); break;
         }
     }
     if (rc) return rc;

@@ -125,7 +125,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_CSV: p->loss_csv = optarg; break;
         case O_PLOT: p->loss_plot = optarg; break;
         case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
-        default: rc = nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst train --help)", opt); break;
+        default: rc = unknown_option(opt, options, "train", err); break;
         }
     }
     p->seed = (uint64_t)seed;

@@ -164,13 +164,14 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_REPORT: a->report = a->vp.measure = 1; break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
-        default: rc = nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst video --help)", opt); break;
+        default: rc = unknown_option(opt, options, "video", err); break;
         }
     }
     if (rc) return rc;
     if (argc - optind != 2)
         return nst_fail(err, NST_ERR_USAGE, "an input and an output are needed: nst video [OPTIONS] IN OUT");
     a->input = argv[optind], a->output = argv[optind + 1];
+    if (a->net && (rc = net_is_image(a->net, err))) return rc;
     a->vp.method = method >= 0 ? method : a->style && !a->net ? NST_VIDEO_OPTIMIZE : NST_VIDEO_NET;
     if (a->vp.method == NST_VIDEO_NET && !a->net)
         return nst_fail(err, NST_ERR_USAGE, "a style network is needed: --net NAME (or --method optimize -s STYLE)");

@@ -1,8 +1,11 @@
 /* util.c: small helpers shared across the library. */
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int nst_pathf(char *out, size_t n, const char *fmt, ...) {
@@ -42,4 +45,36 @@ const char *human_bytes(double bytes, char *buf, size_t n) {
 
 const char *human_pixels(double pixels, char *buf, size_t n) {
     return binary_amount(pixels, "MP", "kilopixels", "pixels", buf, n);
+}
+
+int make_dirs(const char *path) {
+    char p[NST_PATH_MAX];
+    if (nst_pathf(p, sizeof p, "%s", path)) return errno = ENAMETOOLONG, -1;
+    for (char *q = p + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            if (mkdir(p, 0755) && errno != EEXIST) return -1;
+            *q = '/';
+        }
+    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* Levenshtein distance by one row of the dynamic programme:
+ * d[i][j] = min(d[i-1][j] + 1, d[i][j-1] + 1, d[i-1][j-1] + (a[i] != b[j])). */
+int edit_distance(const char *a, const char *b) {
+    size_t n = strlen(b);
+    if (strlen(a) > 64 || n > 64) return 1000;
+    int row[65];
+    for (size_t j = 0; j <= n; j++) row[j] = (int)j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= n; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up, row[j] = best;
+        }
+    }
+    return row[n];
 }

@@ -24,6 +24,13 @@ double now_seconds(void);
 const char *human_bytes(double bytes, char *buf, size_t n);
 const char *human_pixels(double pixels, char *buf, size_t n);
 
+/* mkdir -p: path and its missing parents (mode 0755); -1 with errno set. */
+int make_dirs(const char *path);
+
+/* The edit (Levenshtein) distance between two short strings (1000 past 64
+ * characters): "did you mean" suggestions. */
+int edit_distance(const char *a, const char *b);
+
 /* temp_file.c: a temporary file beside `path` (PATH.partXXXXXX) with the
  * mode a plain fopen would give; NULL with errno set. nst_temp_finish closes
  * it and renames it to `path` unless `e` (an errno value) or the close

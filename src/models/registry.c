@@ -678,6 +678,20 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
     int n = nst_models_search_path(dirs, 16);
     for (int i = 0; i < n; i++)
         if (model_in_dir(dirs[i], name_or_path, out, outsz)) return NST_OK;
+    if (!find_entry(name_or_path)) {
+        /* a misspelt name: the closest known one, within two edits */
+        const char *near = NULL;
+        int best = 3;
+        for (int i = 0; i < COUNT(registry); i++) {
+            int d = edit_distance(name_or_path, registry[i].info.name);
+            if (d < best) best = d, near = registry[i].info.name;
+        }
+        if (near)
+            return nst_fail(err, NST_ERR_USAGE, "no model named '%s': did you mean '%s'? (nst models lists them)",
+                            name_or_path, near);
+        return nst_fail(err, NST_ERR_USAGE, "no model named '%s' and no such file (nst models lists the models)",
+                        name_or_path);
+    }
     return nst_fail(err, NST_ERR_RUNTIME,
                     "model '%s' is not installed (looked in %s%s); install it with: nst models "
                     "install %s",
@@ -686,18 +700,8 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
 }
 
 static int mkdirs(const char *path, nst_error *err) {
-    char p[NST_PATH_MAX];
-    nst_pathf(p, sizeof p, "%s", path);
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = 0;
-            if (mkdir(p, 0755) && errno != EEXIST) goto fail;
-            *s = '/';
-        }
-    if (mkdir(p, 0755) && errno != EEXIST) goto fail;
-    return NST_OK;
-fail:
-    return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create directory: %s", p, strerror(errno));
+    if (!make_dirs(path)) return NST_OK;
+    return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create directory: %s", path, strerror(errno));
 }
 
 static void remove_tree(const char *dir, const model_entry *e) {

@@ -343,19 +343,6 @@ static int listen_on(const serve_config *cfg, const struct sockaddr_storage *sa,
     return NST_OK;
 }
 
-/* mkdir -p: the directory and any missing parents. */
-static int make_dirs(const char *dir) {
-    char p[NST_PATH_MAX];
-    if (nst_pathf(p, sizeof p, "%s", dir)) return errno = ENAMETOOLONG, -1;
-    for (char *q = p + 1; *q; q++)
-        if (*q == '/') {
-            *q = 0;
-            if (mkdir(p, 0755) && errno != EEXIST) return -1;
-            *q = '/';
-        }
-    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
-}
-
 int serve_run(const serve_config *cfg, nst_error *err) {
     char path[NST_PATH_MAX];
     struct sockaddr_storage sa;
