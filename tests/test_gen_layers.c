@@ -397,6 +397,29 @@ static void test_instnorm_runs(int c, int block) {
     free(x), free(y), free(xn);
 }
 
+/* Reflect padding that reads its input through a nearest upsampling (the
+ * plan's pad_reads_upsample) equals upsampling, then padding. */
+static void test_pad_upsampled(int block) {
+    const int n = 2, c = 12, h = 5, w = 7, f = 2, t = 3, l = 1, b = 2, r = 4;
+    size_t m = nst_blocked_numel(n, c, h, w, block), mu = m * f * f;
+    pad_layer P, U;
+    nst_error err = {0};
+    if (pad_setup(&P, n, c, h * f, w * f, t, l, b, r, block, 0, &err) ||
+        pad_setup(&U, n, c, h * f, w * f, t, l, b, r, block, 0, &err)) {
+        CHECK(0, "pad setup: %s", err.msg);
+        return;
+    }
+    U.up = f;
+    size_t mo = nst_blocked_numel(n, c, P.oh, P.ow, block);
+    float *x = malloc(m * 4), *xu = malloc(mu * 4), *y = malloc(mo * 4), *yu = malloc(mo * 4);
+    tu_fill_uniform(x, m, -1, 1, 41);
+    upsample_forward(n, c, h, w, block, f, x, xu);
+    pad_forward(&P, xu, y);
+    pad_forward(&U, x, yu);
+    CHECK(!memcmp(y, yu, mo * 4), "pad through an upsampling differs from upsample then pad (layout %d)", block);
+    free(x), free(xu), free(y), free(yu);
+}
+
 /* split_conv (the RGB output layers' fast path) against oneDNN's direct
  * NCHW convolution of the same weights: inputs in blocks of 8 and 16. */
 static void test_split_conv(int cin, int block) {
@@ -456,6 +479,9 @@ int main(void) {
     test_instnorm_runs(3, 1);
     test_instnorm_runs(8, 8);
     test_instnorm_runs(5, 8);
+    test_pad_upsampled(1);
+    test_pad_upsampled(8);
+    test_pad_upsampled(16);
     test_split_conv(8, 8);
     test_split_conv(32, 16);
 

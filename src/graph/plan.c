@@ -122,6 +122,7 @@ typedef struct {
 static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
     const node *nd = &s->nd;
     tinfo in = info(p, s->in[0]);
+    if (s->up > 1) in.h *= s->up, in.w *= s->up; /* the upsampling its padding reads through */
     int image = s->in[0] < 0, n = p->n, rc;
     int bf16 = p->o.precision == NST_PRECISION_BF16 && !s->to_bf16;
     int blk = image ? 0 : in.block; /* conv_setup_blocked's 0: an NCHW input */
@@ -140,6 +141,7 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
         const int *q = nd->pads;
         if ((rc = pad_setup(&s->pad, n, in.c, in.h, in.w, q[0], q[1], q[2], q[3], in.block, in.bf16, err)))
             return rc;
+        if (s->up > 1) s->pad.up = s->up;
         h = s->pad.oh, w = s->pad.ow;
         x->padded = max_sz(x->padded, nst_blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
     }
@@ -166,7 +168,7 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
     }
     if (!p->o.grads) return NST_OK;
     if (fuse == POST_RELU && !s->act_in_pool &&
-        (rc = eltwise_setup(&s->eltwise, nd->alpha, n, s->c, s->h, s->w, s->block, s->bf16, err)))
+        (rc = eltwise_setup(&s->eltwise, ELTWISE_RELU, nd->alpha, n, s->c, s->h, s->w, s->block, s->bf16, err)))
         return rc;
     /* large maps: the input gradient without the padded one (see
      * reflect_grad.c); on smaller ones its border loop costs more than it
@@ -192,6 +194,13 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
     return NST_OK;
 }
 
+/* Activations that run as oneDNN eltwise primitives (vectorised, any
+ * layout, bf16): ReLU / LeakyReLU and the plain logistic; the others are
+ * act_plain's loops. */
+static int on_dnnl(const node *nd) {
+    return nd->act == ACT_RELU || (nd->act == ACT_SIGMOID && nd->a == 1 && nd->b == 0);
+}
+
 static int setup_step(plan *p, step *s, extra_sizes *x, nst_error *err) {
     const node *nd = &s->nd;
     tinfo in = info(p, s->in[0]);
@@ -201,7 +210,7 @@ static int setup_step(plan *p, step *s, extra_sizes *x, nst_error *err) {
         return nst_fail(err, NST_ERR_USAGE, "%s: --precision bf16 needs a network that starts with "
                         "a convolution", p->g->path);
     int plain = nd->op == OP_UPSAMPLE || nd->op == OP_INSTNORM || nd->op == OP_ADD ||
-                nd->op == OP_MEAN || (nd->op == OP_ACT && nd->act != ACT_RELU);
+                nd->op == OP_MEAN || (nd->op == OP_ACT && !on_dnnl(nd));
     if (plain && bf16)
         return nst_fail(err, NST_ERR_USAGE, "%s: %s has no bfloat16 implementation; use --precision fp32",
                         p->g->path, nd->name);
@@ -214,14 +223,15 @@ static int setup_step(plan *p, step *s, extra_sizes *x, nst_error *err) {
         s->block = s->deconv.dst_block;
         break;
     case OP_ACT:
-        if (nd->act == ACT_RELU)
-            rc = eltwise_setup(&s->eltwise, nd->alpha, n, s->c, s->h, s->w, s->block, s->bf16, err);
+        if (on_dnnl(nd))
+            rc = eltwise_setup(&s->eltwise, nd->act == ACT_RELU ? ELTWISE_RELU : ELTWISE_LOGISTIC, nd->alpha, n,
+                               s->c, s->h, s->w, s->block, s->bf16, err);
         break;
     case OP_POOL:
         rc = pool_setup(&s->pool, nd->pool_avg ? POOL_AVG : POOL_MAX, n, in.c, in.h, in.w, nd->k,
                         nd->stride, in.block, in.bf16, err);
         if (!rc && s->pool_act)
-            rc = eltwise_setup(&s->eltwise, s->pool_alpha, n, s->c, s->h, s->w, s->block, s->bf16, err);
+            rc = eltwise_setup(&s->eltwise, ELTWISE_RELU, s->pool_alpha, n, s->c, s->h, s->w, s->block, s->bf16, err);
         break;
     case OP_PAD:
         rc = pad_setup(&s->pad, n, in.c, in.h, in.w, nd->pads[0], nd->pads[1], nd->pads[2],
@@ -595,7 +605,7 @@ static void step_forward(plan *p, step *s, int flags) {
         break;
     case OP_DECONV: deconv_forward(&s->deconv, in, s->act); break;
     case OP_ACT:
-        if (nd->act == ACT_RELU) eltwise_forward(&s->eltwise, in, s->act);
+        if (on_dnnl(nd)) eltwise_forward(&s->eltwise, in, s->act);
         else act_plain(nd, out_elems(p, s), in, s->act);
         break;
     case OP_POOL: pool_forward(&s->pool, in, s->act); break;
@@ -768,7 +778,7 @@ static void step_backward(plan *p, step *s, float *dparams) {
     switch (nd->op) {
     case OP_DECONV: deconv_backward(&s->deconv, g, d); break;
     case OP_ACT:
-        if (nd->act == ACT_RELU) eltwise_backward(&s->eltwise, s->act, g, d);
+        if (on_dnnl(nd)) eltwise_backward(&s->eltwise, s->act, g, d);
         else act_plain_backward(nd, out_elems(p, s), s->act, g, d);
         break;
     case OP_POOL: pool_backward(&s->pool, g, d); break;

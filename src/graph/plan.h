@@ -54,6 +54,7 @@ typedef struct {
     float pool_alpha;
     int to_bf16;          /* conv: float32 output, converted (act32 -> act) */
     int split;            /* conv: runs as split_conv (NCHW output, through plan.rows) */
+    int up;               /* conv: its reflect pad reads in[0] upsampled by this factor (> 1) */
     /* backward bookkeeping: the first writer of an input's gradient
      * overwrites it, later ones add (plan.c) */
     int first[4];         /* in[0..2], skip */

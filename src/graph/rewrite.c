@@ -165,6 +165,22 @@ static void split_thin_conv(plan *p) {
     }
 }
 
+/* Forward: a nearest upsampling read only by a reflect-padded convolution
+ * is not written; the padding reads through it (pad.c), which saves
+ * writing and reading the upsampled map (4x its input) once. */
+static void pad_reads_upsample(plan *p) {
+    if (p->o.grads) return;
+    for (int i = 0; i < p->n_steps; i++) {
+        step *s = &p->S[i];
+        if (s->dead || s->nd.op != OP_UPSAMPLE || s->in[0] < 0) continue;
+        int j = sole_reader(p, i);
+        if (j < 0 || p->S[j].nd.op != OP_CONV || p->S[j].nd.pad != PAD_REFLECT || p->S[j].in[0] != i) continue;
+        p->S[j].up = s->nd.factor;
+        p->S[j].in[0] = s->in[0];
+        s->dead = 1;
+    }
+}
+
 void rewrite_plan(plan *p) {
     if (p->o.pooling == NST_POOL_AVG)
         for (int i = 0; i < p->n_steps; i++)
@@ -176,4 +192,5 @@ void rewrite_plan(plan *p) {
     pool_after_act(p);
     first_conv_f32(p);
     split_thin_conv(p);
+    pad_reads_upsample(p);
 }

@@ -37,14 +37,16 @@ void tanh_backward(size_t n, float a, float b, const float *y, const float *dy,
 /* The same ReLU / LeakyReLU as oneDNN eltwise primitives on any layout
  * (the loss-network plan's blocked activations), on both cores. The
  * *_use_dst_for_bwd algorithm is act_backward's: the gradient from y. */
-int eltwise_setup(eltwise_layer *L, float alpha, int n, int c, int h, int w, int block,
+int eltwise_setup(eltwise_layer *L, int kind, float alpha, int n, int c, int h, int w, int block,
                   int bf16, nst_error *err) {
     memset(L, 0, sizeof *L);
     dnnl_engine_t eng = nst_dnnl_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     dnnl_memory_desc_t md;
     nst_dnnl_md(&md, n, c, h, w, block, bf16);
-    const dnnl_alg_kind_t alg = dnnl_eltwise_relu_use_dst_for_bwd;
+    const dnnl_alg_kind_t alg =
+        kind == ELTWISE_LOGISTIC ? dnnl_eltwise_logistic_use_dst_for_bwd : dnnl_eltwise_relu_use_dst_for_bwd;
+    if (kind == ELTWISE_LOGISTIC) alpha = 0;
     dnnl_eltwise_desc_t fd, bd;
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
     dnnl_status_t st;

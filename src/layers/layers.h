@@ -148,9 +148,12 @@ void reflect_grad_destroy(reflect_grad_layer *L);
 /* ---- pad.c: reflect padding (zero padding is folded into conv) --------- */
 /* out[n][c][i][j] = in[n][c][reflect(i - t)][reflect(j - l)], numpy/PyTorch
  * 'reflect' (edge not repeated); requires pad < size. Input and output in
- * layout `block` (1: NCHW), float32 or (bf16) bfloat16. */
+ * layout `block` (1: NCHW), float32 or (bf16) bfloat16. With up > 1 (set
+ * after pad_setup; forward only) the h x w input is the nearest upsampling
+ * of the h/up x w/up tensor `in`, read through without being written:
+ * out[n][c][i][j] = in[n][c][reflect(i - t) / up][reflect(j - l) / up]. */
 typedef struct {
-    int n, c, h, w, t, l, b, r, oh, ow, block, bf16;
+    int n, c, h, w, t, l, b, r, oh, ow, block, bf16, up;
 } pad_layer;
 int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
               int r, int block, int bf16, nst_error *err);
@@ -166,12 +169,15 @@ void act_backward(float alpha, size_t n, const float *out, const float *dout,
                   float *din);
 
 /* The same as oneDNN primitives on a tensor in layout `block`, for the
- * loss-network plan: two threads, blocked layouts. backward may run in place. */
+ * plan: two threads, blocked layouts, backward from y (may run in place).
+ * ELTWISE_RELU: the ReLU / LeakyReLU above; ELTWISE_LOGISTIC: y = 1 / (1 + e^-x),
+ * dx = dy y (1 - y) (alpha unused). */
+enum { ELTWISE_RELU, ELTWISE_LOGISTIC };
 typedef struct {
     dnnl_primitive_t fwd, bwd;
     dnnl_memory_t m_src, m_dst, m_ddst, m_dsrc;
 } eltwise_layer;
-int eltwise_setup(eltwise_layer *L, float alpha, int n, int c, int h, int w, int block,
+int eltwise_setup(eltwise_layer *L, int kind, float alpha, int n, int c, int h, int w, int block,
                   int bf16, nst_error *err);
 void eltwise_forward(eltwise_layer *L, const void *in, void *out);
 void eltwise_backward(eltwise_layer *L, const void *out, const void *dout, void *din);

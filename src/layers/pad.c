@@ -24,7 +24,7 @@ int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
         return nst_fail(err, NST_ERR_RUNTIME,
                         "reflect padding %d,%d,%d,%d needs each pad smaller than the %dx%d input",
                         t, l, b, r, h, w);
-    *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block, bf16};
+    *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block, bf16, 1};
     return 0;
 }
 
@@ -47,16 +47,23 @@ static void pad_row(const pad_layer *L, const char *src, char *dst) {
         memcpy(dst + j * px, src + reflect(j - L->l, L->w) * px, px);
 }
 
-void pad_forward(const pad_layer *L, const void *in, void *out) {
+/* The same from a row of the tensor that is upsampled by L->up on the way. */
+static void pad_row_up(const pad_layer *L, const char *src, char *dst) {
     size_t px = pixel(L);
+    for (int j = 0; j < L->ow; j++) memcpy(dst + j * px, src + (size_t)(reflect(j - L->l, L->w) / L->up) * px, px);
+}
+
+void pad_forward(const pad_layer *L, const void *in, void *out) {
+    size_t px = pixel(L), sw = (size_t)(L->w / L->up), sh = (size_t)(L->h / L->up);
     int np = planes(L);
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < np; p++) {
-        const char *src = (const char *)in + (size_t)p * L->h * L->w * px;
-        char *dst = (char *)out + (size_t)p * L->oh * L->ow * px;
-        for (int i = 0; i < L->oh; i++)
-            pad_row(L, src + (size_t)reflect(i - L->t, L->h) * L->w * px, dst + (size_t)i * L->ow * px);
-    }
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int p = 0; p < np; p++)
+        for (int i = 0; i < L->oh; i++) {
+            const char *src = (const char *)in + ((size_t)p * sh + reflect(i - L->t, L->h) / L->up) * sw * px;
+            char *dst = (char *)out + ((size_t)p * L->oh + i) * L->ow * px;
+            if (L->up > 1) pad_row_up(L, src, dst);
+            else pad_row(L, src, dst);
+        }
 }
 
 /* d[k] += s[k] for the n elements of one pixel */
