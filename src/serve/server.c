@@ -84,13 +84,18 @@ __attribute__((format(printf, 3, 4))) static enum MHD_Result send_error(struct M
     return send_json(c, status, o);
 }
 
+/* A job's file; when it is missing, why: not yet (queued or running), or
+ * never (the job was cancelled or failed). */
 static enum MHD_Result send_file(struct MHD_Connection *c, const char *path, const char *what, long id,
-                                 const char *download, const char *type) {
+                                 const char *state, const char *download, const char *type) {
     int fd = open(path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         if (fd >= 0) close(fd);
-        return send_error(c, MHD_HTTP_NOT_FOUND, "job %ld has no %s yet", id, what);
+        if (!strcmp(state, "cancelled") || !strcmp(state, "failed"))
+            return send_error(c, MHD_HTTP_NOT_FOUND, "job %ld %s: it has no %s", id,
+                              *state == 'c' ? "was cancelled" : "failed", what);
+        return send_error(c, MHD_HTTP_NOT_FOUND, "job %ld has no %s yet (it is %s)", id, what, state);
     }
     struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (r && download) {
@@ -171,14 +176,16 @@ static enum MHD_Result route_job(server *sv, struct MHD_Connection *c, const cha
     cJSON *job = store_get(sv->s, id);
     if (!job) return send_error(c, MHD_HTTP_NOT_FOUND, "no job %ld", id);
     if (!*rest) return send_json(c, MHD_HTTP_OK, with_links(job));
-    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(job, "kind");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(job, "kind"),
+                *st = cJSON_GetObjectItemCaseSensitive(job, "state");
     int video = cJSON_IsString(kind) && !strcmp(kind->valuestring, "video");
+    char path[NST_PATH_MAX], name[64], state[16];
+    snprintf(state, sizeof state, "%s", cJSON_IsString(st) ? st->valuestring : "queued");
     cJSON_Delete(job);
-    char path[NST_PATH_MAX], name[64];
     int result = !strcmp(rest, "result");
     job_path(sv->cfg, id, !result ? "preview.png" : video ? "result.mp4" : "result.png", path, sizeof path);
     snprintf(name, sizeof name, "nst_%ld.%s", id, video ? "mp4" : "png");
-    return send_file(c, path, rest, id, result ? name : NULL, result && video ? "video/mp4" : "image/png");
+    return send_file(c, path, rest, id, state, result ? name : NULL, result && video ? "video/mp4" : "image/png");
 }
 
 static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *url, const char *method) {

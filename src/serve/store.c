@@ -243,7 +243,13 @@ int store_active(store *s) {
     return count;
 }
 
-void store_delete_new(store *s, long id) { exec(s, "DELETE FROM jobs WHERE id=? AND state='new'", "i", id); }
+/* A refused upload gives its id back when it was the last one issued, so
+ * that the valid jobs' ids count 1, 2, 3 (AUTOINCREMENT never reuses an id
+ * otherwise; lowering the sequence only past this id reuses no other). */
+void store_delete_new(store *s, long id) {
+    exec(s, "DELETE FROM jobs WHERE id=? AND state='new'", "i", id);
+    exec(s, "UPDATE sqlite_sequence SET seq=seq-1 WHERE name='jobs' AND seq=?", "i", id);
+}
 
 void store_params(store *s, long id, const char *params_json) {
     exec(s, "UPDATE jobs SET params=? WHERE id=? AND state='new'", "si", params_json, id);

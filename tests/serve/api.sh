@@ -87,7 +87,7 @@ id3=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=
 req 200 '"state":"(queued|running|cancelled)"' "cancel" -- -X DELETE "$url/api/jobs/$id3"
 wait_job "$id3" cancelled 60 && ok || bad "job $id3 not cancelled: $(cat "$tmp/body")"
 req 409 '"error":"job [0-9]+ has already ended"' "cancel an ended job" -- -X DELETE "$url/api/jobs/$id3"
-req 404 '"error":"job [0-9]+ has no result yet"' "result of a cancelled job" -- "$url/api/jobs/$id3/result"
+req 404 "\"error\":\"job $id3 was cancelled: it has no result\"" "result of a cancelled job" -- "$url/api/jobs/$id3/result"
 
 # bad requests: each a 4xx with a message
 head -c 1500000 /dev/urandom > "$tmp/big.png"
@@ -139,8 +139,11 @@ req 404 '"error":"no such resource' "../ after a job id" -- --path-as-is "$url/a
 n_dirs=$(ls "$data/jobs" | wc -l)
 [ "$n_dirs" = 5 ] && ok || bad "$n_dirs job directories, want 5: $(ls "$data/jobs")"
 
-# garbage and a client that vanishes mid-upload do not disturb the server
+# garbage and a client that vanishes mid-upload do not disturb the server;
+# the refused uploads above took no job id: the next job's follows id3's
 id4=$(submit -F content=@"$content" -F style=@"$style" -F size=48 -F iterations=30)
+[ "$id4" = $((id3 + 1)) ] && ok || bad "job ids: $id4 after $id3 and the refused uploads"
+req 404 "\"error\":\"job $id4 has no result yet \(it is (queued|running)\)\"" "result of a queued job" -- "$url/api/jobs/$id4/result"
 printf 'GARBAGE\r\n\r\n\x00\x01\x02' | curl -s --max-time 5 -o /dev/null telnet://"${url#http://}" || true
 curl -s --max-time 0.5 --limit-rate 20k -F content=@"$content" -F style=@"$style" -o /dev/null "$url/api/jobs"
 req 200 '"id"' "still serving after garbage" -- "$url/api/jobs/$id4"

@@ -45,7 +45,7 @@ done
 [ "$seen" = 1 ] && [ "$(json frames)" = 48 ] && ok || bad "no frame progress: $(cat "$tmp/body")"
 req 200 '"state":"(running|cancelled)"' "cancel a video job" -- -X DELETE "$url/api/jobs/$id2"
 wait_job "$id2" cancelled 60 && ok || bad "video job $id2 not cancelled: $(cat "$tmp/body")"
-req 404 "has no result yet" "result of a cancelled video job" -- "$url/api/jobs/$id2/result"
+req 404 "job $id2 was cancelled: it has no result" "result of a cancelled video job" -- "$url/api/jobs/$id2/result"
 
 # refused clips: each a 4xx with a message, no job left behind
 req 413 '"error":"video: clip of 6\.0 s, longer than the 5 s allowed"' "too long a clip" -- \
