@@ -29,6 +29,9 @@ static const char help[] =
     "      --checkpoint-every N  iterations between checkpoints (default 20)\n"
     "      --max-video-seconds N longest clip of a video job (default 20)\n"
     "      --max-camera N        live camera sessions at a time (default 4)\n"
+    "      --retention DAYS      delete ended jobs (photos, paintings, results) this many\n"
+    "                            days after they end (default 0: keep them; DELETE\n"
+    "                            /api/jobs/N or the page's Delete removes one at once)\n"
     "      --threads N           CPU threads (default all cores)\n"
     "  -h, --help                this help\n"
     "\n"
@@ -36,10 +39,11 @@ static const char help[] =
     "  nst serve --port 8080 --data ~/nst-studio    # then open http://127.0.0.1:8080/\n";
 
 enum { O_PORT = 256, O_HOST, O_DATA, O_MODEL, O_WORKERS, O_UPLOAD, O_PIXELS, O_SIZE, O_ITERS,
-       O_QUEUE, O_CKPT, O_THREADS, O_VSECONDS, O_CAMERA };
+       O_QUEUE, O_CKPT, O_THREADS, O_VSECONDS, O_CAMERA, O_RETENTION };
 
 static const struct option options[] = {
     {"port", required_argument, 0, O_PORT},
+    {"retention", required_argument, 0, O_RETENTION},
     {"host", required_argument, 0, O_HOST},
     {"data", required_argument, 0, O_DATA},
     {"model", required_argument, 0, O_MODEL},
@@ -63,6 +67,7 @@ int cmd_serve(int argc, char **argv) {
                         .max_queue = 100, .checkpoint_every = 20, .preview_every = 0.5,
                         .max_camera_sessions = 4};
     int upload_mb = 32, pixels_mp = 16, threads = 0, video_s = 20, c, rc = NST_OK;
+    float days = 0;
     nst_error err = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -83,6 +88,7 @@ int cmd_serve(int argc, char **argv) {
         case O_VSECONDS: rc = parse_int("--max-video-seconds", optarg, 1, 86400, &video_s, &err); break;
         case O_CAMERA: rc = parse_int("--max-camera", optarg, 0, 1000, &cfg.max_camera_sessions, &err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &threads, &err); break;
+        case O_RETENTION: rc = parse_float("--retention", optarg, 0, 1e5, &days, &err); break;
         case ':': rc = nst_fail(&err, NST_ERR_USAGE, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "serve", &err);
         }
@@ -92,6 +98,7 @@ int cmd_serve(int argc, char **argv) {
     cfg.max_upload = (long)upload_mb << 20;
     cfg.max_pixels = (long)pixels_mp << 20;
     cfg.max_video_seconds = video_s;
+    cfg.retention_days = days;
     if (!rc) {
         nst_set_threads(threads);
         rc = serve_run(&cfg, &err);

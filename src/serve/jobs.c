@@ -6,6 +6,7 @@
  * the store, runs it, and records progress, a preview image at most every
  * preview_every seconds, and a checkpoint every checkpoint_every iterations;
  * a job that finds a checkpoint (its server was killed) resumes from it. */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +317,45 @@ int jobs_cancel(jobs *j, long id) {
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
+}
+
+/* Every file of jobs/<id>/, then the directory (a job's files are flat). */
+static void remove_job_dir(const serve_config *cfg, long id) {
+    char dir[NST_PATH_MAX], path[NST_PATH_MAX];
+    if (job_path(cfg, id, "", dir, sizeof dir)) return;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !job_path(cfg, id, e->d_name, path, sizeof path))
+            unlink(path);
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
+int jobs_delete(jobs *j, long id) {
+    pthread_mutex_lock(&j->mu);
+    int rc = 0;
+    if (store_delete_ended(j->s, id)) {
+        remove_job_dir(j->cfg, id);
+    } else {
+        char state[16];
+        store_state(j->s, id, state, sizeof state);
+        rc = *state ? 409 : 404;
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int jobs_expire(jobs *j, double days) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    cJSON *old = store_ended_before(j->s, (double)now.tv_sec - days * 86400), *row;
+    int n = 0;
+    cJSON_ArrayForEach(row, old) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(row, "id");
+        n += cJSON_IsNumber(id) && !jobs_delete(j, (long)id->valuedouble);
+    }
+    cJSON_Delete(old);
+    return n;
 }
 
 void jobs_stop(jobs *j) {

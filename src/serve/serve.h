@@ -29,6 +29,7 @@ typedef struct {
     double preview_every; /* seconds between preview images */
     double max_video_seconds; /* longest clip of a video job */
     int max_camera_sessions;  /* live camera streams at a time */
+    double retention_days;    /* ended jobs older than this are deleted; 0: kept */
 } serve_config;
 
 typedef struct store store;
@@ -46,6 +47,10 @@ long store_insert(store *s, const char *kind, const char *params_json, int n_sty
 void store_params(store *s, long id, const char *params_json);
 /* Forget a job still in state "new" (its upload was refused). */
 void store_delete_new(store *s, long id);
+/* Forget a job that has ended (done, failed, cancelled): 1 when it had. */
+int store_delete_ended(store *s, long id);
+/* [{"id": N}, ...]: the jobs that ended before `before` (Unix time). */
+cJSON *store_ended_before(store *s, double before);
 /* The job as the API shows it, or NULL when there is none. */
 cJSON *store_get(store *s, long id);
 /* The latest `limit` jobs, newest first. */
@@ -107,6 +112,11 @@ void jobs_notify(jobs *j);
 /* Cancel job id: 0 when cancelled (or being cancelled), 404 when there is
  * no such job, 409 when it has already ended. */
 int jobs_cancel(jobs *j, long id);
+/* Delete job id and its files (upload, previews, checkpoint, result): 0
+ * when deleted, 404 when there is no such job, 409 when it has not ended. */
+int jobs_delete(jobs *j, long id);
+/* Delete the jobs that ended more than `days` days ago; how many. */
+int jobs_expire(jobs *j, double days);
 /* Stop the workers; running jobs go back to the queue with their checkpoint. */
 void jobs_stop(jobs *j);
 /* jobs/<id>/<name> under the data directory. */

@@ -12,7 +12,7 @@
  *   GET    /api/jobs/N           state, progress, losses, time left
  *   GET    /api/jobs/N/preview   the latest intermediate image (PNG)
  *   GET    /api/jobs/N/result    the result (PNG; a video job's: MP4)
- *   DELETE /api/jobs/N           cancel
+ *   DELETE /api/jobs/N           cancel a queued or running job; delete an ended one and its files
  *   POST   /api/camera?net=NAME&session=ID[&temporal=F]
  *                                 a camera frame (JPEG/PNG body) -> the
  *                                 stylised frame (JPEG), see camera.c
@@ -167,7 +167,15 @@ static enum MHD_Result route_job(server *sv, struct MHD_Connection *c, const cha
     if (!*rest && !strcmp(method, "DELETE")) {
         int rc = jobs_cancel(sv->j, id);
         if (rc == 404) return send_error(c, MHD_HTTP_NOT_FOUND, "no job %ld", id);
-        if (rc == 409) return send_error(c, MHD_HTTP_CONFLICT, "job %ld has already ended", id);
+        if (rc == 409) { /* an ended job: DELETE removes it and its files */
+            rc = jobs_delete(sv->j, id);
+            if (rc == 404) return send_error(c, MHD_HTTP_NOT_FOUND, "no job %ld", id);
+            if (rc) return send_error(c, MHD_HTTP_CONFLICT, "job %ld is being cancelled: delete it once it has stopped", id);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "id", (double)id);
+            cJSON_AddBoolToObject(o, "deleted", 1);
+            return send_json(c, MHD_HTTP_OK, o);
+        }
     } else if (!get || (*rest && strcmp(rest, "preview") && strcmp(rest, "result"))) {
         return *rest && strcmp(rest, "preview") && strcmp(rest, "result")
                    ? send_error(c, MHD_HTTP_NOT_FOUND, "no such resource '%.64s'", url)
@@ -350,6 +358,15 @@ static int listen_on(const serve_config *cfg, const struct sockaddr_storage *sa,
     return NST_OK;
 }
 
+/* --retention: delete the jobs that ended longer ago. */
+static void expire(server *sv) {
+    if (sv->cfg->retention_days <= 0) return;
+    int n = jobs_expire(sv->j, sv->cfg->retention_days);
+    if (n) printf("nst serve: deleted %d job%s that ended more than %g days ago\n", n, n == 1 ? "" : "s",
+                  sv->cfg->retention_days);
+    fflush(stdout);
+}
+
 int serve_run(const serve_config *cfg, nst_error *err) {
     char path[NST_PATH_MAX];
     struct sockaddr_storage sa;
@@ -392,12 +409,14 @@ int serve_run(const serve_config *cfg, nst_error *err) {
         else fd = -1; /* the daemon closes it */
     }
     if (!rc) {
+        expire(&sv);
         printf("nst serve: http://%s%s%s:%u/ (data in %s; Ctrl-C stops)\n",
                sa.ss_family == AF_INET6 ? "[" : "", cfg->host, sa.ss_family == AF_INET6 ? "]" : "", port,
                cfg->data_dir);
         fflush(stdout);
-        int sig;
-        sigwait(&stop, &sig);
+        /* woken by SIGINT / SIGTERM, or each minute to delete expired jobs */
+        const struct timespec minute = {60, 0};
+        while (sigtimedwait(&stop, NULL, &minute) < 0) expire(&sv);
         printf("nst serve: stopping (unfinished jobs continue at the next start)\n");
         fflush(stdout);
     }

@@ -251,6 +251,16 @@ void store_delete_new(store *s, long id) {
     exec(s, "UPDATE sqlite_sequence SET seq=seq-1 WHERE name='jobs' AND seq=?", "i", id);
 }
 
+#define ENDED "state IN ('done', 'failed', 'cancelled')"
+
+int store_delete_ended(store *s, long id) {
+    return exec(s, "DELETE FROM jobs WHERE id=? AND " ENDED, "i", id) == 1;
+}
+
+cJSON *store_ended_before(store *s, double before) {
+    return query_json(s, "SELECT id FROM jobs WHERE " ENDED " AND finished>0 AND finished<?", "d", before);
+}
+
 void store_params(store *s, long id, const char *params_json) {
     exec(s, "UPDATE jobs SET params=? WHERE id=? AND state='new'", "si", params_json, id);
 }

@@ -86,7 +86,6 @@ req 200 "^\[\{\"id\":$fast1,.*\{\"id\":$id2,.*\{\"id\":$id," "job list, newest f
 id3=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
 req 200 '"state":"(queued|running|cancelled)"' "cancel" -- -X DELETE "$url/api/jobs/$id3"
 wait_job "$id3" cancelled 60 && ok || bad "job $id3 not cancelled: $(cat "$tmp/body")"
-req 409 '"error":"job [0-9]+ has already ended"' "cancel an ended job" -- -X DELETE "$url/api/jobs/$id3"
 req 404 "\"error\":\"job $id3 was cancelled: it has no result\"" "result of a cancelled job" -- "$url/api/jobs/$id3/result"
 
 # bad requests: each a 4xx with a message
@@ -159,4 +158,20 @@ req 200 '"state":"(queued|running|cancelled)"' "cancel the long job" -- -X DELET
 wait_job "$long" cancelled 60 && ok || bad "job $long not cancelled"
 req 200 '"state":"done"' "results kept across restarts" -- "$url/api/jobs/$id"
 kill -0 "$server_pid" && ok || bad "the server died"
+
+# DELETE on an ended job removes it and every file of it
+[ -f "$data/jobs/$id3/content.png" ] && ok || bad "the cancelled job's upload is not there to delete"
+req 200 "\"id\":$id3,\"deleted\":true" "delete an ended job" -- -X DELETE "$url/api/jobs/$id3"
+[ ! -e "$data/jobs/$id3" ] && ok || bad "deleted job $id3 left $(ls "$data/jobs/$id3")"
+req 404 "no job $id3" "a deleted job" -- "$url/api/jobs/$id3"
+req 404 "no job $id3" "delete it twice" -- -X DELETE "$url/api/jobs/$id3"
+req 200 '"state":"done"' "the other jobs stay" -- "$url/api/jobs/$id"
+
+# --retention: at the start (then each minute) ended jobs older than that go
+stop_server
+sleep 2
+start_server "$data" --retention 0.00001   # 0.9 s
+grep -q "deleted [0-9]* jobs that ended more than" "$log" && ok || bad "no retention message: $(cat "$log")"
+req 404 "no job $id" "an expired job" -- "$url/api/jobs/$id"
+[ ! -e "$data/jobs/$id" ] && ok || bad "expired job $id left its files"
 finish

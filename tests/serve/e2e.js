@@ -171,6 +171,20 @@ async function setRange(page, id, value) {
       check((await page.$eval("#video-result", (v) => v.videoWidth + "x" + v.videoHeight)) === "160x120",
             "the painted clip plays at 160x120: " + await page.$eval("#video-result", (v) => v.videoWidth + "x" + v.videoHeight + " error " + (v.error && v.error.message)));
     }
+    // Delete in the gallery removes the picture from the page and the server
+    await page.check("#fast");
+    await page.click("#start");
+    await page.waitForFunction((old) => {
+      const m = document.getElementById("state").textContent.match(/Job (\d+): done/);
+      return m && m[1] !== old;
+    }, fastId, { timeout: 60000 });
+    const delId = (await page.textContent("#state")).match(/Job (\d+)/)[1];
+    await page.waitForSelector(`#gallery img[alt="result ${delId}"]`);
+    page.once("dialog", (d) => d.accept());
+    await page.click(`#gallery figure:has(img[alt="result ${delId}"]) button.delete`);
+    await page.waitForSelector(`#gallery img[alt="result ${delId}"]`, { state: "detached", timeout: 10000 });
+    const gone = await page.request.get(url + "api/jobs/" + delId);
+    check(gone.status() === 404, "the deleted job is gone from the server: HTTP " + gone.status());
     check(errors.length === 0, "no script errors: " + errors.join("; "));
   } finally {
     await browser.close();
