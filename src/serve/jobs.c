@@ -300,6 +300,14 @@ void jobs_notify(jobs *j) {
     pthread_mutex_unlock(&j->mu);
 }
 
+/* Why job id cannot be cancelled or deleted: 409 when it exists (in
+ * another state), 404 when it does not. */
+static int not_now(jobs *j, long id) {
+    char state[16];
+    store_state(j->s, id, state, sizeof state);
+    return *state ? 409 : 404;
+}
+
 int jobs_cancel(jobs *j, long id) {
     pthread_mutex_lock(&j->mu);
     int rc = 0;
@@ -307,13 +315,8 @@ int jobs_cancel(jobs *j, long id) {
         worker *w = NULL;
         for (int i = 0; i < j->n; i++)
             if (j->w[i].id == id) w = &j->w[i];
-        if (w) {
-            w->cancel = 1;
-        } else {
-            char state[16];
-            store_state(j->s, id, state, sizeof state);
-            rc = *state ? 409 : 404;
-        }
+        if (w) w->cancel = 1;
+        else rc = not_now(j, id);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -334,13 +337,8 @@ static void remove_job_dir(const serve_config *cfg, long id) {
 int jobs_delete(jobs *j, long id) {
     pthread_mutex_lock(&j->mu);
     int rc = 0;
-    if (store_delete_ended(j->s, id)) {
-        remove_job_dir(j->cfg, id);
-    } else {
-        char state[16];
-        store_state(j->s, id, state, sizeof state);
-        rc = *state ? 409 : 404;
-    }
+    if (store_delete_ended(j->s, id)) remove_job_dir(j->cfg, id);
+    else rc = not_now(j, id);
     pthread_mutex_unlock(&j->mu);
     return rc;
 }
