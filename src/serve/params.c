@@ -14,28 +14,37 @@ typedef struct {
     double lo, hi;       /* range; hi < 0: the server's limit (max_size, max_iterations) */
     int integer;
     const char *choices; /* a string field: the values allowed, "|"-separated */
+    int kinds;           /* PARAMS_* bits: the job kinds that use it */
 } field;
 
 enum { LIMIT_SIZE = -1, LIMIT_ITERATIONS = -2 };
+enum { OPT = PARAMS_OPTIMISATION, NET = PARAMS_NET, FAST = PARAMS_FAST, VIDEO = PARAMS_VIDEO,
+       ALL = OPT | NET | FAST | VIDEO };
 
 static const field fields[] = {
-    {"size", 16, LIMIT_SIZE, 1, NULL},
-    {"iterations", 1, LIMIT_ITERATIONS, 1, NULL},
-    {"style_weight", 0, 1e9, 0, NULL},
-    {"content_weight", 0, 1e9, 0, NULL},
-    {"tv_weight", 0, 1e6, 0, NULL},
-    {"seed", 0, 2147483647, 1, NULL},
-    {"learning_rate", 0, 1e4, 0, NULL},
-    {"lbfgs_history", 1, 100, 1, NULL},
-    {"style_scale", 0.1, 4, 0, NULL},
-    {"scales", 1, 4, 1, NULL},
-    {"original_colors", 0, 1, 1, NULL},
-    {"strength", 0, 1, 0, NULL},
-    {"temporal", 0, 1, 0, NULL},
-    {"fast", 0, 1, 1, NULL}, /* with style images: one pass of the arbitrary-style pair */
-    {"optimizer", 0, 0, 0, "lbfgs|adam"},
-    {"init", 0, 0, 0, "content|noise"},
+    {"size", 16, LIMIT_SIZE, 1, NULL, ALL},
+    {"iterations", 1, LIMIT_ITERATIONS, 1, NULL, OPT},
+    {"style_weight", 0, 1e9, 0, NULL, OPT},
+    {"content_weight", 0, 1e9, 0, NULL, OPT},
+    {"tv_weight", 0, 1e6, 0, NULL, OPT},
+    {"seed", 0, 2147483647, 1, NULL, OPT},
+    {"learning_rate", 0, 1e4, 0, NULL, OPT},
+    {"lbfgs_history", 1, 100, 1, NULL, OPT},
+    {"style_scale", 0.1, 4, 0, NULL, OPT},
+    {"scales", 1, 4, 1, NULL, OPT},
+    {"original_colors", 0, 1, 1, NULL, ALL},
+    {"strength", 0, 1, 0, NULL, NET | FAST | VIDEO},
+    {"temporal", 0, 1, 0, NULL, VIDEO},
+    {"fast", 0, 1, 1, NULL, OPT | FAST}, /* with style images: one pass of the arbitrary-style pair */
+    {"optimizer", 0, 0, 0, "lbfgs|adam", OPT},
+    {"init", 0, 0, 0, "content|noise", OPT},
 };
+
+static const field *find(const char *key) {
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (!strcmp(fields[i].name, key)) return &fields[i];
+    return NULL;
+}
 
 static int one_of(const char *v, const char *choices) {
     size_t n = strlen(v);
@@ -50,9 +59,7 @@ static int one_of(const char *v, const char *choices) {
 
 int params_add(cJSON *params, const char *key, const char *value, const serve_config *cfg,
                char *msg, size_t n) {
-    const field *f = NULL;
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        if (!strcmp(fields[i].name, key)) f = &fields[i];
+    const field *f = find(key);
     if (!f) return snprintf(msg, n, "unknown field '%.64s'", key), 400;
     if (cJSON_GetObjectItemCaseSensitive(params, key))
         return snprintf(msg, n, "field '%s' given twice", key), 400;
@@ -121,15 +128,26 @@ void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_para
 
 int params_fast(const cJSON *params) { return num(params, "fast", 0) == 1; }
 
-/* The fields only an optimisation uses: refused in a fast job, where they
- * would silently mean nothing. NULL when there is none. */
-const char *params_optimisation_only(const cJSON *params) {
-    static const char *const names[] = {"iterations", "style_weight", "content_weight", "tv_weight",
-                                        "seed", "learning_rate", "lbfgs_history", "style_scale",
-                                        "scales", "optimizer", "init"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (cJSON_GetObjectItemCaseSensitive(params, names[i])) return names[i];
-    return NULL;
+static const char *const kind_names[] = {"optimisations", "pretrained-style jobs", "fast (instant) jobs",
+                                          "video jobs"};
+
+int params_check_kind(const cJSON *params, int kind, char *msg, size_t n) {
+    const cJSON *item;
+    cJSON_ArrayForEach(item, params) {
+        const field *f = find(item->string);
+        if (!f || (f->kinds & kind)) continue;
+        /* "field 'strength' is for pretrained-style jobs, fast (instant) jobs and video jobs, not for optimisations" */
+        size_t at = (size_t)snprintf(msg, n, "field '%s' is for ", f->name);
+        int left = __builtin_popcount((unsigned)f->kinds);
+        for (int k = 0; k < 4 && at < n; k++)
+            if (f->kinds & (1 << k))
+                at += (size_t)snprintf(msg + at, n - at, "%s%s", kind_names[k], --left > 1 ? ", " : left ? " and " : "");
+        int self = 0;
+        while (!(kind & (1 << self))) self++;
+        if (at < n) snprintf(msg + at, n - at, ", not for %s", kind_names[self]);
+        return 400;
+    }
+    return 0;
 }
 
 int params_style_net(const char *name) {

@@ -84,8 +84,11 @@ void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_para
  * (ARBITRARY_MODEL, kept by the apply worker) instead of an optimisation. */
 #define ARBITRARY_MODEL "magenta-arbitrary"
 int params_fast(const cJSON *params);
-/* The first optimisation-only field given (a fast job refuses it), or NULL. */
-const char *params_optimisation_only(const cJSON *params);
+/* Job kinds, for params_check_kind. */
+enum { PARAMS_OPTIMISATION = 1, PARAMS_NET = 2, PARAMS_FAST = 4, PARAMS_VIDEO = 8 };
+/* 400 and a message naming the kinds it belongs to when a field of params
+ * does nothing in a job of `kind` (one PARAMS_* bit); else 0. */
+int params_check_kind(const cJSON *params, int kind, char *msg, size_t n);
 /* Is `name` one of the pretrained style networks nst knows? */
 int params_style_net(const char *name);
 /* Long side of the result of a job (for the size of stored uploads). */

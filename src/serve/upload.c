@@ -219,22 +219,19 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
     }
     if (!u->status && u->has_video && (u->has_content || u->n_styles || !*u->net))
         upload_refuse(u, 400, "a video job takes a 'video' clip and a pretrained 'net' (no images)");
-    if (!u->status && !u->has_video && cJSON_GetObjectItemCaseSensitive(u->params, "temporal"))
-        upload_refuse(u, 400, "field 'temporal' is for video jobs");
     int fast = params_fast(u->params);
-    const char *opt_only = fast ? params_optimisation_only(u->params) : NULL;
     if (!u->status && fast && (u->has_video || *u->net))
         upload_refuse(u, 400, "field 'fast' is for 'style' paintings (a pretrained 'net' is always one pass%s)",
                       u->has_video ? "; video jobs take a 'net'" : "");
     if (!u->status && !u->has_content && !u->has_video) upload_refuse(u, 400, "a 'content' image is needed");
     if (!u->status && fast && !u->n_styles)
         upload_refuse(u, 400, "fast=1 paints in the style of a painting: a 'style' image is needed");
-    if (!u->status && opt_only)
-        upload_refuse(u, 400, "field '%s' is for optimisations: a fast job takes strength, size and "
-                      "original_colors", opt_only);
     if (!u->status && !u->has_video && !u->n_styles == !*u->net)
         upload_refuse(u, 400, "give either 'style' images (optimisation) or a pretrained 'net', not %s",
              u->n_styles ? "both" : "neither");
+    char msg[256];
+    int kind = u->has_video ? PARAMS_VIDEO : fast ? PARAMS_FAST : *u->net ? PARAMS_NET : PARAMS_OPTIMISATION;
+    if (!u->status && params_check_kind(u->params, kind, msg, sizeof msg)) upload_refuse(u, 400, "%s", msg);
     if (!u->status && fast) { /* answered now rather than by a failed job */
         char where[NST_PATH_MAX];
         nst_error err;

@@ -74,8 +74,14 @@ req 400 "fast=1 paints in the style of a painting: a 'style' image is needed" "f
 echo "not a painting" > "$tmp/painting.png"
 req 400 '"error":"style 1: not an image \(unrecognised format\)"' "fast with a broken painting" -- \
     -F content=@"$content" -F style=@"$tmp/painting.png" -F fast=1 "$url/api/jobs"
-req 400 "field 'iterations' is for optimisations" "fast with iterations" -- \
+req 400 "field 'iterations' is for optimisations, not for fast \(instant\) jobs" "fast with iterations" -- \
     -F content=@"$content" -F style=@"$style" -F fast=1 -F iterations=5 "$url/api/jobs"
+req 400 "field 'strength' is for pretrained-style jobs, fast \(instant\) jobs and video jobs, not for optimisations" \
+    "an optimisation with strength" -- -F content=@"$content" -F style=@"$style" -F strength=0.5 "$url/api/jobs"
+req 400 "field 'iterations' is for optimisations, not for pretrained-style jobs" "a net job with iterations" -- \
+    -F content=@"$content" -F net=scream -F iterations=50 "$url/api/jobs"
+req 400 "field 'temporal' is for video jobs, not for pretrained-style jobs" "temporal on a picture" -- \
+    -F content=@"$content" -F net=scream -F temporal=0.5 "$url/api/jobs"
 req 400 "field 'fast' is for 'style' paintings" "fast with a net" -- \
     -F content=@"$content" -F net=scream -F fast=1 "$url/api/jobs"
 req 400 "fast: 2 is out of range 0\.\.1" "fast out of range" -- \
