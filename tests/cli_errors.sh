@@ -134,6 +134,11 @@ if [ -f "$fast/manifest.json" ]; then
     cp "$shared/images/content/stata.jpg" "$tmp/two.jpg"
     expect 0 "" "apply several into a dir" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/apdir" -q
     [ -f "$tmp/apdir/one.jpg" ] && [ -f "$tmp/apdir/two.jpg" ] && ok || bad "apply dir outputs: $(ls "$tmp/apdir")"
+    /usr/bin/python3 -c "from PIL import Image; Image.new('RGB', (8, 6), (200, 100, 50)).save('$tmp/tiny.png'); Image.new('RGB', (4000, 300), (20, 100, 250)).save('$tmp/pano.png')"
+    expect 0 "warning: $tmp/tiny.png is 8x6; --size 256 \(the long side\) enlarges it 32x to 256x192" "apply warns of a large enlargement" -- "$nst" apply --net "$fast" "$tmp/tiny.png" --size 256 -o "$tmp/tiny_out.png"
+    expect 0 "warning: $tmp/pano.png becomes 256x19 at --size 256 \(the long side\): 19 px is too thin" "apply warns of a thin result" -- "$nst" apply --net "$fast" "$tmp/pano.png" --size 256 -o "$tmp/pano_out.png"
+    expect 0 "" "no warning with -q" -- "$nst" apply --net "$fast" "$tmp/tiny.png" --size 256 -o "$tmp/tiny_out.png" -q
+    [ -s "$tmp/stderr" ] && bad "apply -q printed: $(cat "$tmp/stderr")" || ok
     expect 2 "-o $tmp/both.png: 2 inputs need an output directory" "apply several inputs to an image name" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/both.png" -q
     [ -e "$tmp/both.png" ] && bad "apply made $tmp/both.png for two inputs" || ok
     expect 0 "wrote $tmp/apdir3/one.jpg " "apply into DIR/ (one slash in the names)" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/apdir3/"

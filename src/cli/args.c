@@ -127,3 +127,16 @@ int net_is_image(const char *net, nst_error *err) {
                             "its style use --style %s (any painting, one pass) or nst stylize -s %s", net, net, net);
     return NST_OK;
 }
+
+void warn_size(const char *path, int w, int h, int size) {
+    if (size <= 0) return;
+    int ow, oh;
+    nst_image_fit(w, h, size, &ow, &oh);
+    int lng = w > h ? w : h, thin = ow < oh ? ow : oh;
+    if (size >= 4 * lng)
+        fprintf(stderr, "nst: warning: %s is %dx%d; --size %d (the long side) enlarges it %.0fx to %dx%d, "
+                "so expect a soft picture\n", path, w, h, size, (double)size / lng, ow, oh);
+    if (thin < 64)
+        fprintf(stderr, "nst: warning: %s becomes %dx%d at --size %d (the long side): %d px is too thin for the "
+                "network's strokes; a larger --size or a crop paints better\n", path, ow, oh, size, thin);
+}

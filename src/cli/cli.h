@@ -30,6 +30,9 @@ int report(const nst_error *err);
 /* The usage error for an unknown option of `nst cmd`, with the closest long
  * option of opts (within two edits) as a suggestion. */
 struct option;
+/* Warnings on stderr when --size (the long side) will enlarge image `path`
+ * (w x h) 4x or more, or leave its short side under 64 px. */
+void warn_size(const char *path, int w, int h, int size);
 /* A usage error when --net names an image (a painting meant for --style). */
 int net_is_image(const char *net, nst_error *err);
 int unknown_option(const char *opt, const struct option *opts, const char *cmd, nst_error *err);

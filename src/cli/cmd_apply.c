@@ -211,6 +211,7 @@ static int apply_one(const painter_cli *pc, const args *a, const char *input, ns
     double t0 = now_seconds();
     nst_image in = {0}, out = {0};
     int rc = nst_image_load(input, &in, err);
+    if (!rc && !a->quiet) warn_size(input, in.w, in.h, a->p.size);
     if (!rc) rc = pc->g ? nst_apply(pc->g, &in, &a->p, &out, err)
                         : nst_arbitrary_apply(pc->arb, &in, pc->style, &a->p, &out, err);
     if (!rc) rc = nst_image_save(output, &out, err);

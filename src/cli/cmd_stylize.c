@@ -249,6 +249,7 @@ int cmd_stylize(int argc, char **argv) {
     if (!rc) rc = nst_net_load(model_path, &net, &err);
     if (!rc) rc = set_layers(&a, net, &err);
     if (!rc) rc = nst_image_load(a.content, &content, &err);
+    if (!rc && !a.quiet) warn_size(a.content, content.w, content.h, a.p.size);
     for (int i = 0; i < a.n_styles && !rc; i++) rc = nst_image_load(a.styles[i], &styles[i], &err);
     if (!rc && a.init_path) {
         rc = nst_image_load(a.init_path, &init, &err);
