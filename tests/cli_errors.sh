@@ -29,6 +29,15 @@ expect() {
 }
 run=("$nst" stylize --model "$model" --size 48 --iterations 3 -q)
 
+# Ctrl-C: the picture so far is kept beside the output, exit 130 (the shell's for SIGINT)
+"$nst" stylize --model "$model" -c "$content" -s "$style" -o "$tmp/int.png" --iterations 100000 --size 64 2>"$tmp/int.err" &
+int_pid=$!
+for _ in $(seq 1 600); do grep -q "^iter" "$tmp/int.err" && break; sleep 0.1; done
+kill -INT "$int_pid"; wait "$int_pid"; int_status=$?
+[ "$int_status" = 130 ] && [ -s "$tmp/int_interrupted.png" ] && [ ! -e "$tmp/int.png" ] &&
+    grep -q "interrupted at iteration [0-9]*; the picture so far is in $tmp/int_interrupted.png" "$tmp/int.err" && ok ||
+    bad "Ctrl-C: exit $int_status, $(ls "$tmp" | grep int), stderr: $(cat "$tmp/int.err")"
+
 expect 2 "usage" "no arguments" -- "$nst"
 expect 0 "" "help" -- "$nst" --help
 expect 0 "" "stylize help" -- "$nst" stylize --help

@@ -1,5 +1,6 @@
 /* cmd_stylize.c: nst stylize, optimisation-based style transfer. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,9 @@ static const char help[] =
     "      --save-every N        also save OUTPUT_<iteration> every N iterations\n"
     "  -q, --quiet               no progress output\n"
     "  -h, --help                this help\n"
+    "\n"
+    "Ctrl-C stops after the current iteration and keeps the picture so far as\n"
+    "OUTPUT_interrupted (exit status 130); a second Ctrl-C quits at once.\n"
     "\n"
     "example:\n"
     "  nst stylize -c tubingen.jpg -s starry_night.jpg -o tubingen_starry.png --size 512\n";
@@ -198,11 +202,38 @@ static int set_layers(args *a, const nst_net *net, nst_error *err) {
 typedef struct {
     const args *a;
     char stem[1024], ext[16];
+    nst_image last;       /* the picture at the latest iteration, kept for Ctrl-C */
+    int last_iteration;
 } progress_ctx;
+
+/* Ctrl-C: the library stops at the next iteration (params.cancel) and the
+ * progress callback keeps the picture so far; a second Ctrl-C ends the
+ * process at once (the default action, re-raised). */
+static volatile int interrupted;
+static void on_sigint(int sig) {
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    interrupted = 1;
+}
 
 static void on_progress(const nst_progress *pr, void *user) {
     progress_ctx *ctx = user;
     const args *a = ctx->a;
+    /* a copy per iteration (3 w h floats, a fraction of a millisecond
+     * against the iteration's evaluation) so that Ctrl-C can keep it */
+    size_t n = (size_t)3 * pr->image->w * pr->image->h;
+    if (ctx->last.w * ctx->last.h != pr->image->w * pr->image->h) {
+        free(ctx->last.data);
+        ctx->last.data = malloc(n * sizeof(float));
+    }
+    if (ctx->last.data) {
+        memcpy(ctx->last.data, pr->image->data, n * sizeof(float));
+        ctx->last.w = pr->image->w, ctx->last.h = pr->image->h, ctx->last_iteration = pr->iteration;
+    } else {
+        ctx->last.w = ctx->last.h = 0;
+    }
     int last = pr->iteration == pr->total;
     if (!a->quiet && a->print_every && (pr->iteration % a->print_every == 0 || pr->iteration == 1 || last)) {
         char el[32], left[32], sc[32] = "";
@@ -236,7 +267,7 @@ static int check_output(const char *path, progress_ctx *ctx, nst_error *err) {
 int cmd_stylize(int argc, char **argv) {
     static args a; /* large; static keeps it off the stack */
     nst_error err = {0};
-    progress_ctx ctx = {&a, "", ""};
+    progress_ctx ctx = {.a = &a};
     nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}}, init = {0}, out = {0};
     nst_net *net = NULL;
     char model_path[1024];
@@ -258,6 +289,8 @@ int cmd_stylize(int argc, char **argv) {
     if (!rc) {
         a.p.progress = on_progress;
         a.p.progress_user = &ctx;
+        a.p.cancel = &interrupted;
+        signal(SIGINT, on_sigint);
         if (!a.quiet)
             fprintf(stderr, "nst: %s in the style of %s%s, %d px, %s, %d iterations%s, loss network %s\n",
                     a.content, a.styles[0], a.n_styles > 1 ? " and others" : "", a.p.size,
@@ -265,12 +298,24 @@ int cmd_stylize(int argc, char **argv) {
                     a.p.scales > 1 ? " per scale" : "", nst_net_name(net));
         rc = nst_stylize(net, &content, styles, a.n_styles, &a.p, &out, &err);
     }
-    if (!rc) rc = nst_image_save(a.output, &out, &err);
-    if (!rc && !a.quiet) fprintf(stderr, "nst: wrote %s (%dx%d)\n", a.output, out.w, out.h);
+    if (interrupted) { /* Ctrl-C: keep the picture so far; the shell's status for SIGINT */
+        char path[1100];
+        snprintf(path, sizeof path, "%s_interrupted%s", ctx.stem, ctx.ext);
+        if (!ctx.last.data)
+            fprintf(stderr, "nst: interrupted before the first iteration; nothing written\n");
+        else if (nst_image_save(path, &ctx.last, &err))
+            fprintf(stderr, "nst: interrupted; the picture so far could not be kept: %s\n", err.msg);
+        else
+            fprintf(stderr, "nst: interrupted at iteration %d; the picture so far is in %s\n",
+                    ctx.last_iteration, path);
+    }
+    if (!rc && !interrupted) rc = nst_image_save(a.output, &out, &err);
+    free(ctx.last.data);
+    if (!rc && !interrupted && !a.quiet) fprintf(stderr, "nst: wrote %s (%dx%d)\n", a.output, out.w, out.h);
     nst_image_free(&out);
     nst_image_free(&init);
     nst_image_free(&content);
     for (int i = 0; i < a.n_styles; i++) nst_image_free(&styles[i]);
     nst_net_free(net);
-    return rc ? report(&err) : 0;
+    return interrupted ? 130 : rc ? report(&err) : 0;
 }
