@@ -133,7 +133,8 @@ typedef struct {
     int scale, scales;       /* 1-based scale index and count */
     double loss, content, style, tv; /* weighted terms; loss is their sum
                                       * (with the temporal term, if any) */
-    double elapsed, remaining;       /* seconds */
+    double elapsed, remaining;       /* seconds; remaining < 0: not known yet (it is
+                                      * measured from the iterations after the first two) */
     const nst_image *image;  /* current image (valid during the call) */
 } nst_progress;
 

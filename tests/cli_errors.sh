@@ -29,6 +29,18 @@ expect() {
 }
 run=("$nst" stylize --model "$model" --size 48 --iterations 3 -q)
 
+# progress: plain lines when stderr is not a terminal (the time left is
+# estimated once iterations have been measured), a live bar on a terminal
+expect 0 "^iter    1/12 .* estimating left$" "progress lines" -- "$nst" stylize --model "$model" -c "$content" -s "$style" -o "$tmp/pl.png" --size 48 --iterations 12 --print-every 4
+grep -qE "^iter   12/12 .* [0-9]+s left$" "$tmp/stderr" && ok || bad "no time left at the end: $(cat "$tmp/stderr")"
+if command -v script >/dev/null; then
+    script -qec "'$nst' stylize --model '$model' -c '$content' -s '$style' -o '$tmp/bar.png' --size 48 --iterations 12" /dev/null >"$tmp/bar.out" 2>&1
+    grep -q $'\r\[' "$tmp/bar.out" && grep -q "\[########################\] 12/12" "$tmp/bar.out" &&
+        ! grep -q "^iter " "$tmp/bar.out" && ok || bad "no live progress bar on a terminal: $(cat -v "$tmp/bar.out")"
+else
+    echo "SKIP the live progress bar: no 'script' command to give nst a terminal"
+fi
+
 # Ctrl-C: the picture so far is kept beside the output, exit 130 (the shell's for SIGINT)
 "$nst" stylize --model "$model" -c "$content" -s "$style" -o "$tmp/int.png" --iterations 100000 --size 64 2>"$tmp/int.err" &
 int_pid=$!

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/util.h"
 
 static const char help[] =
     "usage: nst stylize -c CONTENT -s STYLE [-s STYLE...] [-o OUTPUT] [OPTIONS]\n"
@@ -204,7 +206,46 @@ typedef struct {
     char stem[1024], ext[16];
     nst_image last;       /* the picture at the latest iteration, kept for Ctrl-C */
     int last_iteration;
+    int tty, bar_open;    /* stderr is a terminal: one live progress line */
+    double drawn;         /* when it was last redrawn */
 } progress_ctx;
+
+/* A newline after the live progress line, before any other message. */
+static void end_bar(progress_ctx *ctx) {
+    if (ctx->bar_open) fputc('\n', stderr);
+    ctx->bar_open = 0;
+}
+
+/* The progress of one iteration: on a terminal a bar redrawn in place (at
+ * most 10 times a second), else a plain line every print_every iterations. */
+static void show_progress(progress_ctx *ctx, const nst_progress *pr) {
+    const args *a = ctx->a;
+    int last = pr->iteration == pr->total;
+    char el[32], left[32] = "estimating", sc[32] = "";
+    if (ctx->tty) {
+        double t = now_seconds();
+        if (!last && t - ctx->drawn < 0.1) return;
+        ctx->drawn = t;
+    } else if (!(pr->iteration % a->print_every == 0 || pr->iteration == 1 || last)) {
+        return;
+    }
+    format_duration(pr->elapsed, el, sizeof el);
+    if (pr->remaining >= 0) format_duration(pr->remaining, left, sizeof left);
+    if (pr->scales > 1) snprintf(sc, sizeof sc, "scale %d/%d ", pr->scale, pr->scales);
+    if (!ctx->tty) {
+        fprintf(stderr, "%siter %4d/%d  loss %.4e  content %.3e  style %.3e  tv %.3e  %s elapsed, %s left\n",
+                sc, pr->iteration, pr->total, pr->loss, pr->content, pr->style, pr->tv, el, left);
+        return;
+    }
+    char bar[25];
+    int full = (int)(24.0 * pr->iteration / pr->total);
+    for (int i = 0; i < 24; i++) bar[i] = i < full ? '#' : '.';
+    bar[24] = 0;
+    fprintf(stderr, "\r%s[%s] %d/%d  loss %.4e  %s elapsed, %s left\033[K", sc, bar, pr->iteration, pr->total,
+            pr->loss, el, left);
+    ctx->bar_open = 1;
+    if (last) end_bar(ctx);
+}
 
 /* Ctrl-C: the library stops at the next iteration (params.cancel) and the
  * progress callback keeps the picture so far; a second Ctrl-C ends the
@@ -234,15 +275,7 @@ static void on_progress(const nst_progress *pr, void *user) {
     } else {
         ctx->last.w = ctx->last.h = 0;
     }
-    int last = pr->iteration == pr->total;
-    if (!a->quiet && a->print_every && (pr->iteration % a->print_every == 0 || pr->iteration == 1 || last)) {
-        char el[32], left[32], sc[32] = "";
-        format_duration(pr->elapsed, el, sizeof el);
-        format_duration(pr->remaining, left, sizeof left);
-        if (pr->scales > 1) snprintf(sc, sizeof sc, "scale %d/%d ", pr->scale, pr->scales);
-        fprintf(stderr, "%siter %4d/%d  loss %.4e  content %.3e  style %.3e  tv %.3e  %s elapsed, %s left\n",
-                sc, pr->iteration, pr->total, pr->loss, pr->content, pr->style, pr->tv, el, left);
-    }
+    if (!a->quiet && a->print_every) show_progress(ctx, pr);
     if (a->save_every && pr->iteration % a->save_every == 0) {
         char path[1200];
         if (pr->scales > 1)
@@ -267,7 +300,7 @@ static int check_output(const char *path, progress_ctx *ctx, nst_error *err) {
 int cmd_stylize(int argc, char **argv) {
     static args a; /* large; static keeps it off the stack */
     nst_error err = {0};
-    progress_ctx ctx = {.a = &a};
+    progress_ctx ctx = {.a = &a, .tty = isatty(2)};
     nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}}, init = {0}, out = {0};
     nst_net *net = NULL;
     char model_path[1024];
@@ -298,6 +331,7 @@ int cmd_stylize(int argc, char **argv) {
                     a.p.scales > 1 ? " per scale" : "", nst_net_name(net));
         rc = nst_stylize(net, &content, styles, a.n_styles, &a.p, &out, &err);
     }
+    end_bar(&ctx);
     if (interrupted) { /* Ctrl-C: keep the picture so far; the shell's status for SIGINT */
         char path[1100];
         snprintf(path, sizeof path, "%s_interrupted%s", ctx.stem, ctx.ext);

@@ -58,8 +58,9 @@ typedef struct {
 static void on_progress(const nst_progress *p, void *user) {
     run_ctx *c = user;
     worker *w = c->w;
-    /* fraction of the work: elapsed / (elapsed + remaining) is the library's estimate */
-    double fraction = p->elapsed + p->remaining > 0 ? p->elapsed / (p->elapsed + p->remaining) : 0;
+    /* fraction of the work: elapsed / (elapsed + remaining) is the library's
+     * estimate (remaining < 0 for the first iterations: not known yet) */
+    double fraction = p->remaining >= 0 && p->elapsed + p->remaining > 0 ? p->elapsed / (p->elapsed + p->remaining) : 0;
     store_progress(w->j->s, w->id, p, fraction);
     double t = mono_now();
     if (c->last_preview == 0 || t - c->last_preview >= w->j->cfg->preview_every) {

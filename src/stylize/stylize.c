@@ -107,6 +107,10 @@ typedef struct {
     int scales, iterations;
     double total_work, done_work; /* pixels x iterations, for the time estimate */
     double t0;
+    /* the estimate starts after a warm-up: the first iteration carries the
+     * setup (plans, style targets) and would make it several times too long */
+    int reported;
+    double warm_t, warm_work;
     nst_tensor_dict *resume;      /* a loaded checkpoint for this scale, or NULL */
     int first;                    /* first iteration of this scale (1, or after the checkpoint) */
 } schedule;
@@ -142,10 +146,11 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
         }
         sch->done_work += pixels;
         double elapsed = now_seconds() - sch->t0;
+        if (++sch->reported == 2) sch->warm_t = elapsed, sch->warm_work = sch->done_work;
+        double rate = sch->reported > 2 ? (elapsed - sch->warm_t) / (sch->done_work - sch->warm_work) : -1;
         if (p->progress) {
             nst_progress pr = {it, p->iterations, scale, sch->scales, loss, t.content, t.style, t.tv,
-                               elapsed, elapsed / sch->done_work * (sch->total_work - sch->done_work),
-                               x};
+                               elapsed, rate < 0 ? -1 : rate * (sch->total_work - sch->done_work), x};
             p->progress(&pr, p->progress_user);
         }
         int converged;
@@ -192,7 +197,7 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
 
     int W, H;
     nst_image_fit(content->w, content->h, p->size, &W, &H);
-    schedule sch = {p->scales, p->iterations, 0, 0, now_seconds(), NULL, 1};
+    schedule sch = {.scales = p->scales, .iterations = p->iterations, .t0 = now_seconds(), .first = 1};
     ckpt_position pos = {1, 0, 0, 0};
     nst_tensor_dict resume = {0};
     if (!rc && p->resume) {
