@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,9 @@ int nst_image_decode(const void *data, size_t len, const char *name, nst_image *
  * and clamped to 0..255. Writes a temporary file beside `path` and renames
  * it into place, so a failed save never leaves a partial file. */
 int nst_image_save(const char *path, const nst_image *img, nst_error *err);
+/* The same encoding to an open stream (standard output, a pipe): format is
+ * "png", "jpg"/"jpeg", "bmp" or "tga"; `name` is what messages call f. */
+int nst_image_write(FILE *f, const char *name, const char *format, const nst_image *img, nst_error *err);
 int nst_image_alloc(nst_image *img, int w, int h, nst_error *err);
 void nst_image_free(nst_image *img);
 /* Resample src to w x h (bilinear for upsampling, area-averaging for

@@ -41,6 +41,18 @@ else
     echo "SKIP the live progress bar: no 'script' command to give nst a terminal"
 fi
 
+# standard input and output
+"${run[@]}" -c - -s "$style" -o - <"$content" >"$tmp/stdout.png" 2>"$tmp/stdio.err"
+[ "$(head -c 8 "$tmp/stdout.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && ok ||
+    bad "stylize -c - -o -: not a PNG on standard output: $(cat "$tmp/stdio.err")"
+"${run[@]}" -c "$content" -s "$style" -o - --format jpg >"$tmp/stdout.jpg" 2>"$tmp/stdio.err"
+[ "$(head -c 3 "$tmp/stdout.jpg" | od -An -tx1 | tr -d ' \n')" = ffd8ff ] && ok || bad "stylize --format jpg: not a JPEG: $(cat "$tmp/stdio.err")"
+expect 2 "'-' \(standard input\) can be only one of the images" "stdin twice" -- "${run[@]}" -c - -s - -o "$tmp/o.png"
+expect 2 "--format is for -o - \(standard output\)" "--format with a file" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/o.png" --format png
+expect 2 "--format: 'gif' is not png, jpg, bmp or tga" "--format gif" -- "${run[@]}" -c "$content" -s "$style" -o - --format gif
+echo "not a picture" | "${run[@]}" -c - -s "$style" -o "$tmp/o.png" 2>"$tmp/stdio.err"; st=$?
+[ "$st" = 1 ] && grep -q "standard input: not an image" "$tmp/stdio.err" && ok || bad "text on standard input: exit $st, $(cat "$tmp/stdio.err")"
+
 # Ctrl-C: the picture so far is kept beside the output, exit 130 (the shell's for SIGINT)
 "$nst" stylize --model "$model" -c "$content" -s "$style" -o "$tmp/int.png" --iterations 100000 --size 64 2>"$tmp/int.err" &
 int_pid=$!
@@ -160,6 +172,9 @@ if [ -f "$fast/manifest.json" ]; then
     expect 0 "warning: $tmp/pano.png becomes 256x19 at --size 256 \(the long side\): 19 px is too thin" "apply warns of a thin result" -- "$nst" apply --net "$fast" "$tmp/pano.png" --size 256 -o "$tmp/pano_out.png"
     expect 0 "" "no warning with -q" -- "$nst" apply --net "$fast" "$tmp/tiny.png" --size 256 -o "$tmp/tiny_out.png" -q
     [ -s "$tmp/stderr" ] && bad "apply -q printed: $(cat "$tmp/stderr")" || ok
+    "$nst" apply --net "$fast" - --size 48 -o - -q <"$content" >"$tmp/ap_stdout.png"
+    [ "$(head -c 4 "$tmp/ap_stdout.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] && ok || bad "apply - -o -: not a PNG"
+    expect 2 "-o - \(standard output\) takes one input, not 2" "apply two inputs to standard output" -- "$nst" apply --net "$fast" "$tmp/one.jpg" "$tmp/two.jpg" -o -
     expect 2 "-o $tmp/both.png: 2 inputs need an output directory" "apply several inputs to an image name" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/both.png" -q
     [ -e "$tmp/both.png" ] && bad "apply made $tmp/both.png for two inputs" || ok
     expect 0 "wrote $tmp/apdir3/one.jpg " "apply into DIR/ (one slash in the names)" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/apdir3/"

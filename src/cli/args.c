@@ -57,6 +57,7 @@ int parse_list(const char *opt, const char *s, char items[][64], int max, int *n
 
 int check_output_path(const char *path, nst_error *err) {
     struct stat st;
+    if (!strcmp(path, "-")) return NST_OK; /* standard output */
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return check_output_dir(path, err);
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
@@ -139,4 +140,42 @@ void warn_size(const char *path, int w, int h, int size) {
     if (thin < 64)
         fprintf(stderr, "nst: warning: %s becomes %dx%d at --size %d (the long side): %d px is too thin for the "
                 "network's strokes; a larger --size or a crop paints better\n", path, ow, oh, size, thin);
+}
+
+int read_image_arg(const char *path, nst_image *img, nst_error *err) {
+    if (strcmp(path, "-")) return nst_image_load(path, img, err);
+    /* standard input, read whole (bounded: a picture nst accepts is far smaller) */
+    size_t cap = 1 << 20, len = 0, most = (size_t)1 << 30;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + len, 1, cap - len, stdin)) > 0;) {
+        len += got;
+        if (len == cap && cap < most) {
+            char *more = realloc(buf, cap * 2);
+            if (!more) break;
+            buf = more, cap *= 2;
+        } else if (len == cap) {
+            free(buf);
+            return nst_fail(err, NST_ERR_RUNTIME, "standard input: more than 1 GB, too large for an image");
+        }
+    }
+    int rc = buf ? nst_image_decode(buf, len, "standard input", img, err)
+                 : nst_fail(err, NST_ERR_RUNTIME, "standard input: out of memory");
+    free(buf);
+    return rc;
+}
+
+int write_image_arg(const char *path, const char *format, const nst_image *img, nst_error *err) {
+    if (strcmp(path, "-")) return nst_image_save(path, img, err);
+    return nst_image_write(stdout, "standard output", format ? format : "png", img, err);
+}
+
+int check_format(const char *output, const char *format, nst_error *err) {
+    if (!format) return NST_OK;
+    if (!output || strcmp(output, "-"))
+        return nst_fail(err, NST_ERR_USAGE, "--format is for -o - (standard output); a file's format follows "
+                        "its extension");
+    static const char *const ok[] = {"png", "jpg", "jpeg", "bmp", "tga"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (!strcasecmp(format, ok[i])) return NST_OK;
+    return nst_fail(err, NST_ERR_USAGE, "--format: '%s' is not png, jpg, bmp or tga", format);
 }

@@ -30,6 +30,13 @@ int report(const nst_error *err);
 /* The usage error for an unknown option of `nst cmd`, with the closest long
  * option of opts (within two edits) as a suggestion. */
 struct option;
+/* An image argument: a file, or "-" for standard input (read whole). */
+int read_image_arg(const char *path, nst_image *img, nst_error *err);
+/* Write to a file (format by extension, atomically) or, for "-", to
+ * standard output in `format` (NULL: png). */
+int write_image_arg(const char *path, const char *format, const nst_image *img, nst_error *err);
+/* --format goes with -o - only, and names an encoder. */
+int check_format(const char *output, const char *format, nst_error *err);
 /* Warnings on stderr when --size (the long side) will enlarge image `path`
  * (w x h) 4x or more, or leave its short side under 64 px. */
 void warn_size(const char *path, int w, int h, int size);

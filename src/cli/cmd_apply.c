@@ -34,7 +34,9 @@ static const char help[] =
     "                          install with nst models install magenta-arbitrary)\n"
     "  -o, --output PATH       result, .png/.jpg/.bmp/.tga; with several inputs (or an\n"
     "                          existing directory) a directory: DIR/<input name>, .png\n"
-    "                          when the input's format cannot be written\n"
+    "                          when the input's format cannot be written; -: standard\n"
+    "                          output (one input; an input '-' is standard input)\n"
+    "      --format png|jpg|bmp|tga  of the result on standard output (default png)\n"
     "      --size N            long side of the result (default: the input's)\n"
     "      --strength F        0..1 (default 1): with --net, F * styled + (1 - F) *\n"
     "                          photo; with --style, the style vector F * painting's +\n"
@@ -55,7 +57,7 @@ static const char help[] =
     "  nst apply --style starry_night.jpg --save-style starry.json\n"
     "  nst apply --style starry.json --strength 0.5 photos/*.jpg -o starry/\n";
 
-enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY };
+enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY, O_FORMAT };
 
 static const struct option options[] = {
     {"net", required_argument, 0, 'n'},
@@ -70,6 +72,7 @@ static const struct option options[] = {
     {"tile", required_argument, 0, O_TILE},
     {"threads", required_argument, 0, O_THREADS},
     {"quiet", no_argument, 0, 'q'},
+    {"format", required_argument, 0, O_FORMAT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -77,7 +80,7 @@ static const struct option options[] = {
 #define MAX_STYLES 16
 
 typedef struct {
-    const char *net, *output, *save_style, *arbitrary;
+    const char *net, *output, *save_style, *arbitrary, *format;
     const char *styles[MAX_STYLES];
     int n_styles, n_blend;
     char blend[MAX_STYLES][64];
@@ -89,7 +92,7 @@ typedef struct {
 /* DIR/<input file name>, with .png instead of an extension we cannot write. */
 static int output_in_dir(const char *dir, const char *input, char *out, size_t n, nst_error *err) {
     const char *base = strrchr(input, '/');
-    base = base ? base + 1 : input;
+    base = !strcmp(input, "-") ? "stdin" : base ? base + 1 : input;
     int dl = (int)strlen(dir);
     while (dl > 1 && dir[dl - 1] == '/') dl--; /* "multi/" + name: one slash */
     const char *dot = strrchr(base, '.');
@@ -151,6 +154,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_ARBITRARY: a->arbitrary = optarg; break;
         case 'o': a->output = optarg; break;
         case 'q': a->quiet = 1; break;
+        case O_FORMAT: a->format = optarg; break;
         case 'h': fputs(help, stdout); exit(0);
         case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &a->p.size, err); break;
         case O_STRENGTH: rc = parse_float("--strength", optarg, 0, 1, &a->p.strength, err); break;
@@ -178,6 +182,12 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     if (a->save_style && !a->n_inputs && !a->output) return NST_OK;
     if (!a->n_inputs) return nst_fail(err, NST_ERR_USAGE, "an input image is needed (nst apply --help)");
     if (!a->output) return nst_fail(err, NST_ERR_USAGE, "an output is needed: -o PATH (or -o DIR)");
+    if ((rc = check_format(a->output, a->format, err))) return rc;
+    int stdins = 0;
+    for (int i = 0; i < a->n_inputs; i++) stdins += !strcmp(a->inputs[i], "-");
+    if (stdins > 1) return nst_fail(err, NST_ERR_USAGE, "'-' (standard input) can be only one of the inputs");
+    if (!strcmp(a->output, "-") && a->n_inputs > 1)
+        return nst_fail(err, NST_ERR_USAGE, "-o - (standard output) takes one input, not %d", a->n_inputs);
     struct stat st;
     int is_dir = stat(a->output, &st) == 0 && S_ISDIR(st.st_mode);
     const char *dot = strrchr(a->output, '.'), *slash = strrchr(a->output, '/');
@@ -210,13 +220,14 @@ static int apply_one(const painter_cli *pc, const args *a, const char *input, ns
     }
     double t0 = now_seconds();
     nst_image in = {0}, out = {0};
-    int rc = nst_image_load(input, &in, err);
-    if (!rc && !a->quiet) warn_size(input, in.w, in.h, a->p.size);
+    int rc = read_image_arg(input, &in, err);
+    if (!rc && !a->quiet) warn_size(strcmp(input, "-") ? input : "standard input", in.w, in.h, a->p.size);
     if (!rc) rc = pc->g ? nst_apply(pc->g, &in, &a->p, &out, err)
                         : nst_arbitrary_apply(pc->arb, &in, pc->style, &a->p, &out, err);
-    if (!rc) rc = nst_image_save(output, &out, err);
+    if (!rc) rc = write_image_arg(output, a->format, &out, err);
     if (!rc && !a->quiet)
-        fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", output, out.w, out.h, now_seconds() - t0);
+        fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", strcmp(output, "-") ? output : "standard output", out.w,
+                out.h, now_seconds() - t0);
     nst_image_free(&in);
     nst_image_free(&out);
     return rc;

@@ -16,10 +16,11 @@ static const char help[] =
     "network sees the content of the photo and the Gram statistics of the painting.\n"
     "\n"
     "images:\n"
-    "  -c, --content PATH        photo to paint (PNG, JPEG, BMP, TGA, GIF, PNM)\n"
+    "  -c, --content PATH        photo to paint (PNG, JPEG, BMP, TGA, GIF, PNM; -: standard input)\n"
     "  -s, --style PATH          painting; repeat to blend several\n"
     "      --style-blend W,W...  blend weights of the styles (default equal)\n"
-    "  -o, --output PATH         result, .png/.jpg/.bmp/.tga (default out.png)\n"
+    "  -o, --output PATH         result, .png/.jpg/.bmp/.tga (default out.png; -: standard output)\n"
+    "      --format png|jpg|bmp|tga  of the result on standard output (default png)\n"
     "      --size N              long side of the result in pixels (default 512)\n"
     "      --style-scale F       style image long side relative to --size (default 1)\n"
     "      --original-colors     keep the photo's colours (luminance-only transfer)\n"
@@ -60,7 +61,7 @@ static const char help[] =
 enum {
     O_BLEND = 256, O_SIZE, O_STYLE_SCALE, O_ORIG, O_MODEL, O_CW, O_SW, O_TW, O_CL, O_SL, O_SLW,
     O_POOL, O_PAD, O_ITERS, O_OPT, O_LR, O_HIST, O_INIT, O_SEED, O_SCALES, O_THREADS, O_PRINT,
-    O_SAVE, O_PREC,
+    O_SAVE, O_PREC, O_FORMAT,
 };
 
 static const struct option options[] = {
@@ -92,12 +93,13 @@ static const struct option options[] = {
     {"print-every", required_argument, 0, O_PRINT},
     {"save-every", required_argument, 0, O_SAVE},
     {"quiet", no_argument, 0, 'q'},
+    {"format", required_argument, 0, O_FORMAT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
 
 typedef struct {
-    const char *content, *styles[NST_MAX_STYLES], *output, *model, *init_path;
+    const char *content, *styles[NST_MAX_STYLES], *output, *model, *init_path, *format;
     int n_styles, threads, print_every, save_every, quiet;
     char content_layers[NST_MAX_LAYERS][64], style_layers[NST_MAX_LAYERS][64];
     int n_cl, n_sl, n_slw, n_blend;
@@ -132,6 +134,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
             break;
         case 'o': a->output = optarg; break;
         case 'q': a->quiet = 1; break;
+        case O_FORMAT: a->format = optarg; break;
         case 'h': fputs(help, stdout); exit(0);
         case O_BLEND: rc = parse_list("--style-blend", optarg, a->blend, NST_MAX_STYLES, &a->n_blend, err); break;
         case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &p->size, err); break;
@@ -291,10 +294,22 @@ static void on_progress(const nst_progress *pr, void *user) {
 static int check_output(const char *path, progress_ctx *ctx, nst_error *err) {
     int rc = check_output_path(path, err);
     if (rc) return rc;
+    if (!strcmp(path, "-")) { /* standard output: --save-every and Ctrl-C files are nst_*.png here */
+        snprintf(ctx->stem, sizeof ctx->stem, "nst");
+        snprintf(ctx->ext, sizeof ctx->ext, ".png");
+        return NST_OK;
+    }
     const char *dot = strrchr(path, '.');
     snprintf(ctx->stem, sizeof ctx->stem, "%.*s", (int)(dot - path), path);
     snprintf(ctx->ext, sizeof ctx->ext, "%s", dot);
     return NST_OK;
+}
+
+/* Standard input holds one picture: "-" may be given once. */
+static int one_stdin(const args *a, nst_error *err) {
+    int n = !strcmp(a->content, "-") + (a->init_path && !strcmp(a->init_path, "-"));
+    for (int i = 0; i < a->n_styles; i++) n += !strcmp(a->styles[i], "-");
+    return n > 1 ? nst_fail(err, NST_ERR_USAGE, "'-' (standard input) can be only one of the images") : NST_OK;
 }
 
 int cmd_stylize(int argc, char **argv) {
@@ -305,6 +320,7 @@ int cmd_stylize(int argc, char **argv) {
     nst_net *net = NULL;
     char model_path[1024];
     int rc = parse(argc, argv, &a, &err);
+    if (!rc) rc = check_format(a.output, a.format, &err);
     if (!rc) rc = check_output(a.output, &ctx, &err);
     if (!rc) {
         nst_set_threads(a.threads);
@@ -312,11 +328,13 @@ int cmd_stylize(int argc, char **argv) {
     }
     if (!rc) rc = nst_net_load(model_path, &net, &err);
     if (!rc) rc = set_layers(&a, net, &err);
-    if (!rc) rc = nst_image_load(a.content, &content, &err);
-    if (!rc && !a.quiet) warn_size(a.content, content.w, content.h, a.p.size);
-    for (int i = 0; i < a.n_styles && !rc; i++) rc = nst_image_load(a.styles[i], &styles[i], &err);
+    if (!rc) rc = one_stdin(&a, &err);
+    if (!rc) rc = read_image_arg(a.content, &content, &err);
+    if (!rc && !a.quiet)
+        warn_size(strcmp(a.content, "-") ? a.content : "standard input", content.w, content.h, a.p.size);
+    for (int i = 0; i < a.n_styles && !rc; i++) rc = read_image_arg(a.styles[i], &styles[i], &err);
     if (!rc && a.init_path) {
-        rc = nst_image_load(a.init_path, &init, &err);
+        rc = read_image_arg(a.init_path, &init, &err);
         a.p.init_image = &init;
     }
     if (!rc) {
@@ -343,9 +361,10 @@ int cmd_stylize(int argc, char **argv) {
             fprintf(stderr, "nst: interrupted at iteration %d; the picture so far is in %s\n",
                     ctx.last_iteration, path);
     }
-    if (!rc && !interrupted) rc = nst_image_save(a.output, &out, &err);
+    if (!rc && !interrupted) rc = write_image_arg(a.output, a.format, &out, &err);
     free(ctx.last.data);
-    if (!rc && !interrupted && !a.quiet) fprintf(stderr, "nst: wrote %s (%dx%d)\n", a.output, out.w, out.h);
+    if (!rc && !interrupted && !a.quiet)
+        fprintf(stderr, "nst: wrote %s (%dx%d)\n", strcmp(a.output, "-") ? a.output : "standard output", out.w, out.h);
     nst_image_free(&out);
     nst_image_free(&init);
     nst_image_free(&content);

@@ -272,43 +272,66 @@ static int encode(int kind, struct sink *s, const nst_image *img, const unsigned
     }
 }
 
+/* 1..4: PNG, JPEG, BMP, TGA by a format name or extension; 0: none of them. */
+static int kind_of(const char *ext) {
+    return !strcasecmp(ext, "png")                               ? 1
+           : !strcasecmp(ext, "jpg") || !strcasecmp(ext, "jpeg") ? 2
+           : !strcasecmp(ext, "bmp")                             ? 3
+           : !strcasecmp(ext, "tga")                             ? 4
+                                                                 : 0;
+}
+
+/* Interleaved 8-bit RGB, rounded and clamped (NaN to 0); NULL: no memory. */
+static unsigned char *to_bytes(const nst_image *img) {
+    size_t n = (size_t)img->w * img->h;
+    unsigned char *px = malloc(n * 3);
+    for (size_t i = 0; px && i < n; i++)
+        for (int c = 0; c < 3; c++) {
+            float v = img->data[c * n + i];
+            if (!(v > 0.0f)) v = 0.0f;
+            if (v > 255.0f) v = 255.0f;
+            px[i * 3 + c] = (unsigned char)(v + 0.5f);
+        }
+    return px;
+}
+
+/* Encode into s->f; 0 or an errno value. */
+static int encode_to(int kind, struct sink *s, const nst_image *img) {
+    unsigned char *px = to_bytes(img);
+    if (!px) return s->err = ENOMEM;
+    if (!encode(kind, s, img, px) && !s->err) s->err = ENOMEM; /* stb fails only on allocation */
+    free(px);
+    return s->err;
+}
+
+int nst_image_write(FILE *f, const char *name, const char *format, const nst_image *img, nst_error *err) {
+    int kind = kind_of(format);
+    if (!kind) return nst_fail(err, NST_ERR_USAGE, "%s: unsupported format '%s' (png, jpg, bmp or tga)", name, format);
+    if (!img->data || img->w <= 0 || img->h <= 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: no image to write", name);
+    struct sink s = {f, 0};
+    int e = encode_to(kind, &s, img);
+    if (!e && fflush(f) != 0) e = errno;
+    return e ? nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", name, strerror(e)) : NST_OK;
+}
+
 int nst_image_save(const char *path, const nst_image *img, nst_error *err) {
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     const char *ext = dot && (!slash || dot > slash) ? dot + 1 : "";
-    int kind = !strcasecmp(ext, "png")                               ? 1
-               : !strcasecmp(ext, "jpg") || !strcasecmp(ext, "jpeg") ? 2
-               : !strcasecmp(ext, "bmp")                             ? 3
-               : !strcasecmp(ext, "tga")                             ? 4
-                                                                     : 0;
+    int kind = kind_of(ext);
     if (!kind)
         return nst_fail(err, NST_ERR_USAGE,
                         "%s: unsupported output format '%s%s' (use .png, .jpg, .jpeg, .bmp or .tga)",
                         path, *ext ? "." : "", *ext ? ext : "no extension");
     if (!img->data || img->w <= 0 || img->h <= 0)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: no image to save", path);
-    size_t n = (size_t)img->w * img->h;
     size_t tlen = strlen(path) + 16;
-    unsigned char *px = malloc(n * 3);
     char *tmp = malloc(tlen);
-    if (!px || !tmp) {
-        free(px);
-        free(tmp);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
-    }
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++) {
-            float v = img->data[c * n + i];
-            if (!(v > 0.0f)) v = 0.0f; /* also maps NaN to 0 */
-            if (v > 255.0f) v = 255.0f;
-            px[i * 3 + c] = (unsigned char)(v + 0.5f);
-        }
-
+    if (!tmp) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
     snprintf(tmp, tlen, "%s.tmpXXXXXX", path);
     struct sink s = {NULL, 0};
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
-        free(px);
         free(tmp);
         return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(e));
     }
@@ -319,12 +342,11 @@ int nst_image_save(const char *path, const nst_image *img, nst_error *err) {
         s.err = errno;
         close(fd);
     } else {
-        if (!encode(kind, &s, img, px) && !s.err) s.err = ENOMEM; /* stb fails only on allocation */
+        encode_to(kind, &s, img);
         if (fclose(s.f) != 0 && !s.err) s.err = errno;
     }
     if (!s.err && rename(tmp, path) != 0) s.err = errno;
     if (s.err) unlink(tmp);
-    free(px);
     free(tmp);
     if (s.err) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(s.err));
     return NST_OK;
