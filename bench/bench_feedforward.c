@@ -61,7 +61,7 @@ static void time_forward(const options *o, const char *bench, const graph *net, 
     if (plan_create(&a.plan, net, 1, x->h, x->w, &infer, &err)) die("the network's plan", &err);
     if (style) plan_set_input(&a.plan, 1, style);
     apply_step(&a);
-    nst_image y = {x->w, x->h, a.plan.output};
+    nst_image y = {.w = x->w, .h = x->h, .data = a.plan.output};
     if (o->out && nst_image_save(o->out, &y, &err)) die("saving the output", &err);
     for (int i = 1; i < o->warmup; i++) apply_step(&a);
     double *times = xmalloc((size_t)o->steps * sizeof(double));

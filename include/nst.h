@@ -38,6 +38,8 @@ void nst_set_threads(int n);
 typedef struct {
     int w, h;
     float *data; /* 3 planes of h*w floats, R then G then B, values 0..255 */
+    int flattened; /* set by decoding: the file had (partly) transparent pixels,
+                    * composited over white (nst paints opaque pictures) */
 } nst_image;
 
 /* Largest image side and pixel count that nst accepts (absurd sizes are

@@ -174,6 +174,8 @@ if [ -f "$fast/manifest.json" ]; then
     [ -s "$tmp/stderr" ] && bad "apply -q printed: $(cat "$tmp/stderr")" || ok
     "$nst" apply --net "$fast" - --size 48 -o - -q <"$content" >"$tmp/ap_stdout.png"
     [ "$(head -c 4 "$tmp/ap_stdout.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] && ok || bad "apply - -o -: not a PNG"
+    /usr/bin/python3 -c "from PIL import Image; im = Image.new('RGBA', (64, 48), (200, 30, 30, 255)); im.paste((0, 0, 0, 0), (32, 0, 64, 48)); im.save('$tmp/alpha.png')"
+    expect 0 "note: $tmp/alpha.png has transparent pixels; nst paints it flattened onto white" "apply says alpha is flattened" -- "$nst" apply --net "$fast" "$tmp/alpha.png" -o "$tmp/alpha_out.png"
     expect 2 "-o - \(standard output\) takes one input, not 2" "apply two inputs to standard output" -- "$nst" apply --net "$fast" "$tmp/one.jpg" "$tmp/two.jpg" -o -
     expect 2 "-o $tmp/both.png: 2 inputs need an output directory" "apply several inputs to an image name" -- "$nst" apply --net "$fast" --size 48 "$tmp/one.jpg" "$tmp/two.jpg" -o "$tmp/both.png" -q
     [ -e "$tmp/both.png" ] && bad "apply made $tmp/both.png for two inputs" || ok

@@ -69,7 +69,7 @@ static double test_engine(const nst_net *net, const nst_tensor *image, int preci
     plan plan;
     /* the style: the image with its colour planes rotated and mirrored, so
      * its Gram matrices are far from x's (as a painting's are from a photo's) */
-    nst_image style = {w, h, malloc(image->numel * sizeof(float))};
+    nst_image style = {.w = w, .h = h, .data = malloc(image->numel * sizeof(float))};
     size_t plane = (size_t)w * h;
     for (size_t i = 0; i < image->numel; i++)
         style.data[i] = image->data[(i + plane) % image->numel / plane * plane + plane - 1 - i % plane];

@@ -180,6 +180,16 @@ static void test_channels(void) {
     } else {
         CHECK(0, "%s", err.msg);
     }
+    /* RGBA, all opaque: not flattened */
+    const unsigned char opaque[8] = {10, 20, 30, 255, 40, 50, 60, 255};
+    p = tu_tmp_path("opaque.png");
+    CHECK(stbi_write_png(p, 2, 1, 4, opaque, 8), "write %s", p);
+    if (!nst_image_load(p, &im, &err)) {
+        CHECK(!im.flattened, "an opaque RGBA image is marked flattened");
+        nst_image_free(&im);
+    } else {
+        CHECK(0, "%s", err.msg);
+    }
     /* RGBA: colour kept where opaque */
     const unsigned char rgba[8] = {10, 20, 30, 255, 10, 20, 30, 0};
     p = tu_tmp_path("rgba.png");
@@ -188,6 +198,7 @@ static void test_channels(void) {
         CHECK(px(&im, 0, 0, 0) == 10 && px(&im, 1, 0, 0) == 20 && px(&im, 2, 0, 0) == 30,
               "opaque RGBA pixel changed");
         CHECK(px(&im, 0, 1, 0) == 255 && px(&im, 2, 1, 0) == 255, "transparent pixel is not white");
+        CHECK(im.flattened, "a transparent pixel does not mark the image flattened");
         nst_image_free(&im);
     } else {
         CHECK(0, "%s", err.msg);

@@ -142,8 +142,14 @@ void warn_size(const char *path, int w, int h, int size) {
                 "network's strokes; a larger --size or a crop paints better\n", path, ow, oh, size, thin);
 }
 
-int read_image_arg(const char *path, nst_image *img, nst_error *err) {
-    if (strcmp(path, "-")) return nst_image_load(path, img, err);
+static int noted(int rc, const char *name, const nst_image *img, int quiet) {
+    if (!rc && img->flattened && !quiet)
+        fprintf(stderr, "nst: note: %s has transparent pixels; nst paints it flattened onto white\n", name);
+    return rc;
+}
+
+int read_image_arg(const char *path, int quiet, nst_image *img, nst_error *err) {
+    if (strcmp(path, "-")) return noted(nst_image_load(path, img, err), path, img, quiet);
     /* standard input, read whole (bounded: a picture nst accepts is far smaller) */
     size_t cap = 1 << 20, len = 0, most = (size_t)1 << 30;
     char *buf = malloc(cap);
@@ -161,7 +167,7 @@ int read_image_arg(const char *path, nst_image *img, nst_error *err) {
     int rc = buf ? nst_image_decode(buf, len, "standard input", img, err)
                  : nst_fail(err, NST_ERR_RUNTIME, "standard input: out of memory");
     free(buf);
-    return rc;
+    return noted(rc, "standard input", img, quiet);
 }
 
 int write_image_arg(const char *path, const char *format, const nst_image *img, nst_error *err) {

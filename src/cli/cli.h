@@ -30,8 +30,9 @@ int report(const nst_error *err);
 /* The usage error for an unknown option of `nst cmd`, with the closest long
  * option of opts (within two edits) as a suggestion. */
 struct option;
-/* An image argument: a file, or "-" for standard input (read whole). */
-int read_image_arg(const char *path, nst_image *img, nst_error *err);
+/* An image argument: a file, or "-" for standard input (read whole); a
+ * note on stderr (unless quiet) when its transparency was flattened. */
+int read_image_arg(const char *path, int quiet, nst_image *img, nst_error *err);
 /* Write to a file (format by extension, atomically) or, for "-", to
  * standard output in `format` (NULL: png). */
 int write_image_arg(const char *path, const char *format, const nst_image *img, nst_error *err);

@@ -220,7 +220,7 @@ static int apply_one(const painter_cli *pc, const args *a, const char *input, ns
     }
     double t0 = now_seconds();
     nst_image in = {0}, out = {0};
-    int rc = read_image_arg(input, &in, err);
+    int rc = read_image_arg(input, a->quiet, &in, err);
     if (!rc && !a->quiet) warn_size(strcmp(input, "-") ? input : "standard input", in.w, in.h, a->p.size);
     if (!rc) rc = pc->g ? nst_apply(pc->g, &in, &a->p, &out, err)
                         : nst_arbitrary_apply(pc->arb, &in, pc->style, &a->p, &out, err);

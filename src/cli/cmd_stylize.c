@@ -329,12 +329,12 @@ int cmd_stylize(int argc, char **argv) {
     if (!rc) rc = nst_net_load(model_path, &net, &err);
     if (!rc) rc = set_layers(&a, net, &err);
     if (!rc) rc = one_stdin(&a, &err);
-    if (!rc) rc = read_image_arg(a.content, &content, &err);
+    if (!rc) rc = read_image_arg(a.content, a.quiet, &content, &err);
     if (!rc && !a.quiet)
         warn_size(strcmp(a.content, "-") ? a.content : "standard input", content.w, content.h, a.p.size);
-    for (int i = 0; i < a.n_styles && !rc; i++) rc = read_image_arg(a.styles[i], &styles[i], &err);
+    for (int i = 0; i < a.n_styles && !rc; i++) rc = read_image_arg(a.styles[i], a.quiet, &styles[i], &err);
     if (!rc && a.init_path) {
-        rc = read_image_arg(a.init_path, &init, &err);
+        rc = read_image_arg(a.init_path, a.quiet, &init, &err);
         a.p.init_image = &init;
     }
     if (!rc) {

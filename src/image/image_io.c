@@ -165,6 +165,7 @@ static void to_planar(const void *px, int is16, int nc, float amax, nst_image *i
         for (int c = 0; c < nc; c++) s[c] = is16 ? p16[i * nc + c] : p8[i * nc + c];
         int grey = nc <= 2, has_alpha = nc == 2 || nc == 4;
         float a = has_alpha ? s[nc - 1] / amax : 1.0f;
+        if (a < 1) img->flattened = 1;
         for (int c = 0; c < 3; c++) {
             float v = s[grey ? 0 : c] * 255.0f / amax; /* exact for 8 bits and multiples of 257 */
             img->data[c * n + i] = has_alpha ? v * a + 255.0f * (1.0f - a) : v;
@@ -242,7 +243,7 @@ int nst_image_load(const char *path, nst_image *img, nst_error *err) {
 
 int nst_image_decode(const void *data, size_t len, const char *name, nst_image *img,
                      nst_error *err) {
-    img->w = img->h = 0;
+    img->w = img->h = img->flattened = 0;
     img->data = NULL;
     const unsigned char *buf = data;
     if (len == 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (empty file)", name);
@@ -353,7 +354,7 @@ int nst_image_save(const char *path, const nst_image *img, nst_error *err) {
 }
 
 int nst_image_alloc(nst_image *img, int w, int h, nst_error *err) {
-    img->w = img->h = 0;
+    img->w = img->h = img->flattened = 0;
     img->data = NULL;
     if (w <= 0 || h <= 0 || (size_t)w * h > SIZE_MAX / 3 / sizeof(float))
         return nst_fail(err, NST_ERR_RUNTIME, "invalid image size %dx%d", w, h);

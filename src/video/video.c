@@ -81,7 +81,7 @@ int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst
         v->uv_ab = a, a += 2 * n;
         v->mask = a, a += n;
         nst_image *frames[4] = {&v->prev_in, &v->prev_out, &v->warped_in, &v->warped_out};
-        for (int i = 0; i < 4; i++) *frames[i] = (nst_image){w, h, a}, a += 3 * n;
+        for (int i = 0; i < 4; i++) *frames[i] = (nst_image){.w = w, .h = h, .data = a}, a += 3 * n;
         v->gray_prev = (uint8_t *)a;
         v->gray_cur = v->gray_prev + n;
         rc = flow_create(FLOW_MEDIUM, &v->fwd, err);
