@@ -8,6 +8,7 @@
  *                                 and a 'net' make a video job (frame/frames);
  *                                 'style' paintings with fast=1 a one-pass
  *                                 arbitrary-style job (kind "apply")
+ *   GET    /api/limits           the server's limits (upload bytes, pixels, size, iterations)
  *   GET    /api/jobs             the latest jobs, newest first
  *   GET    /api/jobs/N           state, progress, losses, time left
  *   GET    /api/jobs/N/preview   the latest intermediate image (PNG)
@@ -207,6 +208,15 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
     if (!strcmp(url, "/api/models")) {
         if (!get) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);
         return send_json(c, MHD_HTTP_OK, models_json());
+    }
+    if (!strcmp(url, "/api/limits")) { /* what the page checks before uploading */
+        if (!get) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "max_upload", (double)sv->cfg->max_upload);
+        cJSON_AddNumberToObject(o, "max_pixels", (double)sv->cfg->max_pixels);
+        cJSON_AddNumberToObject(o, "max_size", sv->cfg->max_size);
+        cJSON_AddNumberToObject(o, "max_iterations", sv->cfg->max_iterations);
+        return send_json(c, MHD_HTTP_OK, o);
     }
     if (!strcmp(url, "/api/jobs") || !strcmp(url, "/api/jobs/")) {
         if (!get) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);

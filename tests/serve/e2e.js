@@ -49,16 +49,32 @@ async function setRange(page, id, value) {
     await page.goto(url);
     check((await page.title()) === "nst studio", "page title");
     check(await page.isDisabled("#start"), "Paint is disabled before files are chosen");
+    // before any job: a placeholder, not a broken image
+    check(await page.isHidden("#preview") && await page.isVisible("#placeholder"),
+          "a placeholder, no empty image, before any job");
+    const dropFile = async (b64, name, type) => {
+      const dt = await page.evaluateHandle(({ b64, name, type }) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const d = new DataTransfer();
+        d.items.add(new File([bytes], name, { type }));
+        return d;
+      }, { b64, name, type });
+      await page.dispatchEvent("#content-drop", "drop", { dataTransfer: dt });
+    };
+    // a text file, and a file named .jpg that is not one, are refused in the page with the reason
+    await dropFile(Buffer.from("not a picture").toString("base64"), "notes.txt", "text/plain");
+    await waitFor(page, "the text file's reason", () => /notes\.txt is not a picture/.test(document.getElementById("error").textContent));
+    await dropFile(Buffer.from("not a picture").toString("base64"), "fake.jpg", "image/jpeg");
+    await waitFor(page, "the fake JPEG's reason", () => /fake\.jpg is not a picture this browser can read/.test(document.getElementById("error").textContent));
+    check(!(await page.$("#content-drop .thumbs")) && await page.isDisabled("#start"),
+          "no thumbnail and Paint disabled after refused files");
     // the photo is dropped on its box, the painting chosen with the file dialog
-    const dt = await page.evaluateHandle(({ b64, name }) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const d = new DataTransfer();
-      d.items.add(new File([bytes], name, { type: "image/jpeg" }));
-      return d;
-    }, { b64: fs.readFileSync(content).toString("base64"), name: path.basename(content) });
-    await page.dispatchEvent("#content-drop", "drop", { dataTransfer: dt });
-    check((await page.textContent("#content-drop span")) === path.basename(content), "the dropped photo is shown");
+    await dropFile(fs.readFileSync(content).toString("base64"), path.basename(content), "image/jpeg");
+    await waitFor(page, "the dropped photo shown", (n) => document.querySelector("#content-drop span").textContent === n,
+                  path.basename(content));
+    check((await page.textContent("#error")) === "", "the error is cleared by a good photo");
     await page.setInputFiles("#style-file", style);
+    await waitFor(page, "the painting shown", () => document.querySelector("#style-drop .thumbs"));
     await setRange(page, "size", size);
     await setRange(page, "iterations", iterations);
     check((await page.textContent("#size-out")) === size, "size slider shows its value");
