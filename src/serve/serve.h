@@ -40,8 +40,9 @@ typedef struct jobs jobs;
  * queued again, jobs whose upload never finished are forgotten. */
 int store_open(store **s, const char *dir, nst_error *err);
 void store_close(store *s);
-/* A new job in state "new" (its files are not written yet); its id. */
-long store_insert(store *s, const char *kind, const char *params_json, int n_styles,
+/* A new job in state "new" (its files are not written yet); its id.
+ * names_json: the uploaded files' names, a JSON array (captions). */
+long store_insert(store *s, const char *kind, const char *params_json, const char *names_json, int n_styles,
                   const char *net);
 /* Replace the parameters of a job still in state "new". */
 void store_params(store *s, long id, const char *params_json);

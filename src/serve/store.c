@@ -26,6 +26,7 @@ static const char schema[] =
     " kind TEXT NOT NULL,"           /* stylize | apply | video */
     " state TEXT NOT NULL,"          /* new | queued | running | done | failed | cancelled */
     " params TEXT NOT NULL,"         /* JSON object of the request's fields */
+    " names TEXT,"                   /* JSON array: the uploaded files' names (captions) */
     " styles INTEGER NOT NULL DEFAULT 0,"
     " net TEXT,"
     " created REAL, started REAL, finished REAL," /* unix seconds */
@@ -52,6 +53,12 @@ int store_open(store **out, const char *dir, nst_error *err) {
                              NULL);
     if (rc == SQLITE_OK) sqlite3_busy_timeout(s->db, 5000);
     if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
+    /* a database from before `names`: the column added (its jobs have none) */
+    if (rc == SQLITE_OK &&
+        sqlite3_exec(s->db, "ALTER TABLE jobs ADD COLUMN names TEXT", NULL, NULL, &msg) != SQLITE_OK) {
+        if (msg && !strstr(msg, "duplicate column")) rc = SQLITE_ERROR;
+        else sqlite3_free(msg), msg = NULL;
+    }
     /* a killed server: its running jobs resume, half-received uploads fail */
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db,
@@ -121,12 +128,12 @@ static int exec(store *s, const char *sql, const char *types, ...) {
     return rc;
 }
 
-long store_insert(store *s, const char *kind, const char *params_json, int n_styles,
+long store_insert(store *s, const char *kind, const char *params_json, const char *names_json, int n_styles,
                   const char *net) {
     pthread_mutex_lock(&s->mu);
-    long id = exec_locked(s, "INSERT INTO jobs(kind, state, params, styles, net, created) "
-                             "VALUES(?,'new',?,?,?,?)",
-                          "ssisd", kind, params_json, (long)n_styles, net, unix_now()) == 1
+    long id = exec_locked(s, "INSERT INTO jobs(kind, state, params, names, styles, net, created) "
+                             "VALUES(?,'new',?,?,?,?,?)",
+                          "sssisd", kind, params_json, names_json, (long)n_styles, net, unix_now()) == 1
                   ? (long)sqlite3_last_insert_rowid(s->db)
                   : 0;
     pthread_mutex_unlock(&s->mu);
@@ -144,7 +151,7 @@ static cJSON *row_json(sqlite3_stmt *st) {
         case SQLITE_NULL: cJSON_AddNullToObject(o, name); break;
         default: {
             const char *text = (const char *)sqlite3_column_text(st, c);
-            cJSON *v = strcmp(name, "params") ? NULL : cJSON_Parse(text);
+            cJSON *v = strcmp(name, "params") && strcmp(name, "names") ? NULL : cJSON_Parse(text);
             cJSON_AddItemToObject(o, name, v ? v : cJSON_CreateString(text));
         }
         }
@@ -166,7 +173,7 @@ static cJSON *query_json(store *s, const char *sql, const char *types, ...) {
 }
 
 #define JOB_COLUMNS                                                                              \
-    "id, kind, state, params, styles, net, created, started, finished, progress, iteration, "    \
+    "id, kind, state, params, names, styles, net, created, started, finished, progress, iteration, " \
     "total, scale, scales, loss, content_loss, style_loss, tv_loss, elapsed, remaining, error"
 
 cJSON *store_get(store *s, long id) {

@@ -33,6 +33,8 @@ struct upload {
     size_t received;
     bytes files[1 + NST_MAX_STYLES]; /* content, then the styles */
     bytes video;           /* a clip (a video job) */
+    char names[2 + NST_MAX_STYLES][65]; /* the files' names as sent (captions): content,
+                                         * styles, then the clip; printable, cut at 64 bytes */
     int has_content, n_styles, has_video;
     char net[64];
     cJSON *params;
@@ -95,16 +97,23 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     if (strchr(filename, '/') || strchr(filename, '\\'))
         return upload_refuse(u, 400, "%s: file name '%.64s' holds a path", key, filename), MHD_YES;
     bytes *b;
+    int slot;
     if (!strcmp(key, "video")) {
         if (off == 0 && u->has_video++) return upload_refuse(u, 400, "more than one video"), MHD_YES;
-        b = &u->video;
+        b = &u->video, slot = 1 + NST_MAX_STYLES;
     } else if (!strcmp(key, "content")) {
         if (off == 0 && u->has_content++) return upload_refuse(u, 400, "more than one content image"), MHD_YES;
-        b = &u->files[0];
+        b = &u->files[0], slot = 0;
     } else {
         if (off == 0 && u->n_styles++ == NST_MAX_STYLES)
             return upload_refuse(u, 400, "more than %d style images", NST_MAX_STYLES), MHD_YES;
-        b = &u->files[u->n_styles];
+        b = &u->files[u->n_styles], slot = u->n_styles;
+    }
+    if (off == 0) { /* a caption, not a path: control bytes become '?' */
+        size_t k = 0;
+        for (; filename[k] && k < 64; k++)
+            u->names[slot][k] = (unsigned char)filename[k] < 0x20 || filename[k] == 0x7f ? '?' : filename[k];
+        u->names[slot][k] = 0;
     }
     char *grown = realloc(b->data, b->len + size + 1);
     if (!grown) return upload_refuse(u, 503, "out of memory for the upload"), MHD_YES;
@@ -243,8 +252,14 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
         char *json = cJSON_PrintUnformatted(u->params);
         /* a fast job is run by the feed-forward worker, with its paintings */
         const char *kind = u->has_video ? "video" : u->n_styles && !fast ? "stylize" : "apply";
-        id = json ? store_insert(s, kind, json, u->n_styles, u->net) : 0;
-        free(json);
+        cJSON *names = cJSON_CreateArray();
+        for (int i = 0; names && i <= 1 + NST_MAX_STYLES; i++)
+            if ((i == 0 && u->has_content) || (i > 0 && i <= u->n_styles) || (i == 1 + NST_MAX_STYLES && u->has_video))
+                cJSON_AddItemToArray(names, cJSON_CreateString(u->names[i]));
+        char *names_json = names ? cJSON_PrintUnformatted(names) : NULL;
+        id = json && names_json ? store_insert(s, kind, json, names_json, u->n_styles, u->net) : 0;
+        free(json), free(names_json);
+        cJSON_Delete(names);
         if (!id) upload_refuse(u, 500, "cannot record the job in the database");
     }
     char dir[NST_PATH_MAX], path[NST_PATH_MAX], name[32], what[32];

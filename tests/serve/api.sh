@@ -36,6 +36,8 @@ if wait_job "$id" done 300; then
         bad "losses: total $loss, style $style_loss"
     grep -q '"params":{"size":48,"iterations":12,"style_weight":500,"seed":3}' "$tmp/body" && ok ||
         bad "parameters not recorded: $(cat "$tmp/body")"
+    grep -q "\"names\":\[\"$(basename "$content")\",\"$(basename "$style")\"\]" "$tmp/body" && ok ||
+        bad "the files' names are not recorded: $(cat "$tmp/body")"
     get_png "$url/api/jobs/$id/result" "$tmp/result.png" 48x36 "result"
     get_png "$url/api/jobs/$id/preview" "$tmp/preview.png" 48x36 "preview"
     # the result differs from the photo: the style was applied
@@ -180,4 +182,16 @@ start_server "$data" --retention 0.00001   # 0.9 s
 grep -q "deleted [0-9]* jobs that ended more than" "$log" && ok || bad "no retention message: $(cat "$log")"
 req 404 "no job $id" "an expired job" -- "$url/api/jobs/$id"
 [ ! -e "$data/jobs/$id" ] && ok || bad "expired job $id left its files"
+
+# a database made before the files' names were kept still opens; its jobs have none
+stop_server
+mkdir -p "$tmp/olddb"
+/usr/bin/python3 -c "
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute('CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, state TEXT NOT NULL, params TEXT NOT NULL, styles INTEGER NOT NULL DEFAULT 0, net TEXT, created REAL, started REAL, finished REAL, progress REAL NOT NULL DEFAULT 0, iteration INTEGER, total INTEGER, scale INTEGER, scales INTEGER, loss REAL, content_loss REAL, style_loss REAL, tv_loss REAL, elapsed REAL, remaining REAL, error TEXT)')
+db.execute(\"INSERT INTO jobs(kind, state, params, styles, net, created, finished) VALUES('apply', 'done', '{}', 0, 'scream', 1, 2)\")
+db.commit()" "$tmp/olddb/nst.db"
+start_server "$tmp/olddb"
+req 200 '"id":1,"kind":"apply","state":"done","params":\{\},"names":null' "an old database's job" -- "$url/api/jobs/1"
 finish

@@ -130,6 +130,9 @@ async function setRange(page, id, value) {
 
     await page.waitForSelector("#gallery img");
     check((await page.$$("#gallery img")).length >= 1, "the gallery shows the result");
+    const caption = await page.textContent("#gallery figcaption span");
+    check(caption.includes(path.basename(content)) && caption.includes(path.basename(style)),
+          "the gallery's caption names the photo and the painting: " + caption);
     await waitFor(page, "a picture in the preview", () => document.getElementById("preview").naturalWidth > 0);
     await page.screenshot({ path: shot });
     // "Instant (one pass, any painting)": the same painting through the arbitrary-style pair
