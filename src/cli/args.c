@@ -148,6 +148,10 @@ static int noted(int rc, const char *name, const nst_image *img, int quiet) {
     return rc;
 }
 
+const char *arg_name(const char *path, int output) {
+    return strcmp(path, "-") ? path : output ? "standard output" : "standard input";
+}
+
 int read_image_arg(const char *path, int quiet, nst_image *img, nst_error *err) {
     if (strcmp(path, "-")) return noted(nst_image_load(path, img, err), path, img, quiet);
     /* standard input, read whole (bounded: a picture nst accepts is far smaller) */
@@ -167,7 +171,7 @@ int read_image_arg(const char *path, int quiet, nst_image *img, nst_error *err) 
     int rc = buf ? nst_image_decode(buf, len, "standard input", img, err)
                  : nst_fail(err, NST_ERR_RUNTIME, "standard input: out of memory");
     free(buf);
-    return noted(rc, "standard input", img, quiet);
+    return noted(rc, arg_name(path, 0), img, quiet);
 }
 
 int write_image_arg(const char *path, const char *format, const nst_image *img, nst_error *err) {
@@ -180,8 +184,8 @@ int check_format(const char *output, const char *format, nst_error *err) {
     if (!output || strcmp(output, "-"))
         return nst_fail(err, NST_ERR_USAGE, "--format is for -o - (standard output); a file's format follows "
                         "its extension");
-    static const char *const ok[] = {"png", "jpg", "jpeg", "bmp", "tga"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (!strcasecmp(format, ok[i])) return NST_OK;
+    char ext[16];
+    snprintf(ext, sizeof ext, ".%s", format);
+    if (writable_ext(ext)) return NST_OK;
     return nst_fail(err, NST_ERR_USAGE, "--format: '%s' is not png, jpg, bmp or tga", format);
 }

@@ -27,8 +27,6 @@ void format_duration(double s, char *buf, size_t n);
 int writable_ext(const char *ext);
 /* Print "nst: MESSAGE" to stderr and return the exit status for the code. */
 int report(const nst_error *err);
-/* The usage error for an unknown option of `nst cmd`, with the closest long
- * option of opts (within two edits) as a suggestion. */
 struct option;
 /* An image argument: a file, or "-" for standard input (read whole); a
  * note on stderr (unless quiet) when its transparency was flattened. */
@@ -43,6 +41,10 @@ int check_format(const char *output, const char *format, nst_error *err);
 void warn_size(const char *path, int w, int h, int size);
 /* A usage error when --net names an image (a painting meant for --style). */
 int net_is_image(const char *net, nst_error *err);
+/* The usage error for an unknown option of `nst cmd`, with the closest long
+ * option of opts (within two edits) as a suggestion. */
 int unknown_option(const char *opt, const struct option *opts, const char *cmd, nst_error *err);
+/* How messages name an image argument: "standard input/output" for "-". */
+const char *arg_name(const char *path, int output);
 
 #endif

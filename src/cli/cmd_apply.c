@@ -221,13 +221,12 @@ static int apply_one(const painter_cli *pc, const args *a, const char *input, ns
     double t0 = now_seconds();
     nst_image in = {0}, out = {0};
     int rc = read_image_arg(input, a->quiet, &in, err);
-    if (!rc && !a->quiet) warn_size(strcmp(input, "-") ? input : "standard input", in.w, in.h, a->p.size);
+    if (!rc && !a->quiet) warn_size(arg_name(input, 0), in.w, in.h, a->p.size);
     if (!rc) rc = pc->g ? nst_apply(pc->g, &in, &a->p, &out, err)
                         : nst_arbitrary_apply(pc->arb, &in, pc->style, &a->p, &out, err);
     if (!rc) rc = write_image_arg(output, a->format, &out, err);
     if (!rc && !a->quiet)
-        fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", strcmp(output, "-") ? output : "standard output", out.w,
-                out.h, now_seconds() - t0);
+        fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", arg_name(output, 1), out.w, out.h, now_seconds() - t0);
     nst_image_free(&in);
     nst_image_free(&out);
     return rc;

@@ -43,7 +43,6 @@ enum { O_PORT = 256, O_HOST, O_DATA, O_MODEL, O_WORKERS, O_UPLOAD, O_PIXELS, O_S
 
 static const struct option options[] = {
     {"port", required_argument, 0, O_PORT},
-    {"retention", required_argument, 0, O_RETENTION},
     {"host", required_argument, 0, O_HOST},
     {"data", required_argument, 0, O_DATA},
     {"model", required_argument, 0, O_MODEL},
@@ -57,6 +56,7 @@ static const struct option options[] = {
     {"threads", required_argument, 0, O_THREADS},
     {"max-video-seconds", required_argument, 0, O_VSECONDS},
     {"max-camera", required_argument, 0, O_CAMERA},
+    {"retention", required_argument, 0, O_RETENTION},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };

@@ -330,8 +330,7 @@ int cmd_stylize(int argc, char **argv) {
     if (!rc) rc = set_layers(&a, net, &err);
     if (!rc) rc = one_stdin(&a, &err);
     if (!rc) rc = read_image_arg(a.content, a.quiet, &content, &err);
-    if (!rc && !a.quiet)
-        warn_size(strcmp(a.content, "-") ? a.content : "standard input", content.w, content.h, a.p.size);
+    if (!rc && !a.quiet) warn_size(arg_name(a.content, 0), content.w, content.h, a.p.size);
     for (int i = 0; i < a.n_styles && !rc; i++) rc = read_image_arg(a.styles[i], a.quiet, &styles[i], &err);
     if (!rc && a.init_path) {
         rc = read_image_arg(a.init_path, a.quiet, &init, &err);
@@ -364,7 +363,7 @@ int cmd_stylize(int argc, char **argv) {
     if (!rc && !interrupted) rc = write_image_arg(a.output, a.format, &out, &err);
     free(ctx.last.data);
     if (!rc && !interrupted && !a.quiet)
-        fprintf(stderr, "nst: wrote %s (%dx%d)\n", strcmp(a.output, "-") ? a.output : "standard output", out.w, out.h);
+        fprintf(stderr, "nst: wrote %s (%dx%d)\n", arg_name(a.output, 1), out.w, out.h);
     nst_image_free(&out);
     nst_image_free(&init);
     nst_image_free(&content);

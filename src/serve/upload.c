@@ -113,6 +113,15 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
         size_t k = 0;
         for (; filename[k] && k < 64; k++)
             u->names[slot][k] = (unsigned char)filename[k] < 0x20 || filename[k] == 0x7f ? '?' : filename[k];
+        if (filename[k]) { /* cut: not inside a UTF-8 character */
+            const unsigned char *c = (const unsigned char *)u->names[slot];
+            size_t start = k;
+            while (start > 0 && (c[start - 1] & 0xC0) == 0x80) start--;
+            if (start > 0 && c[start - 1] >= 0xC0) { /* the lead byte of the last character */
+                size_t len = c[start - 1] >= 0xF0 ? 4 : c[start - 1] >= 0xE0 ? 3 : 2;
+                if (start - 1 + len > k) k = start - 1;
+            }
+        }
         u->names[slot][k] = 0;
     }
     char *grown = realloc(b->data, b->len + size + 1);

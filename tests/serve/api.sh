@@ -48,9 +48,14 @@ else
 fi
 
 # a feed-forward job with a pretrained style
-id2=$(submit -F content=@"$content" -F net=scream -F size=64 -F strength=0.5)
+# a long file name is cut at 64 bytes, never inside a UTF-8 character:
+# "ab" + 30 x "€" (3 bytes each) keeps "ab" + 20 x "€" (62 bytes)
+long_name="ab$(printf '€%.0s' $(seq 30)).jpg"
+id2=$(submit -F "content=@$content;filename=$long_name" -F net=scream -F size=64 -F strength=0.5)
 if wait_job "$id2" done 120; then
     ok
+    grep -q "\"names\":\[\"ab$(printf '€%.0s' $(seq 20))\"\]" "$tmp/body" && ok ||
+        bad "a long name is not cut at a character: $(grep -o '"names":[^]]*]' "$tmp/body")"
     get_png "$url/api/jobs/$id2/result" "$tmp/apply.png" 64x48 "apply result"
 else
     bad "apply job $id2 did not finish: $(cat "$tmp/body")"
