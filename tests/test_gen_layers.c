@@ -420,42 +420,62 @@ static void test_pad_upsampled(int block) {
     free(x), free(xu), free(y), free(yu);
 }
 
-/* split_conv (the RGB output layers' fast path) against oneDNN's direct
- * NCHW convolution of the same weights: inputs in blocks of 8 and 16. */
-static void test_split_conv(int cin, int block) {
-    const int n = 2, h = 23, w = 30, cout = 3, k = 9, oh = h - k + 1, ow = w - k + 1;
-    size_t m = (size_t)n * cin * h * w, mo = (size_t)n * cout * oh * ow;
-    float *x = malloc(m * 4), *xb = calloc(nst_blocked_numel(n, cin, h, w, block), 4);
+/* split_conv against pad_forward then oneDNN's direct NCHW convolution of
+ * the same weights (and the activation): a style network's first layer
+ * (the image, NCHW, 3 -> 8, 9x9, ReLU), a 3x3 to 8 channels reading an
+ * upsampling, its RGB output (8 or 32 channels in blocks, 9x9 to 3), with
+ * a batch of 2 and an odd number of rows, so the bands and the last short
+ * step of each are exercised. */
+static void test_split_conv(int cin, int block, int cout, int k, int up, float alpha, int relu) {
+    const int n = 2, h = 2 * 13, w = 2 * 15, p = (k - 1) / 2, sh = h / up, sw = w / up;
+    size_t m = (size_t)n * cin * sh * sw, mo = (size_t)n * cout * h * w;
+    pad_layer P, Pn;
+    nst_error err = {0};
+    if (pad_setup(&P, n, cin, h, w, p, p, p, p, block, 0, &err) ||
+        pad_setup(&Pn, n, cin, h, w, p, p, p, p, 1, 0, &err)) {
+        CHECK(0, "pad setup: %s", err.msg);
+        return;
+    }
+    P.up = Pn.up = up;
+    float *x = malloc(m * 4), *xb = calloc(nst_blocked_numel(n, cin, sh, sw, block), 4);
+    float *xp = malloc((size_t)n * cin * P.oh * P.ow * 4);
     float *wt = malloc((size_t)cout * cin * k * k * 4), *b = malloc(cout * 4);
-    float *y = malloc(mo * 4), *ys = malloc(mo * 4);
+    int ob = cout <= 4 ? 1 : 8;
+    size_t mb = nst_blocked_numel(n, cout, h, w, ob);
+    float *y = malloc(mo * 4), *yb = malloc(mb * 4), *ys = malloc(mb * 4);
     tu_fill_uniform(x, m, -1, 1, 21), tu_fill_uniform(wt, (size_t)cout * cin * k * k, -0.1f, 0.1f, 22);
     tu_fill_uniform(b, cout, -1, 1, 23);
-    to_layout(x, xb, n, cin, h, w, 1, block);
+    if (block != 1) to_layout(x, xb, n, cin, sh, sw, 1, block);
+    else memcpy(xb, x, m * 4);
+    pad_forward(&Pn, x, xp);
     conv_layer ref;
     split_conv_layer L;
-    nst_error err = {0};
-    if (conv_setup(&ref, n, cin, h, w, cout, k, k, 1, 0, 0, 0, 0, wt, b, &err) ||
-        split_conv_setup(&L, block, n, cin, h, w, cout, k, wt, b, &err)) {
-        CHECK(0, "split conv setup: %s", err.msg);
+    char label[96];
+    snprintf(label, sizeof label, "split %dx%d conv, %d -> %d in layout %d (up %d, act %d)", k, k, cin, cout, block,
+             up, relu);
+    if (conv_setup(&ref, n, cin, P.oh, P.ow, cout, k, k, 1, 0, 0, 0, 0, wt, b, &err) ||
+        split_conv_setup(&L, &P, cout, k, relu, alpha, wt, b, &err)) {
+        CHECK(0, "%s: setup: %s", label, err.msg);
     } else {
-        float *tmp = malloc(L.tmp_bytes);
-        conv_forward(&ref, x, y);
-        split_conv_forward(&L, xb, tmp, ys);
-        char label[64];
-        snprintf(label, sizeof label, "split 9x9 conv, %d channels in blocks of %d", cin, block);
-        tu_close(label, ys, y, mo, 1e-5f, 1e-4f);
-        /* the weights changed in place reach the split layer */
-        for (int i = 0; i < cout * cin * k * k; i++) wt[i] *= -2;
-        split_conv_weights_changed(&L);
-        conv_weights_changed(&ref);
-        conv_forward(&ref, x, y);
-        split_conv_forward(&L, xb, tmp, ys);
-        tu_close("split conv after a weight change", ys, y, mo, 1e-5f, 1e-4f);
-        free(tmp);
+        CHECK(L.out_block == ob, "%s: output in layout %d, not %d", label, L.out_block, ob);
+        for (int pass = 0; pass < 2; pass++) {
+            conv_forward(&ref, xp, y);
+            if (relu)
+                for (size_t i = 0; i < mo; i++) y[i] = y[i] > 0 ? y[i] : alpha * y[i];
+            if (ob != 1) to_layout(y, yb, n, cout, h, w, 1, ob);
+            else memcpy(yb, y, mo * 4);
+            memset(ys, 0xff, mb * 4); /* NaN: every element must be written */
+            split_conv_forward(&L, xb, ys);
+            tu_close(pass ? "split conv after a weight change" : label, ys, yb, mb, 1e-5f, 1e-4f);
+            /* the weights changed in place reach the split layer */
+            for (int i = 0; i < cout * cin * k * k; i++) wt[i] *= -2;
+            split_conv_weights_changed(&L);
+            conv_weights_changed(&ref);
+        }
     }
     conv_destroy(&ref);
     split_conv_destroy(&L);
-    free(x), free(xb), free(wt), free(b), free(y), free(ys);
+    free(x), free(xb), free(xp), free(wt), free(b), free(y), free(yb), free(ys);
 }
 
 int main(void) {
@@ -482,8 +502,11 @@ int main(void) {
     test_pad_upsampled(1);
     test_pad_upsampled(8);
     test_pad_upsampled(16);
-    test_split_conv(8, 8);
-    test_split_conv(32, 16);
+    test_split_conv(3, 1, 8, 9, 1, 0, 1);
+    test_split_conv(16, 8, 8, 3, 2, 0, 1);
+    test_split_conv(16, 16, 6, 3, 1, 0.2f, 1);
+    test_split_conv(8, 8, 3, 9, 1, 0, 0);
+    test_split_conv(32, 16, 3, 9, 2, 0, 0);
 
     nst_dict_free(&fx);
     return tu_finish();

@@ -116,7 +116,7 @@ static int wants_grad(const plan *p, int k) {
 
 /* Bytes that the scratch buffers need, grown by the steps' setups. */
 typedef struct {
-    size_t padded, stage, rows;
+    size_t padded, stage;
 } extra_sizes;
 
 static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
@@ -143,12 +143,14 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
             return rc;
         if (s->up > 1) s->pad.up = s->up;
         h = s->pad.oh, w = s->pad.ow;
-        x->padded = max_sz(x->padded, nst_blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
+        if (!s->split) x->padded = max_sz(x->padded, nst_blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
     }
-    if (s->split) {
-        rc = split_conv_setup(&s->sconv, in.block, n, in.c, h, w, nd->cout, nd->k, nd->weight, nd->bias, err);
-        s->block = 1, s->bf16 = 0;
-        if (!rc) x->rows = max_sz(x->rows, s->sconv.tmp_bytes);
+    if (s->split) { /* it pads its rows itself (none: zero pads) */
+        if (nd->pad != PAD_REFLECT && (rc = pad_setup(&s->pad, n, in.c, in.h, in.w, 0, 0, 0, 0, in.block, 0, err)))
+            return rc;
+        rc = split_conv_setup(&s->sconv, &s->pad, nd->cout, nd->k, nd->act == ACT_RELU, nd->alpha, nd->weight,
+                              nd->bias, err);
+        s->block = s->sconv.out_block, s->bf16 = 0;
         return rc;
     }
     rc = conv_setup_blocked(&s->conv, blk, bf16, fuse, nd->alpha, n, in.c, h, w, nd->cout, nd->groups, nd->k, nd->k,
@@ -362,7 +364,6 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
     if (g->image_out) TAKE(p->output, numel(p->n, 3, p->h, p->w) * f);
     if (x->padded) TAKE(p->padded, x->padded);
     if (x->stage) TAKE(p->stage, x->stage);
-    if (x->rows) TAKE(p->rows, x->rows);
     size_t biggest = 0;
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->S[i];
@@ -451,7 +452,7 @@ int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o
         for (int k = 0; k < s->nd.n_in; k++)
             s->constant &= s->in[k] < GRAPH_INPUT(0) || (s->in[k] >= 0 && p->S[s->in[k]].constant);
     }
-    extra_sizes x = {0, 0, 0};
+    extra_sizes x = {0, 0};
     for (int i = 0; i < p->n_steps && !rc; i++) rc = setup_step(p, &p->S[i], &x, err);
     if (!rc) {
         writers(p);
@@ -595,12 +596,15 @@ static void step_forward(plan *p, step *s, int flags) {
     tinfo x = info(p, s->in[0]);
     switch (nd->op) {
     case OP_CONV:
+        if (s->split) {
+            split_conv_forward(&s->sconv, in, s->act);
+            break;
+        }
         if (nd->pad == PAD_REFLECT) {
             pad_forward(&s->pad, in, p->padded);
             in = p->padded;
         }
-        if (s->split) split_conv_forward(&s->sconv, in, p->rows, s->act);
-        else conv_forward(&s->conv, in, s->to_bf16 ? s->act32 : s->act);
+        conv_forward(&s->conv, in, s->to_bf16 ? s->act32 : s->act);
         if (s->to_bf16) reorder_run(&s->convert, s->act32, s->act);
         break;
     case OP_DECONV: deconv_forward(&s->deconv, in, s->act); break;

@@ -53,7 +53,7 @@ typedef struct {
                            * commutes with max: run on the pooled gradient, 4x smaller) */
     float pool_alpha;
     int to_bf16;          /* conv: float32 output, converted (act32 -> act) */
-    int split;            /* conv: runs as split_conv (NCHW output, through plan.rows) */
+    int split;            /* conv: runs as split_conv (pads its own rows) */
     int up;               /* conv: its reflect pad reads in[0] upsampled by this factor (> 1) */
     /* backward bookkeeping: the first writer of an input's gradient
      * overwrites it, later ones add (plan.c) */
@@ -90,7 +90,6 @@ typedef struct plan {
     float *output;        /* graph->image_out: n x 3 x h x w, 0..255 */
     void *padded;         /* reflect convs: the padded input, its gradient */
     void *stage;          /* a graph input's gradient in oneDNN's layout */
-    float *rows;          /* split convolutions' 1 x k output */
     void *scratch;        /* a gradient computed then added to another writer's */
     void *arena;          /* one allocation behind every buffer above */
 } plan;

@@ -149,17 +149,18 @@ static void first_conv_f32(plan *p) {
             p->S[i].to_bf16 = 1;
 }
 
-/* Forward in float32: a k x k convolution to at most 4 channels (a style
- * network's RGB output) runs split (split_conv.c): for 9x9, 8 -> 3 on
- * AVX-512 with 2 threads 2.2-3x faster at every size from 64x64 to 512x512
- * (bench/bench_split_conv), so at any size. */
+/* Forward in float32: a k x k convolution to at most 8 channels (a style
+ * network's first and last layers) runs split (split_conv.c): its 1 x k
+ * convolution to k cout channels keeps oneDNN's kernels busy where a
+ * direct one to 8 channels or fewer waits on loads. */
 static void split_thin_conv(plan *p) {
     if (p->o.grads || p->o.precision == NST_PRECISION_BF16) return;
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->S[i];
         const node *nd = &s->nd;
-        if (s->dead || nd->op != OP_CONV || nd->cout > 4 || nd->k < 5 || nd->stride != 1 || nd->groups > 1 ||
-            nd->act != ACT_NONE || nd->pad == PAD_SAME || s->in[0] < 0)
+        int act_ok = nd->act == ACT_NONE || (nd->act == ACT_RELU && nd->alpha >= 0 && nd->alpha <= 1);
+        if (s->dead || nd->op != OP_CONV || nd->cout > 8 || nd->k < 3 || nd->stride != 1 || nd->groups > 1 ||
+            !act_ok || nd->pad == PAD_SAME)
             continue;
         s->split = 1;
     }

@@ -109,25 +109,6 @@ void conv_forward(conv_layer *L, const void *in, void *out);
 void conv_backward(conv_layer *L, const void *dout, void *din);
 void conv_destroy(conv_layer *L);
 
-/* ---- split_conv.c: a valid k x k convolution with few outputs, fast ---
- * The same y as conv_setup_blocked's (stride 1, no padding, no
- * activation), as a 1 x k convolution into tmp (tmp_bytes, k cout channels
- * in layout tmp_block) and a sum of k shifted rows. Input in layout
- * `block`, output NCHW [n][cout][h - k + 1][w - k + 1]. Forward only. */
-typedef struct {
-    int n, cin, h, w, cout, k, oh, ow, tmp_block;
-    size_t tmp_bytes;
-    const float *weight, *bias; /* the caller's: [cout][cin][k][k], [cout] or NULL */
-    float *wr;            /* wr[j cout + o][c][0][v] = weight[o][c][j][v] */
-    conv_layer rows;
-} split_conv_layer;
-int split_conv_setup(split_conv_layer *L, int block, int n, int cin, int h, int w, int cout, int k,
-                     const float *weight, const float *bias, nst_error *err);
-void split_conv_forward(split_conv_layer *L, const void *in, float *tmp, float *out);
-/* After the caller changed weight or bias in place. */
-void split_conv_weights_changed(split_conv_layer *L);
-void split_conv_destroy(split_conv_layer *L);
-
 /* ---- reflect_grad.c: input gradient of a reflect-padded convolution ---
  * For a stride-1 k x k convolution (k odd, p = (k-1)/2) of x reflect-padded
  * by p on every side, with weights [cout][cin][k][k]: dx from dy, where dy
@@ -158,7 +139,36 @@ typedef struct {
 int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
               int r, int block, int bf16, nst_error *err);
 void pad_forward(const pad_layer *L, const void *in, void *out);
+/* Rows row0 .. row0 + m - 1 (< oh) of image b's padded planes into the
+ * first m rows of out, a 1 x c x cap x ow tensor (m <= cap) in the same
+ * layout; runs on the calling thread. */
+void pad_forward_rows(const pad_layer *L, const void *in, int b, int row0, int m, int cap, void *out);
 void pad_backward(const pad_layer *L, const void *dout, void *din);
+
+/* ---- split_conv.c: a k x k convolution with few outputs, streamed ------
+ * y = conv(pad(x)) + bias, then ReLU / LeakyReLU (relu: y > 0 ? y : alpha
+ * y), for a stride-1 k x k convolution to cout <= 8 channels, where `pad`
+ * describes x (its layout, batch, reflect padding, upsampling; zero pads:
+ * none), as a 1 x k convolution to k cout channels of a few padded rows at
+ * a time and a sum of k shifted rows, in cache. Output [n][cout][oh][ow] in
+ * layout out_block: NCHW (1) for cout <= 4, else blocks of 8. Float32,
+ * forward only; over the OpenMP threads, each streaming its share of rows. */
+typedef struct {
+    int n, cin, cout, k, oh, ow, out_block, t_block, rows, threads, relu;
+    float alpha;
+    pad_layer pad;
+    const float *weight, *bias; /* the caller's: [cout][cin][k][k], [cout] or NULL */
+    float *wr;            /* wr[j cout + o][c][0][v] = weight[o][c][j][v] */
+    conv_layer *conv;     /* per thread: the 1 x k convolution of `rows` padded rows */
+    float *buf;           /* per thread: those rows (in_elems), then their output (t_elems) */
+    size_t in_elems, t_elems;
+} split_conv_layer;
+int split_conv_setup(split_conv_layer *L, const pad_layer *pad, int cout, int k, int relu, float alpha,
+                     const float *weight, const float *bias, nst_error *err);
+void split_conv_forward(const split_conv_layer *L, const void *in, float *out);
+/* After the caller changed weight or bias in place. */
+void split_conv_weights_changed(split_conv_layer *L);
+void split_conv_destroy(split_conv_layer *L);
 
 /* ---- activation.c: ReLU and LeakyReLU ---------------------------------- */
 /* y = x > 0 ? x : alpha * x (alpha = 0 for ReLU). backward uses the output y,

@@ -53,17 +53,28 @@ static void pad_row_up(const pad_layer *L, const char *src, char *dst) {
     for (int j = 0; j < L->ow; j++) memcpy(dst + j * px, src + (size_t)(reflect(j - L->l, L->w) / L->up) * px, px);
 }
 
-void pad_forward(const pad_layer *L, const void *in, void *out) {
+/* Padded row i of plane p (of all n images' planes) into dst. */
+static void padded_row(const pad_layer *L, const void *in, int p, int i, char *dst) {
     size_t px = pixel(L), sw = (size_t)(L->w / L->up), sh = (size_t)(L->h / L->up);
+    const char *src = (const char *)in + ((size_t)p * sh + reflect(i - L->t, L->h) / L->up) * sw * px;
+    if (L->up > 1) pad_row_up(L, src, dst);
+    else pad_row(L, src, dst);
+}
+
+void pad_forward(const pad_layer *L, const void *in, void *out) {
+    size_t px = pixel(L);
     int np = planes(L);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int p = 0; p < np; p++)
-        for (int i = 0; i < L->oh; i++) {
-            const char *src = (const char *)in + ((size_t)p * sh + reflect(i - L->t, L->h) / L->up) * sw * px;
-            char *dst = (char *)out + ((size_t)p * L->oh + i) * L->ow * px;
-            if (L->up > 1) pad_row_up(L, src, dst);
-            else pad_row(L, src, dst);
-        }
+        for (int i = 0; i < L->oh; i++) padded_row(L, in, p, i, (char *)out + ((size_t)p * L->oh + i) * L->ow * px);
+}
+
+void pad_forward_rows(const pad_layer *L, const void *in, int b, int row0, int m, int cap, void *out) {
+    size_t px = pixel(L);
+    int np = planes(L) / L->n;
+    for (int p = 0; p < np; p++)
+        for (int i = 0; i < m; i++)
+            padded_row(L, in, b * np + p, row0 + i, (char *)out + ((size_t)p * cap + i) * L->ow * px);
 }
 
 /* d[k] += s[k] for the n elements of one pixel */
