@@ -240,5 +240,24 @@ expect 0 "" "fine-tune a network named by the search path" -- env NST_MODELS="$s
 expect 2 "no model named .nosuchnet." "fine-tune an unknown network" -- "${train[@]}" -s "$style" --content-dir "$tmp/photos" -o "$tmp/ft2.nst" --init-net nosuchnet
 expect 1 "t.csv: not a safetensors file" "apply a non-network file" -- "$nst" apply --net "$tmp/t.csv" "$content" -o "$tmp/tap2.png" -q
 
+# stylize --batch: malformed files name the file and line; options that are the file's
+printf 'content,style\n%s,%s\n' "$content" "$style" > "$tmp/nocol.csv"
+expect 2 "nocol.csv:1: the header has no 'output' column" "batch without an output column" -- "$nst" stylize --batch "$tmp/nocol.csv"
+printf 'content,style,output,colour\n' > "$tmp/unk.csv"
+expect 2 "unk.csv:1: column 'colour' is unknown" "batch with an unknown column" -- "$nst" stylize --batch "$tmp/unk.csv"
+printf 'content,style,output\n"%s,%s,%s\n' "$content" "$style" "$tmp/q.png" > "$tmp/quote.csv"
+expect 2 "quote.csv:2: an unclosed or stray quote" "batch with an unclosed quote" -- "$nst" stylize --batch "$tmp/quote.csv"
+printf 'content,style,output\n%s,%s,%s,extra\n' "$content" "$style" "$tmp/q.png" > "$tmp/extra.csv"
+expect 2 "extra.csv:2: more fields than the header's 3" "batch with an extra field" -- "$nst" stylize --batch "$tmp/extra.csv"
+printf 'content,style,output\n' > "$tmp/nojobs.csv"
+expect 2 "nojobs.csv: a header but no jobs" "batch without jobs" -- "$nst" stylize --batch "$tmp/nojobs.csv"
+expect 2 "nosuch.csv: cannot open the batch file" "batch file missing" -- "$nst" stylize --batch "$tmp/nosuch.csv"
+expect 2 "the contents, styles and outputs are the file's" "batch with -c" -- "$nst" stylize --batch "$tmp/nojobs.csv" -c "$content"
+expect 2 "--resume goes with --batch" "stylize --resume without a batch" -- "$nst" stylize -c "$content" -s "$style" --resume
+printf 'content,style,output,options\n%s,%s,%s,--size 48 --iterations 2\n%s,%s,%s,--iterations x\n' "$content" "$style" "$tmp/b1.png" "$content" "$style" "$tmp/b2.png" > "$tmp/jobs.csv"
+expect 1 "jobs.csv:3: --iterations: 'x' is not an integer" "a batch with a bad job" -- "$nst" stylize --batch "$tmp/jobs.csv" --model "$model"
+if [ -f "$tmp/b1.png" ] && [ ! -e "$tmp/b2.png" ]; then ok; else bad "the good job of a batch wrote, the bad one did not"; fi
+expect 1 "jobs.csv:2: kept .*b1.png" "a rerun with --resume keeps what exists" -- "$nst" stylize --batch "$tmp/jobs.csv" --model "$model" --resume --iterations 2
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

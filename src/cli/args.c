@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 #include "core/util.h"
 
 int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_error *err) {
@@ -98,7 +99,11 @@ int writable_ext(const char *ext) {
 }
 
 int report(const nst_error *err) {
-    fprintf(stderr, "nst: %s\n", err->msg);
+    /* in a job of several ranks, a usage error is every rank's: said once */
+    const cluster_info *c = cluster();
+    if (c->size == 1) fprintf(stderr, "nst: %s\n", err->msg);
+    else if (err->code != NST_ERR_USAGE) fprintf(stderr, "nst: rank %d: %s\n", c->rank, err->msg);
+    else if (c->rank == 0) fprintf(stderr, "nst: %s\n", err->msg);
     return err->code == NST_ERR_USAGE ? 2 : 1;
 }
 

@@ -25,7 +25,8 @@ int check_output_dir(const char *path, nst_error *err);
 /* "42s", "3m05s", "1h02m" */
 void format_duration(double s, char *buf, size_t n);
 int writable_ext(const char *ext);
-/* Print "nst: MESSAGE" to stderr and return the exit status for the code. */
+/* Print "nst: MESSAGE" to stderr and return the exit status for the code
+ * (under MPI: a usage error by rank 0 only, others as "rank R: MESSAGE"). */
 int report(const nst_error *err);
 struct option;
 /* An image argument: a file, or "-" for standard input (read whole); a
@@ -46,5 +47,21 @@ int net_is_image(const char *net, nst_error *err);
 int unknown_option(const char *opt, const struct option *opts, const char *cmd, nst_error *err);
 /* How messages name an image argument: "standard input/output" for "-". */
 const char *arg_name(const char *path, int output);
+
+/* The jobs of a batch file (batch_file.c): a CSV file whose header names
+ * the columns content, style (several: separated by ';'), output and,
+ * optionally, options (more command-line options, separated by spaces). */
+enum { BATCH_CONTENT, BATCH_STYLE, BATCH_OUTPUT, BATCH_OPTIONS, BATCH_COLUMNS, BATCH_FIELD = 1024 };
+typedef struct {
+    char field[BATCH_COLUMNS][BATCH_FIELD];
+    int line; /* in the file, for messages */
+} batch_job;
+typedef struct {
+    batch_job *jobs;
+    int n, cap;
+} batch_file;
+/* A usage error naming the file and line for a malformed file. */
+int batch_file_read(const char *path, batch_file *b, nst_error *err);
+void batch_file_free(batch_file *b);
 
 #endif

@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 #include "core/util.h"
 
 static const char help[] =
     "usage: nst apply --net NET INPUT -o OUTPUT [OPTIONS]\n"
     "       nst apply --style PAINTING INPUT -o OUTPUT [OPTIONS]\n"
     "       nst apply --net NET|--style PAINTING INPUT... -o DIR [OPTIONS]\n"
+    "       mpirun -np N nst apply ... INPUT... -o DIR    (the inputs shared by N ranks)\n"
     "\n"
     "Paint photos in one pass, a second or so per image instead of minutes of\n"
     "optimisation: in the style a network was trained on (--net, Johnson et al.\n"
@@ -46,7 +48,10 @@ static const char help[] =
     "                          (default 1024, 2048 with --style; bounds memory; every tile uses\n"
     "                          whole-image statistics, so the look stays close\n"
     "                          to a one-pass result)\n"
-    "      --threads N         CPU threads (default all cores)\n"
+    "      --resume            skip the inputs whose output exists (outputs are only\n"
+    "                          ever complete: a rerun finishes a cut-off batch)\n"
+    "      --threads N         CPU threads (default all cores; under mpirun, the\n"
+    "                          cores of a machine shared by its ranks)\n"
     "  -q, --quiet             no progress output\n"
     "  -h, --help              this help\n"
     "\n"
@@ -57,7 +62,8 @@ static const char help[] =
     "  nst apply --style starry_night.jpg --save-style starry.json\n"
     "  nst apply --style starry.json --strength 0.5 photos/*.jpg -o starry/\n";
 
-enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY, O_FORMAT };
+enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY, O_FORMAT,
+       O_RESUME };
 
 static const struct option options[] = {
     {"net", required_argument, 0, 'n'},
@@ -71,6 +77,7 @@ static const struct option options[] = {
     {"original-colors", no_argument, 0, O_ORIG},
     {"tile", required_argument, 0, O_TILE},
     {"threads", required_argument, 0, O_THREADS},
+    {"resume", no_argument, 0, O_RESUME},
     {"quiet", no_argument, 0, 'q'},
     {"format", required_argument, 0, O_FORMAT},
     {"help", no_argument, 0, 'h'},
@@ -85,7 +92,7 @@ typedef struct {
     int n_styles, n_blend;
     char blend[MAX_STYLES][64];
     char **inputs;
-    int n_inputs, threads, quiet, to_dir;
+    int n_inputs, threads, quiet, to_dir, resume;
     nst_apply_params p;
 } args;
 
@@ -154,6 +161,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_ARBITRARY: a->arbitrary = optarg; break;
         case 'o': a->output = optarg; break;
         case 'q': a->quiet = 1; break;
+        case O_RESUME: a->resume = 1; break;
         case O_FORMAT: a->format = optarg; break;
         case 'h': fputs(help, stdout); exit(0);
         case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &a->p.size, err); break;
@@ -209,26 +217,38 @@ typedef struct {
     float style[NST_STYLE_VECTOR_MAX];
 } painter_cli;
 
-/* One input to one output. */
-static int apply_one(const painter_cli *pc, const args *a, const char *input, nst_error *err) {
+/* What one job of the batch needs. */
+typedef struct {
+    const painter_cli *pc;
+    const args *a;
+} batch;
+
+/* Input i to its output; what it did into line. */
+static int apply_one(int i, void *user, char *line, size_t cap) {
+    const batch *B = user;
+    const args *a = B->a;
+    const char *input = a->inputs[i], *output = a->output;
     char path[NST_PATH_MAX];
-    const char *output = a->output;
-    if (a->to_dir) {
-        int rc = output_in_dir(a->output, input, path, sizeof path, err);
-        if (rc) return rc;
-        output = path;
+    nst_error err;
+    int rc = a->to_dir ? output_in_dir(a->output, input, path, sizeof path, &err) : NST_OK;
+    if (rc) return snprintf(line, cap, "%s", err.msg), 1;
+    if (a->to_dir) output = path;
+    struct stat st;
+    if (a->resume && strcmp(output, "-") && stat(output, &st) == 0) {
+        snprintf(line, cap, "kept %s (it exists: --resume)", output);
+        return 0;
     }
     double t0 = now_seconds();
     nst_image in = {0}, out = {0};
-    int rc = read_image_arg(input, a->quiet, &in, err);
+    rc = read_image_arg(input, a->quiet, &in, &err);
     if (!rc && !a->quiet) warn_size(arg_name(input, 0), in.w, in.h, a->p.size);
-    if (!rc) rc = pc->g ? nst_apply(pc->g, &in, &a->p, &out, err)
-                        : nst_arbitrary_apply(pc->arb, &in, pc->style, &a->p, &out, err);
-    if (!rc) rc = write_image_arg(output, a->format, &out, err);
-    if (!rc && !a->quiet)
-        fprintf(stderr, "nst: wrote %s (%dx%d, %.2f s)\n", arg_name(output, 1), out.w, out.h, now_seconds() - t0);
+    if (!rc) rc = B->pc->g ? nst_apply(B->pc->g, &in, &a->p, &out, &err)
+                           : nst_arbitrary_apply(B->pc->arb, &in, B->pc->style, &a->p, &out, &err);
+    if (!rc) rc = write_image_arg(output, a->format, &out, &err);
+    if (!rc) snprintf(line, cap, "wrote %s (%dx%d, %.2f s)", arg_name(output, 1), out.w, out.h, now_seconds() - t0);
     nst_image_free(&in);
     nst_image_free(&out);
+    if (rc) snprintf(line, cap, "%s", err.msg);
     return rc;
 }
 
@@ -248,7 +268,7 @@ static int style_vector(painter_cli *pc, const args *a, nst_error *err) {
     for (int k = 0; k < a->n_styles; k++) wsum += w[k];
     if (!(wsum > 0)) return nst_fail(err, NST_ERR_USAGE, "--style-blend: the weights sum to 0");
     nst_style_vector_blend(n, a->n_styles, ptr, w, pc->style);
-    if (a->save_style) {
+    if (a->save_style && cluster()->rank == 0) {
         rc = nst_style_vector_save(a->save_style, pc->style, n, err);
         if (!rc && !a->quiet) fprintf(stderr, "nst: wrote the style vector to %s\n", a->save_style);
     }
@@ -262,24 +282,22 @@ int cmd_apply(int argc, char **argv) {
     char path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
     if (!rc) {
-        nst_set_threads(a.threads);
+        nst_set_threads(a.threads ? a.threads : cluster_default_threads());
         rc = nst_models_resolve(a.net ? a.net : a.arbitrary, path, sizeof path, &err);
     }
     if (!rc) rc = a.net ? nst_generator_load(path, &pc.g, &err) : nst_arbitrary_load(path, &pc.arb, &err);
     if (!rc && pc.arb) rc = style_vector(&pc, &a, &err);
+    /* every rank starts the batch, or none (a rank waiting for another's jobs would hang) */
+    if (cluster_max_int(rc != 0) && !rc) rc = nst_fail(&err, NST_ERR_RUNTIME, "another rank could not start");
     if (rc) {
         nst_generator_free(pc.g);
         nst_arbitrary_free(pc.arb);
         return report(&err);
     }
     /* a bad input is reported and the others still painted; exit 1 at the end */
-    int failed = 0;
-    for (int i = 0; i < a.n_inputs; i++)
-        if (apply_one(&pc, &a, a.inputs[i], &err)) {
-            report(&err);
-            failed = 1;
-        }
+    batch B = {&pc, &a};
+    int failed = cluster_run(a.n_inputs, apply_one, &B, a.quiet);
     nst_generator_free(pc.g);
     nst_arbitrary_free(pc.arb);
-    return failed;
+    return failed > 0;
 }

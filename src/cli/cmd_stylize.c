@@ -4,13 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 #include "core/util.h"
 
 static const char help[] =
     "usage: nst stylize -c CONTENT -s STYLE [-s STYLE...] [-o OUTPUT] [OPTIONS]\n"
+    "       nst stylize --batch JOBS.csv [OPTIONS]\n"
+    "       mpirun -np N nst stylize --batch JOBS.csv [OPTIONS]   (the jobs shared by N ranks)\n"
     "\n"
     "Paint CONTENT in the style of STYLE by optimising the pixels so that the loss\n"
     "network sees the content of the photo and the Gram statistics of the painting.\n"
@@ -45,7 +49,17 @@ static const char help[] =
     "      --init content|noise|PATH  starting image (default content)\n"
     "      --seed N              noise seed (default 0)\n"
     "      --scales N            coarse-to-fine levels, each twice the previous size (default 1)\n"
-    "      --threads N           CPU threads (default all cores)\n"
+    "      --threads N           CPU threads (default all cores; under mpirun, the\n"
+    "                            cores of a machine shared by its ranks)\n"
+    "batch:\n"
+    "      --batch FILE          run the jobs of a CSV file: a header row naming the\n"
+    "                            columns content, style, output and (optionally)\n"
+    "                            options, then a job per row; several styles are\n"
+    "                            separated by ';', options are more of the options\n"
+    "                            above, separated by spaces, for that job (after the\n"
+    "                            command line's); a failed job does not stop the others\n"
+    "      --resume              skip the jobs whose output exists (outputs are only\n"
+    "                            ever complete: a rerun finishes a cut-off batch)\n"
     "output:\n"
     "      --print-every N       progress line every N iterations (default 50, 0: never)\n"
     "      --save-every N        also save OUTPUT_<iteration> every N iterations\n"
@@ -55,13 +69,17 @@ static const char help[] =
     "Ctrl-C stops after the current iteration and keeps the picture so far as\n"
     "OUTPUT_interrupted (exit status 130); a second Ctrl-C quits at once.\n"
     "\n"
-    "example:\n"
-    "  nst stylize -c tubingen.jpg -s starry_night.jpg -o tubingen_starry.png --size 512\n";
+    "examples:\n"
+    "  nst stylize -c tubingen.jpg -s starry_night.jpg -o tubingen_starry.png --size 512\n"
+    "  nst stylize --batch jobs.csv --size 384 --resume\n"
+    "     with jobs.csv:  content,style,output,options\n"
+    "                     tubingen.jpg,starry_night.jpg,out/tubingen_starry.png,\n"
+    "                     stata.jpg,wave.jpg;scream.jpg,out/stata_mix.png,--iterations 200\n";
 
 enum {
     O_BLEND = 256, O_SIZE, O_STYLE_SCALE, O_ORIG, O_MODEL, O_CW, O_SW, O_TW, O_CL, O_SL, O_SLW,
     O_POOL, O_PAD, O_ITERS, O_OPT, O_LR, O_HIST, O_INIT, O_SEED, O_SCALES, O_THREADS, O_PRINT,
-    O_SAVE, O_PREC, O_FORMAT,
+    O_SAVE, O_PREC, O_FORMAT, O_BATCH, O_RESUME,
 };
 
 static const struct option options[] = {
@@ -94,13 +112,15 @@ static const struct option options[] = {
     {"save-every", required_argument, 0, O_SAVE},
     {"quiet", no_argument, 0, 'q'},
     {"format", required_argument, 0, O_FORMAT},
+    {"batch", required_argument, 0, O_BATCH},
+    {"resume", no_argument, 0, O_RESUME},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
 
 typedef struct {
-    const char *content, *styles[NST_MAX_STYLES], *output, *model, *init_path, *format;
-    int n_styles, threads, print_every, save_every, quiet;
+    const char *content, *styles[NST_MAX_STYLES], *output, *model, *init_path, *format, *batch;
+    int n_styles, threads, print_every, save_every, quiet, resume;
     char content_layers[NST_MAX_LAYERS][64], style_layers[NST_MAX_LAYERS][64];
     int n_cl, n_sl, n_slw, n_blend;
     char slw[NST_MAX_LAYERS][64], blend[NST_MAX_STYLES][64];
@@ -115,14 +135,17 @@ static int choice(const char *opt, const char *v, const char *a, const char *b, 
     return NST_OK;
 }
 
-static int parse(int argc, char **argv, args *a, nst_error *err) {
+/* The command line, or (job) the command line and a batch job's own. */
+static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
     nst_stylize_params *p = &a->p;
+    memset(a, 0, sizeof *a);
     nst_stylize_defaults(p);
     a->output = "out.png";
     a->model = "darknet-tiny";
     a->print_every = 50;
     int c, rc = NST_OK, seed = 0;
     opterr = 0;
+    optind = 0; /* getopt starts afresh: parse runs once per batch job */
     while (!rc && (c = getopt_long(argc, argv, ":c:s:o:qh", options, NULL)) != -1) {
         const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
         switch (c) {
@@ -135,6 +158,8 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case 'o': a->output = optarg; break;
         case 'q': a->quiet = 1; break;
         case O_FORMAT: a->format = optarg; break;
+        case O_BATCH: a->batch = optarg; break;
+        case O_RESUME: a->resume = 1; break;
         case 'h': fputs(help, stdout); exit(0);
         case O_BLEND: rc = parse_list("--style-blend", optarg, a->blend, NST_MAX_STYLES, &a->n_blend, err); break;
         case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &p->size, err); break;
@@ -172,6 +197,14 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     p->seed = (uint64_t)seed;
     if (optind < argc)
         return nst_fail(err, NST_ERR_USAGE, "unexpected argument '%s' (nst stylize --help)", argv[optind]);
+    if (a->batch && !job) {
+        if (a->content || a->n_styles || strcmp(a->output, "out.png") || a->save_every || a->format)
+            return nst_fail(err, NST_ERR_USAGE, "--batch: the contents, styles and outputs are the file's "
+                            "(no -c, -s, -o, --format or --save-every)");
+        return NST_OK;
+    }
+    if (a->resume && !a->batch)
+        return nst_fail(err, NST_ERR_USAGE, "--resume goes with --batch (a single run overwrites its output)");
     if (!a->content) return nst_fail(err, NST_ERR_USAGE, "a content image is needed: -c PATH");
     if (!a->n_styles) return nst_fail(err, NST_ERR_USAGE, "a style image is needed: -s PATH");
     if (a->n_blend && a->n_blend != a->n_styles)
@@ -312,41 +345,132 @@ static int one_stdin(const args *a, nst_error *err) {
     return n > 1 ? nst_fail(err, NST_ERR_USAGE, "'-' (standard input) can be only one of the images") : NST_OK;
 }
 
+/* a's content in the style of its styles (init: its --init image) into
+ * out, with net. */
+static int paint(args *a, const nst_net *net, progress_ctx *ctx, nst_image *out, nst_error *err) {
+    nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}}, init = {0};
+    int rc = set_layers(a, net, err);
+    if (!rc) rc = one_stdin(a, err);
+    if (!rc) rc = read_image_arg(a->content, a->quiet, &content, err);
+    if (!rc && !a->quiet) warn_size(arg_name(a->content, 0), content.w, content.h, a->p.size);
+    for (int i = 0; i < a->n_styles && !rc; i++) rc = read_image_arg(a->styles[i], a->quiet, &styles[i], err);
+    if (!rc && a->init_path) {
+        rc = read_image_arg(a->init_path, a->quiet, &init, err);
+        a->p.init_image = &init;
+    }
+    if (!rc) {
+        a->p.progress = on_progress;
+        a->p.progress_user = ctx;
+        a->p.cancel = &interrupted;
+        if (!a->quiet)
+            fprintf(stderr, "nst: %s in the style of %s%s, %d px, %s, %d iterations%s, loss network %s\n",
+                    a->content, a->styles[0], a->n_styles > 1 ? " and others" : "", a->p.size,
+                    a->p.optimizer == NST_OPT_ADAM ? "Adam" : "L-BFGS", a->p.iterations,
+                    a->p.scales > 1 ? " per scale" : "", nst_net_name(net));
+        rc = nst_stylize(net, &content, styles, a->n_styles, &a->p, out, err);
+    }
+    nst_image_free(&init);
+    nst_image_free(&content);
+    for (int i = 0; i < a->n_styles; i++) nst_image_free(&styles[i]);
+    return rc;
+}
+
+/* --batch: the jobs of the file over the ranks, the loss network loaded
+ * once per model. */
+typedef struct {
+    int argc;
+    char **argv;
+    const char *path;
+    batch_file file;
+    nst_net *net;
+    char model[1024]; /* the path net was loaded from */
+} batch_run;
+
+/* Up to max words of s (spaces between) into the buffer words and argv. */
+static int split_words(char *s, char **argv, int max) {
+    int n = 0;
+    for (char *t = strtok(s, " \t"); t && n < max; t = strtok(NULL, " \t")) argv[n++] = t;
+    return n;
+}
+
+static int batch_job_run(int i, void *user, char *line, size_t cap) {
+    static args a; /* large: off the stack */
+    batch_run *B = user;
+    batch_job *job = &B->file.jobs[i];
+    char *argv[256], styles[BATCH_FIELD], options[BATCH_FIELD], model[1024];
+    int argc = 0, n_styles = 0;
+    for (; argc < B->argc && argc < 128; argc++) argv[argc] = B->argv[argc];
+    argv[argc++] = "-c", argv[argc++] = job->field[BATCH_CONTENT];
+    snprintf(styles, sizeof styles, "%s", job->field[BATCH_STYLE]);
+    for (char *t = strtok(styles, ";"); t && n_styles < NST_MAX_STYLES + 1; t = strtok(NULL, ";"), n_styles++)
+        argv[argc++] = "-s", argv[argc++] = t + strspn(t, " ");
+    argv[argc++] = "-o", argv[argc++] = job->field[BATCH_OUTPUT];
+    snprintf(options, sizeof options, "%s", job->field[BATCH_OPTIONS]);
+    argc += split_words(options, argv + argc, (int)(sizeof argv / sizeof *argv) - argc - 1);
+    argv[argc] = NULL;
+    nst_error err;
+    progress_ctx ctx = {.a = &a};
+    nst_image out = {0};
+    double t0 = now_seconds();
+    int rc = parse(argc, argv, 1, &a, &err);
+    a.quiet = 1, a.print_every = 0; /* a line per job, not per iteration */
+    if (!rc) rc = check_format(a.output, a.format, &err);
+    if (!rc) rc = check_output(a.output, &ctx, &err);
+    struct stat st;
+    if (!rc && a.resume && stat(a.output, &st) == 0) {
+        snprintf(line, cap, "%s:%d: kept %s (it exists: --resume)", B->path, job->line, a.output);
+        return 0;
+    }
+    if (!rc && interrupted) rc = nst_fail(&err, NST_ERR_RUNTIME, "interrupted: not started");
+    if (!rc) rc = nst_models_resolve(a.model, model, sizeof model, &err);
+    if (!rc && (!B->net || strcmp(model, B->model))) {
+        nst_net_free(B->net);
+        B->net = NULL;
+        if (!(rc = nst_net_load(model, &B->net, &err))) snprintf(B->model, sizeof B->model, "%s", model);
+    }
+    if (!rc) rc = paint(&a, B->net, &ctx, &out, &err);
+    if (!rc) rc = write_image_arg(a.output, a.format, &out, &err);
+    free(ctx.last.data);
+    if (rc) snprintf(line, cap, "%s:%d: %s", B->path, job->line, err.msg);
+    else snprintf(line, cap, "wrote %s (%dx%d, %.1f s)", a.output, out.w, out.h, now_seconds() - t0);
+    nst_image_free(&out);
+    return rc ? 1 : 0;
+}
+
+static int stylize_batch(int argc, char **argv, const args *a) {
+    batch_run B = {.argc = argc, .argv = argv, .path = a->batch};
+    nst_error err;
+    int rc = batch_file_read(a->batch, &B.file, &err);
+    if (rc) return report(&err);
+    signal(SIGINT, on_sigint);
+    if (!a->quiet && cluster()->rank == 0)
+        fprintf(stderr, "nst: %d jobs from %s on %d rank%s\n", B.file.n, a->batch, cluster()->size,
+                cluster()->size == 1 ? "" : "s");
+    int failed = cluster_run(B.file.n, batch_job_run, &B, a->quiet);
+    if (!a->quiet && cluster()->rank == 0 && failed)
+        fprintf(stderr, "nst: %d of %d jobs failed\n", failed, B.file.n);
+    nst_net_free(B.net);
+    batch_file_free(&B.file);
+    return interrupted ? 130 : failed > 0;
+}
+
 int cmd_stylize(int argc, char **argv) {
     static args a; /* large; static keeps it off the stack */
     nst_error err = {0};
     progress_ctx ctx = {.a = &a, .tty = isatty(2)};
-    nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}}, init = {0}, out = {0};
+    nst_image out = {0};
     nst_net *net = NULL;
     char model_path[1024];
-    int rc = parse(argc, argv, &a, &err);
+    int rc = parse(argc, argv, 0, &a, &err);
+    if (!rc) nst_set_threads(a.threads ? a.threads : cluster_default_threads());
+    if (!rc && a.batch) return stylize_batch(argc, argv, &a);
     if (!rc) rc = check_format(a.output, a.format, &err);
     if (!rc) rc = check_output(a.output, &ctx, &err);
-    if (!rc) {
-        nst_set_threads(a.threads);
-        rc = nst_models_resolve(a.model, model_path, sizeof model_path, &err);
-    }
+    if (!rc) rc = nst_models_resolve(a.model, model_path, sizeof model_path, &err);
     if (!rc) rc = nst_net_load(model_path, &net, &err);
-    if (!rc) rc = set_layers(&a, net, &err);
-    if (!rc) rc = one_stdin(&a, &err);
-    if (!rc) rc = read_image_arg(a.content, a.quiet, &content, &err);
-    if (!rc && !a.quiet) warn_size(arg_name(a.content, 0), content.w, content.h, a.p.size);
-    for (int i = 0; i < a.n_styles && !rc; i++) rc = read_image_arg(a.styles[i], a.quiet, &styles[i], &err);
-    if (!rc && a.init_path) {
-        rc = read_image_arg(a.init_path, a.quiet, &init, &err);
-        a.p.init_image = &init;
-    }
     if (!rc) {
-        a.p.progress = on_progress;
-        a.p.progress_user = &ctx;
-        a.p.cancel = &interrupted;
         signal(SIGINT, on_sigint);
-        if (!a.quiet)
-            fprintf(stderr, "nst: %s in the style of %s%s, %d px, %s, %d iterations%s, loss network %s\n",
-                    a.content, a.styles[0], a.n_styles > 1 ? " and others" : "", a.p.size,
-                    a.p.optimizer == NST_OPT_ADAM ? "Adam" : "L-BFGS", a.p.iterations,
-                    a.p.scales > 1 ? " per scale" : "", nst_net_name(net));
-        rc = nst_stylize(net, &content, styles, a.n_styles, &a.p, &out, &err);
+        rc = paint(&a, net, &ctx, &out, &err);
     }
     end_bar(&ctx);
     if (interrupted) { /* Ctrl-C: keep the picture so far; the shell's status for SIGINT */
@@ -365,9 +489,6 @@ int cmd_stylize(int argc, char **argv) {
     if (!rc && !interrupted && !a.quiet)
         fprintf(stderr, "nst: wrote %s (%dx%d)\n", arg_name(a.output, 1), out.w, out.h);
     nst_image_free(&out);
-    nst_image_free(&init);
-    nst_image_free(&content);
-    for (int i = 0; i < a.n_styles; i++) nst_image_free(&styles[i]);
     nst_net_free(net);
     return interrupted ? 130 : rc ? report(&err) : 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 
 static const char usage[] =
     "usage: nst COMMAND [OPTIONS]\n"
@@ -20,6 +21,10 @@ static const char usage[] =
     "nst COMMAND --help describes each command; nst --version prints the version.\n";
 
 int main(int argc, char **argv) {
+    if (cluster_init(&argc, &argv)) {
+        fputs("nst: MPI could not start (this process was started by an MPI launcher)\n", stderr);
+        return 1;
+    }
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

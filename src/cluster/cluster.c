@@ -1,0 +1,118 @@
+/* cluster.c: MPI for the commands (see cluster.h). */
+#include "cluster/cluster.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static cluster_info me = {0, 1, 0, 1};
+static int started; /* MPI_Init ran */
+
+/* The variables that mpirun (Open MPI), PMIx (srun --mpi=pmix) and PMI
+ * (srun --mpi=pmi2, MPICH's hydra) set in every rank they start. */
+static int launched_by_mpi(void) {
+    static const char *const names[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (getenv(names[i])) return 1;
+    return 0;
+}
+
+int cluster_init(int *argc, char ***argv) {
+    if (!launched_by_mpi()) return 0;
+    if (MPI_Init(argc, argv) != MPI_SUCCESS) return -1;
+    started = 1;
+    atexit(cluster_finalize); /* also after exit(), as --help takes */
+    MPI_Comm_rank(MPI_COMM_WORLD, &me.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &me.size);
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, me.rank, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_rank(node, &me.local_rank);
+        MPI_Comm_size(node, &me.local_size);
+        MPI_Comm_free(&node);
+    }
+    return 0;
+}
+
+void cluster_finalize(void) {
+    if (started) MPI_Finalize();
+    started = 0;
+}
+
+const cluster_info *cluster(void) { return &me; }
+
+int cluster_default_threads(void) {
+    if (me.size == 1) return 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int t = (int)(cores / me.local_size);
+    return t > 0 ? t : 1;
+}
+
+int cluster_sum_floats(float *buf, size_t n) {
+    /* MPI counts are ints: large buffers go in pieces */
+    for (size_t at = 0; started && me.size > 1 && at < n;) {
+        int m = n - at > (size_t)1 << 30 ? 1 << 30 : (int)(n - at);
+        if (MPI_Allreduce(MPI_IN_PLACE, buf + at, m, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+        at += (size_t)m;
+    }
+    return 0;
+}
+
+int cluster_max_int(int v) {
+    int out = v;
+    if (started && me.size > 1) MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return out;
+}
+
+int cluster_broadcast(void *buf, size_t bytes, int root) {
+    for (size_t at = 0; started && me.size > 1 && at < bytes;) {
+        int m = bytes - at > (size_t)1 << 30 ? 1 << 30 : (int)(bytes - at);
+        if (MPI_Bcast((char *)buf + at, m, MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+        at += (size_t)m;
+    }
+    return 0;
+}
+
+/* What a rank tells rank 0 after each job. */
+typedef struct {
+    int job, failed, rank;
+    char line[512];
+} job_done;
+
+enum { TAG_DONE = 17 };
+
+static void print_done(const job_done *d, int k, int n, int quiet) {
+    if (quiet && !d->failed) return;
+    if (me.size == 1) fprintf(stderr, "nst: %s\n", d->line);
+    else fprintf(stderr, "nst: [%d/%d] rank %d: %s\n", k, n, d->rank, d->line);
+}
+
+int cluster_run(int n, cluster_job job, void *user, int quiet) {
+    int failed = 0, heard = 0; /* rank 0: jobs it has heard of, its own included */
+    for (int i = me.rank; i < n; i += me.size) {
+        job_done d = {i, 0, me.rank, ""};
+        d.failed = job(i, user, d.line, sizeof d.line) != 0;
+        failed += d.failed;
+        if (me.rank == 0) {
+            heard++;
+            print_done(&d, heard, n, quiet);
+        } else {
+            MPI_Send(&d, (int)sizeof d, MPI_BYTE, 0, TAG_DONE, MPI_COMM_WORLD);
+        }
+        /* rank 0 passes on the others' news between its own jobs */
+        for (int flag = 1; me.rank == 0 && me.size > 1 && flag;) {
+            MPI_Iprobe(MPI_ANY_SOURCE, TAG_DONE, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+            if (!flag) break;
+            MPI_Recv(&d, (int)sizeof d, MPI_BYTE, MPI_ANY_SOURCE, TAG_DONE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            heard++;
+            print_done(&d, heard, n, quiet);
+        }
+    }
+    for (job_done d; me.rank == 0 && heard < n; heard++) {
+        MPI_Recv(&d, (int)sizeof d, MPI_BYTE, MPI_ANY_SOURCE, TAG_DONE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        print_done(&d, heard + 1, n, quiet);
+    }
+    if (started && me.size > 1) MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    return failed;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# nst under Open MPI's mpirun on this machine, over loopback only: nst apply
+# over many photos and nst stylize --batch give byte for byte the outputs of
+# a single process with 2 and 3 ranks (uneven shares); a failed job does not
+# stop the others; a rank killed mid-batch leaves no partial output and a
+# rerun with --resume completes the batch; a usage error is said once.
+# usage: mpi_cli.sh NST_BINARY SHARED_DIR
+nst=$(realpath "$1")
+shared=$(realpath "$2")
+net=$shared/models/fast/wave
+content=$shared/images/content
+style=$shared/images/style
+for f in "$net/manifest.json" "$content/tubingen.jpg" "$content/stata.jpg" "$content/face.jpg" \
+         "$content/diana.jpg" "$content/brad_pitt.jpg" "$style/wave.jpg" "$style/starry_night.jpg" \
+         "$style/scream.jpg" "$shared/models/darknet-tiny/model.json"; do
+    [ -f "$f" ] || { echo "missing test data file $f"; echo "0 passed, 1 failed"; exit 1; }
+done
+command -v mpirun >/dev/null || { echo "mpirun is missing (Debian package openmpi-bin)"; echo "0 passed, 1 failed"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+pass=0 fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL $*"; }
+# Open MPI refuses root without --allow-run-as-root; loopback TCP only
+mpi() { local np=$1; shift; mpirun --oversubscribe --allow-run-as-root --mca btl self,tcp \
+        --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo -np "$np" "$@"; }
+# same DIR_A DIR_B WHAT: the same file names with the same bytes
+same() {
+    local a=$1 b=$2 what=$3 n=0
+    for f in "$a"/*; do
+        [ -f "$f" ] || continue
+        n=$((n+1))
+        cmp -s "$f" "$b/$(basename "$f")" || { bad "$what: $(basename "$f") differs from the single process's"; return; }
+    done
+    [ "$n" = "$(ls "$b" | wc -l)" ] && [ "$n" -gt 0 ] || { bad "$what: $(ls "$b" | wc -l) outputs, want $n"; return; }
+    ok
+}
+
+# 1. nst apply over five photos: one process, then 2 and 3 ranks
+photos=("$content"/tubingen.jpg "$content"/stata.jpg "$content"/face.jpg "$content"/diana.jpg "$content"/brad_pitt.jpg)
+"$nst" apply --threads 1 -q --net "$net" --size 96 "${photos[@]}" -o single/ || bad "apply, one process"
+for np in 2 3; do
+    mpi $np "$nst" apply --net "$net" --size 96 "${photos[@]}" -o apply$np/ 2>"apply$np.log" || bad "apply, $np ranks: exit $?"
+    same single apply$np "apply with $np ranks"
+    # rank 0 tells of every rank's pictures
+    [ "$(grep -c "^nst: \[[1-5]/5\] rank [0-9]: wrote" apply$np.log)" = 5 ] && ok || { bad "apply, $np ranks: progress"; cat apply$np.log; }
+    grep -q "rank $((np-1)): wrote" apply$np.log && ok || bad "apply, $np ranks: rank $((np-1)) did no work"
+done
+
+# 2. stylize --batch, several styles and per-job options; one bad job
+cat > jobs.csv <<CSV
+content,style,output,options
+$content/tubingen.jpg,$style/starry_night.jpg,out/tubingen.png,
+$content/stata.jpg,$style/wave.jpg;$style/scream.jpg,out/stata.png,--iterations 8
+"$content/face.jpg",$style/wave.jpg,out/face.png,--size 64 --style-weight 500
+$content/diana.jpg,$style/scream.jpg,out/diana.png,
+$content/brad_pitt.jpg,$style/starry_night.jpg,out/brad_pitt.png,--optimizer adam
+CSV
+mkdir out
+"$nst" stylize --batch jobs.csv --size 96 --iterations 15 --threads 1 -q || bad "batch, one process: exit $?"
+mv out batch1 && mkdir out
+for np in 2 3; do
+    mpi $np "$nst" stylize --batch jobs.csv --size 96 --iterations 15 2>"batch$np.log" || bad "batch, $np ranks: exit $?"
+    same batch1 out "stylize --batch with $np ranks"
+    rm -f out/*
+done
+{ cat jobs.csv; echo "$content/missing.jpg,$style/wave.jpg,out/missing.png,"; } > bad.csv
+mpi 2 "$nst" stylize --batch bad.csv --size 96 --iterations 15 2>bad.log
+rc=$?
+[ $rc != 0 ] && grep -q "bad.csv:7: .*missing.jpg: no such file" bad.log && ok || { bad "a failed job: exit $rc"; cat bad.log; }
+same batch1 out "the other jobs of a batch with a failed one"
+grep -q "1 of 6 jobs failed" bad.log && ok || bad "the failure count: $(tail -2 bad.log)"
+
+# 3. a rank killed mid-batch; a rerun with --resume finishes it
+for i in 1 2 3 4 5 6 7 8; do echo "$content/tubingen.jpg,$style/wave.jpg,long/p$i.png,--seed $i --init noise"; done |
+    sed '1i content,style,output,options' > long.csv
+mkdir long
+mpi 2 "$nst" stylize --batch long.csv --size 128 --iterations 60 >/dev/null 2>long.log &
+runner=$!
+for _ in $(seq 600); do [ -n "$(ls long)" ] && break; sleep 0.1; done
+victim=$(pgrep -n -f "nst stylize --batch long.csv")
+[ -n "$victim" ] && kill -9 "$victim"
+wait $runner
+rc=$?
+kept=$(ls long | grep -c '^p[0-9]\.png$')
+[ -n "$victim" ] && [ $rc != 0 ] && [ "$kept" -ge 1 ] && [ "$kept" -lt 8 ] && ok ||
+    bad "the killed batch: rank pid '$victim', exit $rc with $kept outputs"
+for f in long/*; do # what was left is whole pictures, no partial file under an output name
+    case $(basename "$f") in p?.png) "$nst" apply --net "$net" -q "$f" -o check.png || bad "$f is not a whole picture";; esac
+done
+mpi 2 "$nst" stylize --batch long.csv --size 128 --iterations 60 --resume 2>resume.log || bad "the rerun: exit $?"
+[ "$(ls long | grep -c '^p[0-9]\.png$')" = 8 ] && ok || bad "after the rerun: $(ls long)"
+[ "$(grep -c "kept long/" resume.log)" = "$kept" ] && ok || bad "the rerun kept $(grep -c "kept long/" resume.log), want $kept"
+"$nst" stylize -q --threads 1 -c "$content/tubingen.jpg" -s "$style/wave.jpg" -o p8.png --size 128 --iterations 60 --seed 8 --init noise
+cmp -s p8.png long/p8.png && ok || bad "a resumed batch's picture differs from a single run's"
+
+# 4. a usage error under mpirun: said once, exit 2
+mpi 2 "$nst" apply --net "$net" --bogus x.jpg -o y.png 2>usage.log
+rc=$?
+[ $rc = 2 ] && [ "$(grep -c "unknown option --bogus" usage.log)" = 1 ] && ok || { bad "usage error: exit $rc"; cat usage.log; }
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
