@@ -121,7 +121,7 @@ static void train_bench_step(void *ctx) {
     train_bench *t = ctx;
     nst_error err;
     loss_terms lt;
-    if (train_step(&t->e, &t->np, &t->gp, &t->adam, t->x, t->dy, t->grads, &t->loss, &lt, &err))
+    if (train_step(&t->e, &t->np, &t->gp, &t->adam, t->x, t->dy, t->grads, NULL, &t->loss, &lt, &err))
         die("train step", &err);
 }
 

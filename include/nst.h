@@ -291,6 +291,19 @@ typedef struct {
     void (*progress)(const nst_train_progress *p, void *user);
     void (*warn)(const char *msg, void *user); /* skipped files */
     void *user;
+    /* Data-parallel training over `shards` processes (an MPI job; the
+     * caller supplies the collective, so libnst itself needs no MPI): this
+     * process is shard `shard`. Every iteration draws the global batch of
+     * shards x batch_size crops from the seeded stream and takes crops
+     * shard x batch_size onwards; sum(buf, n, user) must replace buf by its
+     * element-wise sum over the shards (MPI_Allreduce) and is called by all
+     * shards together: once for the initial weights (shard 0's), then once
+     * per iteration on one buffer of the gradients and the loss terms, which
+     * are averaged, so Adam takes the same step everywhere. Only shard 0
+     * writes the network, the loss CSV and the plot; with resume every shard
+     * reads the checkpoint (a shared file system). shards 0 or 1: alone. */
+    int shard, shards;
+    int (*sum)(float *buf, size_t n, void *user);
 } nst_train_params;
 
 /* 2000 iterations of batch 4, 256 px crops, Adam 1e-3, stylize's loss with

@@ -3,7 +3,8 @@
 # over many photos and nst stylize --batch give byte for byte the outputs of
 # a single process with 2 and 3 ranks (uneven shares); a failed job does not
 # stop the others; a rank killed mid-batch leaves no partial output and a
-# rerun with --resume completes the batch; a usage error is said once.
+# rerun with --resume completes the batch; a usage error is said once;
+# data-parallel training follows a single process with the global batch.
 # usage: mpi_cli.sh NST_BINARY SHARED_DIR
 nst=$(realpath "$1")
 shared=$(realpath "$2")
@@ -99,6 +100,34 @@ cmp -s p8.png long/p8.png && ok || bad "a resumed batch's picture differs from a
 mpi 2 "$nst" apply --net "$net" --bogus x.jpg -o y.png 2>usage.log
 rc=$?
 [ $rc = 2 ] && [ "$(grep -c "unknown option --bogus" usage.log)" = 1 ] && ok || { bad "usage error: exit $rc"; cat usage.log; }
+
+# 5. data-parallel training: N ranks x batch 1 follow the single process
+# with batch N over the same crops (the first iteration's loss: same weights
+# and crops; the next ones: the averaged gradient), up to float summation
+# order, which Adam's normalised steps let grow slowly; only rank 0 writes;
+# a resumed run under mpirun ends as an uninterrupted one
+mkdir photos
+for f in "$shared"/images/photos/10*.jpg; do ln -s "$f" photos/; done
+train=(train --style "$style/wave.jpg" --content-dir photos --crop 64 --seed 3 --checkpoint-every 0 -q)
+# close CSV_A CSV_B ITERATION TOLERANCE: the losses of that iteration, relatively
+close() { awk -F, -v it="$3" -v t="$4" 'FNR == it + 1 { v[FILENAME == ARGV[1]] = $3 + $4 + $5 }
+          END { d = (v[0] - v[1]) / v[1]; exit !(v[1] > 0 && d < t && -d < t) }' "$1" "$2"; }
+for np in 2 3; do
+    "$nst" "${train[@]}" --iterations 3 --batch-size $np --threads 1 -o single$np.nst --loss-csv single$np.csv ||
+        bad "train, one process, batch $np"
+    mpi $np "$nst" "${train[@]}" --iterations 3 --batch-size 1 -o mpi$np.nst --loss-csv mpi$np.csv 2>train$np.log ||
+        bad "train, $np ranks: exit $?"
+    close single$np.csv mpi$np.csv 1 1e-5 && ok || bad "train, $np ranks: iteration 1 loss $(sed -n 2p mpi$np.csv) vs $(sed -n 2p single$np.csv)"
+    close single$np.csv mpi$np.csv 2 1e-4 && ok || bad "train, $np ranks: iteration 2 loss $(sed -n 3p mpi$np.csv) vs $(sed -n 3p single$np.csv)"
+    close single$np.csv mpi$np.csv 3 1e-3 && ok || bad "train, $np ranks: iteration 3 loss $(sed -n 4p mpi$np.csv) vs $(sed -n 4p single$np.csv)"
+done
+mpi 2 "$nst" "${train[@]}" --iterations 6 --batch-size 1 -o whole.nst --loss-csv whole.csv || bad "train 6 iterations on 2 ranks"
+mpi 2 "$nst" "${train[@]}" --iterations 3 --batch-size 1 -o part.nst --loss-csv part.csv || bad "train 3 iterations on 2 ranks"
+mpi 2 "$nst" "${train[@]}" --iterations 6 --batch-size 1 -o part.nst --loss-csv part.csv --resume || bad "resume on 2 ranks"
+[ "$(cut -d, -f1-5 whole.csv)" = "$(cut -d, -f1-5 part.csv)" ] && ok || bad "a resumed run on 2 ranks differs from an uninterrupted one"
+"$nst" apply -q --threads 1 --net whole.nst "$content/tubingen.jpg" --size 96 -o whole.png &&
+    "$nst" apply -q --threads 1 --net part.nst "$content/tubingen.jpg" --size 96 -o part.png &&
+    cmp -s whole.png part.png && ok || bad "the resumed network paints otherwise than the uninterrupted one"
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 #include "core/util.h"
 
 static const char help[] =
     "usage: nst train --style PAINTING --content-dir DIR -o NET [OPTIONS]\n"
+    "       mpirun -np N nst train ...   (data-parallel: N ranks share each batch)\n"
     "\n"
     "Train a style network (Johnson et al. 2016) on random crops of the photos in\n"
     "DIR, with the loss of nst stylize; nst apply --net NET then paints in one pass.\n"
@@ -20,7 +22,7 @@ static const char help[] =
     "  -o, --output NET         the network file (also the checkpoint for --resume)\n"
     "      --model NAME|PATH    loss network (default darknet-tiny)\n"
     "      --iterations N       total iterations (default 2000)\n"
-    "      --batch-size N       photos per iteration (default 4)\n"
+    "      --batch-size N       photos per iteration (default 4; under mpirun, per rank)\n"
     "      --crop N             crop side in px (default 256)\n"
     "      --learning-rate F    Adam step (default 0.001)\n"
     "      --content-weight F   (default 1)\n"
@@ -149,6 +151,12 @@ static void on_progress(const nst_train_progress *pr, void *user) {
             pr->iteration, pr->total, pr->loss, pr->content, pr->style, pr->tv, pr->images_per_sec, eta);
 }
 
+/* nst_train's collective: MPI_Allreduce over the ranks */
+static int sum_over_ranks(float *buf, size_t n, void *user) {
+    (void)user;
+    return cluster_sum_floats(buf, n);
+}
+
 static void on_warn(const char *msg, void *user) {
     (void)user;
     fprintf(stderr, "nst: warning: skipping %s\n", msg);
@@ -162,7 +170,7 @@ int cmd_train(int argc, char **argv) {
     char model_path[NST_PATH_MAX], init_path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
     if (!rc) {
-        nst_set_threads(a.threads);
+        nst_set_threads(a.threads ? a.threads : cluster_default_threads());
         rc = nst_models_resolve(a.model, model_path, sizeof model_path, &err);
     }
     if (!rc && a.p.init_net) { /* a style network's name (udnie) or a path */
@@ -176,15 +184,23 @@ int cmd_train(int argc, char **argv) {
         nst_stylize_default_layers(&p->loss, net);
         if (a.n_sl) memcpy(p->loss.style_layers, a.sl, sizeof a.sl), p->loss.n_style_layers = a.n_sl;
         if (a.n_cl) memcpy(p->loss.content_layers, a.cl, sizeof a.cl), p->loss.n_content_layers = a.n_cl;
-        p->warn = on_warn;
-        if (!a.quiet) {
+        const cluster_info *c = cluster();
+        int speaks = !a.quiet && c->rank == 0; /* rank 0 speaks for all */
+        p->shard = c->rank, p->shards = c->size, p->sum = sum_over_ranks;
+        if (c->rank == 0) p->warn = on_warn;
+        if (speaks) {
             p->progress = on_progress;
-            fprintf(stderr, "nst: training %s on %s, %d iterations of %d x %d px, loss network %s\n",
-                    a.style, p->content_dir, p->iterations, p->batch_size, p->crop, nst_net_name(net));
+            char ranks[96] = "";
+            if (c->size > 1)
+                snprintf(ranks, sizeof ranks, " (%d ranks x batch %d: a global batch of %d)", c->size,
+                         p->batch_size, c->size * p->batch_size);
+            fprintf(stderr, "nst: training %s on %s, %d iterations of %d x %d px%s, loss network %s\n",
+                    a.style, p->content_dir, p->iterations, c->size * p->batch_size, p->crop, ranks,
+                    nst_net_name(net));
         }
         rc = nst_train(net, &style, p, &err);
     }
-    if (!rc && !a.quiet) fprintf(stderr, "nst: wrote %s\n", a.p.output);
+    if (!rc && !a.quiet && cluster()->rank == 0) fprintf(stderr, "nst: wrote %s\n", a.p.output);
     nst_image_free(&style);
     nst_net_free(net);
     return rc ? report(&err) : 0;

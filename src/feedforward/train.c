@@ -182,13 +182,22 @@ static int checkpoint(trainer *t, int iteration, double seconds, nst_error *err)
     return rc;
 }
 
-/* batch_size random crops of random photos into x (n x 3 x crop x crop). */
+static int sharded(const nst_train_params *p) { return p && p->shards > 1; }
+
+/* This shard's batch_size crops of the global batch (shards x batch_size
+ * random crops of random photos) into x (n x 3 x crop x crop). Each crop
+ * takes three draws (photo, x0, y0) whether or not it is this shard's, so
+ * every shard's stream stays the same. */
 static int fill_batch(trainer *t, float *x, nst_error *err) {
-    int c = t->p->crop, rc = NST_OK;
-    for (int b = 0; b < t->p->batch_size && !rc; b++) {
+    const nst_train_params *p = t->p;
+    int c = p->crop, rc = NST_OK, n = p->batch_size, first = sharded(p) ? p->shard * n : 0;
+    int total = sharded(p) ? p->shards * n : n;
+    for (int k = 0; k < total && !rc; k++) {
+        uint64_t r[3] = {nst_splitmix64(&t->rng), nst_splitmix64(&t->rng), nst_splitmix64(&t->rng)};
+        int b = k - first;
+        if (b < 0 || b >= n) continue;
         nst_image im = {0}, big = {0};
-        const char *path = t->photos[nst_splitmix64(&t->rng) % (uint64_t)t->n_photos];
-        rc = nst_image_load(path, &im, err);
+        rc = nst_image_load(t->photos[r[0] % (uint64_t)t->n_photos], &im, err);
         int s = rc ? 0 : im.w < im.h ? im.w : im.h;
         if (!rc && s < c) { /* scale up so the short side is crop */
             rc = nst_image_resize(&im, (int)ceil((double)im.w * c / s), (int)ceil((double)im.h * c / s),
@@ -197,8 +206,7 @@ static int fill_batch(trainer *t, float *x, nst_error *err) {
             im = big;
         }
         if (!rc) {
-            int x0 = (int)(nst_splitmix64(&t->rng) % (uint64_t)(im.w - c + 1));
-            int y0 = (int)(nst_splitmix64(&t->rng) % (uint64_t)(im.h - c + 1));
+            int x0 = (int)(r[1] % (uint64_t)(im.w - c + 1)), y0 = (int)(r[2] % (uint64_t)(im.h - c + 1));
             for (int ch = 0; ch < 3; ch++)
                 for (int y = 0; y < c; y++)
                     memcpy(x + (((size_t)b * 3 + ch) * c + y) * c,
@@ -209,14 +217,36 @@ static int fill_batch(trainer *t, float *x, nst_error *err) {
     return rc;
 }
 
+/* buf, n floats, replaced by shard 0's on every shard: a sum where the
+ * others contribute zeros (exact). */
+static int from_shard0(const nst_train_params *p, float *buf, size_t n, nst_error *err) {
+    if (p->shard != 0) memset(buf, 0, n * sizeof(float));
+    return p->sum(buf, n, p->user) ? nst_fail(err, NST_ERR_RUNTIME, "training over %d processes: the "
+                                              "initial state could not be shared", p->shards) : NST_OK;
+}
+
 int train_step(loss_engine *e, plan *np, plan *gp, adam_state *adam, const float *x,
-               float *dy, float *grads, double *loss, loss_terms *lt, nst_error *err) {
+               float *dy, float *grads, const nst_train_params *dp, double *loss, loss_terms *lt,
+               nst_error *err) {
     int rc = engine_content_targets(e, np, x, err);
     if (rc) return rc;
     plan_forward(gp, x, 0);
     *loss = engine_evaluate(e, np, gp->output, dy, lt);
-    if (!isfinite(*loss)) return NST_OK;
-    plan_backward(gp, dy, NULL, grads);
+    if (!sharded(dp)) {
+        if (!isfinite(*loss)) return NST_OK;
+        plan_backward(gp, dy, NULL, grads);
+    } else { /* every shard joins the sum, whatever its loss: a non-finite one spreads to all */
+        size_t n = gp->g->n_params;
+        plan_backward(gp, dy, NULL, grads);
+        float *terms = grads + n;
+        terms[0] = (float)*loss, terms[1] = (float)lt->content, terms[2] = (float)lt->style, terms[3] = (float)lt->tv;
+        if (dp->sum(grads, n + 4, dp->user))
+            return nst_fail(err, NST_ERR_RUNTIME, "training over %d processes: the gradient sum failed", dp->shards);
+        float inv = 1.0f / (float)dp->shards;
+        for (size_t i = 0; i < n + 4; i++) grads[i] *= inv;
+        *loss = terms[0], lt->content = terms[1], lt->style = terms[2], lt->tv = terms[3];
+        if (!isfinite(*loss)) return NST_OK;
+    }
     adam_step(adam, gp->g->params, grads);
     plan_weights_changed(gp);
     return NST_OK;
@@ -233,18 +263,23 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     const plan_opts training = {.grads = PLAN_GRAD_PARAMS};
     size_t m = (size_t)n * 3 * c * c;
     float *x = malloc(m * sizeof(float)), *dy = malloc(m * sizeof(float));
-    float *grads = malloc(t->g.n_params * sizeof(float));
+    float *grads = malloc((t->g.n_params + 4) * sizeof(float)); /* + the loss terms, summed with them */
     int rc = engine_init(&e, net, &lp, err);
     if (!rc && (!x || !dy || !grads)) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     if (!rc) rc = engine_style_targets(&e, style, 1, p->style_size ? p->style_size : c, err);
     if (!rc) rc = plan_create(&gp, &t->g.g, n, c, c, &training, err);
     if (!rc) rc = engine_plan(&e, &np, n, c, c, err);
+    if (!rc && sharded(p)) rc = from_shard0(p, t->g.g.params, t->g.n_params, err);
+    if (!rc && sharded(p) && p->resume) rc = from_shard0(p, t->adam.m, t->g.n_params, err);
+    if (!rc && sharded(p) && p->resume) rc = from_shard0(p, t->adam.v, t->g.n_params, err);
+    if (!rc && sharded(p)) plan_weights_changed(&gp);
+    int writer = !sharded(p) || p->shard == 0, images = sharded(p) ? n * p->shards : n;
     double t0 = now_seconds(), seconds = t->seconds0;
     for (int it = t->start + 1; it <= p->iterations && !rc; it++) {
         double loss;
         loss_terms lt;
         rc = fill_batch(t, x, err);
-        if (!rc) rc = train_step(&e, &np, &gp, &t->adam, x, dy, grads, &loss, &lt, err);
+        if (!rc) rc = train_step(&e, &np, &gp, &t->adam, x, dy, grads, p, &loss, &lt, err);
         if (rc) break;
         if (!isfinite(loss)) {
             rc = nst_fail(err, NST_ERR_RUNTIME, "the loss diverged (%g) at iteration %d: lower "
@@ -258,10 +293,10 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
         if (!rc && p->progress && p->report_every > 0 &&
             (it % p->report_every == 0 || it == p->iterations)) {
             nst_train_progress pr = {it, p->iterations, loss, lt.content, lt.style, lt.tv,
-                                     rate * n, elapsed, (p->iterations - it) / rate};
+                                     rate * images, elapsed, (p->iterations - it) / rate};
             p->progress(&pr, p->user);
         }
-        if (!rc && ((p->checkpoint_every > 0 && it % p->checkpoint_every == 0) || it == p->iterations))
+        if (!rc && writer && ((p->checkpoint_every > 0 && it % p->checkpoint_every == 0) || it == p->iterations))
             rc = checkpoint(t, it, seconds, err);
     }
     plan_destroy(&gp);
@@ -276,9 +311,11 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
 int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
               nst_error *err) {
     if (p->batch_size < 1 || p->crop < 16 || p->iterations < 1 || !p->output || !p->content_dir ||
-        p->upsample < NST_UPSAMPLE_AUTO || p->upsample > NST_UPSAMPLE_DECONV)
+        p->upsample < NST_UPSAMPLE_AUTO || p->upsample > NST_UPSAMPLE_DECONV ||
+        (p->shards > 1 && (p->shard < 0 || p->shard >= p->shards || !p->sum)))
         return nst_fail(err, NST_ERR_USAGE, "nst_train: batch size, crop (>= 16), iterations, "
-                        "output and content directory are needed, and a known upsampling");
+                        "output and content directory are needed, a known upsampling, and a shard below shards "
+                        "with a sum");
     trainer t = {.p = p};
     int rc = list_photos(&t, err);
     if (!rc) rc = initial_state(&t, err);
