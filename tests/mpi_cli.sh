@@ -129,5 +129,20 @@ mpi 2 "$nst" "${train[@]}" --iterations 6 --batch-size 1 -o part.nst --loss-csv 
     "$nst" apply -q --threads 1 --net part.nst "$content/tubingen.jpg" --size 96 -o part.png &&
     cmp -s whole.png part.png && ok || bad "the resumed network paints otherwise than the uninterrupted one"
 
+# a photo gone mid-training fails the rank that draws it (the other is then
+# waiting in the gradient sum): every rank stops, no hang
+mkdir gone
+for f in "$shared"/images/photos/10*.jpg; do ln -s "$f" gone/; done
+timeout 120 mpirun --oversubscribe --allow-run-as-root --mca btl self,tcp --mca btl_tcp_if_include lo \
+    --mca oob_tcp_if_include lo -np 2 "$nst" train --style "$style/wave.jpg" --content-dir gone --crop 64 \
+    --iterations 100000 --checkpoint-every 0 -o gone.nst 2>gone.log &
+runner=$!
+for _ in $(seq 600); do grep -q "^iter" gone.log && break; sleep 0.1; done
+rm -f "gone/$(ls gone | head -1)"
+wait $runner
+rc=$?
+[ $rc != 0 ] && [ $rc != 124 ] && grep -q "gone/.*: no such file" gone.log && ok ||
+    { bad "photos gone mid-training: exit $rc (124: a hang)"; tail -3 gone.log; }
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -184,6 +184,10 @@ static int checkpoint(trainer *t, int iteration, double seconds, nst_error *err)
 
 static int sharded(const nst_train_params *p) { return p && p->shards > 1; }
 
+/* After the gradients, the sum over the shards carries the four loss terms
+ * and the number of shards that failed. */
+enum { SHARD_TERMS = 5 };
+
 /* This shard's batch_size crops of the global batch (shards x batch_size
  * random crops of random photos) into x (n x 3 x crop x crop). Each crop
  * takes three draws (photo, x0, y0) whether or not it is this shard's, so
@@ -225,6 +229,14 @@ static int from_shard0(const nst_train_params *p, float *buf, size_t n, nst_erro
                                               "initial state could not be shared", p->shards) : NST_OK;
 }
 
+/* A shard that cannot take this iteration's step still joins its sum (the
+ * others wait in it), with zeros and a failure mark, so every shard stops. */
+static void shard_failed(const nst_train_params *p, float *grads, size_t n) {
+    memset(grads, 0, (n + SHARD_TERMS) * sizeof(float));
+    grads[n + 4] = 1;
+    p->sum(grads, n + SHARD_TERMS, p->user);
+}
+
 int train_step(loss_engine *e, plan *np, plan *gp, adam_state *adam, const float *x,
                float *dy, float *grads, const nst_train_params *dp, double *loss, loss_terms *lt,
                nst_error *err) {
@@ -240,8 +252,12 @@ int train_step(loss_engine *e, plan *np, plan *gp, adam_state *adam, const float
         plan_backward(gp, dy, NULL, grads);
         float *terms = grads + n;
         terms[0] = (float)*loss, terms[1] = (float)lt->content, terms[2] = (float)lt->style, terms[3] = (float)lt->tv;
-        if (dp->sum(grads, n + 4, dp->user))
+        terms[4] = 0; /* shards that failed this iteration (shard_failed) */
+        if (dp->sum(grads, n + SHARD_TERMS, dp->user))
             return nst_fail(err, NST_ERR_RUNTIME, "training over %d processes: the gradient sum failed", dp->shards);
+        if (terms[4] > 0)
+            return nst_fail(err, NST_ERR_RUNTIME, "training over %d processes: another process failed "
+                            "(its message says why)", dp->shards);
         float inv = 1.0f / (float)dp->shards;
         for (size_t i = 0; i < n + 4; i++) grads[i] *= inv;
         *loss = terms[0], lt->content = terms[1], lt->style = terms[2], lt->tv = terms[3];
@@ -263,7 +279,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     const plan_opts training = {.grads = PLAN_GRAD_PARAMS};
     size_t m = (size_t)n * 3 * c * c;
     float *x = malloc(m * sizeof(float)), *dy = malloc(m * sizeof(float));
-    float *grads = malloc((t->g.n_params + 4) * sizeof(float)); /* + the loss terms, summed with them */
+    float *grads = malloc((t->g.n_params + SHARD_TERMS) * sizeof(float)); /* + what is summed with them */
     int rc = engine_init(&e, net, &lp, err);
     if (!rc && (!x || !dy || !grads)) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     if (!rc) rc = engine_style_targets(&e, style, 1, p->style_size ? p->style_size : c, err);
@@ -279,6 +295,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
         double loss;
         loss_terms lt;
         rc = fill_batch(t, x, err);
+        if (rc && sharded(p)) shard_failed(p, grads, t->g.n_params);
         if (!rc) rc = train_step(&e, &np, &gp, &t->adam, x, dy, grads, p, &loss, &lt, err);
         if (rc) break;
         if (!isfinite(loss)) {
@@ -298,6 +315,8 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
         }
         if (!rc && writer && ((p->checkpoint_every > 0 && it % p->checkpoint_every == 0) || it == p->iterations))
             rc = checkpoint(t, it, seconds, err);
+        /* this shard's own failure (the log, a checkpoint): the others are in the next sum */
+        if (rc && sharded(p) && it < p->iterations) shard_failed(p, grads, t->g.n_params);
     }
     plan_destroy(&gp);
     plan_destroy(&np);

@@ -13,7 +13,7 @@
  * (weighted terms in lt); when it is not finite nothing is updated and the
  * caller reports it. dp (or NULL) with dp->shards > 1: the gradients and
  * loss terms are averaged over the shards first (grads then holds
- * n_params + 4 floats). Fails when out of memory or the sum fails. */
+ * n_params + 5 floats: the terms and a failure count). Fails when out of memory or the sum fails. */
 int train_step(loss_engine *e, plan *np, plan *gp, adam_state *adam, const float *x,
                float *dy, float *grads, const nst_train_params *dp, double *loss, loss_terms *lt,
                nst_error *err);
