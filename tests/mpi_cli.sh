@@ -100,6 +100,13 @@ cmp -s p8.png long/p8.png && ok || bad "a resumed batch's picture differs from a
 mpi 2 "$nst" apply --net "$net" --bogus x.jpg -o y.png 2>usage.log
 rc=$?
 [ $rc = 2 ] && [ "$(grep -c "unknown option --bogus" usage.log)" = 1 ] && ok || { bad "usage error: exit $rc"; cat usage.log; }
+# one picture or one clip is one process's: under mpirun a usage error, not N copies of the work
+mpi 2 "$nst" stylize -c "$content/face.jpg" -s "$style/wave.jpg" -o one.png 2>one.log
+rc=$?
+[ $rc = 2 ] && grep -q "shares the jobs of --batch" one.log && [ ! -e one.png ] && ok || { bad "stylize one picture on 2 ranks: exit $rc"; cat one.log; }
+mpi 2 "$nst" video --net "$net" clip.mp4 clip_out.mp4 2>clip.log
+rc=$?
+[ $rc = 2 ] && grep -q "does not share a clip among 2 ranks" clip.log && ok || { bad "video on 2 ranks: exit $rc"; cat clip.log; }
 
 # 5. data-parallel training: N ranks x batch 1 follow the single process
 # with batch N over the same crops (the first iteration's loss: same weights

@@ -464,6 +464,9 @@ int cmd_stylize(int argc, char **argv) {
     int rc = parse(argc, argv, 0, &a, &err);
     if (!rc) nst_set_threads(a.threads ? a.threads : cluster_default_threads());
     if (!rc && a.batch) return stylize_batch(argc, argv, &a);
+    if (!rc && cluster()->size > 1) /* N ranks would each paint the same picture */
+        rc = nst_fail(&err, NST_ERR_USAGE, "under mpirun, nst stylize shares the jobs of --batch FILE "
+                      "among the ranks; one picture runs as one process (without mpirun)");
     if (!rc) rc = check_format(a.output, a.format, &err);
     if (!rc) rc = check_output(a.output, &ctx, &err);
     if (!rc) rc = nst_models_resolve(a.model, model_path, sizeof model_path, &err);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 #include "core/util.h"
 
 static const char help[] =
@@ -230,6 +231,9 @@ int cmd_video(int argc, char **argv) {
     static float vector[NST_STYLE_VECTOR_MAX];
     char path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
+    if (!rc && cluster()->size > 1) /* N ranks would each paint the whole clip into one file */
+        rc = nst_fail(&err, NST_ERR_USAGE, "nst video does not share a clip among %d ranks yet: run it "
+                      "as one process (without mpirun)", cluster()->size);
     if (!rc) nst_set_threads(a.threads);
     if (!rc && a.vp.method == NST_VIDEO_NET) {
         rc = nst_models_resolve(a.net, path, sizeof path, &err);
