@@ -282,13 +282,12 @@ int cmd_apply(int argc, char **argv) {
     char path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
     if (!rc) {
-        nst_set_threads(a.threads ? a.threads : cluster_default_threads());
+        nst_set_threads(cluster_threads(a.threads));
         rc = nst_models_resolve(a.net ? a.net : a.arbitrary, path, sizeof path, &err);
     }
     if (!rc) rc = a.net ? nst_generator_load(path, &pc.g, &err) : nst_arbitrary_load(path, &pc.arb, &err);
     if (!rc && pc.arb) rc = style_vector(&pc, &a, &err);
-    /* every rank starts the batch, or none (a rank waiting for another's jobs would hang) */
-    if (cluster_max_int(rc != 0) && !rc) rc = nst_fail(&err, NST_ERR_RUNTIME, "another rank could not start");
+    rc = cluster_all_started(rc, &err);
     if (rc) {
         nst_generator_free(pc.g);
         nst_arbitrary_free(pc.arb);

@@ -440,8 +440,11 @@ static int batch_job_run(int i, void *user, char *line, size_t cap) {
 static int stylize_batch(int argc, char **argv, const args *a) {
     batch_run B = {.argc = argc, .argv = argv, .path = a->batch};
     nst_error err;
-    int rc = batch_file_read(a->batch, &B.file, &err);
-    if (rc) return report(&err);
+    int rc = cluster_all_started(batch_file_read(a->batch, &B.file, &err), &err);
+    if (rc) {
+        batch_file_free(&B.file);
+        return report(&err);
+    }
     signal(SIGINT, on_sigint);
     if (!a->quiet && cluster()->rank == 0)
         fprintf(stderr, "nst: %d jobs from %s on %d rank%s\n", B.file.n, a->batch, cluster()->size,
@@ -462,7 +465,7 @@ int cmd_stylize(int argc, char **argv) {
     nst_net *net = NULL;
     char model_path[1024];
     int rc = parse(argc, argv, 0, &a, &err);
-    if (!rc) nst_set_threads(a.threads ? a.threads : cluster_default_threads());
+    if (!rc) nst_set_threads(cluster_threads(a.threads));
     if (!rc && a.batch) return stylize_batch(argc, argv, &a);
     if (!rc && cluster()->size > 1) /* N ranks would each paint the same picture */
         rc = nst_fail(&err, NST_ERR_USAGE, "under mpirun, nst stylize shares the jobs of --batch FILE "

@@ -170,7 +170,7 @@ int cmd_train(int argc, char **argv) {
     char model_path[NST_PATH_MAX], init_path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err);
     if (!rc) {
-        nst_set_threads(a.threads ? a.threads : cluster_default_threads());
+        nst_set_threads(cluster_threads(a.threads));
         rc = nst_models_resolve(a.model, model_path, sizeof model_path, &err);
     }
     if (!rc && a.p.init_net) { /* a style network's name (udnie) or a path */
@@ -179,6 +179,7 @@ int cmd_train(int argc, char **argv) {
     }
     if (!rc) rc = nst_net_load(model_path, &net, &err);
     if (!rc) rc = nst_image_load(a.style, &style, &err);
+    rc = cluster_all_started(rc, &err);
     if (!rc) {
         nst_train_params *p = &a.p;
         nst_stylize_default_layers(&p->loss, net);

@@ -42,8 +42,8 @@ void cluster_finalize(void) {
 
 const cluster_info *cluster(void) { return &me; }
 
-int cluster_default_threads(void) {
-    if (me.size == 1) return 0;
+int cluster_threads(int requested) {
+    if (requested > 0 || me.size == 1) return requested;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int t = (int)(cores / me.local_size);
     return t > 0 ? t : 1;
@@ -59,19 +59,10 @@ int cluster_sum_floats(float *buf, size_t n) {
     return 0;
 }
 
-int cluster_max_int(int v) {
-    int out = v;
-    if (started && me.size > 1) MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    return out;
-}
-
-int cluster_broadcast(void *buf, size_t bytes, int root) {
-    for (size_t at = 0; started && me.size > 1 && at < bytes;) {
-        int m = bytes - at > (size_t)1 << 30 ? 1 << 30 : (int)(bytes - at);
-        if (MPI_Bcast((char *)buf + at, m, MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
-        at += (size_t)m;
-    }
-    return 0;
+int cluster_all_started(int rc, nst_error *err) {
+    int failed = rc != 0, any = failed;
+    if (started && me.size > 1) MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return rc || !any ? rc : nst_fail(err, NST_ERR_RUNTIME, "another rank could not start (its message says why)");
 }
 
 /* What a rank tells rank 0 after each job. */

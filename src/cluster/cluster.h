@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "nst.h"
+
 typedef struct {
     int rank, size;             /* in the whole job */
     int local_rank, local_size; /* among the ranks of this machine */
@@ -17,15 +19,15 @@ typedef struct {
 int cluster_init(int *argc, char ***argv);
 void cluster_finalize(void);
 const cluster_info *cluster(void);
-/* The default thread count: this machine's cores shared by its ranks
- * (0, "all cores", for a job of one). */
-int cluster_default_threads(void);
+/* The thread count: `requested` if set (> 0), else this machine's cores
+ * shared by its ranks (0, "all cores", for a job of one). */
+int cluster_threads(int requested);
 /* buf[i] = sum over the ranks of buf[i]. */
 int cluster_sum_floats(float *buf, size_t n);
-/* The largest v over the ranks, on every rank. */
-int cluster_max_int(int v);
-/* Rank root's bytes into every rank's buf. */
-int cluster_broadcast(void *buf, size_t bytes, int root);
+/* Every rank goes on, or none: rc, or where another rank failed (rc != 0)
+ * and this one did not, a runtime error saying so (a rank waiting for
+ * another in a collective step would hang). */
+int cluster_all_started(int rc, nst_error *err);
 
 /* Jobs 0 .. n - 1 split over the ranks (job i on rank i % size). job()
  * runs one and writes what it did into line ("wrote x.png (512x384,
