@@ -413,6 +413,16 @@ typedef struct {
      * removed when the output is complete); ends with the frames an
      * uninterrupted run writes */
     int resume;
+    /* A clip in parts (the ranks of an MPI job): with chunks > 1, paint
+     * only part `chunk` (0-based) of `chunks` contiguous parts of the cut
+     * into the work directory, starting `warmup` frames before the part
+     * (-1: NST_VIDEO_WARMUP; at most the part before). A feed-forward
+     * part drops them: the temporal history it hands on is then nearly an
+     * unsplit run's. An optimisation's history does not fade, so its
+     * warm-up frames are cross-faded into the end of the part before: the
+     * seam is a dissolve. With resume, a finished part is skipped and a
+     * stopped one goes on. nst_video_assemble then makes the output. */
+    int chunk, chunks, warmup;
     volatile int *cancel;   /* nonzero: stop after the current frame, NST_ERR_RUNTIME */
     void (*progress)(const nst_video_progress *p, void *user); /* after each frame */
     void *user;
@@ -421,16 +431,24 @@ typedef struct {
 /* What a run measured. Warping errors are means over the measured frames. */
 typedef struct {
     int w, h, frames, cuts, measured;
+    int resumed;            /* of the frames, those a stopped run had finished */
     double warp_error, warp_error_input;
     double seconds, fps;
     double t_decode, t_flow, t_paint, t_blend, t_encode; /* seconds in each stage */
 } nst_video_report;
 
-/* no cut, the input's size, the encoder's quality, audio kept. */
+#define NST_VIDEO_WARMUP 8
+
+/* no cut, the input's size, the encoder's quality, audio kept, one part. */
 void nst_video_file_defaults(nst_video_file_params *p);
 /* Paint the clip `in` into `out`; report (may be NULL) gets the figures. */
 int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
                    const nst_video_file_params *fp, nst_video_report *report, nst_error *err);
+/* Encode the finished parts of a chunked run (the same vp and fp, any
+ * chunk) into `out`, the clip one unsplit run would make up to the seams,
+ * and remove the work directory. An error names a part missing or stopped. */
+int nst_video_assemble(const char *in, const char *out, const nst_video_params *vp,
+                       const nst_video_file_params *fp, nst_error *err);
 
 #ifdef __cplusplus
 }

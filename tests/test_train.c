@@ -3,8 +3,11 @@
  * nearest upsampling) against PyTorch (tests/pytorch/gen_train.py) and
  * directional finite differences; a tiny training run that lowers the loss; a resumed
  * run that ends with the same bytes as an uninterrupted one; the
- * checkpoint through nst_generator_load and nst_apply. */
+ * checkpoint through nst_generator_load and nst_apply; two shards of a
+ * data-parallel run (threads summing through a barrier) where one cannot
+ * start: both stop with a message, neither waits for ever. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +166,65 @@ static int same_weights(const char *a, const char *b) {
     return same;
 }
 
+/* Two shards in threads of this process; their sums meet at a barrier. */
+typedef struct {
+    pthread_barrier_t meet;
+    float *buf[2];
+    size_t n[2];
+    int sums[2];
+} pair;
+
+typedef struct {
+    pair *pair;
+    int shard, rc;
+    const nst_net *net;
+    const nst_image *style;
+    const char *dir, *out;
+    nst_error err;
+} shard_run;
+
+/* buf[i] = the sum of both shards' buf[i]; -1 if they sum different sizes. */
+static int pair_sum(float *buf, size_t n, void *user) {
+    shard_run *r = user;
+    pair *p = r->pair;
+    p->buf[r->shard] = buf, p->n[r->shard] = n, p->sums[r->shard]++;
+    pthread_barrier_wait(&p->meet);
+    int same = p->n[0] == p->n[1];
+    if (r->shard == 0 && same)
+        for (size_t i = 0; i < n; i++) p->buf[0][i] = p->buf[1][i] = p->buf[0][i] + p->buf[1][i];
+    pthread_barrier_wait(&p->meet);
+    return same ? 0 : -1;
+}
+
+static void *shard_main(void *user) {
+    shard_run *r = user;
+    nst_train_params p;
+    nst_train_defaults(&p);
+    p.content_dir = r->dir, p.output = r->out;
+    p.iterations = 2, p.batch_size = 1, p.crop = 64, p.checkpoint_every = 0, p.seed = 11;
+    p.shard = r->shard, p.shards = 2, p.sum = pair_sum, p.warn = quiet, p.user = r;
+    r->rc = nst_train(r->net, r->style, &p, &r->err);
+    return NULL;
+}
+
+/* Shard 1 cannot list its photos; shard 0 has set everything up when it
+ * hears so, in one sum of one float: both fail, neither hangs. */
+static void shard_cannot_start(const nst_net *net, const nst_image *style, const char *dir) {
+    pair p = {0};
+    pthread_barrier_init(&p.meet, NULL, 2);
+    shard_run r[2] = {{&p, 0, 0, net, style, dir, tu_tmp_path("s.nst"), {0}},
+                      {&p, 1, 0, net, style, tu_tmp_path("no-such-photos"), tu_tmp_path("s.nst"), {0}}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, shard_main, &r[i]);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&p.meet);
+    CHECK(r[1].rc != 0 && strstr(r[1].err.msg, "no-such-photos"), "shard 1: %d %s", r[1].rc, r[1].err.msg);
+    CHECK(r[0].rc == NST_ERR_RUNTIME && strstr(r[0].err.msg, "1 of them could not start"), "shard 0: %d %s",
+          r[0].rc, r[0].err.msg);
+    CHECK(p.sums[0] == 1 && p.sums[1] == 1, "sums: %d and %d, want one each", p.sums[0], p.sums[1]);
+    CHECK(tu_file_size(tu_tmp_path("s.nst")) < 0, "a run that did not start wrote a network");
+}
+
 static void training(void) {
     const char *model = tu_shared("models/darknet-tiny"), *photos = tu_shared("images/photos");
     const char *style_path = tu_shared("images/style/starry_night.jpg");
@@ -214,6 +276,7 @@ static void training(void) {
         nst_image_free(&out);
         nst_generator_free(g);
     }
+    shard_cannot_start(net, &style, dir);
     /* a directory without images: a usage error naming it */
     const char *empty = tu_tmp_path("empty");
     mkdir(empty, 0755);

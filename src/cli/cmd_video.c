@@ -49,7 +49,11 @@ static const char help[] =
     "      --iterations N      per frame, --method optimize (default 200)\n"
     "      --iterations-first N  for the first frame of each shot (default 2x)\n"
     "      --style-weight W    --method optimize (default as nst stylize)\n"
-    "      --resume            continue a stopped --method optimize run\n"
+    "      --resume            continue a stopped --method optimize run (or, under\n"
+    "                          mpirun, any run: finished parts are kept)\n"
+    "      --warmup N          under mpirun: frames each rank paints before its part,\n"
+    "                          so the strokes carry over the seams (default 8); an\n"
+    "                          optimisation fades them in: a dissolve at each seam\n"
     "      --report            measure flicker: the warping error (Lai et al. 2018) of\n"
     "                          the result and of the input, and where the time went\n"
     "      --threads N         CPU threads (default all cores)\n"
@@ -60,11 +64,14 @@ static const char help[] =
     "  nst video --net wave clip.mp4 clip_wave.mp4\n"
     "  nst video --net udnie --start 0:10 --duration 5 --size 480 clip.mp4 short.webm\n"
     "  nst video --method arbitrary -s picasso.jpg --size 640 clip.mp4 picasso.mp4\n"
-    "  nst video --method optimize -s starry_night.jpg --size 320 clip.mp4 starry.mp4\n";
+    "  nst video --method optimize -s starry_night.jpg --size 320 clip.mp4 starry.mp4\n"
+    "  mpirun -np 8 nst video --method optimize -s starry_night.jpg clip.mp4 starry.mp4\n"
+    "\n"
+    "Under mpirun each rank paints a contiguous part of the clip; rank 0 joins them.\n";
 
 enum {
     O_METHOD = 256, O_TEMPORAL, O_CUT, O_START, O_DURATION, O_SIZE, O_CRF, O_NOAUDIO, O_STRENGTH,
-    O_ORIG, O_TILE, O_MODEL, O_ITERS, O_ITERS_FIRST, O_SW, O_RESUME, O_REPORT, O_THREADS,
+    O_ORIG, O_TILE, O_MODEL, O_ITERS, O_ITERS_FIRST, O_SW, O_RESUME, O_WARMUP, O_REPORT, O_THREADS,
 };
 
 static const struct option options[] = {
@@ -86,6 +93,7 @@ static const struct option options[] = {
     {"iterations-first", required_argument, 0, O_ITERS_FIRST},
     {"style-weight", required_argument, 0, O_SW},
     {"resume", no_argument, 0, O_RESUME},
+    {"warmup", required_argument, 0, O_WARMUP},
     {"report", no_argument, 0, O_REPORT},
     {"threads", required_argument, 0, O_THREADS},
     {"quiet", no_argument, 0, 'q'},
@@ -162,6 +170,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
             break;
         case O_SW: rc = parse_float("--style-weight", optarg, 0, 1e12, &sp->style_weight, err); break;
         case O_RESUME: a->fp.resume = 1; break;
+        case O_WARMUP: rc = parse_int("--warmup", optarg, 0, 100000, &a->fp.warmup, err); break;
         case O_REPORT: a->report = a->vp.measure = 1; break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
@@ -200,13 +209,14 @@ static void on_progress(const nst_video_progress *p, void *user) {
     double t = now_seconds();
     if (t - last < 1 && p->frame != p->total) return;
     last = t;
-    char el[32], left[32], total[32] = "";
+    char el[32], left[32], total[32] = "", line[256];
     format_duration(p->elapsed, el, sizeof el);
     format_duration(p->remaining, left, sizeof left);
     if (p->total > 0) snprintf(total, sizeof total, "/%d", p->total);
-    fprintf(stderr, "nst: frame %d%s  %.2f fps  %s elapsed%s%s%s%s\n", p->frame, total, p->fps, el,
-            p->total > 0 ? ", " : "", p->total > 0 ? left : "", p->total > 0 ? " left" : "",
-            p->info->cut && p->frame > 1 ? "  (scene cut)" : "");
+    snprintf(line, sizeof line, "frame %d%s  %.2f fps  %s elapsed%s%s%s%s", p->frame, total, p->fps, el,
+             p->total > 0 ? ", " : "", p->total > 0 ? left : "", p->total > 0 ? " left" : "",
+             p->info->cut && p->frame > 1 ? "  (scene cut)" : "");
+    cluster_note(line); /* rank 0 prints every rank's */
 }
 
 static void print_report(const nst_video_report *r) {
@@ -221,6 +231,57 @@ static void print_report(const nst_video_report *r) {
             1e3 * r->t_paint / n, 1e3 * r->t_blend / n, 1e3 * r->t_encode / n);
 }
 
+/* A rerun with --resume keeps an output that a finished run left: it is
+ * there and no work directory is (outputs appear only when complete). */
+static int finished(const char *out) {
+    char work[NST_PATH_MAX];
+    return access(out, F_OK) == 0 && !nst_pathf(work, sizeof work, "%s.nst-work", out) && access(work, F_OK) != 0;
+}
+
+/* cluster_run's job k: part k of the clip into the work directory. */
+static int paint_part(int k, void *user, char *line, size_t cap) {
+    args *a = user;
+    nst_video_file_params fp = a->fp;
+    nst_video_report r;
+    nst_error err = {0};
+    fp.chunk = k;
+    int rc = nst_video_file(a->input, a->output, &a->vp, &fp, &r, &err);
+    char before[64] = "", measured[96] = "";
+    if (r.resumed) snprintf(before, sizeof before, " (%d of them from before)", r.resumed);
+    if (a->report && r.warp_error >= 0)
+        snprintf(measured, sizeof measured, ", warping error %.5f (input %.5f)", r.warp_error, r.warp_error_input);
+    if (rc) snprintf(line, cap, "part %d: %s", k + 1, err.msg);
+    else snprintf(line, cap, "part %d: %d frames%s, %.1f s%s", k + 1, r.frames, before, r.seconds, measured);
+    return rc;
+}
+
+/* Under mpirun: rank r paints part r of the clip, then rank 0 joins the
+ * parts into the output (a rerun with --resume finishes what failed).
+ * Returns the exit status; rank 0 says what failed. */
+static int run_parts(args *a) {
+    nst_error err = {0};
+    const cluster_info *c = cluster();
+    a->fp.chunks = c->size;
+    a->fp.progress = a->quiet ? NULL : on_progress;
+    a->fp.cancel = &interrupted;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (!a->quiet && c->rank == 0)
+        fprintf(stderr, "nst: %s -> %s in %d parts, one per rank\n", a->input, a->output, c->size);
+    int failed = cluster_run(c->size, paint_part, a, a->quiet);
+    if (failed && interrupted) return 130;
+    if (c->rank != 0) return failed ? 1 : 0;
+    if (failed) {
+        fprintf(stderr, "nst: %s: %d of %d parts failed; the others are kept in %s.nst-work, and a rerun "
+                "with --resume paints what is missing\n", a->output, failed, c->size, a->output);
+        return 1;
+    }
+    double t0 = now_seconds();
+    if (nst_video_assemble(a->input, a->output, &a->vp, &a->fp, &err)) return report(&err);
+    if (!a->quiet) fprintf(stderr, "nst: wrote %s (joined in %.1f s)\n", a->output, now_seconds() - t0);
+    return 0;
+}
+
 int cmd_video(int argc, char **argv) {
     static args a; /* large; static keeps it off the stack */
     nst_error err = {0};
@@ -230,11 +291,8 @@ int cmd_video(int argc, char **argv) {
     nst_image style = {0};
     static float vector[NST_STYLE_VECTOR_MAX];
     char path[NST_PATH_MAX];
-    int rc = parse(argc, argv, &a, &err);
-    if (!rc && cluster()->size > 1) /* N ranks would each paint the whole clip into one file */
-        rc = nst_fail(&err, NST_ERR_USAGE, "nst video does not share a clip among %d ranks yet: run it "
-                      "as one process (without mpirun)", cluster()->size);
-    if (!rc) nst_set_threads(a.threads);
+    int rc = parse(argc, argv, &a, &err), status = -1;
+    if (!rc) nst_set_threads(cluster_threads(a.threads));
     if (!rc && a.vp.method == NST_VIDEO_NET) {
         rc = nst_models_resolve(a.net, path, sizeof path, &err);
         if (!rc) rc = nst_generator_load(path, &g, &err);
@@ -251,7 +309,14 @@ int cmd_video(int argc, char **argv) {
         if (!rc) nst_stylize_default_layers(&a.vp.stylize, net);
         a.vp.loss_net = net, a.vp.styles = &style, a.vp.n_styles = 1;
     }
-    if (!rc) {
+    if (cluster()->size > 1) rc = cluster_all_started(rc, &err);
+    if (!rc && a.fp.resume && finished(a.output)) {
+        if (!a.quiet && cluster()->rank == 0)
+            fprintf(stderr, "nst: %s is complete: kept (remove it to paint it again)\n", a.output);
+        status = 0;
+    } else if (!rc && cluster()->size > 1) {
+        status = run_parts(&a);
+    } else if (!rc) {
         if (!a.quiet) {
             a.fp.progress = on_progress;
             fprintf(stderr, "nst: %s -> %s, %s, temporal %.2f\n", a.input, a.output,
@@ -276,6 +341,7 @@ int cmd_video(int argc, char **argv) {
     nst_net_free(net);
     nst_generator_free(g);
     nst_arbitrary_free(arb);
+    if (status >= 0) return status;
     if (err.code == 130) return 130;
     return rc ? report(&err) : 0;
 }

@@ -65,45 +65,73 @@ int cluster_all_started(int rc, nst_error *err) {
     return rc || !any ? rc : nst_fail(err, NST_ERR_RUNTIME, "another rank could not start (its message says why)");
 }
 
-/* What a rank tells rank 0 after each job. */
+/* What a rank tells rank 0: a job done (job >= 0) or a note (job < 0). */
 typedef struct {
     int job, failed, rank;
     char line[512];
 } job_done;
 
-enum { TAG_DONE = 17 };
+enum { TAG_NEWS = 17 };
 
-static void print_done(const job_done *d, int k, int n, int quiet) {
-    if (quiet && !d->failed) return;
-    if (me.size == 1) fprintf(stderr, "nst: %s\n", d->line);
-    else fprintf(stderr, "nst: [%d/%d] rank %d: %s\n", k, n, d->rank, d->line);
+/* Rank 0 prints a note, or a job done with its count k of n. */
+static void print_news(const job_done *d, int k, int n, int quiet) {
+    if (d->job < 0) {
+        if (me.size == 1) fprintf(stderr, "nst: %s\n", d->line);
+        else fprintf(stderr, "nst: rank %d: %s\n", d->rank, d->line);
+    } else if (!quiet || d->failed) {
+        if (me.size == 1) fprintf(stderr, "nst: %s\n", d->line);
+        else fprintf(stderr, "nst: [%d/%d] rank %d: %s\n", k, n, d->rank, d->line);
+    }
+}
+
+/* Rank 0: print what the other ranks sent; block: wait for one message.
+ * Returns the jobs done among them. */
+static int hear(int n, int heard, int quiet, int block) {
+    int jobs = 0;
+    for (int flag = 1; me.size > 1 && flag;) {
+        if (!block) MPI_Iprobe(MPI_ANY_SOURCE, TAG_NEWS, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+        if (!flag) break;
+        job_done d;
+        MPI_Recv(&d, (int)sizeof d, MPI_BYTE, MPI_ANY_SOURCE, TAG_NEWS, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        d.line[sizeof d.line - 1] = 0;
+        if (d.job >= 0) jobs++;
+        print_news(&d, heard + jobs, n, quiet);
+        if (block) break;
+    }
+    return jobs;
+}
+
+static void tell(const job_done *d) { MPI_Send(d, (int)sizeof *d, MPI_BYTE, 0, TAG_NEWS, MPI_COMM_WORLD); }
+
+static int run_n, run_heard, run_quiet; /* the cluster_run in progress (rank 0) */
+
+void cluster_note(const char *line) {
+    job_done d = {-1, 0, me.rank, ""};
+    snprintf(d.line, sizeof d.line, "%s", line);
+    if (me.rank == 0) {
+        print_news(&d, 0, 0, 0);
+        run_heard += hear(run_n, run_heard, run_quiet, 0);
+    } else {
+        tell(&d);
+    }
 }
 
 int cluster_run(int n, cluster_job job, void *user, int quiet) {
-    int failed = 0, heard = 0; /* rank 0: jobs it has heard of, its own included */
+    int failed = 0;
+    run_n = n, run_heard = 0, run_quiet = quiet; /* rank 0: jobs it has heard of, its own included */
     for (int i = me.rank; i < n; i += me.size) {
         job_done d = {i, 0, me.rank, ""};
         d.failed = job(i, user, d.line, sizeof d.line) != 0;
         failed += d.failed;
         if (me.rank == 0) {
-            heard++;
-            print_done(&d, heard, n, quiet);
+            run_heard++;
+            print_news(&d, run_heard, n, quiet);
+            run_heard += hear(n, run_heard, quiet, 0); /* the others' news between its own jobs */
         } else {
-            MPI_Send(&d, (int)sizeof d, MPI_BYTE, 0, TAG_DONE, MPI_COMM_WORLD);
-        }
-        /* rank 0 passes on the others' news between its own jobs */
-        for (int flag = 1; me.rank == 0 && me.size > 1 && flag;) {
-            MPI_Iprobe(MPI_ANY_SOURCE, TAG_DONE, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
-            if (!flag) break;
-            MPI_Recv(&d, (int)sizeof d, MPI_BYTE, MPI_ANY_SOURCE, TAG_DONE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            heard++;
-            print_done(&d, heard, n, quiet);
+            tell(&d);
         }
     }
-    for (job_done d; me.rank == 0 && heard < n; heard++) {
-        MPI_Recv(&d, (int)sizeof d, MPI_BYTE, MPI_ANY_SOURCE, TAG_DONE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        print_done(&d, heard + 1, n, quiet);
-    }
+    while (me.rank == 0 && run_heard < n) run_heard += hear(n, run_heard, quiet, 1);
     if (started && me.size > 1) MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     return failed;
 }

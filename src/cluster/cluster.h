@@ -37,5 +37,9 @@ int cluster_all_started(int rc, nst_error *err);
  * all ranks, on every rank. */
 typedef int (*cluster_job)(int i, void *user, char *line, size_t cap);
 int cluster_run(int n, cluster_job job, void *user, int quiet);
+/* A line of progress from inside a job ("frame 12/40 ..."): rank 0 prints
+ * it as "rank r: line" (every rank's, as they come; "nst: line" in a job
+ * of one). */
+void cluster_note(const char *line);
 
 #endif

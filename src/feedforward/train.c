@@ -229,6 +229,21 @@ static int from_shard0(const nst_train_params *p, float *buf, size_t n, nst_erro
                                               "initial state could not be shared", p->shards) : NST_OK;
 }
 
+/* Every shard comes here once before the first shared step, set up (rc 0)
+ * or not: a sum of the failure marks, so a shard that could not start
+ * (a checkpoint to resume that only some nodes see, a photo directory
+ * missing) does not leave the others waiting in the sums that follow. */
+static int shards_started(const nst_train_params *p, int rc, nst_error *err) {
+    float failed = rc != 0;
+    if (!sharded(p)) return rc;
+    if (p->sum(&failed, 1, p->user) && !rc)
+        return nst_fail(err, NST_ERR_RUNTIME, "training over %d processes: the start could not be agreed", p->shards);
+    if (!rc && failed > 0)
+        rc = nst_fail(err, NST_ERR_RUNTIME, "training over %d processes: %.0f of them could not start (their "
+                      "messages say why)", p->shards, failed);
+    return rc;
+}
+
 /* A shard that cannot take this iteration's step still joins its sum (the
  * others wait in it), with zeros and a failure mark, so every shard stops. */
 static void shard_failed(const nst_train_params *p, float *grads, size_t n) {
@@ -285,6 +300,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     if (!rc) rc = engine_style_targets(&e, style, 1, p->style_size ? p->style_size : c, err);
     if (!rc) rc = plan_create(&gp, &t->g.g, n, c, c, &training, err);
     if (!rc) rc = engine_plan(&e, &np, n, c, c, err);
+    rc = shards_started(p, rc, err);
     if (!rc && sharded(p)) rc = from_shard0(p, t->g.g.params, t->g.n_params, err);
     if (!rc && sharded(p) && p->resume) rc = from_shard0(p, t->adam.m, t->g.n_params, err);
     if (!rc && sharded(p) && p->resume) rc = from_shard0(p, t->adam.v, t->g.n_params, err);
@@ -342,7 +358,8 @@ int nst_train(const nst_net *net, const nst_image *style, const nst_train_params
     if (!rc && t.start >= p->iterations)
         rc = nst_fail(err, NST_ERR_USAGE, "%s: already trained for %d iterations (raise --iterations "
                       "to continue)", p->output, t.start);
-    if (!rc) rc = run(&t, net, style, err);
+    if (!rc) rc = run(&t, net, style, err); /* which tells the other shards it started */
+    else rc = shards_started(p, rc, err);
     for (int i = 0; i < t.n_photos; i++) free(t.photos[i]);
     free(t.photos);
     gen_free(&t.g);
