@@ -9,7 +9,7 @@ packages="cmake make gcc pkg-config curl ca-certificates libdnnl-dev libopenblas
           libstb-dev libzip-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libsqlite3-dev
           chromium nodejs g++ libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
           libswresample-dev libavdevice-dev libopencv-video-dev ffmpeg python3-pil
-          libopenmpi-dev openmpi-bin"
+          libopenmpi-dev openmpi-bin libpng-dev libjpeg62-turbo-dev libwebp-dev libheif-dev"
 if ! dpkg -s $packages >/dev/null 2>&1; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages

@@ -104,7 +104,7 @@ else
     bad "could not make a mismatched model.json (pattern not found)"
 fi
 [ -e "$tmp/o.png" ] && bad "a failed run left $tmp/o.png" || ok
-ls "$tmp" | grep -q '^o.png\|\.tmp' && bad "temporary files left in $tmp: $(ls "$tmp")" || ok
+ls "$tmp" | grep -q '^o.png\|\.tmp\|\.part' && bad "temporary files left in $tmp: $(ls "$tmp")" || ok
 
 # success, and determinism: same inputs, seed and threads give identical bytes
 expect 0 "" "small run" -- "${run[@]}" -c "$content" -s "$style" -o "$tmp/a.png" --threads 2 --init noise --seed 7

@@ -1,5 +1,7 @@
 /* test_image.c: loading, saving, resizing and colour handling of images,
- * on the real photos in ../shared and on hand-made files with known values. */
+ * on the real photos in ../shared and on hand-made files with known values;
+ * WebP, HEIC, AVIF, EXIF orientation and CMYK JPEG against the pictures
+ * Pillow and libheif's encoder made (tests/fixtures/make_images.py). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,7 +466,8 @@ static void test_errors(void) {
     expect_load_error(tu_tmp_path("many.ppm"), "image too large: 10000x10000");
     const unsigned char hpng[] = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1a, '\n', 0,    0,    0,
                                   13,   'I',  'H',  'D',  'R',  0,    1,    0x86, 0xa0, 0,    1,
-                                  0x86, 0xa0, 8,    2,    0,    0,    0,    0,    0,    0,    0};
+                                  0x86, 0xa0, 8,    2,    0,    0,    0,    0x27, 0x30, 0x9c, 0x9f};
+    /* (a valid IHDR: libpng checks its CRC before the size is looked at) */
     tu_write_file(tu_tmp_path("huge.png"), hpng, sizeof hpng);
     expect_load_error(tu_tmp_path("huge.png"), "image too large: 100000x100000");
 
@@ -493,8 +496,73 @@ static void test_errors(void) {
     nst_image_free(&im);
 }
 
+static nst_image fixture(const char *name) {
+    char path[1024];
+    nst_image im = {0};
+    nst_error err = {0};
+    snprintf(path, sizeof path, "%s/images/%s", NST_FIXTURES, name);
+    CHECK(nst_image_load(path, &im, &err) == 0, "load %s: %s", path, err.msg);
+    return im;
+}
+
+/* a and b the same size and at most `tol` grey levels apart on average */
+static void expect_close(const char *what, const nst_image *a, const nst_image *b, double tol) {
+    CHECK(a->data && b->data && a->w == b->w && a->h == b->h, "%s: %dx%d, want %dx%d", what, a->w, a->h, b->w, b->h);
+    if (!a->data || !b->data || a->w != b->w || a->h != b->h) return;
+    double d = mean_abs_diff(a, b);
+    printf("  %-28s %dx%d, %.3f grey levels from the reference\n", what, a->w, a->h, d);
+    CHECK(d <= tol, "%s: %.3f grey levels from the reference, more than %.2f", what, d, tol);
+}
+
+static void test_formats(void) {
+    nst_image src = fixture("src.png");
+    nst_image webp = fixture("lossless.webp"), heic = fixture("photo.heic"), avif = fixture("photo.avif");
+    expect_close("lossless WebP", &webp, &src, 0);
+    /* lossy at 16x12: within 10 grey levels of the source, and what
+     * libheif's heif-convert decodes */
+    nst_image heic_ref = fixture("photo-heic.png"), avif_ref = fixture("photo-avif.png");
+    expect_close("HEIC (quality 95)", &heic, &src, 10);
+    expect_close("HEIC, as heif-convert", &heic, &heic_ref, 0.5);
+    expect_close("AVIF (quality 95)", &avif, &src, 10);
+    expect_close("AVIF, as heif-convert", &avif, &avif_ref, 0.5);
+    nst_image_free(&heic_ref);
+    nst_image_free(&avif_ref);
+    /* each EXIF orientation turned upright as Pillow does */
+    for (int o = 1; o <= 8; o++) {
+        char jpg[32], png[32], what[48];
+        snprintf(jpg, sizeof jpg, "orient-%d.jpg", o);
+        snprintf(png, sizeof png, "orient-%d.png", o);
+        snprintf(what, sizeof what, "JPEG, EXIF orientation %d", o);
+        nst_image a = fixture(jpg), b = fixture(png);
+        expect_close(what, &a, &b, 0.5);
+        CHECK(a.w == (o >= 5 ? 8 : 12), "orientation %d: width %d", o, a.w);
+        nst_image_free(&a);
+        nst_image_free(&b);
+    }
+    nst_image cmyk = fixture("cmyk.jpg"), cmyk_rgb = fixture("cmyk.png");
+    expect_close("CMYK JPEG (Adobe)", &cmyk, &cmyk_rgb, 1.5);
+    nst_image *all[] = {&src, &webp, &heic, &avif, &cmyk, &cmyk_rgb};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) nst_image_free(all[i]);
+
+    /* broken files: an error naming the file, no image */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/images/animated.webp", NST_FIXTURES);
+    expect_load_error(path, "an animated WebP");
+    static const char *const whole[] = {"lossless.webp", "photo.heic", "photo.avif"};
+    for (int i = 0; i < 3; i++) {
+        char cut[64];
+        snprintf(path, sizeof path, "%s/images/%s", NST_FIXTURES, whole[i]);
+        snprintf(cut, sizeof cut, "cut-%s", whole[i]);
+        struct stat st;
+        CHECK(stat(path, &st) == 0, "%s: missing", path);
+        write_prefix(path, (size_t)st.st_size * 2 / 3, "", tu_tmp_path(cut));
+        expect_load_error(tu_tmp_path(cut), "corrupt or truncated");
+    }
+}
+
 int main(void) {
     dir = tu_tmpdir_create("test_image");
+    test_formats();
     test_load_real();
     test_save_roundtrip();
     test_channels();

@@ -1,7 +1,9 @@
 /* test_precision.c: a whole nst_stylize run in bfloat16 (--precision bf16)
- * ends within 5 % of the float32 run's final loss (measured: +1.1 % on an
- * AMD EPYC with AVX512-BF16, +3.1 % on an Intel Xeon with AMX: the noisy
- * trajectories part differently). Both results are scored
+ * ends no more than 5 % above the float32 run's final loss (measured: +1.1 %
+ * on an AMD EPYC with AVX512-BF16, +3.1 % on an Intel Xeon with AMX, -5.5 %
+ * there with the photos decoded by libjpeg-turbo instead of stb_image: the
+ * noisy trajectories part differently, and ending lower is no defect; more
+ * than 30 % lower would mean the scoring is wrong). Both results are scored
  * by the same float32 loss: the first loss that a float32 run started from
  * the image reports (its value at the start), so bf16's own rounding of the
  * loss does not enter the comparison. */
@@ -67,7 +69,7 @@ int main(void) {
                f32.last, b16.last);
         CHECK(score32.first < 0.1 * f32.first, "the fp32 run converges: %g -> %g", f32.first,
               score32.first);
-        CHECK(d > -0.05 && d < 0.05, "bf16 final loss %+.2f %% from fp32's", 100 * d);
+        CHECK(d > -0.3 && d < 0.05, "bf16 final loss %+.2f %% from fp32's", 100 * d);
     }
     nst_image_free(&out32), nst_image_free(&out16);
     nst_image_free(&again32), nst_image_free(&again16);

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <stb_image.h>
 #include <stb_image_write.h>
 
 #include "core/util.h"
+#include "image/image_decode.h"
 #include "serve/serve.h"
 
 #define IDLE_SECONDS 30.0
@@ -253,16 +253,19 @@ int camera_frame(camera *c, const char *session_id, const char *net, double temp
                         net ? net : ""), 400;
     if (!(temporal >= 0 && temporal <= 1) && temporal != -1)
         return snprintf(msg, n, "temporal: out of range 0..1"), 400;
-    int w, h, nc;
     char most[32];
     const serve_config *cfg = c->cfg;
-    if (len < 0x7fffffff && stbi_info_from_memory(data, (int)len, &w, &h, &nc) &&
-        ((long)w * h > cfg->max_pixels || w > cfg->max_size || h > cfg->max_size))
-        return snprintf(msg, n, "camera frame: %dx%d pixels, more than %d on a side or %s in all allowed", w, h,
-                        cfg->max_size, human_pixels((double)cfg->max_pixels, most, sizeof most)), 413;
     nst_image in = {0};
     nst_error err = {0};
-    if (nst_image_decode(data, len, "camera frame", &in, &err)) return snprintf(msg, n, "%s", err.msg), 400;
+    image_limits lim = {cfg->max_pixels, cfg->max_size, 0}; /* no stb_image on the server */
+    long big[2];
+    if (image_decode((const unsigned char *)data, len, "camera frame", &lim, &in, big, &err)) {
+        if (big[0])
+            return snprintf(msg, n, "camera frame: %ldx%ld pixels, more than %d on a side or %s in all allowed",
+                            big[0], big[1], cfg->max_size, human_pixels((double)cfg->max_pixels, most, sizeof most)),
+                   413;
+        return snprintf(msg, n, "%s", err.msg), 400;
+    }
     if (c->n < 1) {
         nst_image_free(&in);
         return snprintf(msg, n, "the live camera is off (--max-camera 0)"), 503;

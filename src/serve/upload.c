@@ -14,9 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <stb_image.h>
-
 #include "core/util.h"
+#include "image/image_decode.h"
 #include "serve/serve.h"
 #include "video/video_io.h"
 
@@ -163,18 +162,18 @@ void upload_free(upload *u) {
 /* Decode file i, check its size, shrink it to `side`, write it to path. */
 static void store_image(upload *u, int i, const char *what, int side, const char *path) {
     bytes *b = &u->files[i];
-    int w, h, nc;
     char most[32];
     human_pixels((double)u->cfg->max_pixels, most, sizeof most);
-    if (b->len < 0x7fffffff && stbi_info_from_memory((const unsigned char *)b->data, (int)b->len, &w, &h, &nc) &&
-        (long)w * h > u->cfg->max_pixels)
-        return upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %s allowed", what, w, h, most);
     nst_image img = {0}, small = {0};
     nst_error err;
-    if (nst_image_decode(b->data, b->len, what, &img, &err)) return upload_refuse(u, 400, "%s", err.msg);
-    if ((long)img.w * img.h > u->cfg->max_pixels) {
-        upload_refuse(u, 413, "%s: image of %dx%d pixels, more than the %s allowed", what, img.w, img.h, most);
-    } else if (img.w > side || img.h > side) {
+    image_limits lim = {u->cfg->max_pixels, 0, 0}; /* no stb_image on the server */
+    long big[2];
+    if (image_decode((const unsigned char *)b->data, b->len, what, &lim, &img, big, &err)) {
+        if (big[0]) return upload_refuse(u, 413, "%s: image of %ldx%ld pixels, more than the %s allowed", what,
+                                         big[0], big[1], most);
+        return upload_refuse(u, 400, "%s", err.msg);
+    }
+    if (img.w > side || img.h > side) {
         int sw, sh;
         nst_image_fit(img.w, img.h, side, &sw, &sh);
         if (nst_image_resize(&img, sw, sh, &small, &err) || nst_image_save(path, &small, &err))
