@@ -481,8 +481,27 @@ static void test_errors(void) {
           "unknown pooling kind: rc %d, message '%s'", rc, err.msg);
 }
 
+/* A primitive that fails to run (here: run without its tensors) is kept as
+ * the call's error, not an abort() of the caller's process. */
+static void test_run_failure(void) {
+    dnnl_memory_desc_t md;
+    nst_dnnl_md(&md, 1, 8, 4, 4, 1, 0);
+    reorder_layer R;
+    nst_error err = {0};
+    CHECK(reorder_setup(&R, &md, &md, NULL, 0, &err) == 0, "reorder: %s", err.msg);
+    dnnl_run_reset();
+    nst_dnnl_run(R.prim, 0, NULL);
+    int rc = dnnl_run_status(NST_OK, &err);
+    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "oneDNN: a primitive failed to run"), "rc %d: %s", rc, err.msg);
+    printf("  a failed run: %s\n", err.msg);
+    CHECK(dnnl_run_status(NST_OK, &err) == NST_OK, "the failure is reported once");
+    CHECK(dnnl_run_status(NST_ERR_USAGE, &err) == NST_ERR_USAGE, "an earlier error stays the error");
+    reorder_destroy(&R);
+}
+
 int main(void) {
     tu_load_fixture("layers.bin", &fx);
+    test_run_failure();
     test_same_padding();
     test_errors();
 

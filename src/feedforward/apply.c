@@ -184,8 +184,8 @@ void apply_finish(nst_image *y, const nst_image *x, const nst_apply_params *p) {
         y->data[i] = p->strength * y->data[i] + (1 - p->strength) * x->data[i];
 }
 
-int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_params *p,
-              nst_image *out, nst_error *err) {
+static int apply(const nst_generator *g, const nst_image *in, const nst_apply_params *p,
+                 nst_image *out, nst_error *err) {
     int rc = apply_check(p, err);
     if (rc) return rc;
     int W = in->w, H = in->h;
@@ -203,4 +203,10 @@ int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_param
     }
     *out = y;
     return NST_OK;
+}
+
+int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_params *p,
+              nst_image *out, nst_error *err) {
+    dnnl_run_reset();
+    return dnnl_run_status(apply(g, in, p, out, err), err);
 }

@@ -92,7 +92,7 @@ void nst_arbitrary_free(nst_arbitrary *a) {
 
 int nst_style_vector_size(const nst_arbitrary *a) { return a->size; }
 
-int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err) {
+static int style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err) {
     /* short side to 256, then the centre 256 x 256 */
     int S = ARB_STYLE_SIDE, w, h;
     if (painting->w <= painting->h) w = S, h = (int)lround((double)painting->h * S / painting->w);
@@ -120,6 +120,11 @@ int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v
     nst_image_free(&r);
     nst_image_free(&crop);
     return rc;
+}
+
+int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err) {
+    dnnl_run_reset();
+    return dnnl_run_status(style_vector(a, painting, v, err), err);
 }
 
 int nst_style_vector_of_file(const nst_arbitrary *a, const char *path, float *v, nst_error *err) {
@@ -157,8 +162,8 @@ static int extend4(const nst_image *x, nst_image *y, nst_error *err) {
     return rc;
 }
 
-int nst_arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float *style,
-                        const nst_apply_params *p, nst_image *out, nst_error *err) {
+static int arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float *style,
+                           const nst_apply_params *p, nst_image *out, nst_error *err) {
     int rc = apply_check(p, err);
     if (rc) return rc;
     int W = in->w, H = in->h;
@@ -186,4 +191,10 @@ int nst_arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float
     nst_image_free(&x4);
     nst_image_free(&y4);
     return rc;
+}
+
+int nst_arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float *style,
+                        const nst_apply_params *p, nst_image *out, nst_error *err) {
+    dnnl_run_reset();
+    return dnnl_run_status(arbitrary_apply(a, in, style, p, out, err), err);
 }

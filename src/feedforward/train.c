@@ -343,8 +343,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     return rc;
 }
 
-int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
-              nst_error *err) {
+static int train(const nst_net *net, const nst_image *style, const nst_train_params *p, nst_error *err) {
     if (p->batch_size < 1 || p->crop < 16 || p->iterations < 1 || !p->output || !p->content_dir ||
         p->upsample < NST_UPSAMPLE_AUTO || p->upsample > NST_UPSAMPLE_DECONV ||
         (p->shards > 1 && (p->shard < 0 || p->shard >= p->shards || !p->sum)))
@@ -366,4 +365,10 @@ int nst_train(const nst_net *net, const nst_image *style, const nst_train_params
     adam_free(&t.adam);
     loss_log_free(&t.log);
     return rc;
+}
+
+int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
+              nst_error *err) {
+    dnnl_run_reset();
+    return dnnl_run_status(train(net, style, p, err), err);
 }

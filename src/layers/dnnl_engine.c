@@ -38,15 +38,27 @@ dnnl_stream_t nst_dnnl_stream(void) {
     return stream;
 }
 
-/* Primitives are validated at setup, so a failure here is a bug (or memory
- * exhaustion inside oneDNN) that the void forward/backward cannot report. */
+/* Primitives are validated at setup, so a failure here is a bug or memory
+ * exhaustion inside oneDNN, which the void forward and backward functions
+ * cannot report: the first one is kept for this thread, and the public call
+ * that ran it returns it as an error (dnnl_run_status). Never abort: the
+ * caller's process is not ours to end. */
+static _Thread_local dnnl_status_t run_failure = dnnl_success;
+
 void nst_dnnl_run(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args) {
     dnnl_status_t st = dnnl_primitive_execute(p, stream, nargs, args);
     if (st == dnnl_success) st = dnnl_stream_wait(stream);
-    if (st != dnnl_success) {
-        fprintf(stderr, "nst: oneDNN: primitive execution failed (%s)\n", dnnl_status2str(st));
-        abort();
-    }
+    if (st != dnnl_success && run_failure == dnnl_success) run_failure = st;
+}
+
+void dnnl_run_reset(void) { run_failure = dnnl_success; }
+
+int dnnl_run_status(int rc, nst_error *err) {
+    dnnl_status_t st = run_failure;
+    run_failure = dnnl_success;
+    if (rc || st == dnnl_success) return rc;
+    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: a primitive failed to run (%s); the result is void",
+                    dnnl_status2str(st));
 }
 
 dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,

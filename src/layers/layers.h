@@ -22,6 +22,11 @@ dnnl_stream_t nst_dnnl_stream(void);
 /* Execute a primitive on that stream and wait; aborts with a message on
  * failure (primitives are validated at setup, so this is a bug). */
 void nst_dnnl_run(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* A failed run (nst_dnnl_run keeps the first, per thread): the public calls
+ * that run networks reset it on entry and return dnnl_run_status(rc, err),
+ * rc or, when rc is NST_OK and a run failed, an error saying so. */
+void dnnl_run_reset(void);
+int dnnl_run_status(int rc, nst_error *err);
 /* A memory in the layout that `pd` uses for `what` (dnnl_query_src_md, ...);
  * handle is DNNL_MEMORY_ALLOCATE, or DNNL_MEMORY_NONE to bind per call. */
 dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,

@@ -176,8 +176,8 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
     return rc;
 }
 
-int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *styles,
-                int n_styles, const nst_stylize_params *p, nst_image *out, nst_error *err) {
+static int stylize(const nst_net *net, const nst_image *content, const nst_image *styles,
+                   int n_styles, const nst_stylize_params *p, nst_image *out, nst_error *err) {
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
         return nst_fail(err, NST_ERR_USAGE, "between 1 and %d style images are needed", NST_MAX_STYLES);
     if (p->size < 16 || p->size > NST_MAX_SIDE)
@@ -260,4 +260,10 @@ int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *s
     }
     *out = prev;
     return NST_OK;
+}
+
+int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *styles,
+                int n_styles, const nst_stylize_params *p, nst_image *out, nst_error *err) {
+    dnnl_run_reset();
+    return dnnl_run_status(stylize(net, content, styles, n_styles, p, out, err), err);
 }

@@ -50,7 +50,7 @@ void nst_video_defaults(nst_video_params *p) {
     p->scene_cut = 20;
 }
 
-int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst_error *err) {
+static int video_open(const nst_video_params *p, int w, int h, nst_video **out, nst_error *err) {
     *out = NULL;
     if (w < 16 || h < 16 || w > NST_MAX_SIDE || h > NST_MAX_SIDE || (long)w * h > NST_MAX_PIXELS)
         return nst_fail(err, NST_ERR_USAGE, "frames of %dx%d: each side must be 16..%d", w, h, NST_MAX_SIDE);
@@ -108,6 +108,13 @@ int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst
     return NST_OK;
 }
 
+int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst_error *err) {
+    dnnl_run_reset();
+    int rc = dnnl_run_status(video_open(p, w, h, out, err), err);
+    if (rc && *out) nst_video_close(*out), *out = NULL;
+    return rc;
+}
+
 /* The painting of `in` alone (before the temporal blend) into out; init is
  * the optimisation's starting image and temporal target (NULL: none), and
  * the first frame of a shot gets iterations_first. */
@@ -151,8 +158,8 @@ static int paint(nst_video *v, const nst_image *in, const nst_image *init, int f
     return rc;
 }
 
-int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video_frame_info *info,
-                    nst_error *err) {
+static int video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video_frame_info *info,
+                       nst_error *err) {
     nst_video_frame_info fi = {v->frames, v->frames == 0, 0, 0, -1, -1, 0, 0, 0};
     *out = (nst_image){0};
     if (in->w != v->w || in->h != v->h)
@@ -193,6 +200,12 @@ int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video
     fi.t_flow = t1 - t0, fi.t_paint = t2 - t1, fi.t_blend = now_seconds() - t2;
     if (info) *info = fi;
     return NST_OK;
+}
+
+int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video_frame_info *info,
+                    nst_error *err) {
+    dnnl_run_reset();
+    return dnnl_run_status(video_frame(v, in, out, info, err), err);
 }
 
 void video_restore(nst_video *v, const nst_image *prev_in, const nst_image *prev_out, int frames) {
