@@ -99,9 +99,7 @@ int cmd_serve(int argc, char **argv) {
     cfg.max_pixels = (long)pixels_mp << 20;
     cfg.max_video_seconds = video_s;
     cfg.retention_days = days;
-    if (!rc) {
-        nst_set_threads(threads);
-        rc = serve_run(&cfg, &err);
-    }
+    cfg.threads = threads;
+    if (!rc) rc = serve_run(&cfg, &err);
     return rc ? report(&err) : 0;
 }

@@ -87,6 +87,7 @@ static void paint(task *t) {
 
 static void *camera_main(void *arg) {
     camera *c = arg;
+    nst_set_threads(c->cfg->threads); /* OpenMP's thread count is this thread's own */
     pthread_mutex_lock(&c->mu);
     for (;;) {
         while (!c->stopping && !c->head) {

@@ -247,6 +247,7 @@ static void run_job(worker *w, const char *params_json, int n_styles, const char
 static void *worker_main(void *arg) {
     worker *w = arg;
     jobs *j = w->j;
+    nst_set_threads(j->cfg->threads);
     for (;;) {
         char *params = NULL, net[64];
         int n_styles = 0;
