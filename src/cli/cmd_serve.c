@@ -1,7 +1,9 @@
 /* cmd_serve.c: nst serve, the web studio (src/serve/). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "serve/serve.h"
@@ -32,6 +34,10 @@ static const char help[] =
     "      --retention DAYS      delete ended jobs (photos, paintings, results) this many\n"
     "                            days after they end (default 0: keep them; DELETE\n"
     "                            /api/jobs/N or the page's Delete removes one at once)\n"
+    "      --token FILE          ask every API request for the secret in FILE (its\n"
+    "                            first line, 16 characters or more; or set NST_TOKEN):\n"
+    "                            the page asks for it once; use it, and HTTPS through\n"
+    "                            a proxy, whenever others can reach the port\n"
     "      --threads N           CPU threads (default all cores)\n"
     "  -h, --help                this help\n"
     "\n"
@@ -39,7 +45,7 @@ static const char help[] =
     "  nst serve --port 8080 --data ~/nst-studio    # then open http://127.0.0.1:8080/\n";
 
 enum { O_PORT = 256, O_HOST, O_DATA, O_MODEL, O_WORKERS, O_UPLOAD, O_PIXELS, O_SIZE, O_ITERS,
-       O_QUEUE, O_CKPT, O_THREADS, O_VSECONDS, O_CAMERA, O_RETENTION };
+       O_QUEUE, O_CKPT, O_THREADS, O_VSECONDS, O_CAMERA, O_RETENTION, O_TOKEN };
 
 static const struct option options[] = {
     {"port", required_argument, 0, O_PORT},
@@ -57,9 +63,31 @@ static const struct option options[] = {
     {"max-video-seconds", required_argument, 0, O_VSECONDS},
     {"max-camera", required_argument, 0, O_CAMERA},
     {"retention", required_argument, 0, O_RETENTION},
+    {"token", required_argument, 0, O_TOKEN},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
+
+/* The secret of --token FILE (its first line) or of NST_TOKEN, trimmed. */
+static int read_token(const char *file, char *out, size_t n, nst_error *err) {
+    const char *what = file ? file : "NST_TOKEN";
+    if (file) {
+        FILE *f = fopen(file, "r");
+        if (!f) return nst_fail(err, NST_ERR_USAGE, "--token %s: %s", file, strerror(errno));
+        if (!fgets(out, (int)n, f)) *out = 0;
+        fclose(f);
+    } else {
+        snprintf(out, n, "%s", getenv("NST_TOKEN"));
+    }
+    out[strcspn(out, "\r\n")] = 0;
+    size_t len = strlen(out);
+    while (len && (out[len - 1] == ' ' || out[len - 1] == '\t')) out[--len] = 0;
+    for (size_t i = 0; i < len; i++)
+        if (out[i] <= ' ' || out[i] == ';' || out[i] == ',' || (unsigned char)out[i] > 126)
+            return nst_fail(err, NST_ERR_USAGE, "%s: the token has a space, ';' or ','", what);
+    if (len < 16) return nst_fail(err, NST_ERR_USAGE, "%s: a token of %zu characters; 16 or more are needed", what, len);
+    return NST_OK;
+}
 
 int cmd_serve(int argc, char **argv) {
     serve_config cfg = {.host = "127.0.0.1", .data_dir = "nst-data", .model = "darknet-tiny",
@@ -67,6 +95,7 @@ int cmd_serve(int argc, char **argv) {
                         .max_queue = 100, .checkpoint_every = 20, .preview_every = 0.5,
                         .max_camera_sessions = 4};
     int upload_mb = 32, pixels_mp = 16, threads = 0, video_s = 20, c, rc = NST_OK;
+    const char *token_file = NULL;
     float days = 0;
     nst_error err = {0};
     opterr = 0;
@@ -89,6 +118,7 @@ int cmd_serve(int argc, char **argv) {
         case O_CAMERA: rc = parse_int("--max-camera", optarg, 0, 1000, &cfg.max_camera_sessions, &err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &threads, &err); break;
         case O_RETENTION: rc = parse_float("--retention", optarg, 0, 1e5, &days, &err); break;
+        case O_TOKEN: token_file = optarg; break;
         case ':': rc = nst_fail(&err, NST_ERR_USAGE, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "serve", &err);
         }
@@ -100,6 +130,9 @@ int cmd_serve(int argc, char **argv) {
     cfg.max_video_seconds = video_s;
     cfg.retention_days = days;
     cfg.threads = threads;
+    static char token[256];
+    if (!rc && (token_file || getenv("NST_TOKEN"))) rc = read_token(token_file, token, sizeof token, &err);
+    if (!rc && *token) cfg.token = token;
     if (!rc) rc = serve_run(&cfg, &err);
     return rc ? report(&err) : 0;
 }

@@ -30,6 +30,7 @@ typedef struct {
     double max_video_seconds; /* longest clip of a video job */
     int max_camera_sessions;  /* live camera streams at a time */
     double retention_days;    /* ended jobs older than this are deleted; 0: kept */
+    const char *token;        /* every /api/ request must carry it (NULL: open) */
     int threads;              /* of each job (0: all cores); OpenMP's count is
                                * per thread, so each worker sets its own */
 } serve_config;

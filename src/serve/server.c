@@ -290,11 +290,34 @@ static enum MHD_Result camera_post(server *sv, struct MHD_Connection *c, const c
                    "image/jpeg");
 }
 
+/* a and b equal, in a time that does not depend on where they differ */
+static int same_secret(const char *a, const char *b) {
+    size_t n = strlen(a), m = strlen(b);
+    unsigned d = n != m;
+    for (size_t i = 0; i < n; i++) d |= (unsigned char)a[i] ^ (unsigned char)b[i % (m ? m : 1)];
+    return !d;
+}
+
+/* With --token, an /api/ request carries it as "Authorization: Bearer T"
+ * (the page's requests) or as the cookie nst_token (the images and clips
+ * the page shows, which cannot set a header). The page itself is open: it
+ * holds no data, and asks for the token. */
+static int authorised(const server *sv, struct MHD_Connection *c, const char *url) {
+    if (!sv->cfg->token || strncmp(url, "/api/", 5)) return 1;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h && !strncmp(h, "Bearer ", 7) && same_secret(h + 7, sv->cfg->token)) return 1;
+    const char *k = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "nst_token");
+    return k && same_secret(k, sv->cfg->token);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
     (void)version;
     server *sv = cls;
+    if (!*con_cls && !authorised(sv, c, url)) /* before any of a body is read */
+        return send_error(c, MHD_HTTP_UNAUTHORIZED, "this server asks for its access token "
+                          "(Authorization: Bearer TOKEN)");
     if (!strcmp(url, "/api/camera")) {
         if (strcmp(method, "POST"))
             return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);

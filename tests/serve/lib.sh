@@ -12,6 +12,7 @@ tmp=$(mktemp -d)
 server_pid=""
 trap 'stop_server KILL; rm -rf "$tmp"' EXIT
 pass=0 fail=0
+auth=()  # curl arguments that wait_job and get_png add (a --token server's)
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL $*"; }
 finish() {
@@ -77,7 +78,7 @@ submit() {
 wait_job() {
     local s
     for _ in $(seq 1 $(( $3 * 5 ))); do
-        curl -s -o "$tmp/body" --max-time 10 "$url/api/jobs/$1"
+        curl -s -o "$tmp/body" --max-time 10 "${auth[@]}" "$url/api/jobs/$1"
         s=$(json state)
         [ "$s" = "$2" ] && return 0
         case $s in done|failed|cancelled) [ "$2" != any-end ] || return 0; return 1;; esac
@@ -89,7 +90,7 @@ wait_job() {
 # get_png URL FILE WANT_SIZE DESCRIPTION: a 200 answer holding a PNG of WANT_SIZE ("WxH").
 get_png() {
     local got
-    got=$(curl -s -o "$2" -w '%{http_code} %{content_type}' --max-time 60 "$1")
+    got=$(curl -s -o "$2" -w '%{http_code} %{content_type}' --max-time 60 "${auth[@]}" "$1")
     [ "$got" = "200 image/png" ] || { bad "$4: HTTP $got"; return 1; }
     [ "$(png_size "$2")" = "$3" ] && ok || bad "$4: a PNG of $(png_size "$2"), want $3"
 }
