@@ -272,7 +272,34 @@ static void *worker_main(void *arg) {
     }
 }
 
+/* NAME.partXXXXXX: a file being written (nst_temp_open, the video
+ * writer), renamed to NAME when complete. */
+static int partial(const char *name) {
+    const char *p = strstr(name, ".part");
+    return p && strlen(p) == strlen(".part") + 6;
+}
+
+/* A killed server's half-written files, before any worker runs: the
+ * results under their own names are whole (written then renamed), the
+ * temporary ones are garbage. */
+static void sweep_partial(const serve_config *cfg) {
+    char dir[NST_PATH_MAX], path[NST_PATH_MAX];
+    if (nst_pathf(dir, sizeof dir, "%s/jobs", cfg->data_dir)) return;
+    DIR *jd = opendir(dir);
+    for (struct dirent *e; jd && (e = readdir(jd));) {
+        char *end;
+        long id = strtol(e->d_name, &end, 10);
+        if (*end || id <= 0 || job_path(cfg, id, "", path, sizeof path)) continue;
+        DIR *d = opendir(path);
+        for (struct dirent *f; d && (f = readdir(d));)
+            if (partial(f->d_name) && !job_path(cfg, id, f->d_name, path, sizeof path)) unlink(path);
+        if (d) closedir(d);
+    }
+    if (jd) closedir(jd);
+}
+
 int jobs_start(jobs **out, store *s, const serve_config *cfg, const nst_net *net, nst_error *err) {
+    sweep_partial(cfg);
     jobs *j = calloc(1, sizeof *j);
     int n = cfg->workers + 2;
     worker *w = calloc((size_t)n, sizeof *w);
