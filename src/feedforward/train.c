@@ -176,8 +176,11 @@ static int checkpoint(trainer *t, int iteration, double seconds, nst_error *err)
     nst_tensor state[2] = {{"train/adam_m", 1, {shape[0]}, t->g.n_params, t->adam.m},
                            {"train/adam_v", 1, {shape[0]}, t->g.n_params, t->adam.v}};
     nst_tensor_dict extra = {.count = 2, .cap = 2, .t = state};
-    int rc = gen_checkpoint_write(p->output, &t->g, &extra, meta, 5, err);
-    if (!rc && p->loss_csv) rc = loss_log_write_csv(&t->log, p->loss_csv, err);
+    /* the log first: killed between the two, the log is a row ahead of the
+     * checkpoint, and a resumed run reads it only up to the checkpoint's
+     * iteration; the other way round the row would be lost */
+    int rc = p->loss_csv ? loss_log_write_csv(&t->log, p->loss_csv, err) : NST_OK;
+    if (!rc) rc = gen_checkpoint_write(p->output, &t->g, &extra, meta, 5, err);
     if (!rc && p->loss_plot) rc = loss_log_plot(&t->log, p->loss_plot, err);
     return rc;
 }
