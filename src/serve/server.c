@@ -426,6 +426,9 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit (ulimit -f) or a full quota: the write fails with
+     * EFBIG and the job with it, rather than the server dying of SIGXFSZ */
+    signal(SIGXFSZ, SIG_IGN);
     if (!rc) rc = jobs_start(&sv.j, sv.s, cfg, net, err);
     struct MHD_Daemon *d = NULL;
     /* a camera request waits for its frame in its thread: one thread per
