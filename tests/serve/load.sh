@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# nst serve under load on loopback: 50 concurrent clients poll and submit
-# small jobs for a bounded time. Every request is answered (200, 201, or 429
-# when the queue is full), the server's memory stays bounded, and every
-# queued job finishes.
+# nst serve under load on loopback: 50 concurrent clients poll, download a
+# result, submit small jobs and send bad requests for a bounded time. Every
+# request is answered (200, 201, 429 when the queue is full, the 400 a bad
+# request deserves), the server's memory stays bounded, and every queued job
+# finishes; prints the throughput and the status polls' p50 and p99 latency.
 # usage: load.sh NST_BINARY SHARED_DIR [SECONDS]
 nst=$1 shared=$2 seconds=${3:-20}
 . "$(dirname "$0")/lib.sh"
@@ -27,10 +28,17 @@ client() {
                        -F net=udnie -F size=32 "$url/api/jobs")
             fi
             [ "$code" = 201 ] && grep -oE '[0-9]+' "$tmp/post.$n" >> "$tmp/ids.$n"
+        elif [ $((round % 8)) = 3 ]; then # a bad request: its 4xx is the answer wanted
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -F content=@"$content" -F bogus=1 \
+                   "$url/api/jobs")
+            [ "$code" = 400 ] && code=bad-request-refused
+        elif [ $((round % 8)) = 5 ]; then
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$url/api/jobs/$seed/result")
         elif [ $((round % 2)) = 0 ]; then
             code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$url/api/jobs")
-        else
-            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$url/api/jobs/$seed")
+        else # a status poll, timed
+            read -r code t < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 60 "$url/api/jobs/$seed")
+            echo "$t" >> "$tmp/lat.$n"
         fi
         echo "$code" >> "$tmp/codes.$n"
         sleep 0.05
@@ -50,7 +58,12 @@ wait $(jobs -p | grep -v "^$server_pid$") 2>/dev/null
 cat "$tmp"/codes.* > "$tmp/codes"
 total=$(wc -l < "$tmp/codes")
 sort "$tmp/codes" | uniq -c | sed 's/^/  HTTP /'
-unanswered=$(grep -cvE '^(200|201|429)$' "$tmp/codes")
+unanswered=$(grep -cvE '^(200|201|429|bad-request-refused)$' "$tmp/codes")
+# status polls' latency: median and 99th percentile
+cat "$tmp"/lat.* | sort -g > "$tmp/lat"
+polls=$(wc -l < "$tmp/lat")
+p50=$(awk -v n="$polls" 'NR == int(n * 0.50) + 1 { printf "%.1f", $1 * 1000 }' "$tmp/lat")
+p99=$(awk -v n="$polls" 'NR == int(n * 0.99) + 1 { printf "%.1f", $1 * 1000 }' "$tmp/lat")
 [ "$total" -gt $((clients * 2)) ] && ok || bad "only $total requests in $seconds s"
 [ "$unanswered" = 0 ] && ok || bad "$unanswered of $total requests not answered with 200/201/429"
 submitted=$(grep -c '^201$' "$tmp/codes")
@@ -65,7 +78,7 @@ while read -r id; do
 done < "$tmp/ids"
 [ "$unfinished" = 0 ] && ok || bad "$unfinished of $submitted jobs did not finish"
 r=$(rss_kb); [ "${r:-0}" -gt "$peak" ] && peak=$r
-echo "$total requests from $clients clients in $seconds s; $submitted jobs; server RSS $((rss0 / 1024)) MB at start, peak $((peak / 1024)) MB"
+echo "$total requests from $clients clients in $seconds s ($((total / seconds)) per second); $submitted jobs; status polls: $polls, p50 $p50 ms, p99 $p99 ms; server RSS $((rss0 / 1024)) MB at start, peak $((peak / 1024)) MB"
 [ $((peak / 1024)) -le "$max_rss_mb" ] && ok || bad "server RSS peaked at $((peak / 1024)) MB (limit $max_rss_mb MB)"
 kill -0 "$server_pid" && ok || bad "the server died"
 finish
