@@ -10,6 +10,10 @@ packages="cmake make gcc pkg-config curl ca-certificates libdnnl-dev libopenblas
           chromium nodejs g++ libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
           libswresample-dev libavdevice-dev libopencv-video-dev ffmpeg python3-pil
           libopenmpi-dev openmpi-bin libpng-dev libjpeg62-turbo-dev libwebp-dev libheif-dev"
+# clang for the fuzz harnesses (tests/fuzz): -fsanitize=fuzzer links
+# libclang_rt.fuzzer from libclang-rt-14-dev (libfuzzer-14-dev's libFuzzer.a
+# is not needed); clang's OpenMP is libomp
+packages="$packages clang libclang-rt-14-dev libomp-dev"
 if ! dpkg -s $packages >/dev/null 2>&1; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages

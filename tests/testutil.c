@@ -64,7 +64,7 @@ int tu_finish(void) {
     return tu_failed ? 1 : 0;
 }
 
-static void die(const char *fmt, const char *a) {
+static _Noreturn void die(const char *fmt, const char *a) {
     fprintf(stderr, fmt, a);
     fputc('\n', stderr);
     printf("%d passed, %d failed\n", tu_passed, tu_failed + 1);

@@ -119,6 +119,13 @@ int decode_stb(const unsigned char *buf, size_t len, const char *name, const ima
         return nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (unrecognised format)", name);
     int rc = image_check_size(name, w, h, lim, oversize, err);
     if (rc) return rc;
+    /* none of these formats makes more than 4096 pixels of a byte (RLE
+     * runs of TGA, BMP, PSD, HDR: at most 128 per 2 bytes; a GIF's 12-bit
+     * LZW code at most 4096): a 27-byte TGA claiming 4008x4008 is refused
+     * here, not decoded for seconds */
+    if ((double)w * h > 4096.0 * (double)len)
+        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (%dx%d pixels from %zu bytes)", name,
+                        w, h, len);
     if (tga_short(buf, len, w, h))
         return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (pixel data ends early)", name);
     int is16 = stbi_is_16_bit_from_memory(buf, (int)len);

@@ -207,6 +207,10 @@ static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
         const cJSON *p = cJSON_GetArrayItem(paths, k);
         if (!cJSON_IsString(p))
             return nst_fail(err, NST_ERR_RUNTIME, "%s: weightsManifest group %d: bad path", path, gi + 1);
+        /* a shard beside model.json, never a file elsewhere that it names */
+        if (!*p->valuestring || strchr(p->valuestring, '/') || strstr(p->valuestring, ".."))
+            return nst_fail(err, NST_ERR_RUNTIME, "%s: weightsManifest group %d: shard path '%.64s' leaves the "
+                            "model's directory", path, gi + 1, p->valuestring);
         snprintf(last, sizeof last, "%s/%s", dir, p->valuestring);
         if (k == 0) snprintf(first, sizeof first, "%s", last);
         struct stat st;

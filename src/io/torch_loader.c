@@ -29,8 +29,16 @@ static int read_member(torch_file *tf, const char *name, zip_uint64_t max, unsig
     if (zip_stat(tf->zip, full, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
         return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: archive has no %s", tf->path, full);
     if (st.size > max)
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: %s is implausibly large (%llu bytes)",
-                        tf->path, full, (unsigned long long)st.size);
+        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: %s holds %llu bytes, more than the %llu expected",
+                        tf->path, full, (unsigned long long)st.size, (unsigned long long)max);
+    /* the size is the archive's word: a forged one must not make us allocate,
+     * so a deflated member has to fit its compressed bytes (at most 1032
+     * times; ZIP_CHECKCONS already holds a stored member to its data) */
+    if ((st.valid & ZIP_STAT_COMP_SIZE) && (st.valid & ZIP_STAT_COMP_METHOD) &&
+        st.comp_method == ZIP_CM_DEFLATE && st.size / 1032 > st.comp_size)
+        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: %s claims %llu bytes from %llu in the archive: "
+                        "a damaged zip file", tf->path, full, (unsigned long long)st.size,
+                        (unsigned long long)st.comp_size);
     unsigned char *buf = malloc(st.size ? st.size : 1);
     if (!buf)
         return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: out of memory reading %s", tf->path, full);
@@ -94,7 +102,10 @@ static int materialize(torch_file *tf, const char *key, pk_obj *t, float **out) 
     if (!s->data) { /* several tensors may share a storage: read it once */
         char name[600];
         snprintf(name, sizeof name, "data/%s", s->key);
-        if (read_member(tf, name, (zip_uint64_t)1 << 40, (unsigned char **)&s->data, &s->nbytes))
+        /* never more than the elements the pickle declares */
+        zip_uint64_t want = s->i >= 0 && (uint64_t)s->i <= ((uint64_t)1 << 40) / raw_size(dt)
+                                ? (zip_uint64_t)s->i * raw_size(dt) : (zip_uint64_t)1 << 40;
+        if (read_member(tf, name, want, (unsigned char **)&s->data, &s->nbytes))
             return NST_ERR_RUNTIME;
         if (s->nbytes % raw_size(dt) || s->nbytes / raw_size(dt) != (uint64_t)s->i) {
             free(s->data);

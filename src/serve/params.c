@@ -3,6 +3,7 @@
  * as a JSON object in the job's row; the workers turn that object back into
  * library parameters. A field outside this table is refused, so nothing a
  * client sends reaches the file system or the library unchecked. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,8 @@ int params_add(cJSON *params, const char *key, const char *value, const serve_co
     double hi = f->hi == LIMIT_SIZE ? cfg->max_size : f->hi == LIMIT_ITERATIONS ? cfg->max_iterations : f->hi;
     char *end;
     double v = strtod(value, &end);
-    if (end == value || *end || (f->integer && v != (double)(long)v))
+    /* (long)v only within long's range: a larger v is refused by the range check below */
+    if (end == value || *end || (f->integer && fabs(v) < 0x1p62 && v != (double)(long)v))
         return snprintf(msg, n, "%s: '%.64s' is not %s", key, value, f->integer ? "an integer" : "a number"), 400;
     if (!(v >= f->lo && v <= hi))
         return snprintf(msg, n, "%s: %.64s is out of range %g..%g", key, value, f->lo, hi), 400;
