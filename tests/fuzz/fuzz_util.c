@@ -60,3 +60,19 @@ void fuzz_check_message(int rc, const char *msg, const char *name) {
         abort();
     }
 }
+
+int fuzz_dir_of_parts(const uint8_t *data, size_t size, const char *first, const char *numbered,
+                      char dir[256]) {
+    const uint8_t *part[FUZZ_MAX_PARTS];
+    size_t len[FUZZ_MAX_PARTS];
+    int n = fuzz_split(data, size, part, len);
+    if (fuzz_dir_make(dir)) return -1;
+    int rc = fuzz_dir_write(dir, first, part[0], len[0], NULL);
+    for (int k = 1; !rc && k < n; k++) {
+        char name[32];
+        snprintf(name, sizeof name, numbered, k);
+        rc = fuzz_dir_write(dir, name, part[k], len[k], NULL);
+    }
+    if (rc) fuzz_dir_remove(dir);
+    return rc;
+}

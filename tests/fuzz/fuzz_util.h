@@ -23,6 +23,12 @@ void fuzz_dir_remove(const char *dir);
 int fuzz_split(const uint8_t *data, size_t size, const uint8_t *part[FUZZ_MAX_PARTS],
                size_t len[FUZZ_MAX_PARTS]);
 
+/* A fresh directory (into dir) holding the input's parts: the first as
+ * `first`, the others named by `numbered` with their number (1, 2, ...:
+ * "s%d.bin"); 0 on success, else nothing is left on disk. */
+int fuzz_dir_of_parts(const uint8_t *data, size_t size, const char *first, const char *numbered,
+                      char dir[256]);
+
 /* The project's rule for a refused input: the message names the file. A
  * message that does not is reported as a crash (abort), like a sanitizer's. */
 void fuzz_check_message(int rc, const char *msg, const char *name);
