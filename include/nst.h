@@ -198,6 +198,14 @@ int nst_stylize(const nst_net *net, const nst_image *content,
                 const nst_image *styles, int n_styles,
                 const nst_stylize_params *p, nst_image *out, nst_error *err);
 
+/* The bytes that nst_stylize would allocate at its peak for a content of
+ * content_w x content_h (the loss network's plans, the optimiser's state,
+ * the images), computed without allocating them: for a service that
+ * refuses jobs which would not fit. Only the styles' w and h are read.
+ * oneDNN's own scratch memory (a few MB) is not counted. */
+int nst_stylize_memory(const nst_net *net, int content_w, int content_h, const nst_image *styles, int n_styles,
+                       const nst_stylize_params *p, double *bytes, nst_error *err);
+
 /* ---- feed-forward style networks (nst apply) ---------------------------- */
 
 typedef struct nst_generator nst_generator; /* see src/models/generator.h */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "serve/serve.h"
@@ -28,6 +29,16 @@ static const char help[] =
     "      --max-size N          largest result side (default 1024)\n"
     "      --max-iterations N    (default 2000)\n"
     "      --max-queue N         queued and running jobs (default 100)\n"
+    "      --max-client-jobs N   queued and running jobs of one address (default 10)\n"
+    "      --max-client-connections N\n"
+    "                            connections of one address at a time (default 16)\n"
+    "      --rate N              requests a second from one address, in bursts of up\n"
+    "                            to 2 s of them (default 30; 0: no limit). Behind a\n"
+    "                            proxy every request comes from the proxy's address:\n"
+    "                            limit there, and raise these here\n"
+    "      --max-memory MB       memory the optimisations may use together, shared by\n"
+    "                            the workers (default 3/4 of this machine's); a job\n"
+    "                            estimated to need more than its share is refused\n"
     "      --checkpoint-every N  iterations between checkpoints (default 20)\n"
     "      --max-video-seconds N longest clip of a video job (default 20)\n"
     "      --max-camera N        live camera sessions at a time (default 4)\n"
@@ -45,7 +56,8 @@ static const char help[] =
     "  nst serve --port 8080 --data ~/nst-studio    # then open http://127.0.0.1:8080/\n";
 
 enum { O_PORT = 256, O_HOST, O_DATA, O_MODEL, O_WORKERS, O_UPLOAD, O_PIXELS, O_SIZE, O_ITERS,
-       O_QUEUE, O_CKPT, O_THREADS, O_VSECONDS, O_CAMERA, O_RETENTION, O_TOKEN };
+       O_QUEUE, O_CKPT, O_THREADS, O_VSECONDS, O_CAMERA, O_RETENTION, O_TOKEN,
+       O_CLIENT_JOBS, O_CLIENT_CONNS, O_RATE, O_MEMORY };
 
 static const struct option options[] = {
     {"port", required_argument, 0, O_PORT},
@@ -64,6 +76,10 @@ static const struct option options[] = {
     {"max-camera", required_argument, 0, O_CAMERA},
     {"retention", required_argument, 0, O_RETENTION},
     {"token", required_argument, 0, O_TOKEN},
+    {"max-client-jobs", required_argument, 0, O_CLIENT_JOBS},
+    {"max-client-connections", required_argument, 0, O_CLIENT_CONNS},
+    {"rate", required_argument, 0, O_RATE},
+    {"max-memory", required_argument, 0, O_MEMORY},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -93,10 +109,10 @@ int cmd_serve(int argc, char **argv) {
     serve_config cfg = {.host = "127.0.0.1", .data_dir = "nst-data", .model = "darknet-tiny",
                         .port = 8080, .workers = 1, .max_size = 1024, .max_iterations = 2000,
                         .max_queue = 100, .checkpoint_every = 20, .preview_every = 0.5,
-                        .max_camera_sessions = 4};
-    int upload_mb = 32, pixels_mp = 16, threads = 0, video_s = 20, c, rc = NST_OK;
+                        .max_camera_sessions = 4, .max_client_jobs = 10, .max_client_connections = 16};
+    int upload_mb = 32, pixels_mp = 16, threads = 0, video_s = 20, memory_mb = 0, c, rc = NST_OK;
     const char *token_file = NULL;
-    float days = 0;
+    float days = 0, rate = 30;
     nst_error err = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -119,6 +135,12 @@ int cmd_serve(int argc, char **argv) {
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &threads, &err); break;
         case O_RETENTION: rc = parse_float("--retention", optarg, 0, 1e5, &days, &err); break;
         case O_TOKEN: token_file = optarg; break;
+        case O_CLIENT_JOBS: rc = parse_int("--max-client-jobs", optarg, 1, 1000000, &cfg.max_client_jobs, &err); break;
+        case O_CLIENT_CONNS:
+            rc = parse_int("--max-client-connections", optarg, 1, 256, &cfg.max_client_connections, &err);
+            break;
+        case O_RATE: rc = parse_float("--rate", optarg, 0, 1e6, &rate, &err); break;
+        case O_MEMORY: rc = parse_int("--max-memory", optarg, 16, 1 << 30, &memory_mb, &err); break;
         case ':': rc = nst_fail(&err, NST_ERR_USAGE, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "serve", &err);
         }
@@ -130,6 +152,9 @@ int cmd_serve(int argc, char **argv) {
     cfg.max_video_seconds = video_s;
     cfg.retention_days = days;
     cfg.threads = threads;
+    cfg.rate = rate;
+    cfg.max_memory = memory_mb ? memory_mb * 1048576.0
+                               : 0.75 * (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     static char token[256];
     if (!rc && (token_file || getenv("NST_TOKEN"))) rc = read_token(token_file, token, sizeof token, &err);
     if (!rc && *token) cfg.token = token;

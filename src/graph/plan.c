@@ -412,7 +412,10 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
 
 /* ---- create / destroy ------------------------------------------------- */
 
-int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o, nst_error *err) {
+/* Everything but the arena: steps, shapes, rewrites, primitives, taps;
+ * *bytes gets the arena's size. */
+static int plan_build(plan *p, const graph *g, int n, int h, int w, const plan_opts *o, extra_sizes *x,
+                      size_t *bytes, nst_error *err) {
     memset(p, 0, sizeof *p);
     p->g = g, p->n = n, p->h = h, p->w = w, p->o = *o;
     int last = g->n_nodes - 1;
@@ -452,26 +455,41 @@ int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o
         for (int k = 0; k < s->nd.n_in; k++)
             s->constant &= s->in[k] < GRAPH_INPUT(0) || (s->in[k] >= 0 && p->S[s->in[k]].constant);
     }
-    extra_sizes x = {0, 0};
-    for (int i = 0; i < p->n_steps && !rc; i++) rc = setup_step(p, &p->S[i], &x, err);
+    for (int i = 0; i < p->n_steps && !rc; i++) rc = setup_step(p, &p->S[i], x, err);
     if (!rc) {
         writers(p);
         rc = setup_taps(p, err);
     }
-    if (!rc) {
-        size_t total = place(p, NULL, &x);
-        p->arena = aligned_alloc(64, total ? total : 64);
-        if (!p->arena)
-            rc = nst_fail(err, NST_ERR_RUNTIME,
-                          "out of memory: a %dx%d image needs %.1f GiB of activations", w, h,
-                          total / (double)(1 << 30));
-        else {
-            memset(p->arena, 0, total);
-            place(p, p->arena, &x);
-        }
-    }
+    if (!rc) *bytes = place(p, NULL, x);
     if (rc) plan_destroy(p);
     return rc;
+}
+
+int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o, nst_error *err) {
+    extra_sizes x = {0, 0};
+    size_t total = 0;
+    int rc = plan_build(p, g, n, h, w, o, &x, &total, err);
+    if (rc) return rc;
+    p->arena = aligned_alloc(64, total ? total : 64);
+    if (!p->arena) {
+        plan_destroy(p);
+        return nst_fail(err, NST_ERR_RUNTIME, "out of memory: a %dx%d image needs %.1f GiB of activations",
+                        w, h, total / (double)(1 << 30));
+    }
+    memset(p->arena, 0, total);
+    place(p, p->arena, &x);
+    return NST_OK;
+}
+
+int plan_bytes(const graph *g, int n, int h, int w, const plan_opts *o, double *bytes, nst_error *err) {
+    plan p;
+    extra_sizes x = {0, 0};
+    size_t total = 0;
+    int rc = plan_build(&p, g, n, h, w, o, &x, &total, err);
+    if (rc) return rc;
+    *bytes = (double)total;
+    plan_destroy(&p);
+    return NST_OK;
 }
 
 void plan_destroy(plan *p) {

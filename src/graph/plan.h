@@ -96,6 +96,9 @@ typedef struct plan {
 
 int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o, nst_error *err);
 void plan_destroy(plan *p);
+/* The bytes of the arena that plan_create would allocate (every activation,
+ * gradient and tap), without allocating it: for memory estimates. */
+int plan_bytes(const graph *g, int n, int h, int w, const plan_opts *o, double *bytes, nst_error *err);
 /* Graph input k > 0 (n x c, a vector per image), before plan_forward; runs
  * the steps that depend on it alone (the style vector's 1x1 convolutions). */
 void plan_set_input(plan *p, int k, const float *x);

@@ -95,9 +95,7 @@ static int run_stylize(worker *w, const cJSON *params, int n_styles, nst_image *
     job_path(w->j->cfg, w->id, "preview.png", ctx.preview, sizeof ctx.preview);
     if (!rc) {
         nst_stylize_params p;
-        nst_stylize_defaults(&p);
-        nst_stylize_default_layers(&p, w->j->net);
-        params_stylize(params, &p);
+        params_stylize(params, w->j->net, &p);
         p.progress = on_progress;
         p.progress_user = &ctx;
         p.checkpoint = ckpt;

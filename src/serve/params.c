@@ -97,7 +97,9 @@ static const char *str(const cJSON *params, const char *key, const char *def) {
  * parameter, against 200 for nst stylize's 100). */
 int params_size(const cJSON *params) { return (int)num(params, "size", 384); }
 
-void params_stylize(const cJSON *params, nst_stylize_params *p) {
+void params_stylize(const cJSON *params, const nst_net *net, nst_stylize_params *p) {
+    nst_stylize_defaults(p);
+    nst_stylize_default_layers(p, net);
     p->size = params_size(params);
     p->iterations = (int)num(params, "iterations", 300);
     p->style_weight = (float)num(params, "style_weight", p->style_weight);

@@ -25,6 +25,12 @@ typedef struct {
     int max_size;         /* largest result side */
     int max_iterations;
     int max_queue;        /* queued + running jobs */
+    int max_client_jobs;  /* queued + running jobs of one client */
+    int max_client_connections; /* connections of one client at a time */
+    double rate;          /* requests a second of one client (0: unlimited) */
+    double max_memory;    /* bytes the optimisations may use together, shared
+                           * by the workers: a job estimated (nst_stylize_memory)
+                           * above max_memory / workers is refused */
     int checkpoint_every; /* iterations */
     double preview_every; /* seconds between preview images */
     double max_video_seconds; /* longest clip of a video job */
@@ -36,6 +42,19 @@ typedef struct {
 } serve_config;
 
 typedef struct store store;
+/* ---- clients.c: per-client request rate ---------------------------------- */
+struct MHD_Connection;
+#define CLIENT_KEY 64
+typedef struct clients clients;
+/* rate: requests a second per client, bursts of 2 s of it; <= 0: unlimited */
+clients *clients_new(double rate);
+void clients_free(clients *c);
+/* Who sent a request: its IPv4 address, or its IPv6 /64. */
+void client_key(struct MHD_Connection *conn, char key[CLIENT_KEY]);
+/* Count one request of `key`: 0 when it may go on, else the seconds until
+ * it may (answered 429 with Retry-After). Thread-safe. */
+double clients_take(clients *c, const char *key);
+
 typedef struct jobs jobs;
 
 /* ---- store.c: the jobs table in <data>/nst.db ---------------------------- */
@@ -46,7 +65,7 @@ void store_close(store *s);
 /* A new job in state "new" (its files are not written yet); its id.
  * names_json: the uploaded files' names, a JSON array (captions). */
 long store_insert(store *s, const char *kind, const char *params_json, const char *names_json, int n_styles,
-                  const char *net);
+                  const char *net, const char *client);
 /* Replace the parameters of a job still in state "new". */
 void store_params(store *s, long id, const char *params_json);
 /* Forget a job still in state "new" (its upload was refused). */
@@ -71,16 +90,18 @@ long store_claim(store *s, const char *kind, char **params_json, int *n_styles, 
 void store_progress(store *s, long id, const nst_progress *p, double fraction);
 /* A video job's progress: frame (1-based) of total, stored as iteration/total. */
 void store_progress_video(store *s, long id, const nst_video_progress *p);
-/* Jobs queued or running (for the queue limit). */
-int store_active(store *s);
+/* Jobs queued or running (for the queue limits): all, or one client's
+ * (client_key; never shown by the API). */
+int store_active(store *s, const char *client);
 
 /* ---- params.c: request fields -> job parameters ---------------------------- */
 /* Check one text field of POST /api/jobs against the limits and add it to
  * params (JSON object); on a bad field a 4xx status and a message. */
 int params_add(cJSON *params, const char *key, const char *value, const serve_config *cfg,
                char *msg, size_t n);
-/* nst_stylize_params / nst_apply_params from the stored JSON. */
-void params_stylize(const cJSON *params, nst_stylize_params *p);
+/* nst_stylize_params (the defaults for net, then the job's fields) /
+ * nst_apply_params from the stored JSON. */
+void params_stylize(const cJSON *params, const nst_net *net, nst_stylize_params *p);
 void params_apply(const cJSON *params, nst_apply_params *p);
 /* A video job: the network's options, temporal weight and frame size. */
 void params_video(const cJSON *params, nst_video_params *vp, nst_video_file_params *fp);
@@ -99,11 +120,11 @@ int params_style_net(const char *name);
 int params_size(const cJSON *params);
 
 /* ---- upload.c: POST /api/jobs ---------------------------------------------- */
-struct MHD_Connection;
 typedef struct upload upload;
 /* NULL when out of memory; a form that is not multipart is answered 415 at
- * the end. */
-upload *upload_new(struct MHD_Connection *c, const serve_config *cfg);
+ * the end. client: the sender (client_key). net: the loss network, for the
+ * memory estimate of an optimisation. */
+upload *upload_new(struct MHD_Connection *c, const serve_config *cfg, const char *client, const nst_net *net);
 /* Answer with this error once the body has been read (and dropped). */
 void upload_refuse(upload *u, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A piece of the request body (counted against max_upload). */

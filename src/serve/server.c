@@ -43,6 +43,8 @@ typedef struct {
     store *s;
     jobs *j;
     camera *cam;
+    clients *cl;
+    const nst_net *net;
 } server;
 
 /* A POST being received: a job's form or a camera frame's bytes. */
@@ -83,6 +85,17 @@ __attribute__((format(printf, 3, 4))) static enum MHD_Result send_error(struct M
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", msg);
     return send_json(c, status, o);
+}
+
+/* 429 to a client over its request rate, with when to come back. */
+static enum MHD_Result send_slow_down(struct MHD_Connection *c, double wait, double rate) {
+    char msg[160], after[16];
+    snprintf(msg, sizeof msg, "{\"error\": \"more than %g requests a second from your address: try again in "
+             "%.1f s\"}", rate, wait);
+    snprintf(after, sizeof after, "%d", (int)wait + 1);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
+    if (r) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, after);
+    return respond(c, MHD_HTTP_TOO_MANY_REQUESTS, r, "application/json");
 }
 
 /* A job's file; when it is missing, why: not yet (queued or running), or
@@ -216,6 +229,9 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
         cJSON_AddNumberToObject(o, "max_pixels", (double)sv->cfg->max_pixels);
         cJSON_AddNumberToObject(o, "max_size", sv->cfg->max_size);
         cJSON_AddNumberToObject(o, "max_iterations", sv->cfg->max_iterations);
+        cJSON_AddNumberToObject(o, "max_client_jobs", sv->cfg->max_client_jobs);
+        cJSON_AddNumberToObject(o, "rate", sv->cfg->rate);
+        cJSON_AddNumberToObject(o, "job_memory", sv->cfg->max_memory / sv->cfg->workers);
         return send_json(c, MHD_HTTP_OK, o);
     }
     if (!strcmp(url, "/api/jobs") || !strcmp(url, "/api/jobs/")) {
@@ -229,7 +245,7 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
 }
 
 /* A job submission before its body: an oversized one is refused at once. */
-static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, void **con_cls) {
+static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, const char *client, void **con_cls) {
     const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     char got[32], most[32];
     if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
@@ -237,14 +253,17 @@ static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, void **c
                           human_bytes((double)strtoll(len, NULL, 10), got, sizeof got),
                           human_bytes((double)sv->cfg->max_upload, most, sizeof most));
     pending *p = calloc(1, sizeof *p);
-    upload *u = p ? upload_new(c, sv->cfg) : NULL;
+    upload *u = p ? upload_new(c, sv->cfg, client, sv->net) : NULL;
     if (!u) return free(p), send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
     p->u = u;
     /* answered once the body is read (and dropped): a client still sending
      * may miss an answer that comes early */
-    if (store_active(sv->s) >= sv->cfg->max_queue)
+    if (store_active(sv->s, NULL) >= sv->cfg->max_queue)
         upload_refuse(u, MHD_HTTP_TOO_MANY_REQUESTS, "the queue is full (%d jobs): try again later",
                       sv->cfg->max_queue);
+    else if (store_active(sv->s, client) >= sv->cfg->max_client_jobs)
+        upload_refuse(u, MHD_HTTP_TOO_MANY_REQUESTS, "you have %d jobs queued or running, the most one "
+                      "address may have: wait for one to end", sv->cfg->max_client_jobs);
     *con_cls = p;
     return MHD_YES;
 }
@@ -315,9 +334,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *upload_data_size, void **con_cls) {
     (void)version;
     server *sv = cls;
-    if (!*con_cls && !authorised(sv, c, url)) /* before any of a body is read */
-        return send_error(c, MHD_HTTP_UNAUTHORIZED, "this server asks for its access token "
-                          "(Authorization: Bearer TOKEN)");
+    char client[CLIENT_KEY];
+    if (!*con_cls) { /* a new request, before any of its body is read */
+        client_key(c, client);
+        double wait = clients_take(sv->cl, client); /* before the token: no fast guessing */
+        if (wait > 0) return send_slow_down(c, wait, sv->cfg->rate);
+        if (!authorised(sv, c, url))
+            return send_error(c, MHD_HTTP_UNAUTHORIZED, "this server asks for its access token "
+                              "(Authorization: Bearer TOKEN)");
+    }
     if (!strcmp(url, "/api/camera")) {
         if (strcmp(method, "POST"))
             return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "%s not allowed on %s", method, url);
@@ -325,7 +350,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     int post = !strcmp(method, "POST") && (!strcmp(url, "/api/jobs") || !strcmp(url, "/api/jobs/"));
     if (!post) return route(sv, c, url, method);
-    if (!*con_cls) return begin_post(sv, c, con_cls);
+    if (!*con_cls) return begin_post(sv, c, client, con_cls);
     upload *u = ((pending *)*con_cls)->u;
     if (*upload_data_size) {
         upload_feed(u, upload_data, *upload_data_size);
@@ -415,8 +440,9 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     nst_net *net = NULL;
     if (!rc) rc = nst_models_resolve(cfg->model, path, sizeof path, err);
     if (!rc) rc = nst_net_load(path, &net, err);
-    server sv = {cfg, NULL, NULL, NULL};
-    if (!rc && !(sv.cam = camera_new(cfg))) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    server sv = {cfg, NULL, NULL, NULL, NULL, net};
+    if (!rc && (!(sv.cam = camera_new(cfg)) || !(sv.cl = clients_new(cfg->rate))))
+        rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     if (!rc) rc = store_open(&sv.s, cfg->data_dir, err);
     /* SIGINT and SIGTERM are taken by sigwait below: block them before any
      * thread starts, so that every thread inherits the mask */
@@ -439,6 +465,7 @@ int serve_run(const serve_config *cfg, nst_error *err) {
                                  (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
                              0, NULL, NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
                              MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT, 256u,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_client_connections,
                              MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                              NULL, MHD_OPTION_END);
         if (!d) rc = nst_fail(err, NST_ERR_RUNTIME, "cannot start the HTTP server on %s port %u", cfg->host, port);
@@ -460,6 +487,7 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     if (fd >= 0) close(fd);
     jobs_stop(sv.j);
     camera_free(sv.cam);
+    clients_free(sv.cl);
     store_close(sv.s);
     nst_net_free(net);
     return rc;

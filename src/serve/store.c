@@ -27,6 +27,7 @@ static const char schema[] =
     " state TEXT NOT NULL,"          /* new | queued | running | done | failed | cancelled */
     " params TEXT NOT NULL,"         /* JSON object of the request's fields */
     " names TEXT,"                   /* JSON array: the uploaded files' names (captions) */
+    " client TEXT,"                  /* who submitted it (client_key), for the per-client limit */
     " styles INTEGER NOT NULL DEFAULT 0,"
     " net TEXT,"
     " created REAL, started REAL, finished REAL," /* unix seconds */
@@ -53,12 +54,14 @@ int store_open(store **out, const char *dir, nst_error *err) {
                              NULL);
     if (rc == SQLITE_OK) sqlite3_busy_timeout(s->db, 5000);
     if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
-    /* a database from before `names`: the column added (its jobs have none) */
-    if (rc == SQLITE_OK &&
-        sqlite3_exec(s->db, "ALTER TABLE jobs ADD COLUMN names TEXT", NULL, NULL, &msg) != SQLITE_OK) {
-        if (msg && !strstr(msg, "duplicate column")) rc = SQLITE_ERROR;
-        else sqlite3_free(msg), msg = NULL;
-    }
+    /* a database from before `names` or `client`: the column added (its
+     * jobs have none) */
+    static const char *added[] = {"ALTER TABLE jobs ADD COLUMN names TEXT", "ALTER TABLE jobs ADD COLUMN client TEXT"};
+    for (int k = 0; k < 2 && rc == SQLITE_OK; k++)
+        if (sqlite3_exec(s->db, added[k], NULL, NULL, &msg) != SQLITE_OK) {
+            if (msg && !strstr(msg, "duplicate column")) rc = SQLITE_ERROR;
+            else sqlite3_free(msg), msg = NULL;
+        }
     /* a killed server: its running jobs resume, half-received uploads fail */
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db,
@@ -129,11 +132,11 @@ static int exec(store *s, const char *sql, const char *types, ...) {
 }
 
 long store_insert(store *s, const char *kind, const char *params_json, const char *names_json, int n_styles,
-                  const char *net) {
+                  const char *net, const char *client) {
     pthread_mutex_lock(&s->mu);
-    long id = exec_locked(s, "INSERT INTO jobs(kind, state, params, names, styles, net, created) "
-                             "VALUES(?,'new',?,?,?,?,?)",
-                          "sssisd", kind, params_json, names_json, (long)n_styles, net, unix_now()) == 1
+    long id = exec_locked(s, "INSERT INTO jobs(kind, state, params, names, styles, net, created, client) "
+                             "VALUES(?,'new',?,?,?,?,?,?)",
+                          "sssisds", kind, params_json, names_json, (long)n_styles, net, unix_now(), client) == 1
                   ? (long)sqlite3_last_insert_rowid(s->db)
                   : 0;
     pthread_mutex_unlock(&s->mu);
@@ -242,8 +245,10 @@ void store_progress_video(store *s, long id, const nst_video_progress *p) {
          fraction < 1 ? fraction : 0.999, (long)p->frame, (long)p->total, p->elapsed, p->remaining, id);
 }
 
-int store_active(store *s) {
-    cJSON *arr = query_json(s, "SELECT count(*) AS n FROM jobs WHERE state IN ('queued','running','new')", "");
+int store_active(store *s, const char *client) {
+    cJSON *arr = client ? query_json(s, "SELECT count(*) AS n FROM jobs WHERE state IN ('queued','running','new') "
+                                        "AND client=?", "s", client)
+                        : query_json(s, "SELECT count(*) AS n FROM jobs WHERE state IN ('queued','running','new')", "");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "n");
     int count = cJSON_IsNumber(n) ? n->valueint : 0;
     cJSON_Delete(arr);

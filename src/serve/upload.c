@@ -26,6 +26,9 @@ typedef struct {
 
 struct upload {
     const serve_config *cfg;
+    const nst_net *loss_net; /* an optimisation's memory estimate is made on it */
+    char client[CLIENT_KEY];
+    int wh[1 + NST_MAX_STYLES][2]; /* the stored images' sizes */
     struct MHD_PostProcessor *pp;
     int status;            /* first error: an HTTP status, 0 while all is well */
     char msg[512];
@@ -131,10 +134,11 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
-upload *upload_new(struct MHD_Connection *c, const serve_config *cfg) {
+upload *upload_new(struct MHD_Connection *c, const serve_config *cfg, const char *client, const nst_net *net) {
     upload *u = calloc(1, sizeof *u);
     if (!u) return NULL;
-    u->cfg = cfg;
+    u->cfg = cfg, u->loss_net = net;
+    snprintf(u->client, sizeof u->client, "%s", client);
     u->params = cJSON_CreateObject();
     u->pp = MHD_create_post_processor(c, 64 * 1024, on_field, u);
     if (!u->params) upload_refuse(u, 503, "out of memory");
@@ -173,9 +177,11 @@ static void store_image(upload *u, int i, const char *what, int side, const char
                                          big[0], big[1], most);
         return upload_refuse(u, 400, "%s", err.msg);
     }
+    u->wh[i][0] = img.w, u->wh[i][1] = img.h;
     if (img.w > side || img.h > side) {
         int sw, sh;
         nst_image_fit(img.w, img.h, side, &sw, &sh);
+        u->wh[i][0] = sw, u->wh[i][1] = sh;
         if (nst_image_resize(&img, sw, sh, &small, &err) || nst_image_save(path, &small, &err))
             upload_refuse(u, 500, "%s", err.msg);
     } else if (nst_image_save(path, &img, &err)) {
@@ -228,6 +234,24 @@ static void store_clip(upload *u, const char *path) {
     video_reader_close(r);
 }
 
+/* An optimisation that would need more memory than a worker's share of
+ * max_memory is refused now, not left to fail (or to be killed) later. */
+static void check_memory(upload *u) {
+    nst_stylize_params p;
+    params_stylize(u->params, u->loss_net, &p);
+    nst_image styles[NST_MAX_STYLES] = {{0}};
+    for (int k = 0; k < u->n_styles; k++) styles[k].w = u->wh[k + 1][0], styles[k].h = u->wh[k + 1][1];
+    double need, share = u->cfg->max_memory / u->cfg->workers;
+    nst_error err;
+    char a[32], b[32];
+    if (nst_stylize_memory(u->loss_net, u->wh[0][0], u->wh[0][1], styles, u->n_styles, &p, &need, &err))
+        upload_refuse(u, 400, "%s", err.msg);
+    else if (need > share)
+        upload_refuse(u, 413, "the job would need about %s of memory, more than the %s one optimisation may use "
+                      "here: lower size, style_scale or lbfgs_history", human_bytes(need, a, sizeof a),
+                      human_bytes(share, b, sizeof b));
+}
+
 int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
     if (!u->status) {
         MHD_destroy_post_processor(u->pp); /* flushes the last field */
@@ -265,7 +289,7 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
             if ((i == 0 && u->has_content) || (i > 0 && i <= u->n_styles) || (i == 1 + NST_MAX_STYLES && u->has_video))
                 cJSON_AddItemToArray(names, cJSON_CreateString(u->names[i]));
         char *names_json = names ? cJSON_PrintUnformatted(names) : NULL;
-        id = json && names_json ? store_insert(s, kind, json, names_json, u->n_styles, u->net) : 0;
+        id = json && names_json ? store_insert(s, kind, json, names_json, u->n_styles, u->net, u->client) : 0;
         free(json), free(names_json);
         cJSON_Delete(names);
         if (!id) upload_refuse(u, 500, "cannot record the job in the database");
@@ -289,6 +313,7 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
         job_path(u->cfg, id, name, path, sizeof path);
         store_image(u, i, what, i ? style_side : side, path);
     }
+    if (!u->status && !u->has_video && u->n_styles && !fast) check_memory(u);
     if (id && u->status) { /* a refused upload leaves nothing behind */
         if (!job_path(u->cfg, id, "clip", path, sizeof path)) unlink(path);
         for (int i = 0; i <= u->n_styles; i++) {

@@ -49,13 +49,19 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
     return NST_OK;
 }
 
+/* The taps of a style image's plan: the style layers' Gram matrices only. */
+static unsigned char *style_taps(const loss_engine *e) {
+    unsigned char *only_style = calloc((size_t)e->net->n_nodes, 1);
+    for (int i = 0; i < e->ns && only_style; i++) only_style[e->style[i].layer] = TAP_GRAM;
+    return only_style;
+}
+
 int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, int side,
                          nst_error *err) {
     const nst_stylize_params *p = e->p;
-    unsigned char *only_style = calloc((size_t)e->net->n_nodes, 1);
+    unsigned char *only_style = style_taps(e);
     if (!only_style) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
     for (int i = 0; i < e->ns; i++) {
-        only_style[e->style[i].layer] = TAP_GRAM;
         free(e->style[i].target);
         e->style[i].target = NULL;
     }
@@ -102,6 +108,27 @@ int engine_plan(const loss_engine *e, plan *pl, int n, int h, int w, nst_error *
     const nst_stylize_params *p = e->p;
     const plan_opts o = {e->tapped, p->padding, p->pooling, p->precision, PLAN_GRAD_INPUT};
     return plan_create(pl, e->net, n, h, w, &o, err);
+}
+
+int engine_memory(const loss_engine *e, const nst_image *styles, int n_styles, int h, int w, int side,
+                  double *net_bytes, double *style_bytes, nst_error *err) {
+    const nst_stylize_params *p = e->p;
+    const plan_opts o = {e->tapped, p->padding, p->pooling, p->precision, PLAN_GRAD_INPUT};
+    int rc = plan_bytes(e->net, 1, h, w, &o, net_bytes, err);
+    unsigned char *only_style = rc ? NULL : style_taps(e);
+    if (!rc && !only_style) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    const plan_opts so = {only_style, p->padding, p->pooling, p->precision, 0};
+    *style_bytes = 0;
+    for (int k = 0; k < n_styles && !rc; k++) {
+        int sw, sh;
+        double b;
+        nst_image_fit(styles[k].w, styles[k].h, (int)lroundf(side * p->style_scale), &sw, &sh);
+        rc = plan_bytes(e->net, 1, sh, sw, &so, &b, err);
+        b += 3.0 * sw * sh * sizeof(float); /* the resized style image */
+        if (b > *style_bytes) *style_bytes = b;
+    }
+    free(only_style);
+    return rc;
 }
 
 int engine_content_targets(loss_engine *e, plan *plan, const float *images, nst_error *err) {

@@ -43,6 +43,11 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
 /* The loss network's plan for n images of w x h with the engine's taps and
  * p's padding, pooling and precision, computing the image's gradient. */
 int engine_plan(const loss_engine *e, plan *pl, int n, int h, int w, nst_error *err);
+/* Without allocating them: the bytes of engine_plan's arena at w x h, and
+ * the peak of engine_style_targets at `side` (its largest style image's
+ * plan and resized copy; only the styles' sizes are read). */
+int engine_memory(const loss_engine *e, const nst_image *styles, int n_styles, int h, int w, int side,
+                  double *net_bytes, double *style_bytes, nst_error *err);
 /* Content targets: the features of plan->n images (plan's shape). */
 int engine_content_targets(loss_engine *e, plan *plan, const float *images, nst_error *err);
 /* L(x) and dL/dx (overwritten) for the batch x in plan's shape; returns the

@@ -262,6 +262,51 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
     return NST_OK;
 }
 
+/* The peak of stylize() at one scale of w x h (n = 3wh floats): the loss
+ * network's plan (and the float32 one of a bf16 run's finish), the images
+ * (content, result, the previous scale's result, a temporal target and
+ * mask), then the larger of the style targets' plans (made and freed
+ * before the optimisation) and the optimiser's state with the gradient:
+ * L-BFGS 2 x history pairs + 3 vectors, Adam 2. */
+static int memory_at(loss_engine *e, loss_engine *e32, const nst_image *styles, int n_styles, int w, int h,
+                     int side, double *bytes, nst_error *err) {
+    const nst_stylize_params *p = e->p;
+    double n = 3.0 * w * h * sizeof(float), net, style, net32 = 0, style32 = 0;
+    int rc = engine_memory(e, styles, n_styles, h, w, side, &net, &style, err);
+    if (!rc && e32) rc = engine_memory(e32, styles, n_styles, h, w, side, &net32, &style32, err);
+    if (rc) return rc;
+    double images = 3 * n + (p->temporal_target ? 4.0 / 3 * n : 0);
+    double optimiser = n * (p->optimizer == NST_OPT_ADAM ? 2 + 1 : 2.0 * p->lbfgs_history + 3 + 1);
+    *bytes = net + net32 + images + (style > optimiser ? style : optimiser);
+    return NST_OK;
+}
+
+int nst_stylize_memory(const nst_net *net, int content_w, int content_h, const nst_image *styles, int n_styles,
+                       const nst_stylize_params *p, double *bytes, nst_error *err) {
+    if (n_styles < 1 || n_styles > NST_MAX_STYLES)
+        return nst_fail(err, NST_ERR_USAGE, "between 1 and %d style images are needed", NST_MAX_STYLES);
+    if (p->size < 16 || p->size > NST_MAX_SIDE || p->scales < 1 || (p->size >> (p->scales - 1)) < 16)
+        return nst_fail(err, NST_ERR_USAGE, "size %d with %d scales is out of range", p->size, p->scales);
+    nst_stylize_params p32 = *p;
+    p32.precision = NST_PRECISION_FP32;
+    int staged = p->precision == NST_PRECISION_BF16;
+    loss_engine e, e32 = {0};
+    dnnl_run_reset();
+    int rc = engine_init(&e, net, p, err);
+    if (!rc && staged) rc = engine_init(&e32, net, &p32, err);
+    *bytes = 0;
+    for (int s = 0; s < p->scales && !rc; s++) {
+        int side = (int)lround(p->size / pow(2, p->scales - 1 - s)), w, h;
+        double b;
+        nst_image_fit(content_w, content_h, side, &w, &h);
+        rc = memory_at(&e, staged ? &e32 : NULL, styles, n_styles, w, h, side, &b, err);
+        if (!rc && b > *bytes) *bytes = b;
+    }
+    engine_free(&e);
+    if (staged) engine_free(&e32);
+    return dnnl_run_status(rc, err);
+}
+
 int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *styles,
                 int n_styles, const nst_stylize_params *p, nst_image *out, nst_error *err) {
     dnnl_run_reset();

@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "fuzz_util.h"
+#include "graph/graph.h"
 #include "serve/serve.h"
 
 static void read_back(const cJSON *params) {
+    static const nst_net no_layers; /* the defaults of a net without VGG's names */
     nst_stylize_params sp;
-    nst_stylize_defaults(&sp);
-    params_stylize(params, &sp);
+    params_stylize(params, &no_layers, &sp);
     nst_apply_params ap;
     nst_apply_defaults(&ap);
     params_apply(params, &ap);

@@ -192,6 +192,38 @@ grep -q "deleted [0-9]* jobs that ended more than" "$log" && ok || bad "no reten
 req 404 "no job $id" "an expired job" -- "$url/api/jobs/$id"
 [ ! -e "$data/jobs/$id" ] && ok || bad "expired job $id left its files"
 
+# what one client may spend: requests a second, jobs at a time, memory
+stop_server
+start_server "$tmp/limits" --rate 1 --max-client-jobs 2 --max-memory 64
+# 8 requests at once on one connection: the burst of 2 s x 1 passes (one
+# more if the bucket refilled meanwhile), the rest are refused
+curl -s -o "$tmp/r#1" -w '%{http_code} %header{retry-after}\n' --max-time 20 "$url/api/limits?[1-8]" > "$tmp/codes"
+n200=$(grep -c '^200 $' "$tmp/codes"); n429=$(grep -c '^429 [12]$' "$tmp/codes")
+[ "$n200" -ge 2 ] && [ "$n200" -le 3 ] && [ $((n200 + n429)) = 8 ] && ok ||
+    bad "rate 1/s, 8 requests at once: $n200 answered 200 and $n429 429, want 2 or 3 and the rest 429 with Retry-After 1 or 2: $(cat "$tmp/codes")"
+grep -q '"error": "more than 1 requests a second from your address: try again in [0-9.]* s"' "$tmp/r8" && ok ||
+    bad "over the rate: $(cat "$tmp/r8")"
+req 200 '"rate":1' "another address is not limited" -- --interface 127.0.0.2 "$url/api/limits"
+sleep 1.2
+req 200 '"max_client_jobs":2' "the same address a second later" -- "$url/api/limits"
+stop_server
+start_server "$tmp/limits" --max-client-jobs 2 --max-memory 64
+for k in 1 2; do
+    req 201 '"id"' "job $k of one address" -- --interface 127.0.0.3 -F content=@"$content" -F style=@"$style" \
+        -F size=32 -F iterations=2000 "$url/api/jobs"
+done
+req 429 '"error":"you have 2 jobs queued or running, the most one address may have' "a third job of one address" \
+    -- --interface 127.0.0.3 -F content=@"$content" -F net=scream -F size=32 "$url/api/jobs"
+other=$(submit --interface 127.0.0.4 -F content=@"$content" -F net=scream -F size=32)
+[ -n "$other" ] && ok || bad "another address's job was refused"
+# --max-memory 64 MB: 512 px with 100 L-BFGS pairs needs far more (about 570 MB)
+req 413 '"error":"the job would need about [0-9.]+ [MG]B of memory, more than the 64 MB one optimisation may use here' \
+    "a job too big for the memory" -- --interface 127.0.0.5 -F content=@"$content" -F style=@"$style" -F size=512 \
+    -F lbfgs_history=100 "$url/api/jobs"
+[ -z "$(ls "$tmp/limits/jobs" | grep -v -x -e 1 -e 2 -e "$other")" ] && ok ||
+    bad "the refused jobs left files: $(ls "$tmp/limits/jobs")"
+for k in 1 2; do curl -s -o /dev/null -X DELETE "$url/api/jobs/$k"; done
+
 # a database made before the files' names were kept still opens; its jobs have none
 stop_server
 mkdir -p "$tmp/olddb"

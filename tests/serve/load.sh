@@ -14,30 +14,35 @@ start_server "$tmp/data" --max-queue 60
 seed=$(submit -F content=@"$content" -F net=udnie -F size=32)
 wait_job "$seed" done 120 && ok || bad "first job did not finish"
 
-# client N: poll the list and a job, and submit a small job every 8th round
+# client N, from its own loopback address 127.0.0.(10+N), so that the
+# per-address limits (--rate, --max-client-jobs) apply as to 50 people: poll
+# the list and a job, and submit a small job every 8th round. A 429 for the
+# rate carries Retry-After: recorded as 429 and its seconds, e.g. "4291".
 client() {
     local n=$1 end=$(( $(date +%s) + seconds )) round=0 code
+    local c=(curl -s --interface 127.0.0.$((n + 10)) -w '%{http_code}%header{retry-after}' --max-time 60)
     while [ "$(date +%s)" -lt "$end" ]; do
         round=$((round+1))
         if [ $((round % 8)) = 1 ]; then
             if [ $((n % 2)) = 0 ]; then
-                code=$(curl -s -o "$tmp/post.$n" -w '%{http_code}' --max-time 60 -F content=@"$content" \
+                code=$("${c[@]}" -o "$tmp/post.$n" -F content=@"$content" \
                        -F style=@"$style" -F size=32 -F iterations=4 "$url/api/jobs")
             else
-                code=$(curl -s -o "$tmp/post.$n" -w '%{http_code}' --max-time 60 -F content=@"$content" \
+                code=$("${c[@]}" -o "$tmp/post.$n" -F content=@"$content" \
                        -F net=udnie -F size=32 "$url/api/jobs")
             fi
             [ "$code" = 201 ] && grep -oE '[0-9]+' "$tmp/post.$n" >> "$tmp/ids.$n"
         elif [ $((round % 8)) = 3 ]; then # a bad request: its 4xx is the answer wanted
-            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -F content=@"$content" -F bogus=1 \
+            code=$("${c[@]}" -o /dev/null -F content=@"$content" -F bogus=1 \
                    "$url/api/jobs")
             [ "$code" = 400 ] && code=bad-request-refused
         elif [ $((round % 8)) = 5 ]; then
-            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$url/api/jobs/$seed/result")
+            code=$("${c[@]}" -o /dev/null "$url/api/jobs/$seed/result")
         elif [ $((round % 2)) = 0 ]; then
-            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$url/api/jobs")
+            code=$("${c[@]}" -o /dev/null "$url/api/jobs")
         else # a status poll, timed
-            read -r code t < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 60 "$url/api/jobs/$seed")
+            read -r code t < <("${c[@]}" -o /dev/null -w '%{http_code}%header{retry-after} %{time_total}\n' \
+                              "$url/api/jobs/$seed")
             echo "$t" >> "$tmp/lat.$n"
         fi
         echo "$code" >> "$tmp/codes.$n"
@@ -45,9 +50,19 @@ client() {
     done
 }
 
+# and one client that sends as fast as it can: it gets 429s, the others none
+flood() {
+    local end=$(( $(date +%s) + seconds ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        # 200 requests on one kept-alive connection (curl's URL globbing)
+        curl -s --interface 127.0.0.9 -o /dev/null -w '%{http_code}\n' --max-time 60 "$url/api/jobs/$seed?[1-200]"
+    done > "$tmp/flood"
+}
+
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
 rss0=$(rss_kb)
 for n in $(seq 1 $clients); do client "$n" & done
+flood &
 peak=$rss0
 end=$(( $(date +%s) + seconds ))
 while [ "$(date +%s)" -lt "$end" ]; do
@@ -66,6 +81,12 @@ p50=$(awk -v n="$polls" 'NR == int(n * 0.50) + 1 { printf "%.1f", $1 * 1000 }' "
 p99=$(awk -v n="$polls" 'NR == int(n * 0.99) + 1 { printf "%.1f", $1 * 1000 }' "$tmp/lat")
 [ "$total" -gt $((clients * 2)) ] && ok || bad "only $total requests in $seconds s"
 [ "$unanswered" = 0 ] && ok || bad "$unanswered of $total requests not answered with 200/201/429"
+limited=$(grep -c '^429[0-9]' "$tmp/codes")
+[ "$limited" = 0 ] && ok || bad "$limited requests of the 50 clients were refused for their rate"
+f200=$(grep -c '^200$' "$tmp/flood"); f429=$(grep -c '^429$' "$tmp/flood")
+# 30 a second and a 2 s burst (default --rate 30)
+[ "$f429" -gt 0 ] && [ "$f200" -le $((30 * seconds + 60 + 30)) ] && ok ||
+    bad "the flooding client: $f200 answered, $f429 refused in $seconds s"
 submitted=$(grep -c '^201$' "$tmp/codes")
 [ "$submitted" -gt 0 ] && ok || bad "no job was accepted"
 
@@ -78,7 +99,7 @@ while read -r id; do
 done < "$tmp/ids"
 [ "$unfinished" = 0 ] && ok || bad "$unfinished of $submitted jobs did not finish"
 r=$(rss_kb); [ "${r:-0}" -gt "$peak" ] && peak=$r
-echo "$total requests from $clients clients in $seconds s ($((total / seconds)) per second); $submitted jobs; status polls: $polls, p50 $p50 ms, p99 $p99 ms; server RSS $((rss0 / 1024)) MB at start, peak $((peak / 1024)) MB"
+echo "$total requests from $clients clients in $seconds s ($((total / seconds)) per second); $submitted jobs; the flooding client: $f200 answered, $f429 refused (429); status polls: $polls, p50 $p50 ms, p99 $p99 ms; server RSS $((rss0 / 1024)) MB at start, peak $((peak / 1024)) MB"
 [ $((peak / 1024)) -le "$max_rss_mb" ] && ok || bad "server RSS peaked at $((peak / 1024)) MB (limit $max_rss_mb MB)"
 kill -0 "$server_pid" && ok || bad "the server died"
 finish
