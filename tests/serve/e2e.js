@@ -35,7 +35,44 @@ async function setRange(page, id, value) {
   }, value);
 }
 
-(async () => {
+// node e2e.js token URL SECRET: a --token server's page asks once for its
+// first requests together (a wrong answer is asked again), then works, and
+// a reload does not ask again (the token is kept in the browser).
+async function tokenCase(url, secret) {
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  try {
+    const page = await browser.newPage();
+    const errors = [], prompts = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("dialog", (d) => {
+      prompts.push(d.message());
+      d.accept(prompts.length === 1 ? "not-the-token-at-all" : secret);
+    });
+    await page.goto(url);
+    await waitFor(page, "the styles listed after the token", () => document.querySelectorAll("#net option").length > 0,
+                  null, { timeout: 20000 });
+    check(prompts.length === 2, "asked " + prompts.length + " times, want 2 (a wrong token, then the right one): " +
+          prompts.join(" | "));
+    check(/asks for its access token/.test(prompts[0] || "") && /refused/.test(prompts[1] || ""),
+          "the prompts say what they ask: " + prompts.join(" | "));
+    const jobs = await page.evaluate(() => authFetch("/api/jobs").then((r) => r.status));
+    check(jobs === 200, "the page's requests carry the token: HTTP " + jobs);
+    await page.reload();
+    await waitFor(page, "the styles listed after a reload", () => document.querySelectorAll("#net option").length > 0,
+                  null, { timeout: 20000 });
+    check(prompts.length === 2, "a reload asked again (" + prompts.length + " prompts)");
+    check(errors.length === 0, "no script errors: " + errors.join("; "));
+  } finally {
+    await browser.close();
+  }
+}
+
+if (process.argv[2] === "token") {
+  tokenCase(process.argv[3], process.argv[4]).then(() => {
+    console.log(passed + " passed, " + failed + " failed");
+    process.exit(failed ? 1 : 0);
+  }).catch((e) => { console.log("FAIL " + e.message); console.log("0 passed, 1 failed"); process.exit(1); });
+} else (async () => {
   // the live camera: Chromium's fake camera plays CAMERA_Y4M (made by e2e.sh)
   const args = ["--no-sandbox"];
   if (process.env.CAMERA_Y4M)

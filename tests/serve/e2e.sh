@@ -23,5 +23,11 @@ fi
 NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-256}" "${6:-300}"
 rc=$?
 stop_server
+# the page of a --token server
+secret=e2e-secret-token-0123456789
+echo "$secret" > "$tmp/token"
+start_server "$tmp/data-token" --token "$tmp/token"
+NODE_PATH=$node_dir/node_modules node "$here/e2e.js" token "$url/" "$secret" || rc=1
+stop_server
 [ "$fail" = 0 ] && exit $rc
 exit 1
