@@ -41,6 +41,12 @@ int decode_heif(const unsigned char *buf, size_t len, const char *name, const im
         if (!rc) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot decode the image (no pixels)", name);
         goto done;
     }
+    /* what the file claims is checked before it scales or indexes pixels */
+    if ((is16 && (bits < 9 || bits > 16)) || stride < w * (alpha ? 4 : 3) * (is16 ? 2 : 1)) {
+        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot decode the image (%d bits, rows of %d bytes for %d pixels)",
+                      name, bits, stride, w);
+        goto done;
+    }
     rc = nst_image_alloc(img, w, h, err);
     if (!rc)
         image_to_planar(px, is16, alpha ? 4 : 3, (size_t)stride / (is16 ? 2 : 1),
