@@ -8,25 +8,8 @@ shared=$2
 model=$shared/models/darknet-tiny
 content=$shared/images/content/tubingen.jpg
 style=$shared/images/style/starry_night.jpg
-for f in "$model/model.json" "$content" "$style"; do
-    [ -f "$f" ] || { echo "missing test data file $f"; echo "0 passed, 1 failed"; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-
-# expect STATUS PATTERN DESCRIPTION -- command...: exit status and a stderr line matching PATTERN
-expect() {
-    local want=$1 pattern=$2 what=$3; shift 4
-    "$@" >"$tmp/stdout" 2>"$tmp/stderr"; local got=$?
-    if [ "$got" != "$want" ]; then bad "$what: exit $got, want $want"; cat "$tmp/stderr"; return; fi
-    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/stderr"; then
-        bad "$what: stderr does not match '$pattern':"; cat "$tmp/stderr"; return
-    fi
-    ok
-}
+. "$(dirname "$0")/lib.sh"
+need_files "$model/model.json" "$content" "$style"
 run=("$nst" stylize --model "$model" --size 48 --iterations 3 -q)
 
 # progress: plain lines when stderr is not a terminal (the time left is
@@ -259,5 +242,4 @@ expect 1 "jobs.csv:3: --iterations: 'x' is not an integer" "a batch with a bad j
 if [ -f "$tmp/b1.png" ] && [ ! -e "$tmp/b2.png" ]; then ok; else bad "the good job of a batch wrote, the bad one did not"; fi
 expect 1 "jobs.csv:2: kept .*b1.png" "a rerun with --resume keeps what exists" -- "$nst" stylize --batch "$tmp/jobs.csv" --model "$model" --resume --iterations 2
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

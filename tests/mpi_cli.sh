@@ -12,18 +12,12 @@ shared=$(realpath "$2")
 net=$shared/models/fast/wave
 content=$shared/images/content
 style=$shared/images/style
-for f in "$net/manifest.json" "$content/tubingen.jpg" "$content/stata.jpg" "$content/face.jpg" \
-         "$content/diana.jpg" "$content/brad_pitt.jpg" "$style/wave.jpg" "$style/starry_night.jpg" \
-         "$style/scream.jpg" "$shared/models/darknet-tiny/model.json"; do
-    [ -f "$f" ] || { echo "missing test data file $f"; echo "0 passed, 1 failed"; exit 1; }
-done
-command -v mpirun >/dev/null || { echo "mpirun is missing (Debian package openmpi-bin)"; echo "0 passed, 1 failed"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_files "$net/manifest.json" "$content/tubingen.jpg" "$content/stata.jpg" "$content/face.jpg" \
+           "$content/diana.jpg" "$content/brad_pitt.jpg" "$style/wave.jpg" "$style/starry_night.jpg" \
+           "$style/scream.jpg" "$shared/models/darknet-tiny/model.json"
+need_command mpirun openmpi-bin
 cd "$tmp" || exit 1
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
 # Open MPI refuses root without --allow-run-as-root; loopback TCP only
 mpi() { local np=$1; shift; mpirun --oversubscribe --allow-run-as-root --mca btl self,tcp \
         --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo -np "$np" "$@"; }
@@ -199,5 +193,4 @@ grep -q "from before" resume_video.log && ok || { bad "the resumed run repainted
 [ "$(ls part | wc -l)" = 12 ] && cmp -s <(cd whole && md5sum ./*.png) <(cd part && md5sum ./*.png) && ok ||
     bad "optimize: the resumed clip in parts differs from an uninterrupted one"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -10,27 +10,10 @@ shared=$2
 clip=$shared/videos/big_buck_bunny_360p.mp4
 net=$shared/models/fast/wave
 style=$shared/images/style/wave.jpg
-for f in "$clip" "$net/manifest.json" "$style" "$shared/models/darknet-tiny/model.json"; do
-    [ -f "$f" ] || { echo "missing test data file $f"; echo "0 passed, 1 failed"; exit 1; }
-done
-command -v ffprobe >/dev/null || { echo "ffprobe is missing (Debian package ffmpeg)"; echo "0 passed, 1 failed"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+. "$(dirname "$0")/lib.sh"
+need_files "$clip" "$net/manifest.json" "$style" "$shared/models/darknet-tiny/model.json"
+need_command ffprobe ffmpeg
 check() { if eval "$1"; then ok; else bad "$2"; fi; }
-
-# expect STATUS PATTERN DESCRIPTION -- command...
-expect() {
-    local want=$1 pattern=$2 what=$3; shift 4
-    "$@" >"$tmp/stdout" 2>"$tmp/stderr"; local got=$?
-    if [ "$got" != "$want" ]; then bad "$what: exit $got, want $want"; tail -5 "$tmp/stderr"; return; fi
-    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/stderr"; then
-        bad "$what: stderr does not match '$pattern':"; tail -5 "$tmp/stderr"; return
-    fi
-    ok
-}
 probe() { ffprobe -v error -select_streams "$2" -show_entries "$3" -of csv=p=0 "$1" | head -1 | sed 's/,$//'; }
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; exit !(d < t && -d < t) }'; }
 
@@ -126,5 +109,4 @@ check 'cmp -s <(cd "$tmp/full" && md5sum ./*.png) <(cd "$tmp/part" && md5sum ./*
     "resumed frames differ from an uninterrupted run"
 check '[ ! -e "$tmp/part/%02d.png.nst-work" ]' "the work directory was not removed"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -245,13 +245,21 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
 }
 
 /* A job submission before its body: an oversized one is refused at once. */
-static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, const char *client, void **con_cls) {
+/* A body announced larger than max_upload is refused before it is read:
+ * 1 and the 413 queued. */
+static int too_large(const server *sv, struct MHD_Connection *c, const char *what, enum MHD_Result *answer) {
     const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     char got[32], most[32];
-    if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
-        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "upload of %s, more than the %s allowed",
-                          human_bytes((double)strtoll(len, NULL, 10), got, sizeof got),
-                          human_bytes((double)sv->cfg->max_upload, most, sizeof most));
+    if (!len || strtoll(len, NULL, 10) <= sv->cfg->max_upload) return 0;
+    *answer = send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "%s of %s, more than the %s allowed", what,
+                         human_bytes((double)strtoll(len, NULL, 10), got, sizeof got),
+                         human_bytes((double)sv->cfg->max_upload, most, sizeof most));
+    return 1;
+}
+
+static enum MHD_Result begin_post(server *sv, struct MHD_Connection *c, const char *client, void **con_cls) {
+    enum MHD_Result answer;
+    if (too_large(sv, c, "upload", &answer)) return answer;
     pending *p = calloc(1, sizeof *p);
     upload *u = p ? upload_new(c, sv->cfg, client, sv->net) : NULL;
     if (!u) return free(p), send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
@@ -273,12 +281,8 @@ static enum MHD_Result camera_post(server *sv, struct MHD_Connection *c, const c
                                    size_t *upload_data_size, void **con_cls) {
     pending *p = *con_cls;
     if (!p) {
-        const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        char got[32], most[32];
-        if (len && strtoll(len, NULL, 10) > sv->cfg->max_upload)
-            return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "frame of %s, more than the %s allowed",
-                              human_bytes((double)strtoll(len, NULL, 10), got, sizeof got),
-                              human_bytes((double)sv->cfg->max_upload, most, sizeof most));
+        enum MHD_Result answer;
+        if (too_large(sv, c, "frame", &answer)) return answer;
         if (!(p = calloc(1, sizeof *p))) return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
         *con_cls = p;
         return MHD_YES;

@@ -4,17 +4,13 @@
 model=$shared/models/darknet-tiny
 content=$shared/images/content/tubingen.jpg   # 1024x768
 style=$shared/images/style/rain_princess.jpg  # 299x300
-for f in "$model/model.json" "$content" "$style"; do
-    [ -f "$f" ] || { echo "missing test data file $f"; echo "0 passed, 1 failed"; exit 1; }
-done
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+need_files "$model/model.json" "$content" "$style"
 export NST_MODELS=$shared/models  # the pretrained styles, without installing them
-tmp=$(mktemp -d)
 server_pid=""
 trap 'stop_server KILL; rm -rf "$tmp"' EXIT
-pass=0 fail=0
 auth=()  # curl arguments that wait_job and get_png add (a --token server's)
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+# the server stopped (TERM: it must exit cleanly), then the result line
 finish() {
     stop_server
     echo "$pass passed, $fail failed"
