@@ -70,9 +70,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench_split_conv: %s: %s\n", S->name, err.msg);
                 return 1;
             }
-            bench_args a = {&pad, &c, &s, calloc(nst_blocked_numel(1, S->cin, side / S->up, side / S->up, S->block), 4),
-                            calloc(nst_blocked_numel(1, S->cin, pad.oh, pad.ow, S->block), 4),
-                            calloc(nst_blocked_numel(1, 8, side, side, 8), 4)};
+            bench_args a = {&pad, &c, &s, calloc(blocked_numel(1, S->cin, side / S->up, side / S->up, S->block), 4),
+                            calloc(blocked_numel(1, S->cin, pad.oh, pad.ow, S->block), 4),
+                            calloc(blocked_numel(1, 8, side, side, 8), 4)};
             if (!a.x || !a.xp || !a.y) {
                 fprintf(stderr, "bench_split_conv: out of memory\n");
                 return 1;

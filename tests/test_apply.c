@@ -23,12 +23,12 @@ static void diff(const float *a, const float *b, size_t n, double *mean, double 
     *mean = s / n, *max = m;
 }
 
-static void against_pytorch(const nst_generator *g, const nst_tensor_dict *fx, const char *name) {
+static void against_pytorch(const nst_generator *g, const tensor_dict *fx, const char *name) {
     char key[32];
     snprintf(key, sizeof key, "x/%s", name);
-    const nst_tensor *x = tu_get(fx, key);
+    const tensor *x = tu_get(fx, key);
     snprintf(key, sizeof key, "y/%s", name);
-    const nst_tensor *y = tu_get(fx, key);
+    const tensor *y = tu_get(fx, key);
     int h = (int)x->shape[2], w = (int)x->shape[3];
     for (int keep = 0; keep < 2; keep++) {
         plan p;
@@ -159,12 +159,12 @@ static const char *ckpt; /* the temporary checkpoint directory */
 
 /* Write the variables of d into the temporary directory, and a manifest in
  * which variable `odd` (if any) has the entry `entry` instead. */
-static void write_checkpoint(const nst_tensor_dict *d, const char *odd, const char *entry) {
+static void write_checkpoint(const tensor_dict *d, const char *odd, const char *entry) {
     size_t cap = 64 * 1024, at = 0;
     char *json = malloc(cap);
     at += snprintf(json + at, cap - at, "{");
     for (int i = 0; i < d->count; i++) {
-        const nst_tensor *t = &d->t[i];
+        const tensor *t = &d->t[i];
         tu_write_file(tu_tmp_path(t->name), t->data, t->numel * sizeof(float));
         at += snprintf(json + at, cap - at, "%s\n \"%s\": ", i ? "," : "", t->name);
         if (odd && !strcmp(t->name, odd)) {
@@ -196,13 +196,13 @@ static void expect_load_error(const char *what, const char *frag1, const char *f
 }
 
 static void broken_checkpoints(const char *dir) {
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     nst_error err;
-    int rc = nst_dljs_load(dir, &d, &err);
+    int rc = dljs_load(dir, &d, &err);
     CHECK(rc == 0, "%s", err.msg);
     if (rc) return;
     CHECK(d.count == 48, "scream has %d variables, expected 48", d.count);
-    const nst_tensor *k12 = nst_dict_get(&d, "Variable_12");
+    const tensor *k12 = dict_get(&d, "Variable_12");
     CHECK(k12 && k12->ndim == 4 && k12->shape[2] == 128 && k12->numel == 147456, "Variable_12 shape");
     ckpt = tu_tmpdir_create("apply");
 
@@ -239,7 +239,7 @@ static void broken_checkpoints(const char *dir) {
     unlink(tu_tmp_path("manifest.json"));
     expect_load_error("no manifest", tu_tmp_path("manifest.json"), "cannot open");
 
-    nst_dict_free(&d);
+    dict_free(&d);
     tu_tmpdir_remove();
 }
 
@@ -247,7 +247,7 @@ int main(void) {
     const char *dir = tu_shared("models/fast/scream");
     const char *photo = tu_shared("images/content/tubingen.jpg");
     if (!dir || !photo) return tu_finish();
-    nst_tensor_dict fx;
+    tensor_dict fx;
     tu_load_fixture("apply.bin", &fx);
     nst_generator *g = NULL;
     nst_error err;
@@ -262,7 +262,7 @@ int main(void) {
         nearest_tiles(photo);
     }
     nst_generator_free(g);
-    nst_dict_free(&fx);
+    dict_free(&fx);
     broken_checkpoints(dir);
     return tu_finish();
 }

@@ -56,7 +56,7 @@ int main(void) {
     }
     int n = nst_style_vector_size(a);
     CHECK(n == 100, "style vectors of %d numbers", n);
-    nst_tensor_dict pf, tf;
+    tensor_dict pf, tf;
     tu_load_fixture("magenta/predict.bin", &pf);
     tu_load_fixture("magenta/transfer.bin", &tf);
     nst_image painting, photo;
@@ -194,7 +194,7 @@ int main(void) {
     nst_image_free(&odd), nst_image_free(&yo), nst_image_free(&full);
     nst_image_free(&big), nst_image_free(&one), nst_image_free(&tiled);
     nst_image_free(&painting), nst_image_free(&photo);
-    nst_dict_free(&pf), nst_dict_free(&tf);
+    dict_free(&pf), dict_free(&tf);
     nst_arbitrary_free(a);
     return tu_finish();
 }

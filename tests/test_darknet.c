@@ -56,7 +56,7 @@ static double engine_fd(loss_engine *e, plan *plan, const float *x0, const float
 /* L(x) of nst stylize's loss with darknet-tiny's default layers and its
  * gradient g at the image; in float32 also checked against central
  * differences along a few directions. Returns the loss (0 on failure). */
-static double test_engine(const nst_net *net, const nst_tensor *image, int precision, int band,
+static double test_engine(const nst_net *net, const tensor *image, int precision, int band,
                           float *g) {
     int h = (int)image->shape[1], w = (int)image->shape[2];
     nst_stylize_params p;
@@ -107,9 +107,9 @@ int main(void) {
         CHECK(0, "load %s: %s", path, err.msg);
         return tu_finish();
     }
-    nst_tensor_dict fx;
+    tensor_dict fx;
     tu_load_fixture("darknet.bin", &fx);
-    const nst_tensor *image = tu_get(&fx, "image");
+    const tensor *image = tu_get(&fx, "image");
     int h = (int)image->shape[1], w = (int)image->shape[2];
     unsigned char *tapped = calloc((size_t)net->n_nodes, 1);
     for (int t = 0; t < NT; t++) {
@@ -134,7 +134,7 @@ int main(void) {
         plan plan;
         const plan_opts o = {tapped, modes[m].padding, modes[m].pooling, modes[m].precision,
                              PLAN_GRAD_INPUT};
-        if (modes[m].precision == NST_PRECISION_BF16 && !nst_dnnl_has_bf16()) {
+        if (modes[m].precision == NST_PRECISION_BF16 && !dn_has_bf16()) {
             printf("  %s: skipped, this CPU has no bfloat16 instructions\n", modes[m].name);
             continue;
         }
@@ -149,14 +149,14 @@ int main(void) {
             int idx = nst_net_find_layer(net, taps[t]);
             plan_tap L = plan_tap_of(&plan, idx);
             snprintf(name, sizeof name, "%s/%s", modes[m].ref, taps[t]);
-            const nst_tensor *ref = nst_dict_get(&fx, name);
+            const tensor *ref = dict_get(&fx, name);
             if (ref) {
                 CHECK(ref->numel == (size_t)L.c * L.h * L.w, "%s: shape %dx%dx%d", name, L.c, L.h, L.w);
                 if (ref->numel == (size_t)L.c * L.h * L.w)
                     tu_rel_close(name, L.out, ref->data, ref->numel, modes[m].tol);
             }
             snprintf(name, sizeof name, "R/%s", taps[t]);
-            const nst_tensor *r = tu_get(&fx, name);
+            const tensor *r = tu_get(&fx, name);
             memcpy(L.loss_grad, r->data, r->numel * sizeof(float));
         }
         plan_backward(&plan, NULL, dimage, NULL);
@@ -175,7 +175,7 @@ int main(void) {
     /* the whole loss in bf16 against fp32: the value and the gradient */
     float *g32 = malloc(image->numel * sizeof *g32), *g16 = malloc(image->numel * sizeof *g16);
     double l32 = test_engine(net, image, NST_PRECISION_FP32, 0, g32);
-    if (nst_dnnl_has_bf16()) {
+    if (dn_has_bf16()) {
         double l16 = test_engine(net, image, NST_PRECISION_BF16, 0, g16);
         CHECK(fabs(l16 - l32) < 1e-2 * l32, "bf16 loss %g, fp32 %g", l16, l32);
         /* measured 0.10: bf16 features deviate ~1 % after 12 layers, and the
@@ -187,7 +187,7 @@ int main(void) {
      * plan's reflect_grad path (large maps only), checked by the engine's
      * finite differences along directions near the edge */
     int big = 448, bh = (int)image->shape[1], bw = (int)image->shape[2];
-    nst_tensor large = {.ndim = 3, .shape = {3, big, big}, .numel = 3 * (size_t)big * big};
+    tensor large = {.ndim = 3, .shape = {3, big, big}, .numel = 3 * (size_t)big * big};
     large.data = malloc(large.numel * sizeof(float));
     float *gl = malloc(large.numel * sizeof *gl);
     for (size_t i = 0; i < large.numel; i++) {
@@ -198,7 +198,7 @@ int main(void) {
     free(large.data), free(gl);
     free(dimage);
     free(tapped);
-    nst_dict_free(&fx);
+    dict_free(&fx);
     nst_net_free(net);
     return tu_finish();
 }

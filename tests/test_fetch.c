@@ -16,7 +16,7 @@
 static void check_sha(const char *path, const char *want) {
     char hex[65];
     nst_error err;
-    int rc = nst_sha256_file(path, hex, &err);
+    int rc = sha256_file(path, hex, &err);
     CHECK(rc == NST_OK, "sha256 %s: %s", path, err.msg);
     CHECK(rc == NST_OK && !strcmp(hex, want), "sha256 %s = %s, want %s", path, rc ? "-" : hex, want);
 }
@@ -39,7 +39,7 @@ static void test_sha256(void) {
     char hex[65];
     nst_error err;
     const char *p = tu_tmp_path("nothere");
-    int rc = nst_sha256_file(p, hex, &err);
+    int rc = sha256_file(p, hex, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, p) && strstr(err.msg, "no such file"),
           "sha256 of a missing file: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
@@ -48,11 +48,11 @@ static void test_sha256(void) {
 static void test_copy(void) {
     nst_error err;
     const char *src = tu_tmp_path("million"), *dst = tu_tmp_path("copy");
-    int rc = nst_copy_file(src, dst, &err);
+    int rc = copy_file(src, dst, &err);
     CHECK(rc == NST_OK, "copy: %s", err.msg);
     check_sha(dst, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     /* replaces an existing file */
-    rc = nst_copy_file(tu_tmp_path("abc"), dst, &err);
+    rc = copy_file(tu_tmp_path("abc"), dst, &err);
     CHECK(rc == NST_OK, "copy over existing: %s", err.msg);
     check_sha(dst, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     struct stat st;
@@ -60,18 +60,18 @@ static void test_copy(void) {
 
     int before = tu_tmpdir_entries();
     const char *missing = tu_tmp_path("nothere"), *dst2 = tu_tmp_path("copy2");
-    rc = nst_copy_file(missing, dst2, &err);
+    rc = copy_file(missing, dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, missing) && strstr(err.msg, dst2),
           "copy of a missing file: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     const char *nodir = tu_tmp_path("nodir/copy");
-    rc = nst_copy_file(tu_tmp_path("abc"), nodir, &err);
+    rc = copy_file(tu_tmp_path("abc"), nodir, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, nodir), "copy into a missing dir: rc %d '%s'", rc,
           err.msg);
     printf("  expected error: %s\n", err.msg);
     /* reading a directory fails after the temp file exists: it must be removed */
     mkdir(tu_tmp_path("adir"), 0755);
-    rc = nst_copy_file(tu_tmp_path("adir"), dst2, &err);
+    rc = copy_file(tu_tmp_path("adir"), dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "adir") && strstr(err.msg, dst2),
           "copy of a directory: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
@@ -85,7 +85,7 @@ static void test_download(void) {
     char url[600];
     snprintf(url, sizeof url, "file://%s", tu_tmp_path("million"));
     const char *dst = tu_tmp_path("down");
-    int rc = nst_download(url, dst, &err);
+    int rc = download_file(url, dst, &err);
     CHECK(rc == NST_OK, "download %s: %s", url, err.msg);
     check_sha(dst, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     size_t n = 0;
@@ -96,16 +96,16 @@ static void test_download(void) {
     int before = tu_tmpdir_entries();
     const char *dst2 = tu_tmp_path("down2");
     snprintf(url, sizeof url, "file://%s", tu_tmp_path("nothere"));
-    rc = nst_download(url, dst2, &err);
+    rc = download_file(url, dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, url) && strstr(err.msg, "download failed"),
           "download of a missing file: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     /* port 1 on loopback refuses connections */
-    rc = nst_download("http://127.0.0.1:1/model.bin", dst2, &err);
+    rc = download_file("http://127.0.0.1:1/model.bin", dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "http://127.0.0.1:1/model.bin"),
           "download from a refused port: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
-    rc = nst_download("gopher://example.invalid/x", dst2, &err);
+    rc = download_file("gopher://example.invalid/x", dst2, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "gopher://"), "unsupported protocol: rc %d '%s'",
           rc, err.msg);
     printf("  expected error: %s\n", err.msg);
@@ -113,7 +113,7 @@ static void test_download(void) {
           tu_tmpdir_entries(), before);
     snprintf(url, sizeof url, "file://%s", tu_tmp_path("abc"));
     const char *nodir = tu_tmp_path("nodir/down");
-    rc = nst_download(url, nodir, &err);
+    rc = download_file(url, nodir, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, nodir), "download into a missing dir: rc %d '%s'",
           rc, err.msg);
     printf("  expected error: %s\n", err.msg);
@@ -160,7 +160,7 @@ static void test_http(void) {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/redirect", ntohs(a.sin_port));
     const char *dst = tu_tmp_path("http");
-    int rc = nst_download(url, dst, &err);
+    int rc = download_file(url, dst, &err);
     size_t n = 0;
     char *b = rc ? NULL : tu_read_file(dst, &n);
     CHECK(b && n == 7 && !memcmp(b, "payload", 7), "download following a redirect: %s",
@@ -168,7 +168,7 @@ static void test_http(void) {
     free(b);
     int before = tu_tmpdir_entries();
     snprintf(url, sizeof url, "http://127.0.0.1:%d/missing.pth", ntohs(a.sin_port));
-    rc = nst_download(url, tu_tmp_path("http404"), &err);
+    rc = download_file(url, tu_tmp_path("http404"), &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, url) && strstr(err.msg, "404"),
           "HTTP 404: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);

@@ -17,9 +17,9 @@
 #define TANH_A 150.0f
 #define TANH_B 127.5f
 
-static nst_tensor_dict fx;
+static tensor_dict fx;
 
-static const nst_tensor *tget(const char *tag, const char *field) {
+static const tensor *tget(const char *tag, const char *field) {
     char name[128];
     snprintf(name, sizeof name, "%s.%s", tag, field);
     return tu_get(&fx, name);
@@ -28,7 +28,7 @@ static const nst_tensor *tget(const char *tag, const char *field) {
 static int has(const char *tag, const char *field) {
     char name[128];
     snprintf(name, sizeof name, "%s.%s", tag, field);
-    return nst_dict_get(&fx, name) != NULL;
+    return dict_get(&fx, name) != NULL;
 }
 
 /* Elementwise within atol 1e-4 + rtol 1e-3 (tu_close); the relative L2
@@ -117,7 +117,7 @@ static double f_of_p(const float *p, void *ctx) {
 /* Load the parameters <tag>.<pname[0]> (and .<pname[1]> when present) into
  * one contiguous buffer L->p: the layer keeps pointers into it. */
 static void load_params(lut *L, const char *tag, const char *p0, const char *p1) {
-    const nst_tensor *a = tget(tag, p0), *b = has(tag, p1) ? tget(tag, p1) : NULL;
+    const tensor *a = tget(tag, p0), *b = has(tag, p1) ? tget(tag, p1) : NULL;
     L->pname[0] = p0, L->pname[1] = p1;
     L->nw = a->numel;
     L->np = a->numel + (b ? b->numel : 0);
@@ -131,7 +131,7 @@ static void load_params(lut *L, const char *tag, const char *p0, const char *p1)
  * the output after replacing the weights with <tag>.w2. Outputs start as
  * NaN, so a layer that does not overwrite every element fails. */
 static void check(const char *tag, lut *L, float eps_x, float eps_p, double tol) {
-    const nst_tensor *x0 = tget(tag, "x"), *yref = tget(tag, "y");
+    const tensor *x0 = tget(tag, "x"), *yref = tget(tag, "y");
     CHECK(x0->numel == L->nx && yref->numel == L->ny, "%s: sizes %zu->%zu, fixture %zu->%zu", tag,
           L->nx, L->ny, x0->numel, yref->numel);
     if (x0->numel != L->nx || yref->numel != L->ny) return;
@@ -194,7 +194,7 @@ static void check(const char *tag, lut *L, float eps_x, float eps_p, double tol)
 
 /* pads: top, left, bottom, right */
 static void test_conv(const char *tag, int stride, const int pads[4]) {
-    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w");
+    const tensor *x = tget(tag, "x"), *w = tget(tag, "w");
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     int co = (int)w->shape[0], k = (int)w->shape[2];
     lut L = {.kind = CONV};
@@ -221,7 +221,7 @@ static void test_conv(const char *tag, int stride, const int pads[4]) {
 }
 
 static void test_deconv(const char *tag, int stride) {
-    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w");
+    const tensor *x = tget(tag, "x"), *w = tget(tag, "w");
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     int co = (int)w->shape[1], k = (int)w->shape[2];
     lut L = {.kind = DECONV};
@@ -244,7 +244,7 @@ static void test_deconv(const char *tag, int stride) {
 
 static void test_instnorm(void) {
     const char *tag = "instnorm";
-    const nst_tensor *x = tget(tag, "x");
+    const tensor *x = tget(tag, "x");
     lut L = {.kind = INSTNORM, .n = (int)x->shape[0], .c = (int)x->shape[1]};
     L.hw = (int)(x->shape[2] * x->shape[3]);
     L.nx = L.ny = x->numel;
@@ -263,7 +263,7 @@ static void test_instnorm(void) {
 }
 
 static void test_upsample(const char *tag, int f) {
-    const nst_tensor *x = tget(tag, "x");
+    const tensor *x = tget(tag, "x");
     lut L = {.kind = UPSAMPLE, .n = (int)x->shape[0], .c = (int)x->shape[1],
              .h = (int)x->shape[2], .w = (int)x->shape[3], .f = f};
     L.nx = x->numel;
@@ -272,7 +272,7 @@ static void test_upsample(const char *tag, int f) {
 }
 
 static void test_tanh(void) {
-    const nst_tensor *x = tget("tanh", "x");
+    const tensor *x = tget("tanh", "x");
     lut L = {.kind = TANH, .nx = x->numel, .ny = x->numel};
     check("tanh", &L, EPS_SMOOTH, 0, FD_TOL);
 }
@@ -298,8 +298,8 @@ static void to_layout(const float *x, float *y, int n, int c, int h, int w, int 
     dnnl_memory_desc_t a, b;
     reorder_layer R;
     nst_error err = {0};
-    nst_dnnl_md(&a, n, c, h, w, from, 0);
-    nst_dnnl_md(&b, n, c, h, w, to, 0);
+    dn_md(&a, n, c, h, w, from, 0);
+    dn_md(&b, n, c, h, w, to, 0);
     if (reorder_setup(&R, &a, &b, NULL, 0, &err)) {
         CHECK(0, "reorder: %s", err.msg);
         return;
@@ -311,7 +311,7 @@ static void to_layout(const float *x, float *y, int n, int c, int h, int w, int 
 /* a (NCHW) against b (layout 16, converted back) and b's padding lanes */
 static void compare_blocked(const char *what, const float *a, const float *b, int n, int c, int h,
                             int w) {
-    size_t m = (size_t)n * c * h * w, mb = nst_blocked_numel(n, c, h, w, 16);
+    size_t m = (size_t)n * c * h * w, mb = blocked_numel(n, c, h, w, 16);
     float *back = malloc(m * sizeof *back), *copy = malloc(mb * sizeof *copy);
     to_layout(b, back, n, c, h, w, 16, 1);
     char label[96];
@@ -327,7 +327,7 @@ static void compare_blocked(const char *what, const float *a, const float *b, in
 
 static void test_blocked(int c) {
     const int n = 2, h = 9, w = 7, hw = h * w, f = 2;
-    size_t m = (size_t)n * c * hw, mb = nst_blocked_numel(n, c, h, w, 16);
+    size_t m = (size_t)n * c * hw, mb = blocked_numel(n, c, h, w, 16);
     size_t nb = m * f * f, nbb = mb * f * f;
     float *x = malloc(m * 4), *sk = malloc(m * 4), *dy = malloc(m * 4), *p = malloc(2 * c * 4);
     float *y = malloc(nb * 4), *dx = malloc(m * 4), *dp = malloc(2 * c * 4), *dpb = malloc(2 * c * 4);
@@ -367,8 +367,8 @@ static void test_blocked(int c) {
  * remainders), in NCHW and in blocks of 8, against sums in double. */
 static void test_instnorm_runs(int c, int block) {
     const int h = 97, w = 131, hw = h * w;
-    size_t mb = nst_blocked_numel(1, c, h, w, block);
-    int lanes = nst_block_elems(block, c);
+    size_t mb = blocked_numel(1, c, h, w, block);
+    int lanes = block_elems(block, c);
     float *x = calloc(mb, 4), *y = calloc(mb, 4), sc[8], sh[8], mean[8], rstd[8];
     float *xn = malloc((size_t)c * hw * 4);
     tu_fill_uniform(xn, (size_t)c * hw, 40, 60, 31); /* |mean| >> std */
@@ -401,7 +401,7 @@ static void test_instnorm_runs(int c, int block) {
  * plan's pad_reads_upsample) equals upsampling, then padding. */
 static void test_pad_upsampled(int block) {
     const int n = 2, c = 12, h = 5, w = 7, f = 2, t = 3, l = 1, b = 2, r = 4;
-    size_t m = nst_blocked_numel(n, c, h, w, block), mu = m * f * f;
+    size_t m = blocked_numel(n, c, h, w, block), mu = m * f * f;
     pad_layer P, U;
     nst_error err = {0};
     if (pad_setup(&P, n, c, h * f, w * f, t, l, b, r, block, 0, &err) ||
@@ -410,7 +410,7 @@ static void test_pad_upsampled(int block) {
         return;
     }
     U.up = f;
-    size_t mo = nst_blocked_numel(n, c, P.oh, P.ow, block);
+    size_t mo = blocked_numel(n, c, P.oh, P.ow, block);
     float *x = malloc(m * 4), *xu = malloc(mu * 4), *y = malloc(mo * 4), *yu = malloc(mo * 4);
     tu_fill_uniform(x, m, -1, 1, 41);
     upsample_forward(n, c, h, w, block, f, x, xu);
@@ -437,11 +437,11 @@ static void test_split_conv(int cin, int block, int cout, int k, int up, float a
         return;
     }
     P.up = Pn.up = up;
-    float *x = malloc(m * 4), *xb = calloc(nst_blocked_numel(n, cin, sh, sw, block), 4);
+    float *x = malloc(m * 4), *xb = calloc(blocked_numel(n, cin, sh, sw, block), 4);
     float *xp = malloc((size_t)n * cin * P.oh * P.ow * 4);
     float *wt = malloc((size_t)cout * cin * k * k * 4), *b = malloc(cout * 4);
     int ob = cout <= 4 ? 1 : 8;
-    size_t mb = nst_blocked_numel(n, cout, h, w, ob);
+    size_t mb = blocked_numel(n, cout, h, w, ob);
     float *y = malloc(mo * 4), *yb = malloc(mb * 4), *ys = malloc(mb * 4);
     tu_fill_uniform(x, m, -1, 1, 21), tu_fill_uniform(wt, (size_t)cout * cin * k * k, -0.1f, 0.1f, 22);
     tu_fill_uniform(b, cout, -1, 1, 23);
@@ -508,6 +508,6 @@ int main(void) {
     test_split_conv(8, 8, 3, 9, 1, 0, 0);
     test_split_conv(32, 16, 3, 9, 2, 0, 0);
 
-    nst_dict_free(&fx);
+    dict_free(&fx);
     return tu_finish();
 }

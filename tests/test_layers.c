@@ -13,9 +13,9 @@
 #include "losses/losses.h"
 #include "testutil.h"
 
-static nst_tensor_dict fx;
+static tensor_dict fx;
 
-static const nst_tensor *tget(const char *tag, const char *field) {
+static const tensor *tget(const char *tag, const char *field) {
     char name[128];
     snprintf(name, sizeof name, "%s.%s", tag, field);
     return tu_get(&fx, name);
@@ -91,8 +91,8 @@ static void compare(const char *what, const float *a, const float *ref, size_t n
  * differences with step eps at 40 random inputs. dx starts as NaN so a
  * backward that does not overwrite every element fails. */
 static void check_net(const char *tag, net *N, float eps, double fd_tol) {
-    const nst_tensor *x0 = tget(tag, "x"), *dout = tget(tag, "dout");
-    const nst_tensor *yref = tget(tag, "y"), *dxref = tget(tag, "dx");
+    const tensor *x0 = tget(tag, "x"), *dout = tget(tag, "dout");
+    const tensor *yref = tget(tag, "y"), *dxref = tget(tag, "dx");
     CHECK(x0->numel == N->nx && yref->numel == N->ny, "%s: sizes %zu->%zu, fixture %zu->%zu", tag,
           N->nx, N->ny, x0->numel, yref->numel);
     if (x0->numel != N->nx || yref->numel != N->ny) return;
@@ -129,10 +129,10 @@ static size_t numel4(int n, int c, int h, int w) { return (size_t)n * c * h * w;
 #define FD_TOL 1e-3
 
 static void test_conv(const char *tag, int stride, int pad, int tf_same) {
-    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w");
+    const tensor *x = tget(tag, "x"), *w = tget(tag, "w");
     char bname[128];
     snprintf(bname, sizeof bname, "%s.b", tag);
-    const nst_tensor *b = nst_dict_get(&fx, bname);
+    const tensor *b = dict_get(&fx, bname);
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     int co = (int)w->shape[0], k = (int)w->shape[2];
     int pt = pad, pb = pad, pl = pad, pr = pad, oh, ow;
@@ -157,7 +157,7 @@ static void test_conv(const char *tag, int stride, int pad, int tf_same) {
 
 static void test_reflect_conv(void) {
     const char *tag = "reflect_conv";
-    const nst_tensor *x = tget(tag, "x"), *w = tget(tag, "w"), *b = tget(tag, "b");
+    const tensor *x = tget(tag, "x"), *w = tget(tag, "w"), *b = tget(tag, "b");
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_REFLECT_CONV};
     nst_error err;
@@ -177,7 +177,7 @@ static void test_reflect_conv(void) {
 
 static void test_reflect_pad(void) {
     const char *tag = "reflect_pad";
-    const nst_tensor *x = tget(tag, "x");
+    const tensor *x = tget(tag, "x");
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_PAD};
     nst_error err;
@@ -203,17 +203,17 @@ static void compare_prec(const char *what, const float *a, const float *ref, siz
  * moves rounded values, so it matches to bfloat16's 2^-9 relative rounding). */
 static void test_reflect_pad_blocked(int block, int bf16) {
     const char *tag = "reflect_pad";
-    const nst_tensor *x = tget(tag, "x"), *y = tget(tag, "y");
-    const nst_tensor *dout = tget(tag, "dout"), *dx = tget(tag, "dx");
+    const tensor *x = tget(tag, "x"), *y = tget(tag, "y");
+    const tensor *dout = tget(tag, "dout"), *dx = tget(tag, "dx");
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     nst_error err;
     pad_layer P;
     reorder_layer in_fwd, out_fwd, in_bwd, out_bwd;
     dnnl_memory_desc_t xp, xb, yp, yb;
-    nst_dnnl_md(&xp, n, c, h, wd, 1, 0);
-    nst_dnnl_md(&xb, n, c, h, wd, block, bf16);
-    nst_dnnl_md(&yp, n, c, h + 4, wd + 2, 1, 0);
-    nst_dnnl_md(&yb, n, c, h + 4, wd + 2, block, bf16);
+    dn_md(&xp, n, c, h, wd, 1, 0);
+    dn_md(&xb, n, c, h, wd, block, bf16);
+    dn_md(&yp, n, c, h + 4, wd + 2, 1, 0);
+    dn_md(&yb, n, c, h + 4, wd + 2, block, bf16);
     int rc = pad_setup(&P, n, c, h, wd, 1, 2, 3, 0, block, bf16, &err);
     if (!rc) rc = reorder_setup(&in_fwd, &xp, &xb, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&out_fwd, &yb, &yp, NULL, 0, &err);
@@ -221,7 +221,7 @@ static void test_reflect_pad_blocked(int block, int bf16) {
     if (!rc) rc = reorder_setup(&out_bwd, &xb, &xp, NULL, 0, &err);
     CHECK(rc == 0, "%s block %d: setup: %s", tag, block, rc ? err.msg : "");
     if (rc) return;
-    size_t nxb = nst_blocked_numel(n, c, h, wd, block), nyb = nst_blocked_numel(n, c, h + 4, wd + 2, block);
+    size_t nxb = blocked_numel(n, c, h, wd, block), nyb = blocked_numel(n, c, h + 4, wd + 2, block);
     float *a = calloc(nxb, sizeof *a), *b = calloc(nyb, sizeof *b);
     float *out = malloc(y->numel * sizeof *out), *din = malloc(x->numel * sizeof *din);
     char label[128];
@@ -246,7 +246,7 @@ static void test_reflect_pad_blocked(int block, int bf16) {
 static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const char *want_impl) {
     char tag[96];
     snprintf(tag, sizeof tag, "blocked conv %d->%d %dx%d%s", cin, cout, h, w, bf16 ? " bf16" : "");
-    if (bf16 && !nst_dnnl_has_bf16()) {
+    if (bf16 && !dn_has_bf16()) {
         printf("  %s: skipped, this CPU has no bfloat16 instructions\n", tag);
         return;
     }
@@ -258,10 +258,10 @@ static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const c
     float *x = malloc(nx * sizeof *x), *y = malloc(ny * sizeof *y), *dy = malloc(ny * sizeof *dy);
     float *dx = malloc(nx * sizeof *dx), *yb = malloc(ny * sizeof *yb), *dxb = malloc(nx * sizeof *dxb);
     /* blocked buffers, float32-sized (bf16 uses half) */
-    float *xa = calloc(nst_blocked_numel(1, cin, h, w, 16), sizeof *xa);
-    float *ya = calloc(nst_blocked_numel(1, cout, h, w, 16), sizeof *ya);
-    float *dya = calloc(nst_blocked_numel(1, cout, h, w, 16), sizeof *dya);
-    float *dxa = calloc(nst_blocked_numel(1, cin, h, w, 16), sizeof *dxa);
+    float *xa = calloc(blocked_numel(1, cin, h, w, 16), sizeof *xa);
+    float *ya = calloc(blocked_numel(1, cout, h, w, 16), sizeof *ya);
+    float *dya = calloc(blocked_numel(1, cout, h, w, 16), sizeof *dya);
+    float *dxa = calloc(blocked_numel(1, cin, h, w, 16), sizeof *dxa);
     tu_fill_uniform(wt, (size_t)cout * cin * 9, -0.05f, 0.05f, 1);
     tu_fill_uniform(bias, cout, -0.1f, 0.1f, 2);
     tu_fill_uniform(x, nx, -1, 1, 3);
@@ -277,8 +277,8 @@ static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const c
     dnnl_memory_get_memory_desc(blk.p.m_dsrc, &dsrc);
     dnnl_memory_get_memory_desc(blk.p.m_ddst, &ddst);
     dnnl_memory_desc_t xp, yp;
-    nst_dnnl_md(&xp, 1, cin, h, w, 1, 0);
-    nst_dnnl_md(&yp, 1, cout, h, w, 1, 0);
+    dn_md(&xp, 1, cin, h, w, 1, 0);
+    dn_md(&yp, 1, cout, h, w, 1, 0);
     rc = reorder_setup(&to_blk, &xp, src, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&from_blk, dst, &yp, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&dy_to_blk, &yp, ddst, NULL, 0, &err);
@@ -334,13 +334,13 @@ static void test_reflect_grad(int n, int cin, int cout, int h, int w, int k) {
     size_t np = numel4(n, cin, h + 2 * p, w + 2 * p);
     float *wt = malloc((size_t)cout * cin * k * k * sizeof *wt), *dy = malloc(ny * sizeof *dy);
     float *dpad = malloc(np * sizeof *dpad), *dx = malloc(nx * sizeof *dx), *dx2 = malloc(nx * sizeof *dx2);
-    float *dyb = calloc(nst_blocked_numel(n, cout, h, w, 16), sizeof *dyb);
-    float *dxb = calloc(nst_blocked_numel(n, cin, h, w, 16), sizeof *dxb);
+    float *dyb = calloc(blocked_numel(n, cout, h, w, 16), sizeof *dyb);
+    float *dxb = calloc(blocked_numel(n, cin, h, w, 16), sizeof *dxb);
     tu_fill_uniform(wt, (size_t)cout * cin * k * k, -0.1f, 0.1f, 5);
     tu_fill_uniform(dy, ny, -1, 1, 6);
     dnnl_memory_desc_t yp, yb, xp, xb;
-    nst_dnnl_md(&yp, n, cout, h, w, 1, 0), nst_dnnl_md(&yb, n, cout, h, w, 16, 0);
-    nst_dnnl_md(&xp, n, cin, h, w, 1, 0), nst_dnnl_md(&xb, n, cin, h, w, 16, 0);
+    dn_md(&yp, n, cout, h, w, 1, 0), dn_md(&yb, n, cout, h, w, 16, 0);
+    dn_md(&xp, n, cin, h, w, 1, 0), dn_md(&xb, n, cin, h, w, 16, 0);
     int rc = pad_setup(&P, n, cin, h, w, p, p, p, p, 1, 0, &err);
     if (!rc) rc = conv_setup(&ref, n, cin, h + 2 * p, w + 2 * p, cout, k, k, 1, 0, 0, 0, 0, wt, NULL, &err);
     if (!rc) rc = reflect_grad_setup(&R, 16, 16, n, cin, h, w, cout, k, wt, &err);
@@ -366,11 +366,11 @@ static void test_reflect_grad(int n, int cin, int cout, int h, int w, int k) {
 static void test_gram_conv(int c, int h, int w, int bf16) {
     char tag[96];
     snprintf(tag, sizeof tag, "gram_conv %dx%dx%d%s", c, h, w, bf16 ? " bf16" : "");
-    if (bf16 && !nst_dnnl_has_bf16()) {
+    if (bf16 && !dn_has_bf16()) {
         printf("  %s: skipped, this CPU has no bfloat16 instructions\n", tag);
         return;
     }
-    size_t n = numel4(1, c, h, w), cc = (size_t)c * c, nb = nst_blocked_numel(1, c, h, w, 16);
+    size_t n = numel4(1, c, h, w), cc = (size_t)c * c, nb = blocked_numel(1, c, h, w, 16);
     float *F = malloc(n * sizeof *F), *D = malloc(n * sizeof *D), *S = malloc(cc * sizeof *S);
     float *G = malloc(cc * sizeof *G), *Gref = malloc(cc * sizeof *Gref), *out = malloc(n * sizeof *out);
     float *Fb = calloc(nb, sizeof *Fb), *Db = calloc(nb, sizeof *Db);
@@ -381,8 +381,8 @@ static void test_gram_conv(int c, int h, int w, int bf16) {
     gram_layer L;
     reorder_layer to_blk, from_blk;
     dnnl_memory_desc_t plain, blk;
-    nst_dnnl_md(&plain, 1, c, h, w, 1, 0);
-    nst_dnnl_md(&blk, 1, c, h, w, 16, bf16);
+    dn_md(&plain, 1, c, h, w, 1, 0);
+    dn_md(&blk, 1, c, h, w, 16, bf16);
     int rc = gram_setup(&L, c, h, w, 16, bf16, &err);
     if (!rc) rc = reorder_setup(&to_blk, &plain, &blk, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&from_blk, &blk, &plain, NULL, 0, &err);
@@ -411,7 +411,7 @@ static void test_gram_conv(int c, int h, int w, int bf16) {
 }
 
 static void test_act(const char *tag, float alpha) {
-    const nst_tensor *x = tget(tag, "x");
+    const tensor *x = tget(tag, "x");
     net N = {.kind = NET_ACT, .alpha = alpha, .nx = x->numel, .ny = x->numel};
     check_net(tag, &N, EPS_KINK, FD_TOL);
 
@@ -431,7 +431,7 @@ static void test_act(const char *tag, float alpha) {
 }
 
 static void test_pool(const char *tag, int kind, int k, int stride) {
-    const nst_tensor *x = tget(tag, "x");
+    const tensor *x = tget(tag, "x");
     int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
     net N = {.kind = NET_POOL};
     nst_error err;
@@ -485,17 +485,17 @@ static void test_errors(void) {
  * the call's error, not an abort() of the caller's process. */
 static void test_run_failure(void) {
     dnnl_memory_desc_t md;
-    nst_dnnl_md(&md, 1, 8, 4, 4, 1, 0);
+    dn_md(&md, 1, 8, 4, 4, 1, 0);
     reorder_layer R;
     nst_error err = {0};
     CHECK(reorder_setup(&R, &md, &md, NULL, 0, &err) == 0, "reorder: %s", err.msg);
-    dnnl_run_reset();
-    nst_dnnl_run(R.prim, 0, NULL);
-    int rc = dnnl_run_status(NST_OK, &err);
+    dn_run_reset();
+    dn_run(R.prim, 0, NULL);
+    int rc = dn_run_status(NST_OK, &err);
     CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "oneDNN: a primitive failed to run"), "rc %d: %s", rc, err.msg);
     printf("  a failed run: %s\n", err.msg);
-    CHECK(dnnl_run_status(NST_OK, &err) == NST_OK, "the failure is reported once");
-    CHECK(dnnl_run_status(NST_ERR_USAGE, &err) == NST_ERR_USAGE, "an earlier error stays the error");
+    CHECK(dn_run_status(NST_OK, &err) == NST_OK, "the failure is reported once");
+    CHECK(dn_run_status(NST_ERR_USAGE, &err) == NST_ERR_USAGE, "an earlier error stays the error");
     reorder_destroy(&R);
 }
 
@@ -543,6 +543,6 @@ int main(void) {
     test_pool("avgpool_k2s1", POOL_AVG, 2, 1);
     test_pool("avgpool_k3s2", POOL_AVG, 3, 2);
 
-    nst_dict_free(&fx);
+    dict_free(&fx);
     return tu_finish();
 }

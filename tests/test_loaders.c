@@ -61,7 +61,7 @@ static void expect_error(int rc, const nst_error *err, const char *path, const c
     CHECK(!what || strstr(err->msg, what) != NULL, "%s: message lacks '%s': %s", ctx, what, err->msg);
 }
 
-static void check_same(const nst_tensor *t, const nst_tensor *want, const char *what) {
+static void check_same(const tensor *t, const tensor *want, const char *what) {
     /* fixture.py stores a 0-d tensor as [1] (np.ascontiguousarray is >= 1-d) */
     int scalar = t && t->ndim == 0 && want->ndim == 1 && want->numel == 1;
     int ok = t && (t->ndim == want->ndim || scalar) && t->numel == want->numel;
@@ -71,44 +71,44 @@ static void check_same(const nst_tensor *t, const nst_tensor *want, const char *
 }
 
 /* Every "<prefix>/<key>" of the fixture must be in d, equal; and nothing else. */
-static void check_against(const nst_tensor_dict *d, const nst_tensor_dict *fx, const char *prefix) {
+static void check_against(const tensor_dict *d, const tensor_dict *fx, const char *prefix) {
     int n = 0;
     size_t pl = strlen(prefix);
     for (int i = 0; i < fx->count; i++) {
         if (strncmp(fx->t[i].name, prefix, pl) || fx->t[i].name[pl] != '/') continue;
-        check_same(nst_dict_get(d, fx->t[i].name + pl + 1), &fx->t[i], fx->t[i].name);
+        check_same(dict_get(d, fx->t[i].name + pl + 1), &fx->t[i], fx->t[i].name);
         n++;
     }
     CHECK(d->count == n, "%s: %d tensors, fixture has %d", prefix, d->count, n);
 }
 
-static void test_pth_and_safetensors(const nst_tensor_dict *fx) {
+static void test_pth_and_safetensors(const tensor_dict *fx) {
     nst_error err;
-    nst_tensor_dict pth = {0}, st = {0}, v16 = {0};
-    CHECK(nst_torch_load(fixture("vgg19_tiny.pth"), &pth, &err) == 0, "pth: %s", err.msg);
-    CHECK(nst_safetensors_load(fixture("vgg19_tiny.safetensors"), &st, &err) == 0, "st: %s", err.msg);
-    CHECK(nst_torch_load(fixture("vgg16_tiny.pth"), &v16, &err) == 0, "vgg16: %s", err.msg);
+    tensor_dict pth = {0}, st = {0}, v16 = {0};
+    CHECK(torch_load(fixture("vgg19_tiny.pth"), &pth, &err) == 0, "pth: %s", err.msg);
+    CHECK(safetensors_load(fixture("vgg19_tiny.safetensors"), &st, &err) == 0, "st: %s", err.msg);
+    CHECK(torch_load(fixture("vgg16_tiny.pth"), &v16, &err) == 0, "vgg16: %s", err.msg);
     CHECK(pth.count == 32 && st.count == 32 && v16.count == 26, "counts %d %d %d", pth.count,
           st.count, v16.count);
     CHECK(strcmp(pth.path, fixture("vgg19_tiny.pth")) == 0, "dict path %s", pth.path);
     check_against(&pth, fx, "vgg19");
     check_against(&st, fx, "vgg19");
     check_against(&v16, fx, "vgg16");
-    const nst_tensor *w = nst_dict_get(&pth, "features.34.weight");
+    const tensor *w = dict_get(&pth, "features.34.weight");
     CHECK(w && w->ndim == 4 && w->shape[0] == 8 && w->shape[1] == 8 && w->shape[2] == 3,
           "features.34.weight shape");
-    nst_dict_free(&pth);
-    nst_dict_free(&st);
-    nst_dict_free(&v16);
+    dict_free(&pth);
+    dict_free(&st);
+    dict_free(&v16);
 }
 
-static void test_views(const nst_tensor_dict *fx) {
+static void test_views(const tensor_dict *fx) {
     nst_error err;
-    nst_tensor_dict d = {0};
-    CHECK(nst_torch_load(fixture("views.pth"), &d, &err) == 0, "views: %s", err.msg);
+    tensor_dict d = {0};
+    CHECK(torch_load(fixture("views.pth"), &d, &err) == 0, "views: %s", err.msg);
     check_against(&d, fx, "views");
-    const nst_tensor *t = nst_dict_get(&d, "transposed"), *s = nst_dict_get(&d, "slice");
-    const nst_tensor *sc = nst_dict_get(&d, "scalar");
+    const tensor *t = dict_get(&d, "transposed"), *s = dict_get(&d, "slice");
+    const tensor *sc = dict_get(&d, "scalar");
     /* base = arange(12).reshape(3, 4) * 0.5 - 1: transposed[i][j] = base[j][i] */
     CHECK(t && t->shape[0] == 4 && t->shape[1] == 3 && t->data[1] == 1.0f && t->data[3] == -0.5f,
           "transposed view");
@@ -116,14 +116,14 @@ static void test_views(const nst_tensor_dict *fx) {
     CHECK(s && s->shape[0] == 2 && s->shape[1] == 2 && s->data[0] == 1.5f && s->data[3] == 4.0f,
           "offset slice");
     CHECK(sc && sc->ndim == 0 && sc->numel == 1 && sc->data[0] == 3.25f, "0-d tensor");
-    nst_dict_free(&d);
+    dict_free(&d);
 }
 
 static void test_vgg_builder(void) {
     nst_error err;
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     struct nst_net net;
-    CHECK(nst_torch_load(fixture("vgg19_tiny.pth"), &d, &err) == 0, "%s", err.msg);
+    CHECK(torch_load(fixture("vgg19_tiny.pth"), &d, &err) == 0, "%s", err.msg);
     CHECK(net_from_vgg(&d, &net, &err) == 0, "vgg19: %s", err.msg);
     CHECK(strcmp(net.name, "vgg19") == 0, "name %s", net.name);
     CHECK(net.n_nodes == 16 * 2 + 5, "vgg19 has %d layers", net.n_nodes);
@@ -146,9 +146,9 @@ static void test_vgg_builder(void) {
                   "%s: conv %d->%d k%d", l->name, l->cin, l->cout, l->k);
             char key[64];
             snprintf(key, sizeof key, "features.%d.weight", idx19[conv]);
-            const nst_tensor *w = nst_dict_get(&d, key);
+            const tensor *w = dict_get(&d, key);
             snprintf(key, sizeof key, "features.%d.bias", idx19[conv]);
-            const nst_tensor *b = nst_dict_get(&d, key);
+            const tensor *b = dict_get(&d, key);
             CHECK(w && b && w->numel == (size_t)cout * cin * 9, "%s weights", l->name);
             if (w && b && l->op == OP_CONV) {
                 tu_close(l->name, l->weight, w->data, w->numel, 1e-30f, 0);
@@ -171,9 +171,9 @@ static void test_vgg_builder(void) {
               fabsf(255 * net.in_scale[2] + net.in_shift[2] - (1 - 0.406f) / 0.225f) < 1e-5f,
           "ImageNet normalisation");
     net_release(&net);
-    nst_dict_free(&d);
+    dict_free(&d);
 
-    CHECK(nst_torch_load(fixture("vgg16_tiny.pth"), &d, &err) == 0, "%s", err.msg);
+    CHECK(torch_load(fixture("vgg16_tiny.pth"), &d, &err) == 0, "%s", err.msg);
     CHECK(net_from_vgg(&d, &net, &err) == 0, "vgg16: %s", err.msg);
     CHECK(strcmp(net.name, "vgg16") == 0 && net.n_nodes == 13 * 2 + 5, "vgg16 %s %d", net.name,
           net.n_nodes);
@@ -185,27 +185,27 @@ static void test_vgg_builder(void) {
     net_release(&net);
 
     /* a missing bias and a conv whose input channels do not chain */
-    nst_tensor_dict bad = {0};
+    tensor_dict bad = {0};
     snprintf(bad.path, sizeof bad.path, "%s", d.path);
     for (int i = 0; i < d.count; i++) {
-        const nst_tensor *t = &d.t[i];
+        const tensor *t = &d.t[i];
         if (strcmp(t->name, "features.7.bias") == 0) continue;
         float *copy = malloc(t->numel * sizeof(float) + 1);
         memcpy(copy, t->data, t->numel * sizeof(float));
-        nst_dict_add(&bad, t->name, t->ndim, t->shape, copy, &err);
+        dict_add(&bad, t->name, t->ndim, t->shape, copy, &err);
     }
     expect_error(net_from_vgg(&bad, &net, &err), &err, d.path, "features.7.bias", "missing bias");
     int64_t shape[4] = {6, 5, 3, 3};
-    nst_dict_add(&bad, "features.7.bias", 1, shape, calloc(6, sizeof(float)), &err);
-    nst_tensor *w5 = (nst_tensor *)nst_dict_get(&bad, "features.5.weight");
+    dict_add(&bad, "features.7.bias", 1, shape, calloc(6, sizeof(float)), &err);
+    tensor *w5 = (tensor *)dict_get(&bad, "features.5.weight");
     free(w5->data);
     w5->data = calloc(6 * 5 * 9, sizeof(float));
     w5->shape[1] = 5;
     w5->numel = 6 * 5 * 9;
     expect_error(net_from_vgg(&bad, &net, &err), &err, d.path, "features.5.weight", "wrong shape");
     CHECK(strstr(err.msg, "[6, 5, 3, 3]") != NULL, "shape in message: %s", err.msg);
-    nst_dict_free(&bad);
-    nst_dict_free(&d);
+    dict_free(&bad);
+    dict_free(&d);
 }
 
 /* ---- malformed .pth files --------------------------------------------- */
@@ -229,30 +229,30 @@ static size_t tiny_pickle(unsigned char *p, int offset, int numel, const char *t
 
 static void test_bad_pth(void) {
     nst_error err;
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     const char *path = tu_tmp_path("bad.pth");
     /* truncated archive: the central directory is gone */
     size_t full;
     unsigned char *orig = tu_read_file(fixture("vgg19_tiny.pth"), &full);
     tu_write_file(path, orig, full / 2);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "truncated", "truncated zip");
+    expect_error(torch_load(path, &d, &err), &err, path, "truncated", "truncated zip");
     /* corrupted storage bytes: the member's CRC no longer matches */
     unsigned char *cor = malloc(full);
     memcpy(cor, orig, full);
     for (size_t i = full / 2; i < full / 2 + 64; i++) cor[i] ^= 0x5a;
     tu_write_file(path, cor, full);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "CRC", "corrupted zip");
+    expect_error(torch_load(path, &d, &err), &err, path, "CRC", "corrupted zip");
     free(cor);
     free(orig);
     /* garbage, a missing file, a bare pickle */
     unsigned char junk[256];
     for (int i = 0; i < 256; i++) junk[i] = (unsigned char)(i * 37 + 11);
     tu_write_file(path, junk, sizeof junk);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "not a torch.save", "garbage");
-    expect_error(nst_torch_load(tu_tmp_path("none.pth"), &d, &err), &err, tu_tmp_path("none.pth"),
+    expect_error(torch_load(path, &d, &err), &err, path, "not a torch.save", "garbage");
+    expect_error(torch_load(tu_tmp_path("none.pth"), &d, &err), &err, tu_tmp_path("none.pth"),
                  NULL, "missing");
     tu_write_file(path, "\x80\x02}q\x00.", 6);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "legacy", "pre-1.6 format");
+    expect_error(torch_load(path, &d, &err), &err, path, "legacy", "pre-1.6 format");
 
     /* hand-made pickles in valid archives */
     static const float four[4] = {10, 11, 12, 13};
@@ -262,26 +262,26 @@ static void test_bad_pth(void) {
     size_t len[2] = {0, sizeof four};
     len[0] = tiny_pickle(pkl, 1, 4, "FloatStorage");
     write_zip(path, 2, names, data, len);
-    CHECK(nst_torch_load(path, &d, &err) == 0, "hand-made pickle: %s", err.msg);
-    const nst_tensor *w = nst_dict_get(&d, "w");
+    CHECK(torch_load(path, &d, &err) == 0, "hand-made pickle: %s", err.msg);
+    const tensor *w = dict_get(&d, "w");
     CHECK(w && w->numel == 3 && w->data[0] == 11 && w->data[2] == 13, "offset 1 of the storage");
-    nst_dict_free(&d);
+    dict_free(&d);
     len[0] = tiny_pickle(pkl, 2, 4, "FloatStorage");
     write_zip(path, 2, names, data, len);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "past the end", "out-of-bounds view");
+    expect_error(torch_load(path, &d, &err), &err, path, "past the end", "out-of-bounds view");
     len[0] = tiny_pickle(pkl, 0, 5, "FloatStorage");
     write_zip(path, 2, names, data, len);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "expected 5 elements", "short storage");
+    expect_error(torch_load(path, &d, &err), &err, path, "expected 5 elements", "short storage");
     len[0] = tiny_pickle(pkl, 0, 2, "LongStorage");
     write_zip(path, 2, names, data, len);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "torch.LongStorage", "int64 tensor");
+    expect_error(torch_load(path, &d, &err), &err, path, "torch.LongStorage", "int64 tensor");
     static const unsigned char evil[] = "\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
     data[0] = evil;
     len[0] = sizeof evil - 1;
     write_zip(path, 2, names, data, len);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "os.system", "code-running global");
+    expect_error(torch_load(path, &d, &err), &err, path, "os.system", "code-running global");
     write_zip(path, 1, (const char *[]){"t/data/0"}, data + 1, len + 1);
-    expect_error(nst_torch_load(path, &d, &err), &err, path, "data.pkl", "no data.pkl");
+    expect_error(torch_load(path, &d, &err), &err, path, "data.pkl", "no data.pkl");
 
     /* every truncation and many single-byte mutations of a real data.pkl:
      * never a crash; truncations always fail */
@@ -314,9 +314,9 @@ static void test_bad_pth(void) {
     for (size_t cut = 0; cut < plen; cut++) {
         mlen[pkl_i] = cut;
         write_zip(path, nm, mnames, (const unsigned char *const *)mdata, mlen);
-        if (nst_torch_load(path, &d, &err) == 0) {
+        if (torch_load(path, &d, &err) == 0) {
             truncated_ok++;
-            nst_dict_free(&d);
+            dict_free(&d);
         }
     }
     CHECK(truncated_ok == 0, "%d truncated pickles loaded", truncated_ok);
@@ -328,7 +328,7 @@ static void test_bad_pth(void) {
             if (subst[s] == keep) continue;
             pk[i] = subst[s];
             write_zip(path, nm, mnames, (const unsigned char *const *)mdata, mlen);
-            if (nst_torch_load(path, &d, &err) == 0) nst_dict_free(&d);
+            if (torch_load(path, &d, &err) == 0) dict_free(&d);
             else CHECK(strstr(err.msg, path) != NULL, "mutation message names the file: %s", err.msg);
             mutated++;
         }
@@ -343,19 +343,19 @@ static void test_bad_pth(void) {
 
 static void test_bad_safetensors(void) {
     nst_error err;
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     const char *path = tu_tmp_path("bad.safetensors");
     size_t full;
     unsigned char *orig = tu_read_file(fixture("vgg19_tiny.safetensors"), &full);
     tu_write_file(path, orig, full - 100);
-    expect_error(nst_safetensors_load(path, &d, &err), &err, path, "data_offsets", "truncated");
+    expect_error(safetensors_load(path, &d, &err), &err, path, "data_offsets", "truncated");
     tu_write_file(path, orig, 7);
-    expect_error(nst_safetensors_load(path, &d, &err), &err, path, NULL, "7 bytes");
+    expect_error(safetensors_load(path, &d, &err), &err, path, NULL, "7 bytes");
     unsigned char *cor = malloc(full);
     memcpy(cor, orig, full);
     cor[5] = 0x7f; /* header length beyond the file */
     tu_write_file(path, cor, full);
-    expect_error(nst_safetensors_load(path, &d, &err), &err, path, "header length", "huge header");
+    expect_error(safetensors_load(path, &d, &err), &err, path, "header length", "huge header");
     memcpy(cor, orig, full);
     unsigned char *dt = NULL;
     for (size_t i = 8; i + 5 <= full && !dt; i++)
@@ -363,11 +363,11 @@ static void test_bad_safetensors(void) {
     CHECK(dt != NULL, "F32 in the header");
     if (dt) memcpy(dt, "\"I32\"", 5);
     tu_write_file(path, cor, full);
-    expect_error(nst_safetensors_load(path, &d, &err), &err, path, "I32", "int dtype");
+    expect_error(safetensors_load(path, &d, &err), &err, path, "I32", "int dtype");
     memcpy(cor, orig, full);
     cor[8] = '[';
     tu_write_file(path, cor, full);
-    expect_error(nst_safetensors_load(path, &d, &err), &err, path, NULL, "bad JSON");
+    expect_error(safetensors_load(path, &d, &err), &err, path, NULL, "bad JSON");
     free(cor);
     free(orig);
 }
@@ -378,9 +378,9 @@ static void test_darknet(void) {
     const char *dir = tu_shared("models/darknet-tiny");
     if (!dir) return;
     nst_error err;
-    nst_tfjs_model m = {0};
+    tfjs_model m = {0};
     struct nst_net net;
-    CHECK(nst_tfjs_load(dir, &m, &err) == 0, "darknet-tiny: %s", err.msg);
+    CHECK(tfjs_load(dir, &m, &err) == 0, "darknet-tiny: %s", err.msg);
     CHECK(m.n_layers == 52 && m.weights.count == 77, "%d layers, %d weights", m.n_layers,
           m.weights.count);
     CHECK(net_from_keras(&m, &net, &err) == 0, "net_from_keras: %s", err.msg);
@@ -417,11 +417,11 @@ static void test_darknet(void) {
     CHECK(strcmp(net.nodes[net.n_nodes - 1].name, "conv2d_16") == 0, "last layer is conv2d_16");
 
     /* BatchNorm folding, recomputed from the dict: conv2d_4 (3x3, 16 -> 128) */
-    const nst_tensor *K = nst_dict_get(&m.weights, "conv2d_4/kernel");
-    const nst_tensor *g = nst_dict_get(&m.weights, "batch_normalization_4/gamma");
-    const nst_tensor *b = nst_dict_get(&m.weights, "batch_normalization_4/beta");
-    const nst_tensor *mu = nst_dict_get(&m.weights, "batch_normalization_4/moving_mean");
-    const nst_tensor *var = nst_dict_get(&m.weights, "batch_normalization_4/moving_variance");
+    const tensor *K = dict_get(&m.weights, "conv2d_4/kernel");
+    const tensor *g = dict_get(&m.weights, "batch_normalization_4/gamma");
+    const tensor *b = dict_get(&m.weights, "batch_normalization_4/beta");
+    const tensor *mu = dict_get(&m.weights, "batch_normalization_4/moving_mean");
+    const tensor *var = dict_get(&m.weights, "batch_normalization_4/moving_variance");
     node *c4 = &net.nodes[8]; /* conv1 lrelu pool conv2 lrelu pool conv3 lrelu conv4 */
     CHECK(K && g && b && mu && var && strcmp(c4->name, "conv2d_4") == 0, "conv2d_4 tensors");
     if (K && g && b && mu && var && c4->op == OP_CONV) {
@@ -444,12 +444,12 @@ static void test_darknet(void) {
               "folded weight [5][3][2][1]");
     }
     /* conv2d_16 has its own bias and no BatchNorm */
-    const nst_tensor *b16 = nst_dict_get(&m.weights, "conv2d_16/bias");
+    const tensor *b16 = dict_get(&m.weights, "conv2d_16/bias");
     node *c16 = &net.nodes[net.n_nodes - 1];
     CHECK(b16 && c16->bias && c16->cin == 128, "conv2d_16 bias");
     if (b16 && c16->bias) tu_close("conv2d_16 bias", c16->bias, b16->data, 1000, 1e-30f, 0);
     net_release(&net);
-    nst_tfjs_free(&m);
+    tfjs_free(&m);
 
     /* a copy with a truncated shard, then with a missing one */
     char src[2048], dst[2048];
@@ -462,11 +462,11 @@ static void test_darknet(void) {
     }
     snprintf(dst, sizeof dst, "%s/group19-shard1of1: truncated: expected 1179648 bytes, found 589824",
              tmpdir);
-    int rc = nst_tfjs_load(tmpdir, &m, &err);
+    int rc = tfjs_load(tmpdir, &m, &err);
     CHECK(rc != 0 && strcmp(err.msg, dst) == 0, "truncated shard: %s", err.msg);
     snprintf(dst, sizeof dst, "%s/group19-shard1of1", tmpdir);
     unlink(dst);
-    rc = nst_tfjs_load(tu_tmp_path("model.json"), &m, &err);
+    rc = tfjs_load(tu_tmp_path("model.json"), &m, &err);
     expect_error(rc, &err, dst, "missing weight shard", "missing shard");
     for (int gi = 1; gi <= 31; gi++) {
         snprintf(dst, sizeof dst, "%s/group%d-shard1of1", tmpdir, gi);
@@ -496,7 +496,7 @@ static const char branch_json[] =
 
 static void test_small_tfjs(void) {
     nst_error err;
-    nst_tfjs_model m = {0};
+    tfjs_model m = {0};
     struct nst_net net;
     char json[2048];
     const char *mj = tu_tmp_path("model.json"), *wb = tu_tmp_path("w.bin");
@@ -505,7 +505,7 @@ static void test_small_tfjs(void) {
     tu_write_file(wb, w, sizeof w);
     snprintf(json, sizeof json, seq_json, "float32");
     tu_write_file(mj, json, strlen(json));
-    CHECK(nst_tfjs_load(mj, &m, &err) == 0, "sequential: %s", err.msg);
+    CHECK(tfjs_load(mj, &m, &err) == 0, "sequential: %s", err.msg);
     CHECK(net_from_keras(&m, &net, &err) == 0, "sequential net: %s", err.msg);
     CHECK(net.n_nodes == 3 && strcmp(net.nodes[0].name, "c") == 0 &&
               strcmp(net.nodes[1].name, "c_relu") == 0 && net.nodes[1].op == OP_ACT &&
@@ -519,26 +519,26 @@ static void test_small_tfjs(void) {
         tu_close("conv bias", net.nodes[0].bias, bias, 2, 1e-30f, 0);
     }
     net_release(&net);
-    nst_tfjs_free(&m);
+    tfjs_free(&m);
 
     tu_write_file(wb, w, sizeof w - 4);
-    expect_error(nst_tfjs_load(mj, &m, &err), &err, wb, "truncated: expected 32 bytes, found 28",
+    expect_error(tfjs_load(mj, &m, &err), &err, wb, "truncated: expected 32 bytes, found 28",
                  "short shard");
     tu_write_file(wb, w, sizeof w);
     snprintf(json, sizeof json, seq_json, "int32");
     tu_write_file(mj, json, strlen(json));
-    expect_error(nst_tfjs_load(mj, &m, &err), &err, mj, "int32", "int32 weight");
+    expect_error(tfjs_load(mj, &m, &err), &err, mj, "int32", "int32 weight");
     tu_write_file(mj, branch_json, strlen(branch_json));
-    expect_error(nst_tfjs_load(mj, &m, &err), &err, mj, "linear chains", "branching model");
+    expect_error(tfjs_load(mj, &m, &err), &err, mj, "linear chains", "branching model");
     tu_write_file(mj, "{\"modelTopology\": [1, 2", 23);
-    expect_error(nst_tfjs_load(mj, &m, &err), &err, mj, "JSON", "bad JSON");
+    expect_error(tfjs_load(mj, &m, &err), &err, mj, "JSON", "bad JSON");
     unlink(mj);
     unlink(wb);
 }
 
 int main(void) {
     tmpdir = tu_tmpdir_create("test_loaders");
-    nst_tensor_dict fx;
+    tensor_dict fx;
     tu_load_fixture("loaders.bin", &fx);
     test_pth_and_safetensors(&fx);
     test_views(&fx);
@@ -547,7 +547,7 @@ int main(void) {
     test_bad_safetensors();
     test_darknet();
     test_small_tfjs();
-    nst_dict_free(&fx);
+    dict_free(&fx);
     tu_tmpdir_remove();
     return tu_finish();
 }

@@ -9,9 +9,9 @@
 #include "losses/losses.h"
 #include "testutil.h"
 
-static nst_tensor_dict fx;
+static tensor_dict fx;
 
-static const nst_tensor *tget(const char *tag, const char *field) {
+static const tensor *tget(const char *tag, const char *field) {
     char name[128];
     snprintf(name, sizeof name, "%s.%s", tag, field);
     return tu_get(&fx, name);
@@ -98,7 +98,7 @@ static void check_loss(const char *what, const char *tag,
 /* ---- tests ------------------------------------------------------------- */
 
 static void test_content(void) {
-    const nst_tensor *F = tget("content", "F");
+    const tensor *F = tget("content", "F");
     int C = (int)F->shape[0], HW = (int)F->shape[1];
     const float *P = fget("content", "P");
     loss_p p = {.w = fget("content", "w")[0], .c = C, .h = HW, .target = P,
@@ -115,7 +115,7 @@ static void test_content(void) {
 }
 
 static void test_gram_and_style(const char *tag) {
-    const nst_tensor *F = tget(tag, "F");
+    const tensor *F = tget(tag, "F");
     int C = (int)F->shape[0], HW = (int)F->shape[1];
     const float *A = fget(tag, "A");
     float *G = malloc((size_t)C * C * sizeof *G), *dG = malloc((size_t)C * C * sizeof *dG);
@@ -135,7 +135,7 @@ static void test_gram_and_style(const char *tag) {
 }
 
 static void test_tv(void) {
-    const nst_tensor *x = tget("tv", "x");
+    const tensor *x = tget("tv", "x");
     loss_p p = {.w = fget("tv", "w")[0], .c = (int)x->shape[0], .h = (int)x->shape[1],
                 .wd = (int)x->shape[2]};
     check_loss("tv 3x5x7 w=0.3", "tv", tv_eval, &p, x->data, x->numel, 0.5f, 1e-4);
@@ -171,6 +171,6 @@ int main(void) {
     test_gram_and_style("style1"); /* C < HW */
     test_gram_and_style("style2"); /* C > HW */
     test_tv();
-    nst_dict_free(&fx);
+    dict_free(&fx);
     return tu_finish();
 }

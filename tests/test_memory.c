@@ -99,7 +99,7 @@ int main(void) {
           e768 / e384);
     measure("adam 768 px", net, &content, &style, 768, NST_OPT_ADAM, 1, NST_PRECISION_FP32, NULL);
     measure("lbfgs 768 px, 2 scales", net, &content, &style, 768, NST_OPT_LBFGS, 2, NST_PRECISION_FP32, NULL);
-    if (nst_dnnl_has_bf16())
+    if (dn_has_bf16())
         measure("lbfgs 768 px, bf16", net, &content, &style, 768, NST_OPT_LBFGS, 1, NST_PRECISION_BF16, NULL);
     else
         printf("  bf16: skipped, this CPU has no bfloat16 instructions\n");

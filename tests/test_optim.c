@@ -9,7 +9,7 @@
 #include "optim/optim.h"
 #include "testutil.h"
 
-static nst_tensor_dict fx;
+static tensor_dict fx;
 static int N;
 static const float *Q, *B;
 static double quartic;
@@ -43,7 +43,7 @@ static int lbfgs_fn(void *s, float *x, const float *g, double f) {
 static void trajectory(const char *tag, step_fn step, void *state, float xtol, double ltol) {
     char name[64];
     snprintf(name, sizeof name, "%s.x", tag);
-    const nst_tensor *tx = tu_get(&fx, name);
+    const tensor *tx = tu_get(&fx, name);
     snprintf(name, sizeof name, "%s.loss", tag);
     const float *tl = tu_get(&fx, name)->data;
     const int iters = (int)tx->shape[0] - 1;
@@ -115,12 +115,12 @@ static void test_lbfgs_stops(void) {
 
 int main(void) {
     tu_load_fixture("optim.bin", &fx);
-    const nst_tensor *q = tu_get(&fx, "Q");
+    const tensor *q = tu_get(&fx, "Q");
     N = (int)q->shape[0];
     Q = q->data;
     B = tu_get(&fx, "b")->data;
     test_trajectories();
     test_lbfgs_stops();
-    nst_dict_free(&fx);
+    dict_free(&fx);
     return tu_finish();
 }

@@ -41,7 +41,7 @@ static int run(const nst_net *net, const nst_image *content, const nst_image *st
 }
 
 int main(void) {
-    if (!nst_dnnl_has_bf16()) {
+    if (!dn_has_bf16()) {
         printf("skipped: this CPU has no bfloat16 instructions (AVX512-BF16 or AMX)\n");
         return tu_finish();
     }

@@ -23,8 +23,8 @@ static int count(const graph *g, op_kind op) {
 }
 
 /* Node weights (n floats) against fixture tensor `name`. */
-static void same_values(const nst_tensor_dict *fx, const char *name, const float *got, size_t n) {
-    const nst_tensor *t = tu_get(fx, name);
+static void same_values(const tensor_dict *fx, const char *name, const float *got, size_t n) {
+    const tensor *t = tu_get(fx, name);
     CHECK(got && t->numel >= n, "%s: %zu values, want %zu", name, t->numel, n);
     if (got && t->numel >= n) tu_close(name, got, t->data, n, 1e-7f, 1e-6f);
 }
@@ -33,7 +33,7 @@ static size_t conv_weights(const node *n) {
     return (size_t)n->cout * (size_t)(n->cin / n->groups) * (size_t)n->k * (size_t)n->k;
 }
 
-static void test_predictor(const nst_tensor_dict *fx) {
+static void test_predictor(const tensor_dict *fx) {
     const char *path = tu_shared(DIR "style_predict_quantized_256.tflite");
     if (!path) return;
     graph g;
@@ -153,7 +153,7 @@ static const node *first_style_conv(const graph *g) {
     return NULL;
 }
 
-static void test_transfer(const nst_tensor_dict *fx) {
+static void test_transfer(const tensor_dict *fx) {
     const char *f16 = tu_shared(DIR "style_transfer_f16_384.tflite");
     const char *q8 = tu_shared(DIR "style_transfer_quantized_384.tflite");
     graph g = {0}, q = {0};
@@ -319,11 +319,11 @@ static void test_damaged(void) {
 }
 
 int main(void) {
-    nst_tensor_dict fx;
+    tensor_dict fx;
     tu_load_fixture("tflite.bin", &fx);
     test_predictor(&fx);
     test_transfer(&fx);
     test_damaged();
-    nst_dict_free(&fx);
+    dict_free(&fx);
     return tu_finish();
 }

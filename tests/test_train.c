@@ -51,10 +51,10 @@ static double norm(const float *a, size_t n) {
 }
 
 static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
-    nst_tensor_dict fx = {0};
+    tensor_dict fx = {0};
     tu_load_fixture(fixture, &fx);
     printf("%s (%s)\n", fixture, gen_upsample_name(g->upsample));
-    const nst_tensor *x = tu_get(&fx, "x"), *R = tu_get(&fx, "R"), *y = tu_get(&fx, "y");
+    const tensor *x = tu_get(&fx, "x"), *R = tu_get(&fx, "R"), *y = tu_get(&fx, "y");
     int n = (int)x->shape[0], h = (int)x->shape[2], w = (int)x->shape[3];
     plan p;
     nst_error err;
@@ -62,7 +62,7 @@ static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
     int rc = plan_create(&p, &g->g, n, h, w, &o_train, &err);
     CHECK(rc == 0, "plan: %s", err.msg);
     if (rc) {
-        nst_dict_free(&fx);
+        dict_free(&fx);
         return;
     }
     float *grads = malloc(g->n_params * sizeof(float)), *dx = malloc(x->numel * sizeof(float));
@@ -78,7 +78,7 @@ static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
         gen_kernel_convert(L, grads + (L->weight - g->params), tf, 1);
         gen_var_name(3 * i, name, sizeof name);
         snprintf(key, sizeof key, "d/%s", name);
-        if (nst_dict_get(&fx, key)) tu_rel_close(key, tf, tu_get(&fx, key)->data, nk, 2e-3);
+        if (dict_get(&fx, key)) tu_rel_close(key, tf, tu_get(&fx, key)->data, nk, 2e-3);
         double proj = 0;
         for (size_t j = 0; j < nk; j++) proj += tf[j] * ((double)(j * 7919 % 1000) / 500 - 1);
         snprintf(key, sizeof key, "norm/%s", name);
@@ -120,7 +120,7 @@ static void backward_vs_pytorch(nst_generator *g, const char *fixture) {
     free(dx);
     free(grads);
     plan_destroy(&p);
-    nst_dict_free(&fx);
+    dict_free(&fx);
 }
 
 /* ---- training ------------------------------------------------------------ */
@@ -153,16 +153,16 @@ static int tiny_run(const nst_net *net, const nst_image *style, const char *dir,
 
 /* The Variable* tensors of two checkpoints are byte-identical. */
 static int same_weights(const char *a, const char *b) {
-    nst_tensor_dict da = {0}, db = {0};
+    tensor_dict da = {0}, db = {0};
     nst_error err;
     int same = gen_checkpoint_read(a, &da, NULL, &err) == 0 && gen_checkpoint_read(b, &db, NULL, &err) == 0;
     for (int i = 0; same && i < da.count; i++) {
-        const nst_tensor *t = nst_dict_get(&db, da.t[i].name);
+        const tensor *t = dict_get(&db, da.t[i].name);
         same = t && t->numel == da.t[i].numel &&
                !memcmp(t->data, da.t[i].data, t->numel * sizeof(float));
     }
-    nst_dict_free(&da);
-    nst_dict_free(&db);
+    dict_free(&da);
+    dict_free(&db);
     return same;
 }
 
@@ -292,10 +292,10 @@ static void training(void) {
  * builds it: the kernels of layers 13 and 14 ([k][k][cout][cin]) with their
  * last two axes swapped become HWIO [k][k][cin][cout] convolution kernels. */
 static void nearest_from_scream(const char *dir) {
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     struct nst_generator g;
     nst_error err;
-    CHECK(nst_dljs_load(dir, &d, &err) == 0, "%s", err.msg);
+    CHECK(dljs_load(dir, &d, &err) == 0, "%s", err.msg);
     /* the deconv shapes are refused as the nearest architecture */
     CHECK(gen_from_dict(&d, dir, GEN_UP_NEAREST, &g, &err) == NST_ERR_RUNTIME &&
               strstr(err.msg, "Variable_39") && strstr(err.msg, "[3,3,128,64]"),
@@ -303,7 +303,7 @@ static void nearest_from_scream(const char *dir) {
     for (int k = 39; k <= 42; k += 3) {
         char name[32];
         gen_var_name(k, name, sizeof name);
-        nst_tensor *t = (nst_tensor *)nst_dict_get(&d, name);
+        tensor *t = (tensor *)dict_get(&d, name);
         if (!t) return;
         int64_t kk = t->shape[0] * t->shape[1], a = t->shape[2], b = t->shape[3];
         float *sw = malloc(t->numel * sizeof(float));
@@ -316,7 +316,7 @@ static void nearest_from_scream(const char *dir) {
     }
     int rc = gen_from_dict(&d, dir, GEN_UP_NEAREST, &g, &err);
     CHECK(rc == 0, "nearest from scream: %s", err.msg);
-    nst_dict_free(&d);
+    dict_free(&d);
     if (rc) return;
     backward_vs_pytorch(&g, "gen_train_nearest.bin");
     gen_free(&g);

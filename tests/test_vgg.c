@@ -21,7 +21,7 @@ static const int torch_index[NT] = {0, 1, 4, 6, 11, 21, 22, 29};
 
 /* Forward and backward of one loaded net against the fixture; finite
  * differences (slow) only when fd is set. */
-static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
+static void check_net(const char *file, const tensor_dict *fx, int fd) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", NST_FIXTURES, file);
     nst_error err;
@@ -32,7 +32,7 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
     }
     CHECK(strcmp(nst_net_name(net), "vgg19") == 0 && nst_net_layer_count(net) == 37,
           "%s: %s with %d layers", file, nst_net_name(net), nst_net_layer_count(net));
-    const nst_tensor *image = tu_get(fx, "image");
+    const tensor *image = tu_get(fx, "image");
     int h = (int)image->shape[1], w = (int)image->shape[2];
     unsigned char *tapped = calloc((size_t)net->n_nodes, 1);
     for (int t = 0; t < NT; t++) {
@@ -59,7 +59,7 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
     for (int t = 0; t < NT; t++) {
         plan_tap L = plan_tap_of(&plan, torch_index[t]);
         snprintf(name, sizeof name, "F/%s", taps[t]);
-        const nst_tensor *ref = tu_get(fx, name);
+        const tensor *ref = tu_get(fx, name);
         int same = ref->ndim == 3 && ref->shape[0] == L.c && ref->shape[1] == L.h &&
                    ref->shape[2] == L.w;
         CHECK(same, "%s %s: shape %dx%dx%d, PyTorch %lldx%lldx%lld", file, taps[t], L.c, L.h,
@@ -67,7 +67,7 @@ static void check_net(const char *file, const nst_tensor_dict *fx, int fd) {
         snprintf(what, sizeof what, "%s %s", file, taps[t]);
         if (same) tu_rel_close(what, L.out, ref->data, ref->numel, 1e-5);
         snprintf(name, sizeof name, "R/%s", taps[t]);
-        const nst_tensor *r = tu_get(fx, name);
+        const tensor *r = tu_get(fx, name);
         if (r->numel == (size_t)L.c * L.h * L.w)
             memcpy(L.loss_grad, r->data, r->numel * sizeof(float));
     }
@@ -99,13 +99,13 @@ out:
 }
 
 int main(void) {
-    nst_tensor_dict fx;
+    tensor_dict fx;
     tu_load_fixture("vgg_forward.bin", &fx);
-    const nst_tensor *image = tu_get(&fx, "image");
+    const tensor *image = tu_get(&fx, "image");
     CHECK(image->ndim == 3 && image->shape[0] == 3 && image->shape[1] == 24 && image->shape[2] == 20,
           "fixture image is 3x24x20");
     check_net("vgg19_tiny.pth", &fx, 1);
     check_net("vgg19_tiny.safetensors", &fx, 0);
-    nst_dict_free(&fx);
+    dict_free(&fx);
     return tu_finish();
 }

@@ -11,7 +11,7 @@
  * R_t being the fixture tensor "R/<taps[t]>"; accumulated in double. */
 typedef struct {
     plan *plan;
-    const nst_tensor_dict *fx;
+    const tensor_dict *fx;
     const char *const *taps;
     int n_taps;
 } tu_net_objective_ctx;

@@ -71,7 +71,7 @@ static _Noreturn void die(const char *fmt, const char *a) {
     exit(1);
 }
 
-void tu_load_fixture(const char *name, nst_tensor_dict *d) {
+void tu_load_fixture(const char *name, tensor_dict *d) {
     char path[2048];
     snprintf(path, sizeof path, "%s/%s", NST_FIXTURES, name);
     FILE *f = fopen(path, "rb");
@@ -99,13 +99,13 @@ void tu_load_fixture(const char *name, nst_tensor_dict *d) {
         if (!data || fread(data, sizeof(float), numel, f) != numel)
             die("fixture %s: truncated data", path);
         nst_error err;
-        if (nst_dict_add(d, tname, (int)ndim, shape, data, &err)) die("%s", err.msg);
+        if (dict_add(d, tname, (int)ndim, shape, data, &err)) die("%s", err.msg);
     }
     fclose(f);
 }
 
-const nst_tensor *tu_get(const nst_tensor_dict *d, const char *name) {
-    const nst_tensor *t = nst_dict_get(d, name);
+const tensor *tu_get(const tensor_dict *d, const char *name) {
+    const tensor *t = dict_get(d, name);
     if (!t) die("fixture has no tensor %s", name);
     return t;
 }
@@ -196,7 +196,7 @@ double tu_net_objective(const float *x, void *vctx) {
         int idx = nst_net_find_layer(c->plan->g, c->taps[t]);
         if (idx < 0) die("no layer %s", c->taps[t]);
         snprintf(name, sizeof name, "R/%s", c->taps[t]);
-        const nst_tensor *r = tu_get(c->fx, name);
+        const tensor *r = tu_get(c->fx, name);
         plan_tap L = plan_tap_of(c->plan, idx);
         if (r->numel != (size_t)L.c * L.h * L.w)
             die("%s does not match the layer's shape", name);

@@ -30,9 +30,9 @@ int tu_finish(void);
 
 /* Load a fixture bundle from NST_FIXTURES/<name>; aborts the test with a
  * message naming the file when it is missing or malformed. */
-void tu_load_fixture(const char *name, nst_tensor_dict *d);
+void tu_load_fixture(const char *name, tensor_dict *d);
 /* Get a tensor that must exist (aborts naming it otherwise). */
-const nst_tensor *tu_get(const nst_tensor_dict *d, const char *name);
+const tensor *tu_get(const tensor_dict *d, const char *name);
 
 /* Path under ../shared; fails the test (naming the file) when missing.
  * Returns NULL then. */

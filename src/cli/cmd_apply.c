@@ -105,8 +105,8 @@ static int output_in_dir(const char *dir, const char *input, char *out, size_t n
     const char *dot = strrchr(base, '.');
     int keep = dot && dot != base && writable_ext(dot);
     int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-    if (keep ? nst_pathf(out, n, "%.*s/%s", dl, dir, base)
-             : nst_pathf(out, n, "%.*s/%.*s.png", dl, dir, stem, base))
+    if (keep ? path_printf(out, n, "%.*s/%s", dl, dir, base)
+             : path_printf(out, n, "%.*s/%.*s.png", dl, dir, stem, base))
         return nst_fail(err, NST_ERR_USAGE, "%s/%s: path too long", dir, base);
     return NST_OK;
 }

@@ -235,7 +235,7 @@ static void print_report(const nst_video_report *r) {
  * there and no work directory is (outputs appear only when complete). */
 static int finished(const char *out) {
     char work[NST_PATH_MAX];
-    return access(out, F_OK) == 0 && !nst_pathf(work, sizeof work, "%s.nst-work", out) && access(work, F_OK) != 0;
+    return access(out, F_OK) == 0 && !path_printf(work, sizeof work, "%s.nst-work", out) && access(work, F_OK) != 0;
 }
 
 /* cluster_run's job k: part k of the clip into the work directory. */

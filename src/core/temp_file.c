@@ -16,7 +16,7 @@
  * created with O_EXCL and mode 0666 so that the kernel applies the umask as
  * for a plain fopen: reading the umask would mean setting it, process-wide,
  * under the feet of other threads. Returns NULL with errno set. */
-FILE *nst_temp_open(const char *path, char **tmp) {
+FILE *temp_open(const char *path, char **tmp) {
     static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     size_t len = strlen(path) + 16;
     *tmp = malloc(len);
@@ -24,7 +24,7 @@ FILE *nst_temp_open(const char *path, char **tmp) {
     uint64_t seed = (uint64_t)now_seconds() * 1000003u ^ (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)*tmp;
     int fd = -1;
     for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
-        uint64_t r = nst_splitmix64(&seed);
+        uint64_t r = splitmix64(&seed);
         char name[7];
         for (int i = 0; i < 6; i++, r >>= 6) name[i] = letters[r % (sizeof letters - 1)];
         name[6] = 0;
@@ -45,7 +45,7 @@ FILE *nst_temp_open(const char *path, char **tmp) {
 
 /* Close the temporary file and rename it to `path` unless `e` (an errno
  * value) or the close failed; on failure it is removed. Returns the error. */
-int nst_temp_finish(FILE *f, char *tmp, const char *path, int e) {
+int temp_finish(FILE *f, char *tmp, const char *path, int e) {
     if (fclose(f) != 0 && !e) e = errno;
     if (!e && rename(tmp, path) != 0) e = errno;
     if (e) unlink(tmp);

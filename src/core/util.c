@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-int nst_pathf(char *out, size_t n, const char *fmt, ...) {
+int path_printf(char *out, size_t n, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int len = vsnprintf(out, n, fmt, ap);
@@ -16,7 +16,7 @@ int nst_pathf(char *out, size_t n, const char *fmt, ...) {
     return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 
-uint64_t nst_splitmix64(uint64_t *s) {
+uint64_t splitmix64(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -49,7 +49,7 @@ const char *human_pixels(double pixels, char *buf, size_t n) {
 
 int make_dirs(const char *path) {
     char p[NST_PATH_MAX];
-    if (nst_pathf(p, sizeof p, "%s", path)) return errno = ENAMETOOLONG, -1;
+    if (path_printf(p, sizeof p, "%s", path)) return errno = ENAMETOOLONG, -1;
     for (char *q = p + 1; *q; q++)
         if (*q == '/') {
             *q = 0;

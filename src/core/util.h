@@ -10,11 +10,11 @@
 
 /* snprintf that reports truncation: returns 0 when the whole string fit,
  * -1 when it was cut (paths too long to use are an error, not a surprise). */
-int nst_pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int path_printf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* util.c: splitmix64, a small seeded PRNG whose whole state is one u64 (so
  * a training checkpoint can store it): s += golden gamma, then a mix. */
-uint64_t nst_splitmix64(uint64_t *s);
+uint64_t splitmix64(uint64_t *s);
 
 /* A monotonic clock in seconds, for elapsed times. */
 double now_seconds(void);
@@ -32,10 +32,10 @@ int make_dirs(const char *path);
 int edit_distance(const char *a, const char *b);
 
 /* temp_file.c: a temporary file beside `path` (PATH.partXXXXXX) with the
- * mode a plain fopen would give; NULL with errno set. nst_temp_finish closes
+ * mode a plain fopen would give; NULL with errno set. temp_finish closes
  * it and renames it to `path` unless `e` (an errno value) or the close
  * failed, else removes it; returns the error (0 on success). */
-FILE *nst_temp_open(const char *path, char **tmp);
-int nst_temp_finish(FILE *f, char *tmp, const char *path, int e);
+FILE *temp_open(const char *path, char **tmp);
+int temp_finish(FILE *f, char *tmp, const char *path, int e);
 
 #endif

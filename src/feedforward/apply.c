@@ -207,6 +207,6 @@ static int apply(const nst_generator *g, const nst_image *in, const nst_apply_pa
 
 int nst_apply(const nst_generator *g, const nst_image *in, const nst_apply_params *p,
               nst_image *out, nst_error *err) {
-    dnnl_run_reset();
-    return dnnl_run_status(apply(g, in, p, out, err), err);
+    dn_run_reset();
+    return dn_run_status(apply(g, in, p, out, err), err);
 }

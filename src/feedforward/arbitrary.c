@@ -40,7 +40,7 @@ static int find_model(const char *dir, const char *prefix, const char *prefer, c
             snprintf(best, sizeof best, "%s", e->d_name), best_pref = pref;
     }
     closedir(d);
-    return best[0] && !nst_pathf(out, n, "%s/%s", dir, best);
+    return best[0] && !path_printf(out, n, "%s/%s", dir, best);
 }
 
 /* The output of the predictor: a vector, one 1 x 1 map of `size` channels. */
@@ -59,7 +59,7 @@ static int check_pair(nst_arbitrary *a, const char *dir, nst_error *err) {
 int nst_arbitrary_load(const char *path, nst_arbitrary **out, nst_error *err) {
     *out = NULL;
     char dir[NST_PATH_MAX], pred[NST_PATH_MAX], xfer[NST_PATH_MAX];
-    if (nst_pathf(dir, sizeof dir, "%s", path))
+    if (path_printf(dir, sizeof dir, "%s", path))
         return nst_fail(err, NST_ERR_USAGE, "%s: path too long", path);
     if (!is_dir(dir)) {
         char *slash = strrchr(dir, '/');
@@ -123,8 +123,8 @@ static int style_vector(const nst_arbitrary *a, const nst_image *painting, float
 }
 
 int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err) {
-    dnnl_run_reset();
-    return dnnl_run_status(style_vector(a, painting, v, err), err);
+    dn_run_reset();
+    return dn_run_status(style_vector(a, painting, v, err), err);
 }
 
 int nst_style_vector_of_file(const nst_arbitrary *a, const char *path, float *v, nst_error *err) {
@@ -195,6 +195,6 @@ static int arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const fl
 
 int nst_arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float *style,
                         const nst_apply_params *p, nst_image *out, nst_error *err) {
-    dnnl_run_reset();
-    return dnnl_run_status(arbitrary_apply(a, in, style, p, out, err), err);
+    dn_run_reset();
+    return dn_run_status(arbitrary_apply(a, in, style, p, out, err), err);
 }

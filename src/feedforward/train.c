@@ -63,7 +63,7 @@ static int list_photos(trainer *t, nst_error *err) {
     for (struct dirent *e; !rc && (e = readdir(d));) {
         char path[NST_PATH_MAX];
         struct stat st;
-        if (e->d_name[0] == '.' || nst_pathf(path, sizeof path, "%s/%s", dir, e->d_name) ||
+        if (e->d_name[0] == '.' || path_printf(path, sizeof path, "%s/%s", dir, e->d_name) ||
             stat(path, &st) || !S_ISREG(st.st_mode))
             continue;
         if (t->n_photos == cap) {
@@ -101,8 +101,8 @@ static void random_init(trainer *t) {
         gen_layer *L = &t->g.layers[i];
         size_t n = (size_t)L->k * L->k * L->cin * L->cout;
         for (size_t j = 0; j < n;) {
-            double u = ((nst_splitmix64(&t->rng) >> 11) + 0.5) * 0x1p-53;
-            double v = (nst_splitmix64(&t->rng) >> 11) * 0x1p-53;
+            double u = ((splitmix64(&t->rng) >> 11) + 0.5) * 0x1p-53;
+            double v = (splitmix64(&t->rng) >> 11) * 0x1p-53;
             double z = sqrt(-2 * log(u)) * cos(2 * M_PI * v);
             if (fabs(z) <= 2) L->weight[j++] = (float)(0.1 * z);
         }
@@ -139,10 +139,10 @@ static int initial_state(trainer *t, nst_error *err) {
                         gen_upsample_name(up));
     rc = adam_init(&t->adam, t->g.n_params, p->learning_rate, err);
     if (rc || !p->resume) return rc;
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     rc = gen_checkpoint_read(src, &d, NULL, err);
     cJSON *m = rc ? NULL : cJSON_Parse(d.metadata);
-    const nst_tensor *am = nst_dict_get(&d, "train/adam_m"), *av = nst_dict_get(&d, "train/adam_v");
+    const tensor *am = dict_get(&d, "train/adam_m"), *av = dict_get(&d, "train/adam_v");
     const char *it = meta_get(m, "iteration"), *at = meta_get(m, "adam_t"), *rs = meta_get(m, "rng"),
                *sec = meta_get(m, "seconds");
     if (!rc && (!am || !av || am->numel != t->g.n_params || av->numel != t->g.n_params || !it ||
@@ -158,7 +158,7 @@ static int initial_state(trainer *t, nst_error *err) {
         t->seconds0 = atof(sec);
     }
     cJSON_Delete(m);
-    nst_dict_free(&d);
+    dict_free(&d);
     return rc;
 }
 
@@ -173,9 +173,9 @@ static int checkpoint(trainer *t, int iteration, double seconds, nst_error *err)
     snprintf(seed, sizeof seed, "%" PRIu64, p->seed);
     const char *meta[] = {"iteration", it, "adam_t", at, "rng", rs, "seconds", sec, "seed", seed};
     int64_t shape[1] = {(int64_t)t->g.n_params};
-    nst_tensor state[2] = {{"train/adam_m", 1, {shape[0]}, t->g.n_params, t->adam.m},
+    tensor state[2] = {{"train/adam_m", 1, {shape[0]}, t->g.n_params, t->adam.m},
                            {"train/adam_v", 1, {shape[0]}, t->g.n_params, t->adam.v}};
-    nst_tensor_dict extra = {.count = 2, .cap = 2, .t = state};
+    tensor_dict extra = {.count = 2, .cap = 2, .t = state};
     /* the log first: killed between the two, the log is a row ahead of the
      * checkpoint, and a resumed run reads it only up to the checkpoint's
      * iteration; the other way round the row would be lost */
@@ -200,7 +200,7 @@ static int fill_batch(trainer *t, float *x, nst_error *err) {
     int c = p->crop, rc = NST_OK, n = p->batch_size, first = sharded(p) ? p->shard * n : 0;
     int total = sharded(p) ? p->shards * n : n;
     for (int k = 0; k < total && !rc; k++) {
-        uint64_t r[3] = {nst_splitmix64(&t->rng), nst_splitmix64(&t->rng), nst_splitmix64(&t->rng)};
+        uint64_t r[3] = {splitmix64(&t->rng), splitmix64(&t->rng), splitmix64(&t->rng)};
         int b = k - first;
         if (b < 0 || b >= n) continue;
         nst_image im = {0}, big = {0};
@@ -372,6 +372,6 @@ static int train(const nst_net *net, const nst_image *style, const nst_train_par
 
 int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
               nst_error *err) {
-    dnnl_run_reset();
-    return dnnl_run_status(train(net, style, p, err), err);
+    dn_run_reset();
+    return dn_run_status(train(net, style, p, err), err);
 }

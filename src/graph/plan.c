@@ -33,7 +33,7 @@ static tinfo info(const plan *p, int k) {
 }
 
 static size_t out_elems(const plan *p, const step *s) {
-    return nst_blocked_numel(p->n, s->c, s->h, s->w, s->block);
+    return blocked_numel(p->n, s->c, s->h, s->w, s->block);
 }
 static size_t out_bytes(const plan *p, const step *s) { return out_elems(p, s) * esize(s->bf16); }
 
@@ -143,7 +143,7 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
             return rc;
         if (s->up > 1) s->pad.up = s->up;
         h = s->pad.oh, w = s->pad.ow;
-        if (!s->split) x->padded = max_sz(x->padded, nst_blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
+        if (!s->split) x->padded = max_sz(x->padded, blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
     }
     if (s->split) { /* it pads its rows itself (none: zero pads) */
         if (nd->pad != PAD_REFLECT && (rc = pad_setup(&s->pad, n, in.c, in.h, in.w, 0, 0, 0, 0, in.block, 0, err)))
@@ -163,7 +163,7 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
         const dnnl_memory_desc_t *f32;
         dnnl_memory_desc_t lowp;
         dnnl_memory_get_memory_desc(s->conv.p.m_dst, &f32);
-        nst_dnnl_md(&lowp, n, s->c, s->h, s->w, NST_NHWC, 1);
+        dn_md(&lowp, n, s->c, s->h, s->w, NST_NHWC, 1);
         if ((rc = reorder_setup(&s->convert, f32, &lowp, NULL, 0, err)) ||
             (rc = reorder_setup(&s->convert_back, &lowp, f32, NULL, 0, err)))
             return rc;
@@ -188,7 +188,7 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
         const dnnl_memory_desc_t *from;
         dnnl_memory_desc_t to;
         dnnl_memory_get_memory_desc(s->conv.p.m_dsrc, &from);
-        nst_dnnl_md(&to, n, in.c, h, w, 1, 0);
+        dn_md(&to, n, in.c, h, w, 1, 0);
         x->stage = max_sz(x->stage, dnnl_memory_desc_get_size(from));
         x->padded = max_sz(x->padded, numel(n, in.c, h, w) * sizeof(float));
         if ((rc = reorder_setup(&s->to_nchw, from, &to, NULL, 0, err))) return rc;
@@ -289,8 +289,8 @@ static int setup_taps(plan *p, nst_error *err) {
         if (p->o.tapped[i] & TAP_GRAM) rc = gram_setup(&s->gram, s->c, s->h, s->w, s->block, s->bf16, err);
         if (!rc && (p->o.tapped[i] & TAP_COPY)) {
             dnnl_memory_desc_t act, nchw;
-            nst_dnnl_md(&act, p->n, s->c, s->h, s->w, s->block, s->bf16);
-            nst_dnnl_md(&nchw, p->n, s->c, s->h, s->w, 1, 0);
+            dn_md(&act, p->n, s->c, s->h, s->w, s->block, s->bf16);
+            dn_md(&nchw, p->n, s->c, s->h, s->w, 1, 0);
             rc = reorder_setup(&s->to_out, &act, &nchw, NULL, 0, err);
             if (!rc) rc = reorder_setup(&s->add_grad, &nchw, &act, NULL, s->grad_written, err);
         }
@@ -369,7 +369,7 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
         step *s = &p->S[i];
         biggest = max_sz(biggest, out_bytes(p, s));
         if (s->to_bf16) {
-            size_t b32 = nst_blocked_numel(p->n, s->c, s->h, s->w, s->conv.dst_block) * f;
+            size_t b32 = blocked_numel(p->n, s->c, s->h, s->w, s->conv.dst_block) * f;
             TAKE(s->act32, b32);
             if (p->o.grads) TAKE(s->grad32, b32);
         }
@@ -425,7 +425,7 @@ static int plan_build(plan *p, const graph *g, int n, int h, int w, const plan_o
             if (o->tapped[i]) last = i;
         if (last < 0) return nst_fail(err, NST_ERR_USAGE, "no layer of %s is used by any loss", g->path);
     }
-    if (o->precision == NST_PRECISION_BF16 && !nst_dnnl_has_bf16())
+    if (o->precision == NST_PRECISION_BF16 && !dn_has_bf16())
         return nst_fail(err, NST_ERR_USAGE,
                         "--precision bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or "
                         "AMX), so it would run far slower than fp32; use --precision fp32");
@@ -554,7 +554,7 @@ static void act_plain_backward(const node *nd, size_t m, const float *y, const f
 
 /* Per image and channel, the mean over h x w of a blocked tensor. */
 static void mean_forward(int n, int c, int h, int w, int block, const float *x, float *y) {
-    int lanes = nst_block_elems(block, c), cb = (c + lanes - 1) / lanes;
+    int lanes = block_elems(block, c), cb = (c + lanes - 1) / lanes;
     size_t hw = (size_t)h * w;
     memset(y, 0, (size_t)n * cb * lanes * sizeof *y);
     for (int b = 0; b < n; b++)
@@ -568,7 +568,7 @@ static void mean_forward(int n, int c, int h, int w, int block, const float *x, 
 }
 
 static void mean_backward(int n, int c, int h, int w, int block, const float *dy, float *dx) {
-    int lanes = nst_block_elems(block, c), cb = (c + lanes - 1) / lanes;
+    int lanes = block_elems(block, c), cb = (c + lanes - 1) / lanes;
     size_t hw = (size_t)h * w;
     for (int b = 0; b < n; b++)
         for (int q = 0; q < cb; q++) {
@@ -592,9 +592,9 @@ static void instnorm_run(plan *p, step *s, int fixed) {
     }
     /* conditional: scale and shift per image, c floats at the start of each
      * image's 1 x 1 map in any layout */
-    size_t img = nst_blocked_numel(1, s->c, s->h, s->w, x.block);
+    size_t img = blocked_numel(1, s->c, s->h, s->w, x.block);
     tinfo sc = info(p, s->in[1]), sh = info(p, s->in[2]);
-    size_t vs = nst_blocked_numel(1, s->c, 1, 1, sc.block), vh = nst_blocked_numel(1, s->c, 1, 1, sh.block);
+    size_t vs = blocked_numel(1, s->c, 1, 1, sc.block), vh = blocked_numel(1, s->c, 1, 1, sh.block);
     for (int b = 0; b < p->n; b++)
         instnorm_apply(1, s->c, hw, s->block, in + b * img, (const float *)in_act(p, s->in[1]) + b * vs,
                        (const float *)in_act(p, s->in[2]) + b * vh, s->mean + (size_t)b * s->c,
@@ -604,7 +604,7 @@ static void instnorm_run(plan *p, step *s, int fixed) {
 
 /* Index of element (b, c, y, x) of an n x c x h x w tensor in layout block. */
 static size_t blocked_at(int c_all, int h, int w, int block, int b, int c, int y, int x) {
-    int lanes = nst_block_elems(block, c_all), cb = (c_all + lanes - 1) / lanes;
+    int lanes = block_elems(block, c_all), cb = (c_all + lanes - 1) / lanes;
     return ((((size_t)b * cb + c / lanes) * h + y) * w + x) * lanes + c % lanes;
 }
 
@@ -694,7 +694,7 @@ static void add_into(void *dst, const void *src, size_t m, int bf16) {
     }
     uint16_t *d = dst;
     const uint16_t *s = src;
-    for (size_t i = 0; i < m; i++) d[i] = nst_f32_to_bf16(nst_bf16_to_f32(d[i]) + nst_bf16_to_f32(s[i]));
+    for (size_t i = 0; i < m; i++) d[i] = f32_to_bf16(bf16_to_f32(d[i]) + bf16_to_f32(s[i]));
 }
 
 /* Where step s writes the gradient of its input j (3: the skip): the
@@ -829,7 +829,7 @@ static void output_grad(plan *p, const float *dout) {
 }
 
 static size_t image_bytes(const step *s) {
-    return nst_blocked_numel(1, s->c, s->h, s->w, s->block) * esize(s->bf16);
+    return blocked_numel(1, s->c, s->h, s->w, s->block) * esize(s->bf16);
 }
 
 void plan_backward(plan *p, const float *dout, float *dimage, float *dparams) {
@@ -888,7 +888,7 @@ void plan_zero_loss_grads(plan *p) {
 
 void plan_vector(const plan *p, int b, float *v, int c) {
     const step *s = &p->S[p->n_steps - 1];
-    const float *y = (const float *)s->act + b * nst_blocked_numel(1, s->c, s->h, s->w, s->block);
+    const float *y = (const float *)s->act + b * blocked_numel(1, s->c, s->h, s->w, s->block);
     for (int k = 0; k < c && k < s->c; k++) v[k] = y[blocked_at(s->c, s->h, s->w, s->block, 0, k, 0, 0)];
 }
 

@@ -137,10 +137,10 @@ int nst_image_save(const char *path, const nst_image *img, nst_error *err) {
     if (!img->data || img->w <= 0 || img->h <= 0)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: no image to save", path);
     char *tmp;
-    struct sink s = {nst_temp_open(path, &tmp), 0};
+    struct sink s = {temp_open(path, &tmp), 0};
     if (!s.f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(errno));
     encode_to(kind, &s, img);
-    int e = nst_temp_finish(s.f, tmp, path, s.err);
+    int e = temp_finish(s.f, tmp, path, s.err);
     return e ? nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(e)) : NST_OK;
 }
 

@@ -48,7 +48,7 @@ static int read_all(const char *path, long want, const char *shape, unsigned cha
 
 /* One manifest entry: "name": {"filename": "...", "shape": [...]}. */
 static int read_variable(const cJSON *v, const char *dir, const char *manifest,
-                         nst_tensor_dict *d, nst_error *err) {
+                         tensor_dict *d, nst_error *err) {
     const char *name = v->string;
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(v, "filename");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(v, "shape");
@@ -76,9 +76,9 @@ static int read_variable(const cJSON *v, const char *dir, const char *manifest,
     }
     strcat(desc, "]");
     char path[NST_PATH_MAX];
-    if (nst_pathf(path, sizeof path, "%s/%s", dir, fn))
+    if (path_printf(path, sizeof path, "%s/%s", dir, fn))
         return nst_fail(err, NST_ERR_RUNTIME, "%s/%s: path too long", dir, fn);
-    if (nst_dict_get(d, name))
+    if (dict_get(d, name))
         return nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s is listed twice", manifest, name);
     unsigned char *raw;
     long len;
@@ -91,12 +91,12 @@ static int read_variable(const cJSON *v, const char *dir, const char *manifest,
     }
     for (size_t i = 0; i < numel; i++) data[i] = raw_get(raw, RAW_F32, i);
     free(raw);
-    return nst_dict_add(d, name, ndim, dims, data, err);
+    return dict_add(d, name, ndim, dims, data, err);
 }
 
-int nst_dljs_load(const char *dir, nst_tensor_dict *out, nst_error *err) {
-    nst_tensor_dict d = {0};
-    if (nst_pathf(d.path, sizeof d.path, "%s/manifest.json", dir))
+int dljs_load(const char *dir, tensor_dict *out, nst_error *err) {
+    tensor_dict d = {0};
+    if (path_printf(d.path, sizeof d.path, "%s/manifest.json", dir))
         return nst_fail(err, NST_ERR_RUNTIME, "%s: path too long", dir);
     unsigned char *text;
     long len;
@@ -110,7 +110,7 @@ int nst_dljs_load(const char *dir, nst_tensor_dict *out, nst_error *err) {
         rc = read_variable(v, dir, d.path, &d, err);
     cJSON_Delete(root);
     if (rc) {
-        nst_dict_free(&d);
+        dict_free(&d);
         return rc;
     }
     *out = d;

@@ -15,7 +15,7 @@
 #include "core/util.h"
 #include "io/io.h"
 
-int nst_sha256_file(const char *path, char hex[65], nst_error *err) {
+int sha256_file(const char *path, char hex[65], nst_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT ? nst_fail(err, NST_ERR_RUNTIME, "%s: no such file", path)
@@ -56,13 +56,13 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ctx) {
     return n;
 }
 
-int nst_download(const char *url, const char *path, nst_error *err) {
+int download_file(const char *url, const char *path, nst_error *err) {
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot initialise libcurl (%s)", url,
                         curl_easy_strerror(curl_init_rc));
     char *tmp;
-    struct sink s = {nst_temp_open(path, &tmp), 0};
+    struct sink s = {temp_open(path, &tmp), 0};
     if (!s.f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create (%s)", path, strerror(errno));
     CURL *c = curl_easy_init();
     char cerr[CURL_ERROR_SIZE] = "";
@@ -89,7 +89,7 @@ int nst_download(const char *url, const char *path, nst_error *err) {
         curl_easy_cleanup(c);
     }
     /* a failed transfer (EIO stands for it) discards the temporary file too */
-    int e = nst_temp_finish(s.f, tmp, path, s.err ? s.err : rc != CURLE_OK ? EIO : 0);
+    int e = temp_finish(s.f, tmp, path, s.err ? s.err : rc != CURLE_OK ? EIO : 0);
     if (rc != CURLE_OK && !s.err)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: download failed (%s)", url,
                         *cerr ? cerr : curl_easy_strerror(rc));
@@ -99,13 +99,13 @@ int nst_download(const char *url, const char *path, nst_error *err) {
     return NST_OK;
 }
 
-int nst_copy_file(const char *src, const char *dst, nst_error *err) {
+int copy_file(const char *src, const char *dst, nst_error *err) {
     FILE *in = fopen(src, "rb");
     if (!in)
         return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst,
                         errno == ENOENT ? "no such file" : strerror(errno));
     char *tmp;
-    FILE *out = nst_temp_open(dst, &tmp);
+    FILE *out = temp_open(dst, &tmp);
     if (!out) {
         int e = errno;
         fclose(in);
@@ -119,7 +119,7 @@ int nst_copy_file(const char *src, const char *dst, nst_error *err) {
         if (fwrite(buf, 1, n, out) != n) e = errno ? errno : EIO;
     if (!e && ferror(in)) e = errno ? errno : EIO;
     fclose(in);
-    e = nst_temp_finish(out, tmp, dst, e);
+    e = temp_finish(out, tmp, dst, e);
     if (e) return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst, strerror(e));
     return NST_OK;
 }

@@ -18,36 +18,36 @@ typedef struct {
     int64_t shape[NST_MAX_DIMS];
     size_t numel;
     float *data; /* owned, row-major, numel floats */
-} nst_tensor;
+} tensor;
 
 typedef struct {
     int count, cap;
-    nst_tensor *t;
+    tensor *t;
     char path[1024]; /* file the readers filled it from (for messages), or "" */
     char *metadata;  /* safetensors: the __metadata__ object as JSON text, or NULL */
-} nst_tensor_dict;
+} tensor_dict;
 
 /* tensor_dict.c */
-const nst_tensor *nst_dict_get(const nst_tensor_dict *d, const char *name);
+const tensor *dict_get(const tensor_dict *d, const char *name);
 /* Append a tensor (copies name and shape, takes ownership of data). */
-int nst_dict_add(nst_tensor_dict *d, const char *name, int ndim,
+int dict_add(tensor_dict *d, const char *name, int ndim,
                  const int64_t *shape, float *data, nst_error *err);
-void nst_dict_free(nst_tensor_dict *d);
+void dict_free(tensor_dict *d);
 
 /* torch_loader.c: a state_dict written by torch.save (zip archive with
  * archive/data.pkl and archive/data/N storages). float32, float16 and
  * bfloat16 storages are converted to float32; views (offset, strides) are
  * honoured. The pickle is read by a small interpreter (pickle.c) that
  * understands only what state_dicts contain and rejects anything else. */
-int nst_torch_load(const char *path, nst_tensor_dict *out, nst_error *err);
+int torch_load(const char *path, tensor_dict *out, nst_error *err);
 
 /* safetensors.c: u64 header length, JSON header, raw little-endian data.
  * F32, F16 and BF16 are converted to float32. */
-int nst_safetensors_load(const char *path, nst_tensor_dict *out, nst_error *err);
+int safetensors_load(const char *path, tensor_dict *out, nst_error *err);
 /* safetensors_save.c: write d as F32 with __metadata__ pairs meta[0..2n-1]
  * (key, value, ...; strings) to a temporary file beside path, renamed into
  * place, so a failed save never leaves a partial file. */
-int nst_safetensors_save(const char *path, const nst_tensor_dict *d, const char *const *meta,
+int safetensors_save(const char *path, const tensor_dict *d, const char *const *meta,
                          int n_meta, nst_error *err);
 
 /* tfjs_loader.c: a TensorFlow.js layers model: model.json (Keras topology +
@@ -67,31 +67,31 @@ typedef struct {
     float alpha;         /* LeakyReLU */
     float epsilon;       /* BatchNormalization */
     int channels_last;   /* data_format == "channels_last" */
-} nst_keras_layer;
+} keras_layer;
 
 typedef struct {
     int n_layers;
-    nst_keras_layer *layers; /* in topological (file) order */
-    nst_tensor_dict weights; /* "conv2d_1/kernel", "batch_normalization_1/gamma", ... */
+    keras_layer *layers; /* in topological (file) order */
+    tensor_dict weights; /* "conv2d_1/kernel", "batch_normalization_1/gamma", ... */
     char path[1024];         /* the model.json read */
-} nst_tfjs_model;
+} tfjs_model;
 
 /* `path` is a directory holding model.json or the model.json file itself. */
-int nst_tfjs_load(const char *path, nst_tfjs_model *out, nst_error *err);
-void nst_tfjs_free(nst_tfjs_model *m);
+int tfjs_load(const char *path, tfjs_model *out, nst_error *err);
+void tfjs_free(tfjs_model *m);
 
 /* dljs_loader.c: a deeplearn.js checkpoint directory (ml5.js' style
  * networks): manifest.json maps each variable name to {filename, shape};
  * each file is raw little-endian float32, row-major in that shape. File
  * names must be plain names inside `dir`. out->path is the manifest. */
-int nst_dljs_load(const char *dir, nst_tensor_dict *out, nst_error *err);
+int dljs_load(const char *dir, tensor_dict *out, nst_error *err);
 
 /* fetch.c: files from their public origin or a local mirror. */
 /* sha256 of a file as 64 lowercase hex digits. */
-int nst_sha256_file(const char *path, char hex[65], nst_error *err);
+int sha256_file(const char *path, char hex[65], nst_error *err);
 /* Download url to path (temporary file + rename). */
-int nst_download(const char *url, const char *path, nst_error *err);
+int download_file(const char *url, const char *path, nst_error *err);
 /* Copy a file (temporary file + rename). */
-int nst_copy_file(const char *src, const char *dst, nst_error *err);
+int copy_file(const char *src, const char *dst, nst_error *err);
 
 #endif

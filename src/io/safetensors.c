@@ -24,7 +24,7 @@ static int json_u64(const cJSON *j, uint64_t *v) {
 }
 
 static int read_tensor(FILE *f, const char *path, uint64_t data_start, uint64_t data_len,
-                       const cJSON *e, nst_tensor_dict *d, nst_error *err) {
+                       const cJSON *e, tensor_dict *d, nst_error *err) {
     const char *name = e->string;
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
@@ -64,7 +64,7 @@ static int read_tensor(FILE *f, const char *path, uint64_t data_start, uint64_t 
                         "%s: tensor %s: data_offsets span %llu bytes, its shape needs %llu", path,
                         name, (unsigned long long)(end - begin),
                         (unsigned long long)(numel * raw_size(dt)));
-    if (nst_dict_get(d, name))
+    if (dict_get(d, name))
         return nst_fail(err, NST_ERR_RUNTIME, "%s: duplicate tensor %s", path, name);
     size_t nbytes = (size_t)(end - begin);
     float *data = malloc(numel ? numel * sizeof(float) : 1);
@@ -84,10 +84,10 @@ static int read_tensor(FILE *f, const char *path, uint64_t data_start, uint64_t 
      * float32, where element i is read before it is overwritten */
     for (size_t i = 0; i < numel; i++) data[i] = raw_get(raw, dt, i);
     if (raw != (unsigned char *)data) free(raw);
-    return nst_dict_add(d, name, ndim, dims, data, err);
+    return dict_add(d, name, ndim, dims, data, err);
 }
 
-int nst_safetensors_load(const char *path, nst_tensor_dict *out, nst_error *err) {
+int safetensors_load(const char *path, tensor_dict *out, nst_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
@@ -112,7 +112,7 @@ int nst_safetensors_load(const char *path, nst_tensor_dict *out, nst_error *err)
     }
     cJSON *root = cJSON_ParseWithLength(json, hlen);
     free(json);
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     int rc = NST_OK;
     if (!cJSON_IsObject(root))
         rc = nst_fail(err, NST_ERR_RUNTIME, "%s: safetensors header is not a JSON object", path);
@@ -129,7 +129,7 @@ int nst_safetensors_load(const char *path, nst_tensor_dict *out, nst_error *err)
     cJSON_Delete(root);
     fclose(f);
     if (rc) {
-        nst_dict_free(&d);
+        dict_free(&d);
         return rc;
     }
     snprintf(d.path, sizeof d.path, "%s", path);

@@ -12,13 +12,13 @@
 #include "core/util.h"
 #include "io/io.h"
 
-static char *header_json(const nst_tensor_dict *d, const char *const *meta, int n_meta) {
+static char *header_json(const tensor_dict *d, const char *const *meta, int n_meta) {
     cJSON *root = cJSON_CreateObject();
     cJSON *m = n_meta > 0 ? cJSON_AddObjectToObject(root, "__metadata__") : NULL;
     for (int i = 0; i < n_meta && m; i++) cJSON_AddStringToObject(m, meta[2 * i], meta[2 * i + 1]);
     size_t at = 0;
     for (int i = 0; i < d->count && root; i++) {
-        const nst_tensor *t = &d->t[i];
+        const tensor *t = &d->t[i];
         cJSON *e = cJSON_AddObjectToObject(root, t->name);
         cJSON *shape = e ? cJSON_AddArrayToObject(e, "shape") : NULL;
         cJSON *off = shape ? cJSON_AddArrayToObject(e, "data_offsets") : NULL;
@@ -34,13 +34,13 @@ static char *header_json(const nst_tensor_dict *d, const char *const *meta, int 
     return s;
 }
 
-int nst_safetensors_save(const char *path, const nst_tensor_dict *d, const char *const *meta,
+int safetensors_save(const char *path, const tensor_dict *d, const char *const *meta,
                          int n_meta, nst_error *err) {
     char *json = header_json(d, meta, n_meta);
     if (!json) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
     size_t len = strlen(json), padded = (len + 7) / 8 * 8;
     char *tmp;
-    FILE *f = nst_temp_open(path, &tmp);
+    FILE *f = temp_open(path, &tmp);
     if (!f) {
         int e = errno;
         free(json);
@@ -54,7 +54,7 @@ int nst_safetensors_save(const char *path, const nst_tensor_dict *d, const char 
     for (int i = 0; i < d->count && ok; i++)
         ok = fwrite(d->t[i].data, sizeof(float), d->t[i].numel, f) == d->t[i].numel;
     free(json);
-    int e = nst_temp_finish(f, tmp, path, ok ? 0 : errno ? errno : EIO);
+    int e = temp_finish(f, tmp, path, ok ? 0 : errno ? errno : EIO);
     if (e) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(e));
     return NST_OK;
 }

@@ -23,10 +23,10 @@ int nst_style_vector_save(const char *path, const float *v, int size, nst_error 
     cJSON_Delete(o);
     if (!text) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
     char *tmp = NULL;
-    FILE *f = nst_temp_open(path, &tmp);
+    FILE *f = temp_open(path, &tmp);
     int e = !f ? errno : fputs(text, f) < 0 || fputc('\n', f) < 0 ? errno : 0;
     free(text);
-    if (f) e = nst_temp_finish(f, tmp, path, e);
+    if (f) e = temp_finish(f, tmp, path, e);
     if (e) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(e));
     return NST_OK;
 }

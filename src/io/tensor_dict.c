@@ -4,13 +4,13 @@
 
 #include "io/io.h"
 
-const nst_tensor *nst_dict_get(const nst_tensor_dict *d, const char *name) {
+const tensor *dict_get(const tensor_dict *d, const char *name) {
     for (int i = 0; i < d->count; i++)
         if (strcmp(d->t[i].name, name) == 0) return &d->t[i];
     return NULL;
 }
 
-int nst_dict_add(nst_tensor_dict *d, const char *name, int ndim,
+int dict_add(tensor_dict *d, const char *name, int ndim,
                  const int64_t *shape, float *data, nst_error *err) {
     if (ndim < 0 || ndim > NST_MAX_DIMS) {
         free(data);
@@ -19,7 +19,7 @@ int nst_dict_add(nst_tensor_dict *d, const char *name, int ndim,
     }
     if (d->count == d->cap) {
         int cap = d->cap ? 2 * d->cap : 16;
-        nst_tensor *t = realloc(d->t, (size_t)cap * sizeof *t);
+        tensor *t = realloc(d->t, (size_t)cap * sizeof *t);
         if (!t) {
             free(data);
             return nst_fail(err, NST_ERR_RUNTIME, "out of memory reading tensor %s", name);
@@ -27,7 +27,7 @@ int nst_dict_add(nst_tensor_dict *d, const char *name, int ndim,
         d->t = t;
         d->cap = cap;
     }
-    nst_tensor *t = &d->t[d->count];
+    tensor *t = &d->t[d->count];
     memset(t, 0, sizeof *t);
     t->name = strdup(name);
     if (!t->name) {
@@ -45,7 +45,7 @@ int nst_dict_add(nst_tensor_dict *d, const char *name, int ndim,
     return NST_OK;
 }
 
-void nst_dict_free(nst_tensor_dict *d) {
+void dict_free(tensor_dict *d) {
     for (int i = 0; i < d->count; i++) {
         free(d->t[i].name);
         free(d->t[i].data);

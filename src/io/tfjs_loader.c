@@ -80,7 +80,7 @@ static int inbound_of(const cJSON *layer, const char *path, const char *name, ch
 }
 
 static int parse_layer(const cJSON *j, const char *path, const char *prev, int functional,
-                       nst_keras_layer *L, nst_error *err) {
+                       keras_layer *L, nst_error *err) {
     const cJSON *cls = get(j, "class_name"), *cfg = get(j, "config");
     const cJSON *name = get(j, "name");
     if (!cJSON_IsString(name)) name = get(cfg, "name");
@@ -134,7 +134,7 @@ static int parse_layer(const cJSON *j, const char *path, const char *prev, int f
     return NST_OK;
 }
 
-static int parse_topology(const cJSON *root, const char *path, nst_tfjs_model *m, nst_error *err) {
+static int parse_topology(const cJSON *root, const char *path, tfjs_model *m, nst_error *err) {
     const cJSON *topo = get(root, "modelTopology");
     const cJSON *mc = get(topo, "model_config");
     if (!mc && get(topo, "class_name")) mc = topo; /* some converters omit the wrapper */
@@ -169,7 +169,7 @@ static int parse_topology(const cJSON *root, const char *path, nst_tfjs_model *m
 
 /* Read one manifest group: its weights, packed in its shards in order. */
 static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
-                      nst_tensor_dict *d, nst_error *err) {
+                      tensor_dict *d, nst_error *err) {
     const cJSON *paths = get(g, "paths"), *weights = get(g, "weights");
     int np = cJSON_IsArray(paths) ? cJSON_GetArraySize(paths) : 0;
     if (np == 0 || !cJSON_IsArray(weights))
@@ -266,19 +266,19 @@ static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
         }
         for (size_t i = 0; i < numel; i++) data[i] = raw_get(buf + at, RAW_F32, i);
         at += 4 * numel;
-        if (nst_dict_get(d, name)) {
+        if (dict_get(d, name)) {
             free(data);
             rc = nst_fail(err, NST_ERR_RUNTIME, "%s: weight %s is listed twice", path, name);
         } else {
-            rc = nst_dict_add(d, name, ndim, shape, data, err);
+            rc = dict_add(d, name, ndim, shape, data, err);
         }
     }
     free(buf);
     return rc;
 }
 
-int nst_tfjs_load(const char *path, nst_tfjs_model *out, nst_error *err) {
-    nst_tfjs_model m = {0};
+int tfjs_load(const char *path, tfjs_model *out, nst_error *err) {
+    tfjs_model m = {0};
     struct stat st;
     if (stat(path, &st) != 0)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: %s", path, strerror(errno));
@@ -307,7 +307,7 @@ int nst_tfjs_load(const char *path, nst_tfjs_model *out, nst_error *err) {
         rc = read_group(g, gi, m.path, dir, &m.weights, err);
     cJSON_Delete(root);
     if (rc) {
-        nst_tfjs_free(&m);
+        tfjs_free(&m);
         return rc;
     }
     snprintf(m.weights.path, sizeof m.weights.path, "%s", m.path);
@@ -315,8 +315,8 @@ int nst_tfjs_load(const char *path, nst_tfjs_model *out, nst_error *err) {
     return NST_OK;
 }
 
-void nst_tfjs_free(nst_tfjs_model *m) {
+void tfjs_free(tfjs_model *m) {
     free(m->layers);
-    nst_dict_free(&m->weights);
+    dict_free(&m->weights);
     memset(m, 0, sizeof *m);
 }

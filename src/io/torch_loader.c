@@ -172,7 +172,7 @@ static int materialize(torch_file *tf, const char *key, pk_obj *t, float **out) 
     return NST_OK;
 }
 
-static int load_dict(torch_file *tf, pk_obj *root, nst_tensor_dict *d) {
+static int load_dict(torch_file *tf, pk_obj *root, tensor_dict *d) {
     if (root->kind != PK_DICT)
         return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: the pickled object is not a dict (a state_dict)",
                         tf->path);
@@ -186,18 +186,18 @@ static int load_dict(torch_file *tf, pk_obj *root, nst_tensor_dict *d) {
         if (v->kind != PK_TENSOR)
             return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: state_dict entry %s is not a tensor",
                             tf->path, k->s);
-        if (nst_dict_get(d, k->s))
+        if (dict_get(d, k->s))
             return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: duplicate tensor %s", tf->path, k->s);
         float *data = NULL;
         if (materialize(tf, k->s, v, &data)) return NST_ERR_RUNTIME;
-        if (nst_dict_add(d, k->s, v->ndim, v->size, data, tf->err)) return NST_ERR_RUNTIME;
+        if (dict_add(d, k->s, v->ndim, v->size, data, tf->err)) return NST_ERR_RUNTIME;
     }
     return NST_OK;
 }
 
-int nst_torch_load(const char *path, nst_tensor_dict *out, nst_error *err) {
+int torch_load(const char *path, tensor_dict *out, nst_error *err) {
     torch_file tf = {.path = path, .err = err};
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     int zerr = 0;
     tf.zip = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
     if (!tf.zip) {
@@ -239,7 +239,7 @@ int nst_torch_load(const char *path, nst_tensor_dict *out, nst_error *err) {
     free(order);
     zip_discard(tf.zip);
     if (rc) {
-        nst_dict_free(&d);
+        dict_free(&d);
         return rc;
     }
     snprintf(d.path, sizeof d.path, "%s", path);

@@ -40,10 +40,10 @@ void tanh_backward(size_t n, float a, float b, const float *y, const float *dy,
 int eltwise_setup(eltwise_layer *L, int kind, float alpha, int n, int c, int h, int w, int block,
                   int bf16, nst_error *err) {
     memset(L, 0, sizeof *L);
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     dnnl_memory_desc_t md;
-    nst_dnnl_md(&md, n, c, h, w, block, bf16);
+    dn_md(&md, n, c, h, w, block, bf16);
     const dnnl_alg_kind_t alg =
         kind == ELTWISE_LOGISTIC ? dnnl_eltwise_logistic_use_dst_for_bwd : dnnl_eltwise_relu_use_dst_for_bwd;
     if (kind == ELTWISE_LOGISTIC) alpha = 0;
@@ -73,7 +73,7 @@ void eltwise_forward(eltwise_layer *L, const void *in, void *out) {
     dnnl_memory_set_data_handle(L->m_src, (void *)in);
     dnnl_memory_set_data_handle(L->m_dst, out);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, L->m_src}, {DNNL_ARG_DST, L->m_dst}};
-    nst_dnnl_run(L->fwd, 2, args);
+    dn_run(L->fwd, 2, args);
 }
 
 void eltwise_backward(eltwise_layer *L, const void *out, const void *dout, void *din) {
@@ -82,7 +82,7 @@ void eltwise_backward(eltwise_layer *L, const void *out, const void *dout, void 
     dnnl_memory_set_data_handle(L->m_dsrc, din);
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_DST, L->m_dst}, {DNNL_ARG_DIFF_DST, L->m_ddst}, {DNNL_ARG_DIFF_SRC, L->m_dsrc}};
-    nst_dnnl_run(L->bwd, 3, args);
+    dn_run(L->bwd, 3, args);
 }
 
 void eltwise_destroy(eltwise_layer *L) {

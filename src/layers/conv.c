@@ -61,7 +61,7 @@ int conv_setup_blocked(conv_layer *L, int block, int bf16, int fuse, float alpha
     if (rc) return rc;
     const dnnl_memory_desc_t *md;
     dnnl_memory_get_memory_desc(L->p.m_dst, &md);
-    L->dst_block = nst_dnnl_block(md);
+    L->dst_block = dn_block(md);
     return 0;
 }
 

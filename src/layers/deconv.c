@@ -42,7 +42,7 @@ int deconv_setup(deconv_layer *L, int block, int n, int cin, int h, int w, int c
     if (!rc) {
         const dnnl_memory_desc_t *md;
         dnnl_memory_get_memory_desc(L->p.m_dst, &md);
-        L->dst_block = nst_dnnl_block(md);
+        L->dst_block = dn_block(md);
     }
     return rc;
 }

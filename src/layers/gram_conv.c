@@ -35,7 +35,7 @@ static dnnl_status_t conv_desc(dnnl_convolution_desc_t *d, const dnnl_memory_des
  * converts between them (from user when to_pd, else to user). */
 static dnnl_status_t bind(dnnl_memory_t *m, dnnl_primitive_t *reo, const_dnnl_primitive_desc_t pd,
                           dnnl_query_t what, const dnnl_memory_desc_t *user, int to_pd) {
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, what, 0);
     dnnl_status_t st;
     if (dnnl_memory_desc_equal(md, user)) return dnnl_memory_create(m, md, eng, DNNL_MEMORY_NONE);
@@ -54,11 +54,11 @@ int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_erro
     L->c = c, L->h = h, L->w = w, L->bf16 = bf16;
     if (bf16 && !(L->lo = malloc((size_t)c * c * sizeof *L->lo)))
         return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     const dnnl_dims_t wdims = {c, c, 1, 1};
     dnnl_memory_desc_t act, wei_any, wei_f32_any, user;
-    nst_dnnl_md(&act, 1, c, h, w, block, bf16);
+    dn_md(&act, 1, c, h, w, block, bf16);
     dnnl_memory_desc_init_by_tag(&wei_any, 4, wdims, bf16 ? dnnl_bf16 : dnnl_f32,
                                  dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&wei_f32_any, 4, wdims, dnnl_f32, dnnl_format_tag_any);
@@ -102,7 +102,7 @@ int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_erro
 /* user memory <-> the primitive's: a reorder, or the same buffer */
 static void through(dnnl_primitive_t reo, dnnl_memory_t from, dnnl_memory_t to) {
     dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    nst_dnnl_run(reo, 2, args);
+    dn_run(reo, 2, args);
 }
 
 void gram_forward(gram_layer *L, const void *act, float *G) {
@@ -111,7 +111,7 @@ void gram_forward(gram_layer *L, const void *act, float *G) {
     if (!L->reo_g) dnnl_memory_set_data_handle(L->m_g, G);
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_SRC, L->m_act}, {DNNL_ARG_DIFF_DST, L->m_act}, {DNNL_ARG_DIFF_WEIGHTS, L->m_g}};
-    nst_dnnl_run(L->gram, 3, args);
+    dn_run(L->gram, 3, args);
     if (L->reo_g) through(L->reo_g, L->m_g, L->m_user);
     const float k = 1.0f / ((float)L->c * L->h * L->w);
     for (size_t i = 0; i < (size_t)L->c * L->c; i++) G[i] *= k;
@@ -124,7 +124,7 @@ static void add_product(gram_layer *L, const float *W) {
     else dnnl_memory_set_data_handle(L->m_s, (void *)W);
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_SRC, L->m_act}, {DNNL_ARG_WEIGHTS, L->m_s}, {DNNL_ARG_DST, L->m_dact}};
-    nst_dnnl_run(L->grad, 3, args);
+    dn_run(L->grad, 3, args);
 }
 
 void gram_backward(gram_layer *L, const void *act, const float *S, void *dact) {
@@ -133,7 +133,7 @@ void gram_backward(gram_layer *L, const void *act, const float *S, void *dact) {
     add_product(L, S);
     if (!L->bf16) return;
     size_t cc = (size_t)L->c * L->c;
-    for (size_t i = 0; i < cc; i++) L->lo[i] = S[i] - nst_bf16_to_f32(nst_f32_to_bf16(S[i]));
+    for (size_t i = 0; i < cc; i++) L->lo[i] = S[i] - bf16_to_f32(f32_to_bf16(S[i]));
     add_product(L, L->lo);
 }
 

@@ -21,7 +21,7 @@
 
 /* Planes and lanes of an n x c tensor in layout block. */
 static void geometry(int n, int c, int block, int *planes, int *lanes) {
-    *lanes = nst_block_elems(block, c);
+    *lanes = block_elems(block, c);
     *planes = n * ((c + *lanes - 1) / *lanes);
 }
 

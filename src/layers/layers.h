@@ -17,19 +17,19 @@
 #include "nst.h"
 
 /* The oneDNN CPU engine and stream shared by every layer. */
-dnnl_engine_t nst_dnnl_engine(void);
-dnnl_stream_t nst_dnnl_stream(void);
+dnnl_engine_t dn_engine(void);
+dnnl_stream_t dn_stream(void);
 /* Execute a primitive on that stream and wait; aborts with a message on
  * failure (primitives are validated at setup, so this is a bug). */
-void nst_dnnl_run(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
-/* A failed run (nst_dnnl_run keeps the first, per thread): the public calls
- * that run networks reset it on entry and return dnnl_run_status(rc, err),
+void dn_run(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* A failed run (dn_run keeps the first, per thread): the public calls
+ * that run networks reset it on entry and return dn_run_status(rc, err),
  * rc or, when rc is NST_OK and a run failed, an error saying so. */
-void dnnl_run_reset(void);
-int dnnl_run_status(int rc, nst_error *err);
+void dn_run_reset(void);
+int dn_run_status(int rc, nst_error *err);
 /* A memory in the layout that `pd` uses for `what` (dnnl_query_src_md, ...);
  * handle is DNNL_MEMORY_ALLOCATE, or DNNL_MEMORY_NONE to bind per call. */
-dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
+dnnl_status_t dn_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
                               dnnl_query_t what, void *handle);
 
 /* Activation layouts. oneDNN's fast CPU kernels (jit direct convolution,
@@ -42,19 +42,19 @@ dnnl_status_t nst_dnnl_memory(dnnl_memory_t *m, const_dnnl_primitive_desc_t pd,
  * bfloat16 (the upper half of a float32) instead of float32: the plan's
  * --precision bf16, where convolutions run on AVX512-BF16 / AMX. */
 #define NST_NHWC (-1)
-void nst_dnnl_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block, int bf16);
+void dn_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int block, int bf16);
 /* The block of md (1, 8, 16 or NST_NHWC), or 0 for any other layout. */
-int nst_dnnl_block(const dnnl_memory_desc_t *md);
+int dn_block(const dnnl_memory_desc_t *md);
 /* Channels per block of layout `block` for c channels (c for NST_NHWC). */
-int nst_block_elems(int block, int c);
+int block_elems(int block, int c);
 /* Elements that an n x c x h x w tensor takes in layout `block`. */
-size_t nst_blocked_numel(int n, int c, int h, int w, int block);
+size_t blocked_numel(int n, int c, int h, int w, int block);
 /* Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX);
  * without, oneDNN would fall back to reference code hundreds of times slower. */
-int nst_dnnl_has_bf16(void);
+int dn_has_bf16(void);
 /* bfloat16 <-> float32; the rounding is to nearest even, as oneDNN's. */
-float nst_bf16_to_f32(uint16_t x);
-uint16_t nst_f32_to_bf16(float f);
+float bf16_to_f32(uint16_t x);
+uint16_t f32_to_bf16(float f);
 
 /* TensorFlow 'SAME' padding along one axis: out = ceil(in / stride),
  * total = max((out - 1) * stride + k - in, 0), before = total / 2. */

@@ -29,12 +29,12 @@ int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
 }
 
 static int planes(const pad_layer *L) {
-    int b = nst_block_elems(L->block, L->c);
+    int b = block_elems(L->block, L->c);
     return L->n * ((L->c + b - 1) / b);
 }
 /* bytes of one pixel (block elements) */
 static size_t pixel(const pad_layer *L) {
-    return (size_t)nst_block_elems(L->block, L->c) * (L->bf16 ? 2 : 4);
+    return (size_t)block_elems(L->block, L->c) * (L->bf16 ? 2 : 4);
 }
 
 /* One padded row from source row `src`: the interior in one copy, then the
@@ -87,7 +87,7 @@ static void add_pixel(char *d, const char *s, size_t n, int bf16) {
     }
     uint16_t *dh = (uint16_t *)d;
     const uint16_t *sh = (const uint16_t *)s;
-    for (size_t k = 0; k < n; k++) dh[k] = nst_f32_to_bf16(nst_bf16_to_f32(dh[k]) + nst_bf16_to_f32(sh[k]));
+    for (size_t k = 0; k < n; k++) dh[k] = f32_to_bf16(bf16_to_f32(dh[k]) + bf16_to_f32(sh[k]));
 }
 
 /* din[s] = sum of dout over every padded position that reads s: the
@@ -109,7 +109,7 @@ void pad_backward(const pad_layer *L, const void *dout, void *din) {
             for (int j = 0; j < L->ow; j++)
                 if (!inner || j < L->l || j >= L->l + L->w)
                     add_pixel(row + reflect(j - L->l, L->w) * px, s + j * px,
-                              (size_t)nst_block_elems(L->block, L->c), L->bf16);
+                              (size_t)block_elems(L->block, L->c), L->bf16);
         }
     }
 }

@@ -26,13 +26,13 @@ int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
     same_padding(h, k, stride, &L->oh, &pt, &pb);
     same_padding(w, k, stride, &L->ow, &pl, &pr);
 
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     const dnnl_dims_t strides = {stride, stride}, kernel = {k, k}, pad_l = {pt, pl},
                       pad_r = {pb, pr};
     dnnl_memory_desc_t src_md, dst_md;
-    nst_dnnl_md(&src_md, n, c, h, w, block, bf16);
-    nst_dnnl_md(&dst_md, n, c, L->oh, L->ow, block, bf16);
+    dn_md(&src_md, n, c, h, w, block, bf16);
+    dn_md(&dst_md, n, c, L->oh, L->ow, block, bf16);
     dnnl_alg_kind_t alg = kind == POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
 
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
@@ -53,12 +53,12 @@ int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
         (st = dnnl_primitive_create(&L->bwd, bwd_pd)) != dnnl_success)
         goto fail;
     what = "allocate pooling memory";
-    if ((st = nst_dnnl_memory(&L->m_src, fwd_pd, dnnl_query_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
-        (st = nst_dnnl_memory(&L->m_dst, fwd_pd, dnnl_query_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
-        (st = nst_dnnl_memory(&L->m_dsrc, bwd_pd, dnnl_query_diff_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
-        (st = nst_dnnl_memory(&L->m_ddst, bwd_pd, dnnl_query_diff_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+    if ((st = dn_memory(&L->m_src, fwd_pd, dnnl_query_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = dn_memory(&L->m_dst, fwd_pd, dnnl_query_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = dn_memory(&L->m_dsrc, bwd_pd, dnnl_query_diff_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = dn_memory(&L->m_ddst, bwd_pd, dnnl_query_diff_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
         (kind == POOL_MAX &&
-         (st = nst_dnnl_memory(&L->m_ws, fwd_pd, dnnl_query_workspace_md, DNNL_MEMORY_ALLOCATE)) != dnnl_success))
+         (st = dn_memory(&L->m_ws, fwd_pd, dnnl_query_workspace_md, DNNL_MEMORY_ALLOCATE)) != dnnl_success))
         goto fail;
     dnnl_primitive_desc_destroy(fwd_pd);
     dnnl_primitive_desc_destroy(bwd_pd);
@@ -76,7 +76,7 @@ void pool_forward(pool_layer *L, const void *in, void *out) {
     dnnl_memory_set_data_handle(L->m_dst, out);
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_SRC, L->m_src}, {DNNL_ARG_DST, L->m_dst}, {DNNL_ARG_WORKSPACE, L->m_ws}};
-    nst_dnnl_run(L->fwd, L->m_ws ? 3 : 2, args);
+    dn_run(L->fwd, L->m_ws ? 3 : 2, args);
 }
 
 void pool_backward(pool_layer *L, const void *dout, void *din) {
@@ -85,7 +85,7 @@ void pool_backward(pool_layer *L, const void *dout, void *din) {
     dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, L->m_ddst},
                               {DNNL_ARG_DIFF_SRC, L->m_dsrc},
                               {DNNL_ARG_WORKSPACE, L->m_ws}};
-    nst_dnnl_run(L->bwd, L->m_ws ? 3 : 2, args);
+    dn_run(L->bwd, L->m_ws ? 3 : 2, args);
 }
 
 void pool_destroy(pool_layer *L) {

@@ -24,7 +24,7 @@ static int reflect(int x, int n) { return x < 0 ? -x : x >= n ? 2 * (n - 1) - x 
 int reflect_grad_setup(reflect_grad_layer *L, int in_block, int out_block, int n, int cin, int h,
                        int w, int cout, int k, const float *weight, nst_error *err) {
     memset(L, 0, sizeof *L);
-    int p = (k - 1) / 2, lanes = nst_block_elems(in_block, cin);
+    int p = (k - 1) / 2, lanes = block_elems(in_block, cin);
     int cinp = (cin + lanes - 1) / lanes * lanes;
     *L = (reflect_grad_layer){.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .k = k, .p = p,
                               .in_block = in_block, .out_block = out_block, .cinp = cinp};
@@ -95,7 +95,7 @@ static void tap16(int cout, int cinp, int olanes, const float *wb, const float *
 void reflect_grad_backward(reflect_grad_layer *L, const float *dy, float *dx) {
     conv_forward(&L->tconv, dy, dx);
     int k = L->k, p = L->p, h = L->h, w = L->w, ph = h + 2 * p, pw = w + 2 * p;
-    int lanes = nst_block_elems(L->in_block, L->cin), olanes = nst_block_elems(L->out_block, L->cout);
+    int lanes = block_elems(L->in_block, L->cin), olanes = block_elems(L->out_block, L->cout);
     int cb = L->cinp / lanes, ocb = (L->cout + olanes - 1) / olanes;
     size_t oplane = (size_t)h * w * olanes; /* floats between dy's channel blocks */
     /* one channel block of dx per task: border positions reflecting to the

@@ -12,7 +12,7 @@
 int reorder_setup(reorder_layer *R, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
                   const float *scale, int accumulate, nst_error *err) {
     memset(R, 0, sizeof *R);
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
@@ -44,7 +44,7 @@ void reorder_run(reorder_layer *R, const void *in, void *out) {
     dnnl_memory_set_data_handle(R->m_in, (void *)in);
     dnnl_memory_set_data_handle(R->m_out, out);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, R->m_in}, {DNNL_ARG_TO, R->m_out}};
-    nst_dnnl_run(R->prim, 2, args);
+    dn_run(R->prim, 2, args);
 }
 
 void reorder_destroy(reorder_layer *R) {

@@ -71,8 +71,8 @@ int split_conv_setup(split_conv_layer *L, const pad_layer *pad, int cout, int k,
         }
     }
     L->t_block = L->conv[0].dst_block;
-    L->in_elems = nst_blocked_numel(1, L->cin, L->rows, pad->ow, pad->block);
-    L->t_elems = nst_blocked_numel(1, C, L->rows, L->ow, L->t_block);
+    L->in_elems = blocked_numel(1, L->cin, L->rows, pad->ow, pad->block);
+    L->t_elems = blocked_numel(1, C, L->rows, L->ow, L->t_block);
     /* zeroed: a last short step convolves rows it never wrote */
     L->buf = calloc((L->in_elems + L->t_elems) * L->threads, sizeof *L->buf);
     if (!L->buf) {
@@ -87,7 +87,7 @@ int split_conv_setup(split_conv_layer *L, const pad_layer *pad, int cout, int k,
  * (j = k - 1) ends with the activation, max(v, a v) (a = alpha, or 1 for
  * none: for 0 <= a <= 1 that is v > 0 ? v : a v). */
 static void add_part(const split_conv_layer *L, const float *t, int r, int j, int b, int y, float *out) {
-    int C = L->k * L->cout, tl = nst_block_elems(L->t_block, C), ch0 = j * L->cout, ow = L->ow;
+    int C = L->k * L->cout, tl = block_elems(L->t_block, C), ch0 = j * L->cout, ow = L->ow;
     float a = j == L->k - 1 && L->relu ? L->alpha : 1;
     const float zero[8] = {0};
     const float *bias = L->bias ? L->bias : zero;

@@ -6,7 +6,7 @@
 #include "layers/layers.h"
 
 void upsample_forward(int n, int c, int h, int w, int block, int f, const float *x, float *y) {
-    int lanes = nst_block_elems(block, c), rows = n * ((c + lanes - 1) / lanes) * h;
+    int lanes = block_elems(block, c), rows = n * ((c + lanes - 1) / lanes) * h;
     size_t orow = (size_t)w * f * lanes; /* floats per output row */
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < rows; p++) { /* one input row -> f output rows */
@@ -20,7 +20,7 @@ void upsample_forward(int n, int c, int h, int w, int block, int f, const float 
 }
 
 void upsample_backward(int n, int c, int h, int w, int block, int f, const float *dy, float *dx) {
-    int lanes = nst_block_elems(block, c), rows = n * ((c + lanes - 1) / lanes) * h;
+    int lanes = block_elems(block, c), rows = n * ((c + lanes - 1) / lanes) * h;
     size_t orow = (size_t)w * f * lanes;
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < rows; p++) {

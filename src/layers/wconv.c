@@ -36,7 +36,7 @@ static void make_descs(const wconv_geom *g, wconv_descs *d) {
     int G = g->groups > 1 ? g->groups : 1;
     const dnnl_dims_t gwei = {G, g->cout / G, g->cin / G, g->kh, g->kw};
     dnnl_data_type_t dt = g->bf16 ? dnnl_bf16 : dnnl_f32;
-    nst_dnnl_md(&d->src, g->n, g->cin, g->h, g->w, g->blocked && g->block ? g->block : 1, g->bf16);
+    dn_md(&d->src, g->n, g->cin, g->h, g->w, g->blocked && g->block ? g->block : 1, g->bf16);
     /* bf16: channels-last, where oneDNN runs its AMX kernels */
     dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dt,
                                  !g->blocked ? dnnl_nchw : g->bf16 ? dnnl_nhwc : dnnl_format_tag_any);
@@ -90,7 +90,7 @@ static int fail(const wconv_geom *g, const char *what, dnnl_status_t st, nst_err
  * (user) when that is the layout, else owns a buffer and *reo fills it. */
 static dnnl_status_t weight_copy(dnnl_memory_t *copy, dnnl_primitive_t *reo,
                                  const_dnnl_primitive_desc_t pd, dnnl_memory_t user) {
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     const dnnl_memory_desc_t *umd, *md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     void *handle;
     dnnl_memory_get_memory_desc(user, &umd);
@@ -130,7 +130,7 @@ static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, const wconv_geom *g,
                                                                                   : dnnl_eltwise_relu,
              g->fuse == POST_RELU ? g->alpha : 0, g->fuse == POST_RELU6 ? 6.0f : 0)) == dnnl_success)
         st = dnnl_primitive_attr_set_post_ops(attr, po);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &fd, attr, nst_dnnl_engine(), NULL);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &fd, attr, dn_engine(), NULL);
     dnnl_post_ops_destroy(po);
     dnnl_primitive_attr_destroy(attr);
     return st;
@@ -151,7 +151,7 @@ static dnnl_status_t create_pds(dnnl_primitive_desc_t *fwd_pd, dnnl_primitive_de
     *what = "create the forward primitive";
     dnnl_status_t st = forward_pd(fwd_pd, g, d);
     int got = st == dnnl_success && g->blocked
-                  ? nst_dnnl_block(dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0))
+                  ? dn_block(dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_dst_md, 0))
                   : 1;
     const char *impl = "";
     if (st == dnnl_success) dnnl_primitive_desc_query(*fwd_pd, dnnl_query_impl_info_str, 0, &impl);
@@ -169,7 +169,7 @@ static dnnl_status_t create_pds(dnnl_primitive_desc_t *fwd_pd, dnnl_primitive_de
         dnnl_primitive_desc_t best = NULL;
         for (int t = got ? 0 : 2; t < 3; t++) {
             dnnl_primitive_desc_t pd = NULL;
-            nst_dnnl_md(&d->dst, g->n, g->cout, g->oh, g->ow, tries[t], g->bf16);
+            dn_md(&d->dst, g->n, g->cout, g->oh, g->ow, tries[t], g->bf16);
             if (forward_pd(&pd, g, d) != dnnl_success) continue;
             dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
             if (strncmp(impl, "ref", 3) || t == 2) {
@@ -190,14 +190,14 @@ static dnnl_status_t create_pds(dnnl_primitive_desc_t *fwd_pd, dnnl_primitive_de
     *what = "create the backward-data primitive";
     if ((st = bwd_init(&bd, d->alg, &d->dsrc, &d->wei_any, &d->dst, d->strides, d->pad_l,
                        d->pad_r)) == dnnl_success)
-        st = dnnl_primitive_desc_create(bwd_pd, &bd, NULL, nst_dnnl_engine(), *fwd_pd);
+        st = dnnl_primitive_desc_create(bwd_pd, &bd, NULL, dn_engine(), *fwd_pd);
     return st;
 }
 
 int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const float *bias,
                  nst_error *err) {
     memset(P, 0, sizeof *P);
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
     wconv_descs d;
     make_descs(g, &d);
@@ -218,10 +218,10 @@ int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const
         (st = dnnl_primitive_create(&P->bwd_data, bwd_pd)) != dnnl_success)
         goto done;
     what = "allocate memory";
-    if ((st = nst_dnnl_memory(&P->m_src, fwd_pd, dnnl_query_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
-        (st = nst_dnnl_memory(&P->m_dst, fwd_pd, dnnl_query_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
-        (st = nst_dnnl_memory(&P->m_dsrc, bwd_pd, dnnl_query_diff_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
-        (st = nst_dnnl_memory(&P->m_ddst, bwd_pd, dnnl_query_diff_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+    if ((st = dn_memory(&P->m_src, fwd_pd, dnnl_query_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = dn_memory(&P->m_dst, fwd_pd, dnnl_query_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = dn_memory(&P->m_dsrc, bwd_pd, dnnl_query_diff_src_md, DNNL_MEMORY_NONE)) != dnnl_success ||
+        (st = dn_memory(&P->m_ddst, bwd_pd, dnnl_query_diff_dst_md, DNNL_MEMORY_NONE)) != dnnl_success ||
         (st = dnnl_memory_create(&P->m_wei, &d.wei_user, eng, (void *)weight)) != dnnl_success ||
         (g->has_bias && (st = dnnl_memory_create(&P->m_bias, &d.bias, eng, (void *)bias)) != dnnl_success))
         goto done;
@@ -248,7 +248,7 @@ int wconv_enable_training(wconv_state *P, const wconv_geom *g, nst_error *err) {
                           const dnnl_dims_t) =
         g->transposed ? dnnl_deconvolution_backward_weights_desc_init
                       : dnnl_convolution_backward_weights_desc_init;
-    dnnl_engine_t eng = nst_dnnl_engine();
+    dnnl_engine_t eng = dn_engine();
     const_dnnl_primitive_desc_t fwd_pd;
     dnnl_primitive_desc_t pd = NULL, rpd = NULL;
     dnnl_convolution_desc_t wd;
@@ -298,7 +298,7 @@ void wconv_forward(wconv_state *P, const void *in, void *out) {
                               {DNNL_ARG_WEIGHTS, P->m_wei_fwd},
                               {DNNL_ARG_DST, P->m_dst},
                               {DNNL_ARG_BIAS, P->m_bias}};
-    nst_dnnl_run(P->fwd, P->m_bias ? 4 : 3, args);
+    dn_run(P->fwd, P->m_bias ? 4 : 3, args);
 }
 
 void wconv_backward(wconv_state *P, const void *dout, void *din) {
@@ -307,7 +307,7 @@ void wconv_backward(wconv_state *P, const void *dout, void *din) {
     dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, P->m_ddst},
                               {DNNL_ARG_WEIGHTS, P->m_wei_bwd},
                               {DNNL_ARG_DIFF_SRC, P->m_dsrc}};
-    nst_dnnl_run(P->bwd_data, 3, args);
+    dn_run(P->bwd_data, 3, args);
 }
 
 void wconv_backward_weights(wconv_state *P, const float *in, const float *dout, float *dweight,
@@ -319,10 +319,10 @@ void wconv_backward_weights(wconv_state *P, const float *in, const float *dout, 
                               {DNNL_ARG_DIFF_DST, P->m_ddst},
                               {DNNL_ARG_DIFF_WEIGHTS, P->m_dwei_own ? P->m_dwei_own : P->m_dwei},
                               {DNNL_ARG_DIFF_BIAS, P->m_dbias}};
-    nst_dnnl_run(P->bwd_weights, P->m_dbias ? 4 : 3, args);
+    dn_run(P->bwd_weights, P->m_dbias ? 4 : 3, args);
     if (P->reo_dwei) {
         dnnl_exec_arg_t reo[] = {{DNNL_ARG_FROM, P->m_dwei_own}, {DNNL_ARG_TO, P->m_dwei}};
-        nst_dnnl_run(P->reo_dwei, 2, reo);
+        dn_run(P->reo_dwei, 2, reo);
     }
     if (dbias && P->m_dbias) {
         const dnnl_memory_desc_t *md;
@@ -337,8 +337,8 @@ void wconv_backward_weights(wconv_state *P, const float *in, const float *dout, 
 void wconv_weights_changed(wconv_state *P) {
     dnnl_exec_arg_t fwd[] = {{DNNL_ARG_FROM, P->m_wei}, {DNNL_ARG_TO, P->m_wei_fwd}};
     dnnl_exec_arg_t bwd[] = {{DNNL_ARG_FROM, P->m_wei}, {DNNL_ARG_TO, P->m_wei_bwd}};
-    if (P->reo_fwd) nst_dnnl_run(P->reo_fwd, 2, fwd);
-    if (P->reo_bwd) nst_dnnl_run(P->reo_bwd, 2, bwd);
+    if (P->reo_fwd) dn_run(P->reo_fwd, 2, fwd);
+    if (P->reo_bwd) dn_run(P->reo_bwd, 2, bwd);
 }
 
 void wconv_destroy(wconv_state *P) {

@@ -27,8 +27,8 @@ static int read_upsample(const char *path, const char *a, gen_upsample *up, nst_
     return rc;
 }
 
-int gen_checkpoint_read(const char *path, nst_tensor_dict *d, gen_upsample *up, nst_error *err) {
-    int rc = nst_safetensors_load(path, d, err);
+int gen_checkpoint_read(const char *path, tensor_dict *d, gen_upsample *up, nst_error *err) {
+    int rc = safetensors_load(path, d, err);
     if (rc) return rc;
     cJSON *m = d->metadata ? cJSON_Parse(d->metadata) : NULL;
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(m, "format");
@@ -39,7 +39,7 @@ int gen_checkpoint_read(const char *path, nst_tensor_dict *d, gen_upsample *up, 
     else
         rc = read_upsample(path, cJSON_IsString(a) ? a->valuestring : NULL, up, err);
     cJSON_Delete(m);
-    if (rc) nst_dict_free(d);
+    if (rc) dict_free(d);
     return rc;
 }
 
@@ -69,9 +69,9 @@ static char *architecture(const struct nst_generator *g) {
 }
 
 int gen_checkpoint_write(const char *path, const struct nst_generator *g,
-                         const nst_tensor_dict *extra, const char *const *meta, int n_meta,
+                         const tensor_dict *extra, const char *const *meta, int n_meta,
                          nst_error *err) {
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     int rc = NST_OK;
     for (int i = 0; i < GEN_LAYERS && !rc; i++) {
         const gen_layer *L = &g->layers[i];
@@ -86,17 +86,17 @@ int gen_checkpoint_write(const char *path, const struct nst_generator *g,
             if (!data) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
             else if (v == 0) gen_kernel_convert(L, src[v], data, 1);
             else memcpy(data, src[v], n * sizeof(float));
-            if (!rc) rc = nst_dict_add(&d, name, v ? 1 : 4, shape, data, err);
+            if (!rc) rc = dict_add(&d, name, v ? 1 : 4, shape, data, err);
         }
     }
     /* the extra tensors are copied: the dictionary owns (and frees) all it holds */
     for (int i = 0; extra && i < extra->count && !rc; i++) {
-        const nst_tensor *t = &extra->t[i];
+        const tensor *t = &extra->t[i];
         float *data = malloc(t->numel * sizeof(float) + 1);
         if (!data) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
         else {
             memcpy(data, t->data, t->numel * sizeof(float));
-            rc = nst_dict_add(&d, t->name, t->ndim, t->shape, data, err);
+            rc = dict_add(&d, t->name, t->ndim, t->shape, data, err);
         }
     }
     char *arch = rc ? NULL : architecture(g);
@@ -105,10 +105,10 @@ int gen_checkpoint_write(const char *path, const struct nst_generator *g,
     if (!rc) {
         all[0] = "format", all[1] = GEN_FORMAT, all[2] = "architecture", all[3] = arch;
         if (n_meta) memcpy(all + 4, meta, (size_t)2 * n_meta * sizeof *all);
-        rc = nst_safetensors_save(path, &d, all, n_meta + 2, err);
+        rc = safetensors_save(path, &d, all, n_meta + 2, err);
     }
     free(all);
     free(arch);
-    nst_dict_free(&d);
+    dict_free(&d);
     return rc;
 }

@@ -39,11 +39,11 @@ static void shape_str(const int64_t *s, int ndim, char *out, size_t n) {
 }
 
 /* The variable k, which must have exactly the shape want[0..ndim-1]. */
-static const nst_tensor *need(const nst_tensor_dict *d, const char *dir, int k, int ndim,
+static const tensor *need(const tensor_dict *d, const char *dir, int k, int ndim,
                               const int64_t *want, nst_error *err) {
     char name[32], got[96], exp[96];
     gen_var_name(k, name, sizeof name);
-    const nst_tensor *t = nst_dict_get(d, name);
+    const tensor *t = dict_get(d, name);
     shape_str(want, ndim, exp, sizeof exp);
     if (!t) {
         nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s is missing (expected shape %s)", dir, name, exp);
@@ -156,13 +156,13 @@ void gen_kernel_convert(const gen_layer *L, const float *src, float *dst, int to
 
 /* Variables named Variable* make up the network; a checkpoint of nst train
  * also carries its training state under other names. */
-static int count_variables(const nst_tensor_dict *d) {
+static int count_variables(const tensor_dict *d) {
     int n = 0;
     for (int i = 0; i < d->count; i++) n += strncmp(d->t[i].name, "Variable", 8) == 0;
     return n;
 }
 
-int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
+int gen_from_dict(const tensor_dict *d, const char *dir, gen_upsample up,
                   struct nst_generator *g, nst_error *err) {
     int nv = count_variables(d);
     if (nv != 3 * GEN_LAYERS)
@@ -173,9 +173,9 @@ int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
         gen_layer *L = &g->layers[i];
         int64_t ks[4], vs[1] = {L->cout};
         gen_kernel_shape(L, ks);
-        const nst_tensor *kt = need(d, dir, 3 * i, 4, ks, err);
-        const nst_tensor *sh = kt ? need(d, dir, 3 * i + 1, 1, vs, err) : NULL;
-        const nst_tensor *sc = sh ? need(d, dir, 3 * i + 2, 1, vs, err) : NULL;
+        const tensor *kt = need(d, dir, 3 * i, 4, ks, err);
+        const tensor *sh = kt ? need(d, dir, 3 * i + 1, 1, vs, err) : NULL;
+        const tensor *sc = sh ? need(d, dir, 3 * i + 2, 1, vs, err) : NULL;
         if (!sc) {
             rc = NST_ERR_RUNTIME;
             break;
@@ -190,15 +190,15 @@ int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
 
 int nst_generator_load(const char *path, nst_generator **out, nst_error *err) {
     *out = NULL;
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     struct stat st;
     gen_upsample up = GEN_UP_DECONV; /* deeplearn.js checkpoints: the ml5 networks */
     int rc = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? gen_checkpoint_read(path, &d, &up, err)
-                                                          : nst_dljs_load(path, &d, err);
+                                                          : dljs_load(path, &d, err);
     nst_generator *g = rc ? NULL : calloc(1, sizeof *g);
     if (!rc && !g) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
     if (!rc) rc = gen_from_dict(&d, path, up, g, err);
-    nst_dict_free(&d);
+    dict_free(&d);
     if (rc) {
         free(g);
         return rc;

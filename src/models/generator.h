@@ -1,6 +1,6 @@
 /* generator.h: the feed-forward style network of Johnson et al. 2016 as
  * trained by fast-style-transfer and published by ml5.js (deeplearn.js
- * checkpoints, see nst_dljs_load), and a plan that binds it to a size.
+ * checkpoints, see dljs_load), and a plan that binds it to a size.
  *
  * 16 convolutions, each followed by instance norm (IN):
  *   0  conv 9x9 s1 3->32, IN, ReLU       1  conv 3x3 s2 32->64, IN, ReLU
@@ -73,7 +73,7 @@ void gen_kernel_convert(const gen_layer *L, const float *src, float *dst, int to
  * Variable_1.._47; other tensors, such as a training state, are ignored);
  * every shape is checked. The kernels are converted from TF's HWIO
  * ([k][k][cin][cout]; deconv [k][k][cout][cin]) to the layouts above. */
-int gen_from_dict(const nst_tensor_dict *d, const char *dir, gen_upsample up,
+int gen_from_dict(const tensor_dict *d, const char *dir, gen_upsample up,
                   struct nst_generator *g, nst_error *err);
 
 /* The backward of the graph's output (plan_backward) passes the clip of
@@ -93,11 +93,11 @@ void gen_free(struct nst_generator *g);
 #define GEN_FORMAT "nst-generator"
 /* Read a checkpoint file into d (d->metadata holds its __metadata__) and its
  * architecture's upsampling into *up (may be NULL). */
-int gen_checkpoint_read(const char *path, nst_tensor_dict *d, gen_upsample *up, nst_error *err);
+int gen_checkpoint_read(const char *path, tensor_dict *d, gen_upsample *up, nst_error *err);
 /* Write g and `extra` tensors (may be NULL) with metadata pairs
  * meta[0..2*n_meta-1] (key, value, ...), atomically. */
 int gen_checkpoint_write(const char *path, const struct nst_generator *g,
-                         const nst_tensor_dict *extra, const char *const *meta, int n_meta,
+                         const tensor_dict *extra, const char *const *meta, int n_meta,
                          nst_error *err);
 
 #endif

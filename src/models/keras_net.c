@@ -12,16 +12,16 @@
 #include "models/net.h"
 
 typedef struct {
-    const nst_tfjs_model *m;
+    const tfjs_model *m;
     nst_error *err;
 } ctx;
 
 /* Weight `layer/suffix`, which must have `ndim` dimensions `shape`. */
-static const nst_tensor *weight(ctx *c, const char *layer, const char *suffix, int ndim,
+static const tensor *weight(ctx *c, const char *layer, const char *suffix, int ndim,
                                 const int64_t *shape) {
     char key[160];
     snprintf(key, sizeof key, "%s/%s", layer, suffix);
-    const nst_tensor *t = nst_dict_get(&c->m->weights, key);
+    const tensor *t = dict_get(&c->m->weights, key);
     if (!t) {
         nst_fail(c->err, NST_ERR_RUNTIME, "%s: missing weight %s", c->m->path, key);
         return NULL;
@@ -45,12 +45,12 @@ static const nst_tensor *weight(ctx *c, const char *layer, const char *suffix, i
 /* Walk the supported prefix of the model. With net->nodes NULL only count
  * nodes and parameters; otherwise fill them in. */
 static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
-    const nst_tfjs_model *m = c->m;
+    const tfjs_model *m = c->m;
     const char *path = m->path;
     int chans = 3, L = 0, convs = 0;
     size_t P = 0;
     for (int i = 0; i < m->n_layers; i++) {
-        const nst_keras_layer *k = &m->layers[i];
+        const keras_layer *k = &m->layers[i];
         const char *cls = k->class_name;
         node *out = net->nodes ? &net->nodes[L] : NULL;
         if (strcmp(cls, "InputLayer") == 0) continue;
@@ -67,12 +67,12 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
                                 "%s: %s: only square channels_last convs with equal strides and "
                                 "'same' padding are supported", path, k->name);
             int kk = k->kernel_h, cout = k->filters;
-            const nst_tensor *W = weight(c, k->name, "kernel", 4,
+            const tensor *W = weight(c, k->name, "kernel", 4,
                                          (int64_t[]){kk, kk, chans, cout});
-            const nst_tensor *B = NULL;
+            const tensor *B = NULL;
             if (!W || (k->use_bias && !(B = weight(c, k->name, "bias", 1, (int64_t[]){cout}))))
                 return NST_ERR_RUNTIME;
-            const nst_keras_layer *bn = NULL;
+            const keras_layer *bn = NULL;
             if (i + 1 < m->n_layers && strcmp(m->layers[i + 1].class_name, "BatchNormalization") == 0) {
                 bn = &m->layers[++i];
                 if (relu)
@@ -83,7 +83,7 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
                     return nst_fail(c->err, NST_ERR_RUNTIME,
                                     "%s: %s normalises an axis other than the channels", path, bn->name);
             }
-            const nst_tensor *g = NULL, *be = NULL, *mu = NULL, *var = NULL;
+            const tensor *g = NULL, *be = NULL, *mu = NULL, *var = NULL;
             if (bn && (!(g = weight(c, bn->name, "gamma", 1, (int64_t[]){cout})) ||
                        !(be = weight(c, bn->name, "beta", 1, (int64_t[]){cout})) ||
                        !(mu = weight(c, bn->name, "moving_mean", 1, (int64_t[]){cout})) ||
@@ -156,7 +156,7 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
     return NST_OK;
 }
 
-int net_from_keras(const nst_tfjs_model *m, graph *net, nst_error *err) {
+int net_from_keras(const tfjs_model *m, graph *net, nst_error *err) {
     ctx c = {m, err};
     int n_layers;
     size_t n_params;

@@ -21,17 +21,17 @@ int nst_net_load(const char *path, nst_net **out, nst_error *err) {
     if (!net) return nst_fail(err, NST_ERR_RUNTIME, "out of memory loading %s", path);
     int rc;
     if (S_ISDIR(st.st_mode) || ends_with(path, ".json")) {
-        nst_tfjs_model m = {0};
-        rc = nst_tfjs_load(path, &m, err);
+        tfjs_model m = {0};
+        rc = tfjs_load(path, &m, err);
         if (!rc) rc = net_from_keras(&m, net, err);
-        nst_tfjs_free(&m);
+        tfjs_free(&m);
     } else if (ends_with(path, ".pth") || ends_with(path, ".pt") ||
                ends_with(path, ".safetensors")) {
-        nst_tensor_dict d = {0};
-        rc = ends_with(path, ".safetensors") ? nst_safetensors_load(path, &d, err)
-                                             : nst_torch_load(path, &d, err);
+        tensor_dict d = {0};
+        rc = ends_with(path, ".safetensors") ? safetensors_load(path, &d, err)
+                                             : torch_load(path, &d, err);
         if (!rc) rc = net_from_vgg(&d, net, err);
-        nst_dict_free(&d);
+        dict_free(&d);
     } else {
         rc = nst_fail(err, NST_ERR_USAGE,
                       "%s: unknown loss network format (expected a TensorFlow.js model directory "

@@ -15,10 +15,10 @@
  * LeakyReLU / ReLU / Activation('relu'), MaxPooling2D; anything after the
  * last of those (GlobalAveragePooling2D, Dense, Softmax...) is dropped since a
  * loss network needs only feature maps. Input scale: RGB / 255. */
-int net_from_keras(const nst_tfjs_model *m, graph *net, nst_error *err);
+int net_from_keras(const tfjs_model *m, graph *net, nst_error *err);
 /* vgg.c: build from a torchvision VGG16/19 state_dict (keys features.N.weight
  * / features.N.bias). Layers are named conv1_1, relu1_1, ..., pool1, ...;
  * the input is normalised with ImageNet mean/std as torchvision expects. */
-int net_from_vgg(const nst_tensor_dict *d, graph *net, nst_error *err);
+int net_from_vgg(const tensor_dict *d, graph *net, nst_error *err);
 
 #endif

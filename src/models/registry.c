@@ -584,9 +584,9 @@ static int exists(const char *p) {
 
 void nst_models_dir(char *out, size_t outsz) {
     const char *v;
-    if ((v = getenv("NST_HOME")) && *v) nst_pathf(out, outsz, "%s/models", v);
-    else if ((v = getenv("XDG_DATA_HOME")) && *v) nst_pathf(out, outsz, "%s/nst/models", v);
-    else nst_pathf(out, outsz, "%s/.local/share/nst/models", (v = getenv("HOME")) && *v ? v : ".");
+    if ((v = getenv("NST_HOME")) && *v) path_printf(out, outsz, "%s/models", v);
+    else if ((v = getenv("XDG_DATA_HOME")) && *v) path_printf(out, outsz, "%s/nst/models", v);
+    else path_printf(out, outsz, "%s/.local/share/nst/models", (v = getenv("HOME")) && *v ? v : ".");
 }
 
 /* Append an existing directory unless it is already listed (by real path). */
@@ -595,7 +595,7 @@ static void add_dir(char dirs[][NST_PATH_MAX], int *n, int max, const char *path
     if (*n >= max || !realpath(path, real) || !is_dir(real)) return;
     for (int i = 0; i < *n; i++)
         if (!strcmp(dirs[i], real)) return;
-    nst_pathf(dirs[(*n)++], NST_PATH_MAX, "%s", real);
+    path_printf(dirs[(*n)++], NST_PATH_MAX, "%s", real);
 }
 
 /* Local mirrors: $NST_MIRROR, ../shared/models from the working directory
@@ -610,7 +610,7 @@ static int mirrors(char dirs[][NST_PATH_MAX], int n, int max) {
         exe[len] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        if (!nst_pathf(cand, sizeof cand, "%s/../../shared/models", exe)) add_dir(dirs, &n, max, cand);
+        if (!path_printf(cand, sizeof cand, "%s/../../shared/models", exe)) add_dir(dirs, &n, max, cand);
     }
     return n;
 }
@@ -622,7 +622,7 @@ int nst_models_search_path(char dirs[][NST_PATH_MAX], int max) {
         char *copy = strdup(v), *save = NULL;
         for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok && n < max;
              tok = strtok_r(NULL, ":", &save))
-            nst_pathf(dirs[n++], NST_PATH_MAX, "%s", tok);
+            path_printf(dirs[n++], NST_PATH_MAX, "%s", tok);
         free(copy);
     }
     if (n < max) nst_models_dir(dirs[n++], NST_PATH_MAX); /* may not exist yet */
@@ -645,16 +645,16 @@ static int model_at(const char *dir, const char *rel, const model_entry *e, char
     char p[NST_PATH_MAX];
     static const char *const dir_markers[] = {"model.json", "manifest.json"};
     for (int i = 0; i < 2; i++) {
-        nst_pathf(p, sizeof p, "%s/%s/%s", dir, rel, dir_markers[i]);
+        path_printf(p, sizeof p, "%s/%s/%s", dir, rel, dir_markers[i]);
         if (exists(p)) {
-            nst_pathf(out, outsz, "%s/%s", dir, rel);
+            path_printf(out, outsz, "%s/%s", dir, rel);
             return 1;
         }
     }
     for (int i = 0; e && i < e->n_files; i++) {
-        nst_pathf(p, sizeof p, "%s/%s/%s", dir, rel, e->files[i].file);
+        path_printf(p, sizeof p, "%s/%s/%s", dir, rel, e->files[i].file);
         if (exists(p)) {
-            nst_pathf(out, outsz, "%s", p);
+            path_printf(out, outsz, "%s", p);
             return 1;
         }
     }
@@ -671,7 +671,7 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
     if (strchr(name_or_path, '/') || exists(name_or_path)) {
         if (!exists(name_or_path))
             return nst_fail(err, NST_ERR_RUNTIME, "%s: no such file or directory", name_or_path);
-        nst_pathf(out, outsz, "%s", name_or_path);
+        path_printf(out, outsz, "%s", name_or_path);
         return NST_OK;
     }
     char dirs[16][NST_PATH_MAX];
@@ -707,7 +707,7 @@ static int mkdirs(const char *path, nst_error *err) {
 static void remove_tree(const char *dir, const model_entry *e) {
     char p[NST_PATH_MAX];
     for (int i = 0; i < e->n_files; i++) {
-        nst_pathf(p, sizeof p, "%s/%s", dir, e->files[i].file);
+        path_printf(p, sizeof p, "%s/%s", dir, e->files[i].file);
         unlink(p);
     }
     rmdir(dir);
@@ -717,27 +717,27 @@ static void remove_tree(const char *dir, const model_entry *e) {
 static int fetch_one(const model_entry *e, const model_file *f, const char *stage,
                      char mir[][NST_PATH_MAX], int n_mir, void (*log)(const char *), nst_error *err) {
     char dst[NST_PATH_MAX], src[NST_PATH_MAX], line[NST_PATH_MAX + 64], hex[65];
-    nst_pathf(dst, sizeof dst, "%s/%s", stage, f->file);
+    path_printf(dst, sizeof dst, "%s/%s", stage, f->file);
     int rc = -1;
     for (int m = 0; m < n_mir && rc; m++) {
-        nst_pathf(src, sizeof src, "%s/%s/%s", mir[m], mirror_subdir(e), f->file);
+        path_printf(src, sizeof src, "%s/%s/%s", mir[m], mirror_subdir(e), f->file);
         if (!exists(src)) continue;
-        rc = nst_copy_file(src, dst, err);
+        rc = copy_file(src, dst, err);
         if (!rc && log) {
-            nst_pathf(line, sizeof line, "  %s  (from %s)", f->file, src);
+            path_printf(line, sizeof line, "  %s  (from %s)", f->file, src);
             log(line);
         }
     }
     if (rc) { /* no mirror has it: the public origin */
-        nst_pathf(src, sizeof src, "%s%s", e->origin, f->file);
+        path_printf(src, sizeof src, "%s%s", e->origin, f->file);
         if (log) {
-            nst_pathf(line, sizeof line, "  %s  (downloading %s)", f->file, src);
+            path_printf(line, sizeof line, "  %s  (downloading %s)", f->file, src);
             log(line);
         }
-        rc = nst_download(src, dst, err);
+        rc = download_file(src, dst, err);
         if (rc) return rc;
     }
-    rc = nst_sha256_file(dst, hex, err);
+    rc = sha256_file(dst, hex, err);
     if (rc) return rc;
     if (strncmp(hex, f->sha256, strlen(f->sha256)) != 0)
         return nst_fail(err, NST_ERR_RUNTIME, "%s: sha256 mismatch: got %s, expected %s",
@@ -758,15 +758,15 @@ int nst_models_install(const char *name, const char *dest, const char *mirror,
     if (mirror) {
         if (!is_dir(mirror))
             return nst_fail(err, NST_ERR_USAGE, "%s: mirror is not a directory", mirror);
-        nst_pathf(mir[n_mir++], NST_PATH_MAX, "%s", mirror);
+        path_printf(mir[n_mir++], NST_PATH_MAX, "%s", mirror);
     } else {
         n_mir = mirrors(mir, 0, 8);
     }
     int rc = mkdirs(dest, err);
     if (rc) return rc;
     char stage[NST_PATH_MAX], final[NST_PATH_MAX];
-    nst_pathf(stage, sizeof stage, "%s/.%s.partial", dest, name);
-    nst_pathf(final, sizeof final, "%s/%s", dest, name);
+    path_printf(stage, sizeof stage, "%s/.%s.partial", dest, name);
+    path_printf(final, sizeof final, "%s/%s", dest, name);
     remove_tree(stage, e);
     if (mkdir(stage, 0755))
         return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create directory: %s", stage,

@@ -26,14 +26,14 @@ static int cmp_int(const void *a, const void *b) {
     return *(const int *)a - *(const int *)b;
 }
 
-static void shape_str(const nst_tensor *t, char *buf, size_t n) {
+static void shape_str(const tensor *t, char *buf, size_t n) {
     size_t len = (size_t)snprintf(buf, n, "[");
     for (int k = 0; k < t->ndim && len < n; k++)
         len += (size_t)snprintf(buf + len, n - len, "%s%lld", k ? ", " : "", (long long)t->shape[k]);
     if (len < n) snprintf(buf + len, n - len, "]");
 }
 
-int net_from_vgg(const nst_tensor_dict *d, graph *net, nst_error *err) {
+int net_from_vgg(const tensor_dict *d, graph *net, nst_error *err) {
     const char *src = d->path[0] ? d->path : "state_dict";
     /* torchvision's keys; a bare `features` Sequential saved alone has none */
     static const char *const prefixes[2] = {"features.", ""};
@@ -55,7 +55,7 @@ int net_from_vgg(const nst_tensor_dict *d, graph *net, nst_error *err) {
     qsort(idx, (size_t)n, sizeof *idx, cmp_int);
 
     /* validate the chain and count what to allocate */
-    const nst_tensor *W[MAX_CONVS], *B[MAX_CONVS];
+    const tensor *W[MAX_CONVS], *B[MAX_CONVS];
     int cin = 3, blocks = 1;
     size_t n_params = 0;
     char key[128], shape[128];
@@ -67,7 +67,7 @@ int net_from_vgg(const nst_tensor_dict *d, graph *net, nst_error *err) {
                             "[, MaxPool] repeated from index 0)", src, prefix, idx[i]);
         blocks += gap == 3;
         snprintf(key, sizeof key, "%s%d.weight", prefix, idx[i]);
-        W[i] = nst_dict_get(d, key);
+        W[i] = dict_get(d, key);
         shape_str(W[i], shape, sizeof shape);
         if (W[i]->ndim != 4 || W[i]->shape[1] != cin || W[i]->shape[2] != 3 ||
             W[i]->shape[3] != 3 || W[i]->shape[0] < 1)
@@ -75,7 +75,7 @@ int net_from_vgg(const nst_tensor_dict *d, graph *net, nst_error *err) {
                             "%s: %s has shape %s, expected [out, %d, 3, 3]", src, key, shape, cin);
         int cout = (int)W[i]->shape[0];
         snprintf(key, sizeof key, "%s%d.bias", prefix, idx[i]);
-        B[i] = nst_dict_get(d, key);
+        B[i] = dict_get(d, key);
         if (!B[i])
             return nst_fail(err, NST_ERR_RUNTIME, "%s: missing %s", src, key);
         shape_str(B[i], shape, sizeof shape);

@@ -40,7 +40,7 @@ struct jobs {
 };
 
 int job_path(const serve_config *cfg, long id, const char *name, char *out, size_t n) {
-    return nst_pathf(out, n, "%s/jobs/%ld%s%s", cfg->data_dir, id, *name ? "/" : "", name);
+    return path_printf(out, n, "%s/jobs/%ld%s%s", cfg->data_dir, id, *name ? "/" : "", name);
 }
 
 static double mono_now(void) {
@@ -270,7 +270,7 @@ static void *worker_main(void *arg) {
     }
 }
 
-/* NAME.partXXXXXX: a file being written (nst_temp_open, the video
+/* NAME.partXXXXXX: a file being written (temp_open, the video
  * writer), renamed to NAME when complete. */
 static int partial(const char *name) {
     const char *p = strstr(name, ".part");
@@ -282,7 +282,7 @@ static int partial(const char *name) {
  * temporary ones are garbage. */
 static void sweep_partial(const serve_config *cfg) {
     char dir[NST_PATH_MAX], path[NST_PATH_MAX];
-    if (nst_pathf(dir, sizeof dir, "%s/jobs", cfg->data_dir)) return;
+    if (path_printf(dir, sizeof dir, "%s/jobs", cfg->data_dir)) return;
     DIR *jd = opendir(dir);
     for (struct dirent *e; jd && (e = readdir(jd));) {
         char *end;

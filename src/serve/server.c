@@ -438,7 +438,7 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     if (!rc && make_dirs(cfg->data_dir))
         rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the data directory (%s)", cfg->data_dir,
                       strerror(errno));
-    if (!rc && (nst_pathf(path, sizeof path, "%s/jobs", cfg->data_dir) ||
+    if (!rc && (path_printf(path, sizeof path, "%s/jobs", cfg->data_dir) ||
                 (mkdir(path, 0755) && errno != EEXIST)))
         rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the jobs directory (%s)", path, strerror(errno));
     nst_net *net = NULL;

@@ -45,7 +45,7 @@ static double unix_now(void) {
 
 int store_open(store **out, const char *dir, nst_error *err) {
     char path[NST_PATH_MAX];
-    if (nst_pathf(path, sizeof path, "%s/nst.db", dir))
+    if (path_printf(path, sizeof path, "%s/nst.db", dir))
         return nst_fail(err, NST_ERR_USAGE, "%s: data directory path too long", dir);
     store *s = calloc(1, sizeof *s);
     if (!s) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");

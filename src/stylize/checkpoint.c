@@ -11,8 +11,8 @@
 #define RHO_CHARS 26 /* one %.17g double and a comma */
 
 /* A tensor that borrows its data (the dictionary is never freed). */
-static nst_tensor view(const char *name, int64_t rows, size_t n, float *data) {
-    nst_tensor t = {.name = (char *)name, .ndim = 2, .shape = {rows, (int64_t)n},
+static tensor view(const char *name, int64_t rows, size_t n, float *data) {
+    tensor t = {.name = (char *)name, .ndim = 2, .shape = {rows, (int64_t)n},
                     .numel = (size_t)rows * n, .data = data};
     return t;
 }
@@ -20,7 +20,7 @@ static nst_tensor view(const char *name, int64_t rows, size_t n, float *data) {
 int ckpt_save(const char *path, const ckpt_position *pos, const nst_image *x, int optimizer,
               const adam_state *adam, const lbfgs_state *lbfgs, nst_error *err) {
     const size_t n = (size_t)3 * x->w * x->h;
-    nst_tensor t[5];
+    tensor t[5];
     int nt = 0;
     float *s = NULL, *y = NULL;
     char *rho = NULL;
@@ -62,8 +62,8 @@ int ckpt_save(const char *path, const ckpt_position *pos, const nst_image *x, in
     const char *meta[] = {"format", FORMAT, "scale", v[0], "iteration", v[1], "done_work", v[2],
                           "elapsed", v[3], "optimizer", v[4], "t", v[5], "prev_loss", v[6],
                           "lbfgs.rho", rho ? rho : ""};
-    nst_tensor_dict d = {.count = nt, .cap = nt, .t = t};
-    int rc = nst_safetensors_save(path, &d, meta, 9, err);
+    tensor_dict d = {.count = nt, .cap = nt, .t = t};
+    int rc = safetensors_save(path, &d, meta, 9, err);
     free(s);
     free(y);
     free(rho);
@@ -83,9 +83,9 @@ static double meta_num(const cJSON *m, const char *key) {
     return s && end != s && !*end ? v : NAN;
 }
 
-int ckpt_load(const char *path, int optimizer, ckpt_position *pos, nst_tensor_dict *d,
+int ckpt_load(const char *path, int optimizer, ckpt_position *pos, tensor_dict *d,
               nst_error *err) {
-    int rc = nst_safetensors_load(path, d, err);
+    int rc = safetensors_load(path, d, err);
     if (rc) return rc;
     cJSON *m = d->metadata ? cJSON_Parse(d->metadata) : NULL;
     const char *fmt = meta_str(m, "format");
@@ -102,14 +102,14 @@ int ckpt_load(const char *path, int optimizer, ckpt_position *pos, nst_tensor_di
         rc = nst_fail(err, NST_ERR_USAGE, "%s: the checkpoint was written for the %s optimiser",
                       path, opt == NST_OPT_ADAM ? "Adam" : "L-BFGS");
     cJSON_Delete(m);
-    if (rc) nst_dict_free(d);
+    if (rc) dict_free(d);
     return rc;
 }
 
 /* Copy tensor `name` of rows x n floats into dst; an error when its shape differs. */
-static int take(const nst_tensor_dict *d, const char *name, int64_t rows, size_t n, float *dst,
+static int take(const tensor_dict *d, const char *name, int64_t rows, size_t n, float *dst,
                 nst_error *err) {
-    const nst_tensor *t = nst_dict_get(d, name);
+    const tensor *t = dict_get(d, name);
     if (!t || t->ndim != 2 || t->shape[0] != rows || t->shape[1] != (int64_t)n)
         return nst_fail(err, NST_ERR_RUNTIME,
                         "%s: tensor %s is missing or not %lld x %zu: the checkpoint does not "
@@ -118,7 +118,7 @@ static int take(const nst_tensor_dict *d, const char *name, int64_t rows, size_t
     return NST_OK;
 }
 
-int ckpt_restore(const nst_tensor_dict *d, nst_image *x, int optimizer, adam_state *adam,
+int ckpt_restore(const tensor_dict *d, nst_image *x, int optimizer, adam_state *adam,
                  lbfgs_state *lbfgs, nst_error *err) {
     const size_t n = (size_t)3 * x->w * x->h;
     cJSON *m = cJSON_Parse(d->metadata);
@@ -131,7 +131,7 @@ int ckpt_restore(const nst_tensor_dict *d, nst_image *x, int optimizer, adam_sta
         rc = take(d, "adam.m", 1, n, adam->m, err);
         if (!rc) rc = take(d, "adam.v", 1, n, adam->v, err);
     } else if (!rc) {
-        const nst_tensor *s = nst_dict_get(d, "lbfgs.s");
+        const tensor *s = dict_get(d, "lbfgs.s");
         int c = s && s->ndim == 2 ? (int)s->shape[0] : -1;
         if (c < 0 || c > lbfgs->history)
             rc = nst_fail(err, NST_ERR_RUNTIME, "%s: %d L-BFGS pairs, more than the history of %d",

@@ -22,12 +22,12 @@ typedef struct {
 int ckpt_save(const char *path, const ckpt_position *pos, const nst_image *x, int optimizer,
               const adam_state *adam, const lbfgs_state *lbfgs, nst_error *err);
 /* Read a checkpoint written for `optimizer`: its position, and its tensors
- * and metadata in d (free with nst_dict_free). */
-int ckpt_load(const char *path, int optimizer, ckpt_position *pos, nst_tensor_dict *d,
+ * and metadata in d (free with dict_free). */
+int ckpt_load(const char *path, int optimizer, ckpt_position *pos, tensor_dict *d,
               nst_error *err);
 /* Fill x (already allocated at the scale's size) and the initialised
  * optimiser from a loaded checkpoint; a size or history mismatch is an error. */
-int ckpt_restore(const nst_tensor_dict *d, nst_image *x, int optimizer, adam_state *adam,
+int ckpt_restore(const tensor_dict *d, nst_image *x, int optimizer, adam_state *adam,
                  lbfgs_state *lbfgs, nst_error *err);
 
 #endif

@@ -83,7 +83,7 @@ static int initial_image(const nst_stylize_params *p, const nst_image *content_s
         memcpy(x->data, content_s->data, n * sizeof(float));
     } else { /* uniform noise in 0..255 */
         uint64_t s = p->seed;
-        for (size_t i = 0; i < n; i++) x->data[i] = (float)((nst_splitmix64(&s) >> 40) * (255.0 / (1 << 24)));
+        for (size_t i = 0; i < n; i++) x->data[i] = (float)((splitmix64(&s) >> 40) * (255.0 / (1 << 24)));
     }
     return NST_OK;
 }
@@ -112,7 +112,7 @@ typedef struct {
      * setup (plans, style targets) and would make it several times too long */
     int reported;
     double warm_t, warm_work;
-    nst_tensor_dict *resume;      /* a loaded checkpoint for this scale, or NULL */
+    tensor_dict *resume;      /* a loaded checkpoint for this scale, or NULL */
     int first;                    /* first iteration of this scale (1, or after the checkpoint) */
 } schedule;
 
@@ -200,7 +200,7 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
     nst_image_fit(content->w, content->h, p->size, &W, &H);
     schedule sch = {.scales = p->scales, .iterations = p->iterations, .t0 = now_seconds(), .first = 1};
     ckpt_position pos = {1, 0, 0, 0};
-    nst_tensor_dict resume = {0};
+    tensor_dict resume = {0};
     if (!rc && p->resume) {
         if (!p->checkpoint) rc = nst_fail(err, NST_ERR_USAGE, "resume needs a checkpoint file");
         else rc = ckpt_load(p->checkpoint, p->optimizer, &pos, &resume, err);
@@ -251,7 +251,7 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
     nst_image_free(&content_s);
     nst_image_free(&target_s);
     nst_image_free(&mask_s);
-    nst_dict_free(&resume);
+    dict_free(&resume);
     engine_free(&e);
     if (staged) engine_free(&e32);
     if (rc) {
@@ -291,7 +291,7 @@ int nst_stylize_memory(const nst_net *net, int content_w, int content_h, const n
     p32.precision = NST_PRECISION_FP32;
     int staged = p->precision == NST_PRECISION_BF16;
     loss_engine e, e32 = {0};
-    dnnl_run_reset();
+    dn_run_reset();
     int rc = engine_init(&e, net, p, err);
     if (!rc && staged) rc = engine_init(&e32, net, &p32, err);
     *bytes = 0;
@@ -304,11 +304,11 @@ int nst_stylize_memory(const nst_net *net, int content_w, int content_h, const n
     }
     engine_free(&e);
     if (staged) engine_free(&e32);
-    return dnnl_run_status(rc, err);
+    return dn_run_status(rc, err);
 }
 
 int nst_stylize(const nst_net *net, const nst_image *content, const nst_image *styles,
                 int n_styles, const nst_stylize_params *p, nst_image *out, nst_error *err) {
-    dnnl_run_reset();
-    return dnnl_run_status(stylize(net, content, styles, n_styles, p, out, err), err);
+    dn_run_reset();
+    return dn_run_status(stylize(net, content, styles, n_styles, p, out, err), err);
 }

@@ -109,8 +109,8 @@ static int video_open(const nst_video_params *p, int w, int h, nst_video **out, 
 }
 
 int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst_error *err) {
-    dnnl_run_reset();
-    int rc = dnnl_run_status(video_open(p, w, h, out, err), err);
+    dn_run_reset();
+    int rc = dn_run_status(video_open(p, w, h, out, err), err);
     if (rc && *out) nst_video_close(*out), *out = NULL;
     return rc;
 }
@@ -204,8 +204,8 @@ static int video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_vi
 
 int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video_frame_info *info,
                     nst_error *err) {
-    dnnl_run_reset();
-    return dnnl_run_status(video_frame(v, in, out, info, err), err);
+    dn_run_reset();
+    return dn_run_status(video_frame(v, in, out, info, err), err);
 }
 
 void video_restore(nst_video *v, const nst_image *prev_in, const nst_image *prev_out, int frames) {

@@ -98,15 +98,15 @@ typedef struct {
 /* OUT.nst-work and its state file: state.safetensors for a whole run,
  * part-KKK.safetensors for part k of a chunked one. */
 static int work_paths(const char *out, int part, int parts, work_dir *wd, nst_error *err) {
-    int bad = nst_pathf(wd->dir, sizeof wd->dir, "%s.nst-work", out);
-    if (!bad && parts > 1) bad = nst_pathf(wd->state, sizeof wd->state, "%s/part-%03d.safetensors", wd->dir, part);
-    else if (!bad) bad = nst_pathf(wd->state, sizeof wd->state, "%s/state.safetensors", wd->dir);
+    int bad = path_printf(wd->dir, sizeof wd->dir, "%s.nst-work", out);
+    if (!bad && parts > 1) bad = path_printf(wd->state, sizeof wd->state, "%s/part-%03d.safetensors", wd->dir, part);
+    else if (!bad) bad = path_printf(wd->state, sizeof wd->state, "%s/state.safetensors", wd->dir);
     return bad ? nst_fail(err, NST_ERR_USAGE, "%s: path too long", out) : NST_OK;
 }
 
 /* Kept frame i of the cut, or (warm) the warm-up frame i of a part. */
 static int frame_path(const work_dir *wd, int i, int warm, char *out, size_t n, nst_error *err) {
-    if (nst_pathf(out, n, "%s/%s%06d.png", wd->dir, warm ? "warm-" : "", i))
+    if (path_printf(out, n, "%s/%s%06d.png", wd->dir, warm ? "warm-" : "", i))
         return nst_fail(err, NST_ERR_USAGE, "%s: path too long", wd->dir);
     return NST_OK;
 }
@@ -119,7 +119,7 @@ typedef struct {
 
 static int work_save_state(const work_dir *wd, const work_state *st, const nst_image *last, nst_error *err) {
     char first[16], frames[16];
-    nst_tensor_dict d = {0};
+    tensor_dict d = {0};
     size_t n = (size_t)3 * last->w * last->h;
     float *copy = malloc(n * sizeof(float));
     if (!copy) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
@@ -129,9 +129,9 @@ static int work_save_state(const work_dir *wd, const work_state *st, const nst_i
     snprintf(frames, sizeof frames, "%d", st->frames);
     const char *meta[] = {"format", "nst-video-work", "run", wd->run, "first", first, "frames", frames,
                           "complete", st->complete ? "1" : "0"};
-    int rc = nst_dict_add(&d, "output", 3, shape, copy, err);
-    if (!rc) rc = nst_safetensors_save(wd->state, &d, meta, 5, err);
-    nst_dict_free(&d);
+    int rc = dict_add(&d, "output", 3, shape, copy, err);
+    if (!rc) rc = safetensors_save(wd->state, &d, meta, 5, err);
+    dict_free(&d);
     return rc;
 }
 
@@ -147,12 +147,12 @@ static int meta_int(const cJSON *m, const char *key, int *out) {
 
 /* The state at wd->state; last (may be NULL) gets the last output. */
 static int work_load(const work_dir *wd, int w, int h, work_state *st, nst_image *last, nst_error *err) {
-    nst_tensor_dict d = {0};
-    int rc = nst_safetensors_load(wd->state, &d, err);
+    tensor_dict d = {0};
+    int rc = safetensors_load(wd->state, &d, err);
     if (rc) return rc;
     cJSON *m = d.metadata ? cJSON_Parse(d.metadata) : NULL;
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(m, "run");
-    const nst_tensor *t = nst_dict_get(&d, "output");
+    const tensor *t = dict_get(&d, "output");
     if (!cJSON_IsString(run) || !t || t->numel != (size_t)3 * w * h || meta_int(m, "first", &st->first) ||
         meta_int(m, "frames", &st->frames) || meta_int(m, "complete", &st->complete))
         rc = nst_fail(err, NST_ERR_RUNTIME, "%s: not the state of a %dx%d nst video run", wd->state, w, h);
@@ -163,7 +163,7 @@ static int work_load(const work_dir *wd, int w, int h, work_state *st, nst_image
     if (!rc && last) rc = nst_image_alloc(last, w, h, err);
     if (!rc && last) memcpy(last->data, t->data, t->numel * sizeof(float));
     cJSON_Delete(m);
-    nst_dict_free(&d);
+    dict_free(&d);
     return rc;
 }
 
@@ -173,7 +173,7 @@ static void work_remove(const work_dir *wd) {
     struct dirent *e;
     char path[NST_PATH_MAX];
     while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.' && !nst_pathf(path, sizeof path, "%s/%s", wd->dir, e->d_name)) unlink(path);
+        if (e->d_name[0] != '.' && !path_printf(path, sizeof path, "%s/%s", wd->dir, e->d_name)) unlink(path);
     if (d) closedir(d);
     rmdir(wd->dir);
 }

@@ -888,7 +888,7 @@ static int writer_setup(video_writer *w, const char *path, const video_info *inf
         probe = first;
     }
     char *tmp = NULL;
-    FILE *f = nst_temp_open(probe, &tmp);
+    FILE *f = temp_open(probe, &tmp);
     if (!f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(errno));
     fclose(f);
     if (w->kind == OUT_PNG) {

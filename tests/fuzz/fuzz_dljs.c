@@ -7,11 +7,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char dir[256];
     if (fuzz_dir_of_parts(data, size, "manifest.json", "f%d", dir)) return 0;
-    nst_tensor_dict d;
+    tensor_dict d;
     nst_error err;
-    int rc = nst_dljs_load(dir, &d, &err);
+    int rc = dljs_load(dir, &d, &err);
     fuzz_check_message(rc, err.msg, dir);
-    if (!rc) nst_dict_free(&d);
+    if (!rc) dict_free(&d);
     fuzz_dir_remove(dir);
     return 0;
 }

@@ -7,11 +7,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char dir[256];
     if (fuzz_dir_of_parts(data, size, "model.json", "s%d.bin", dir)) return 0;
-    nst_tfjs_model m;
+    tfjs_model m;
     nst_error err;
-    int rc = nst_tfjs_load(dir, &m, &err);
+    int rc = tfjs_load(dir, &m, &err);
     fuzz_check_message(rc, err.msg, dir);
-    if (!rc) nst_tfjs_free(&m);
+    if (!rc) tfjs_free(&m);
     fuzz_dir_remove(dir);
     return 0;
 }

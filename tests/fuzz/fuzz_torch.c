@@ -43,11 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ok = !pack(data, size, path);
     }
     if (ok) {
-        nst_tensor_dict d;
+        tensor_dict d;
         nst_error err;
-        int rc = nst_torch_load(path, &d, &err);
+        int rc = torch_load(path, &d, &err);
         fuzz_check_message(rc, err.msg, path);
-        if (!rc) nst_dict_free(&d);
+        if (!rc) dict_free(&d);
     }
     fuzz_dir_remove(dir);
     return 0;
