@@ -17,6 +17,28 @@
 extern "C" {
 #endif
 
+/* ---- version and symbols ---------------------------------------------
+ * Semantic versioning: a major version (while it is 0, a minor version)
+ * changes when a declaration here changes incompatibly; the shared
+ * library's SONAME carries it (libnst.so.0.2). CMakeLists.txt reads the
+ * version from these lines. */
+#define NST_VERSION_MAJOR 0
+#define NST_VERSION_MINOR 2
+#define NST_VERSION_PATCH 0
+#define NST_VERSION_STRING "0.2.0"
+
+/* Only what this header declares is exported from libnst.so (the library
+ * is built with -fvisibility=hidden). */
+#if defined(NST_BUILDING) && defined(__GNUC__)
+#define NST_API __attribute__((visibility("default")))
+#else
+#define NST_API
+#endif
+
+/* The version of the library in use, "MAJOR.MINOR.PATCH" (it can differ
+ * from NST_VERSION_STRING when a program runs with a newer libnst.so). */
+NST_API const char *nst_version(void);
+
 /* ---- errors ---------------------------------------------------------- */
 
 enum { NST_OK = 0, NST_ERR_RUNTIME = 1, NST_ERR_USAGE = 2 };
@@ -27,11 +49,11 @@ typedef struct {
 } nst_error;
 
 /* Record an error (printf-style) and return its code. */
-int nst_fail(nst_error *err, int code, const char *fmt, ...)
+NST_API int nst_fail(nst_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Threads used by oneDNN, OpenBLAS and our own loops; 0 keeps the default. */
-void nst_set_threads(int n);
+NST_API void nst_set_threads(int n);
 
 /* ---- images ---------------------------------------------------------- */
 
@@ -48,28 +70,41 @@ typedef struct {
 #define NST_MAX_PIXELS (64L * 1024 * 1024)
 
 /* Decode PNG, JPEG, BMP, TGA, GIF (first frame) or PNM. */
-int nst_image_load(const char *path, nst_image *img, nst_error *err);
+NST_API int nst_image_load(const char *path, nst_image *img, nst_error *err);
 /* The same from len bytes in memory; `name` is what messages call them. */
-int nst_image_decode(const void *data, size_t len, const char *name, nst_image *img,
-                     nst_error *err);
+NST_API int nst_image_decode(const void *data, size_t len, const char *name, nst_image *img,
+                             nst_error *err);
+/* Bytes from strangers (an upload): decoded only when the header's size
+ * fits the limits, each format through the library built for it; stb_image
+ * (BMP, TGA, GIF, PSD, HDR, PIC) only with allow_stb, as its security fixes
+ * lag. oversize (NULL or 2 longs) gets the width and height of an image the
+ * limits refused, else 0, 0 (a server answers 413 rather than 400). */
+typedef struct {
+    long max_pixels; /* at most NST_MAX_PIXELS */
+    int max_side;    /* 0: NST_MAX_SIDE */
+    int allow_stb;
+} nst_image_limits;
+NST_API int nst_image_decode_limited(const void *data, size_t len, const char *name,
+                                     const nst_image_limits *lim, nst_image *img, long *oversize,
+                                     nst_error *err);
 /* Encode by extension (.png, .jpg/.jpeg, .bmp, .tga); values are rounded
  * and clamped to 0..255. Writes a temporary file beside `path` and renames
  * it into place, so a failed save never leaves a partial file. */
-int nst_image_save(const char *path, const nst_image *img, nst_error *err);
+NST_API int nst_image_save(const char *path, const nst_image *img, nst_error *err);
 /* The same encoding to an open stream (standard output, a pipe): format is
  * "png", "jpg"/"jpeg", "bmp" or "tga"; `name` is what messages call f. */
-int nst_image_write(FILE *f, const char *name, const char *format, const nst_image *img, nst_error *err);
-int nst_image_alloc(nst_image *img, int w, int h, nst_error *err);
-void nst_image_free(nst_image *img);
+NST_API int nst_image_write(FILE *f, const char *name, const char *format, const nst_image *img, nst_error *err);
+NST_API int nst_image_alloc(nst_image *img, int w, int h, nst_error *err);
+NST_API void nst_image_free(nst_image *img);
 /* Resample src to w x h (bilinear for upsampling, area-averaging for
  * downsampling). dst must not alias src. */
-int nst_image_resize(const nst_image *src, int w, int h, nst_image *dst,
-                     nst_error *err);
+NST_API int nst_image_resize(const nst_image *src, int w, int h, nst_image *dst,
+                             nst_error *err);
 /* Size that scales (w, h) so that its long side is `side`, keeping aspect. */
-void nst_image_fit(int w, int h, int side, int *ow, int *oh);
+NST_API void nst_image_fit(int w, int h, int side, int *ow, int *oh);
 /* Luminance-only transfer: keep the luminance (Y of YIQ/YUV) of `styled`,
  * take the chrominance of `content`; both the same size. Result in place. */
-void nst_image_keep_colors(nst_image *styled, const nst_image *content);
+NST_API void nst_image_keep_colors(nst_image *styled, const nst_image *content);
 
 /* ---- loss networks ---------------------------------------------------- */
 
@@ -78,14 +113,14 @@ typedef struct nst_net nst_net; /* a loaded loss network (see src/models/net.h) 
 /* Load a loss network from a TensorFlow.js layers model (a directory holding
  * model.json, or the model.json itself), a torchvision VGG16/VGG19
  * state_dict written by torch.save (.pth), or the same in safetensors. */
-int nst_net_load(const char *path, nst_net **net, nst_error *err);
-void nst_net_free(nst_net *net);
+NST_API int nst_net_load(const char *path, nst_net **net, nst_error *err);
+NST_API void nst_net_free(nst_net *net);
 /* Index of the layer called `name` (e.g. "relu4_2", "leaky_re_lu_10"), or -1. */
-int nst_net_find_layer(const nst_net *net, const char *name);
-int nst_net_layer_count(const nst_net *net);
-const char *nst_net_layer_name(const nst_net *net, int i);
-int nst_net_layer_channels(const nst_net *net, int i); /* output channels */
-const char *nst_net_name(const nst_net *net);
+NST_API int nst_net_find_layer(const nst_net *net, const char *name);
+NST_API int nst_net_layer_count(const nst_net *net);
+NST_API const char *nst_net_layer_name(const nst_net *net, int i);
+NST_API int nst_net_layer_channels(const nst_net *net, int i); /* output channels */
+NST_API const char *nst_net_name(const nst_net *net);
 
 /* ---- models on disk --------------------------------------------------- */
 
@@ -93,20 +128,20 @@ const char *nst_net_name(const nst_net *net);
  * (colon-separated), the install directory (nst_models_dir), and the local
  * mirrors: $NST_MIRROR, ./../shared/models and <nst binary>/../../shared/models.
  * Returns the number of directories written into dirs[0..max-1]. */
-int nst_models_search_path(char dirs[][4096], int max);
+NST_API int nst_models_search_path(char dirs[][4096], int max);
 /* The install directory: $NST_HOME/models, else $XDG_DATA_HOME/nst/models,
  * else ~/.local/share/nst/models. */
-void nst_models_dir(char *out, size_t outsz);
+NST_API void nst_models_dir(char *out, size_t outsz);
 /* Resolve a model name ("darknet-tiny", "vgg19") or a path to the path that
  * nst_net_load takes. */
-int nst_models_resolve(const char *name_or_path, char *out, size_t outsz,
-                       nst_error *err);
+NST_API int nst_models_resolve(const char *name_or_path, char *out, size_t outsz,
+                               nst_error *err);
 
 /* Models that `nst models install` knows, with their public origin. */
 typedef struct {
     const char *name, *kind, *description;
 } nst_model_info;
-int nst_models_known(const nst_model_info **list);
+NST_API int nst_models_known(const nst_model_info **list);
 
 /* Install a known model into dest (NULL: nst_models_dir()). Each file comes
  * from `mirror` (a directory holding <name>/<file>, fast/<name>/<file> for
@@ -114,8 +149,8 @@ int nst_models_known(const nst_model_info **list);
  * default mirrors) when it is there, else from the public origin; every file
  * is checked against its recorded sha256. The model appears only when
  * complete (staging directory + rename). `log` gets one line per file. */
-int nst_models_install(const char *name, const char *dest, const char *mirror,
-                       void (*log)(const char *line), nst_error *err);
+NST_API int nst_models_install(const char *name, const char *dest, const char *mirror,
+                               void (*log)(const char *line), nst_error *err);
 
 /* ---- optimisation-based style transfer -------------------------------- */
 
@@ -188,23 +223,23 @@ typedef struct {
 } nst_stylize_params;
 
 /* Defaults tuned for darknet-tiny at 512 px. */
-void nst_stylize_defaults(nst_stylize_params *p);
+NST_API void nst_stylize_defaults(nst_stylize_params *p);
 /* Fill the layer defaults that suit `net` (darknet-tiny or VGG). */
-void nst_stylize_default_layers(nst_stylize_params *p, const nst_net *net);
+NST_API void nst_stylize_default_layers(nst_stylize_params *p, const nst_net *net);
 
 /* Paint `content` in the style of styles[0..n_styles-1]. The result has the
  * content's aspect ratio and long side p->size. */
-int nst_stylize(const nst_net *net, const nst_image *content,
-                const nst_image *styles, int n_styles,
-                const nst_stylize_params *p, nst_image *out, nst_error *err);
+NST_API int nst_stylize(const nst_net *net, const nst_image *content,
+                        const nst_image *styles, int n_styles,
+                        const nst_stylize_params *p, nst_image *out, nst_error *err);
 
 /* The bytes that nst_stylize would allocate at its peak for a content of
  * content_w x content_h (the loss network's plans, the optimiser's state,
  * the images), computed without allocating them: for a service that
  * refuses jobs which would not fit. Only the styles' w and h are read.
  * oneDNN's own scratch memory (a few MB) is not counted. */
-int nst_stylize_memory(const nst_net *net, int content_w, int content_h, const nst_image *styles, int n_styles,
-                       const nst_stylize_params *p, double *bytes, nst_error *err);
+NST_API int nst_stylize_memory(const nst_net *net, int content_w, int content_h, const nst_image *styles, int n_styles,
+                               const nst_stylize_params *p, double *bytes, nst_error *err);
 
 /* ---- feed-forward style networks (nst apply) ---------------------------- */
 
@@ -214,8 +249,8 @@ typedef struct nst_generator nst_generator; /* see src/models/generator.h */
  * deeplearn.js checkpoint directory (manifest.json + one file per variable),
  * the format of ml5.js' style networks, or from a file written by nst_train
  * (either upsampling, as its architecture metadata says). */
-int nst_generator_load(const char *path, nst_generator **gen, nst_error *err);
-void nst_generator_free(nst_generator *gen);
+NST_API int nst_generator_load(const char *path, nst_generator **gen, nst_error *err);
+NST_API void nst_generator_free(nst_generator *gen);
 
 typedef struct {
     int size;            /* long side of the output; 0 keeps the input's size */
@@ -226,10 +261,10 @@ typedef struct {
 } nst_apply_params;
 
 /* size 0, strength 1, no colour keeping, automatic tiles. */
-void nst_apply_defaults(nst_apply_params *p);
+NST_API void nst_apply_defaults(nst_apply_params *p);
 /* Paint `in` with the network's style in one forward pass. */
-int nst_apply(const nst_generator *gen, const nst_image *in, const nst_apply_params *p,
-              nst_image *out, nst_error *err);
+NST_API int nst_apply(const nst_generator *gen, const nst_image *in, const nst_apply_params *p,
+                      nst_image *out, nst_error *err);
 
 /* ---- arbitrary style (nst apply --style) -------------------------------- */
 /* Any painting in one pass (Ghiasi et al. 2017, Magenta's arbitrary image
@@ -243,30 +278,30 @@ typedef struct nst_arbitrary nst_arbitrary; /* see src/feedforward/arbitrary.h *
 /* Load the pair from a directory holding style_predict*.tflite and
  * style_transfer*.tflite (the float16 transfer network preferred), or
  * from the path of either file (the other is looked for beside it). */
-int nst_arbitrary_load(const char *path, nst_arbitrary **out, nst_error *err);
-void nst_arbitrary_free(nst_arbitrary *a);
+NST_API int nst_arbitrary_load(const char *path, nst_arbitrary **out, nst_error *err);
+NST_API void nst_arbitrary_free(nst_arbitrary *a);
 /* Length of a style vector (100 for Magenta's pair). */
-int nst_style_vector_size(const nst_arbitrary *a);
+NST_API int nst_style_vector_size(const nst_arbitrary *a);
 /* The style vector of a painting: resized so its short side is 256 px,
  * centre-cropped to 256 x 256, run through the predictor. v gets
  * nst_style_vector_size(a) floats. */
-int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err);
+NST_API int nst_style_vector(const nst_arbitrary *a, const nst_image *painting, float *v, nst_error *err);
 /* The style vector of a file: a saved vector (.json, nst_style_vector_load)
  * or a painting (nst_style_vector). */
-int nst_style_vector_of_file(const nst_arbitrary *a, const char *path, float *v, nst_error *err);
+NST_API int nst_style_vector_of_file(const nst_arbitrary *a, const char *path, float *v, nst_error *err);
 /* v = sum_k w_k v_k / sum_k w_k over n vectors (weights NULL: equal). */
-void nst_style_vector_blend(int size, int n, const float *const *vectors, const float *weights,
-                            float *v);
+NST_API void nst_style_vector_blend(int size, int n, const float *const *vectors, const float *weights,
+                                    float *v);
 /* A style vector as JSON ({"format": "nst-style-vector", "size": N,
  * "vector": [...]}), written atomically / read back (size checked). */
-int nst_style_vector_save(const char *path, const float *v, int size, nst_error *err);
-int nst_style_vector_load(const char *path, float *v, int size, nst_error *err);
+NST_API int nst_style_vector_save(const char *path, const float *v, int size, nst_error *err);
+NST_API int nst_style_vector_load(const char *path, float *v, int size, nst_error *err);
 /* Paint `in` with style vector `style` in one pass. p's strength s
  * interpolates style vectors, as Magenta does (not pixels): the network
  * gets s * style + (1 - s) * (the photo's own style vector); size, tiles
  * and original colours as nst_apply. */
-int nst_arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float *style,
-                        const nst_apply_params *p, nst_image *out, nst_error *err);
+NST_API int nst_arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const float *style,
+                                const nst_apply_params *p, nst_image *out, nst_error *err);
 
 /* ---- training style networks (nst train) -------------------------------- */
 
@@ -317,11 +352,11 @@ typedef struct {
 /* 2000 iterations of batch 4, 256 px crops, Adam 1e-3, stylize's loss with
  * style weight 50, a checkpoint every 100 iterations; layers are left empty:
  * nst_train then takes nst_stylize_default_layers for its net. */
-void nst_train_defaults(nst_train_params *p);
+NST_API void nst_train_defaults(nst_train_params *p);
 /* Train a feed-forward style network (Johnson et al. 2016) for `style` with
  * the loss network `net`; writes p->output (loadable by nst_generator_load). */
-int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
-              nst_error *err);
+NST_API int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
+                      nst_error *err);
 
 /* ---- video (nst video) ---------------------------------------------------
  * A clip is stylised frame by frame through one nst_video, which keeps what
@@ -382,18 +417,18 @@ typedef struct nst_video nst_video;
 
 /* NET, temporal 0.6, scene cut at 20 grey levels, iterations_first = 2 x
  * the stylize defaults' iterations; apply and stylize defaults. */
-void nst_video_defaults(nst_video_params *p);
+NST_API void nst_video_defaults(nst_video_params *p);
 /* A stylizer for frames of w x h (even sizes not required). p and what it
  * points to (net, styles) must outlive v. Use v from the thread that opened
  * it only: the oneDNN primitives of its plan are bound to that thread's
  * OpenMP pool (painting from another thread crashed inside oneDNN). Several
  * nst_video on different threads are fine. */
-int nst_video_open(const nst_video_params *p, int w, int h, nst_video **v, nst_error *err);
+NST_API int nst_video_open(const nst_video_params *p, int w, int h, nst_video **v, nst_error *err);
 /* Paint the next frame of the clip into out (allocated by the call, freed
  * with nst_image_free); info (may be NULL) says what happened. */
-int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video_frame_info *info,
-                    nst_error *err);
-void nst_video_close(nst_video *v);
+NST_API int nst_video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_video_frame_info *info,
+                            nst_error *err);
+NST_API void nst_video_close(nst_video *v);
 
 /* ---- video files ----------------------------------------------------------
  * nst_video_file: decode a clip with FFmpeg's libraries (anything FFmpeg
@@ -447,16 +482,28 @@ typedef struct {
 
 #define NST_VIDEO_WARMUP 8
 
+/* What a clip holds, read from its headers (no frame is decoded). */
+typedef struct {
+    int w, h;           /* frame size as decoded (before display rotation) */
+    double fps;         /* average frame rate (0: unknown) */
+    double duration;    /* seconds (0: unknown, e.g. a camera) */
+    long frames;        /* expected frame count (0: unknown) */
+    int has_audio;
+} nst_video_info;
+/* Open `path` as a video; errors name the file (not a video, no video
+ * stream, an unsupported codec, a truncated header). */
+NST_API int nst_video_probe(const char *path, nst_video_info *info, nst_error *err);
+
 /* no cut, the input's size, the encoder's quality, audio kept, one part. */
-void nst_video_file_defaults(nst_video_file_params *p);
+NST_API void nst_video_file_defaults(nst_video_file_params *p);
 /* Paint the clip `in` into `out`; report (may be NULL) gets the figures. */
-int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
-                   const nst_video_file_params *fp, nst_video_report *report, nst_error *err);
+NST_API int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
+                           const nst_video_file_params *fp, nst_video_report *report, nst_error *err);
 /* Encode the finished parts of a chunked run (the same vp and fp, any
  * chunk) into `out`, the clip one unsplit run would make up to the seams,
  * and remove the work directory. An error names a part missing or stopped. */
-int nst_video_assemble(const char *in, const char *out, const nst_video_params *vp,
-                       const nst_video_file_params *fp, nst_error *err);
+NST_API int nst_video_assemble(const char *in, const char *out, const nst_video_params *vp,
+                               const nst_video_file_params *fp, nst_error *err);
 
 #ifdef __cplusplus
 }

@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        puts("nst 0.1.0");
+        printf("nst %s (libnst %s)\n", NST_VERSION_STRING, nst_version());
         return 0;
     }
     if (!strcmp(argv[1], "stylize")) return cmd_stylize(argc - 1, argv + 1);

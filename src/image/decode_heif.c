@@ -7,7 +7,7 @@
 
 #include "image/image_decode.h"
 
-int decode_heif(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_heif(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                 nst_image *img, long *oversize, nst_error *err) {
     struct heif_context *ctx = heif_context_alloc();
     struct heif_image_handle *handle = NULL;

@@ -47,7 +47,7 @@ static void cmyk_to_rgb(unsigned char *px, size_t n, int adobe) {
     }
 }
 
-int decode_jpeg(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_jpeg(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                 nst_image *img, long *oversize, nst_error *err) {
     struct jpeg_decompress_struct c;
     failure f = {.truncated = 0};

@@ -40,7 +40,7 @@ static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int decode_png(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_png(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                nst_image *img, long *oversize, nst_error *err) {
     /* IHDR comes first: its size is checked before libpng reads on to IDAT */
     int rc = len >= 24 && !memcmp(buf + 12, "IHDR", 4)

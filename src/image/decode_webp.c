@@ -4,7 +4,7 @@
 
 #include "image/image_decode.h"
 
-int decode_webp(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_webp(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                 nst_image *img, long *oversize, nst_error *err) {
     WebPBitstreamFeatures f;
     if (WebPGetFeatures(buf, len, &f) != VP8_STATUS_OK)

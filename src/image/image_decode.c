@@ -32,7 +32,7 @@ static int sniff(const unsigned char *p, size_t n) {
     return FMT_OTHER;
 }
 
-int image_check_size(const char *name, long w, long h, const image_limits *lim, long *oversize,
+int image_check_size(const char *name, long w, long h, const nst_image_limits *lim, long *oversize,
                      nst_error *err) {
     long most = lim->max_pixels < NST_MAX_PIXELS ? lim->max_pixels : NST_MAX_PIXELS;
     long side = lim->max_side > 0 && lim->max_side < NST_MAX_SIDE ? lim->max_side : NST_MAX_SIDE;
@@ -78,7 +78,7 @@ static int pnm_header(const unsigned char *p, size_t n, long v[3], size_t *off) 
     return 1;
 }
 
-int decode_pnm(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_pnm(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                nst_image *img, long *oversize, nst_error *err) {
     long v[3];
     size_t off;
@@ -112,7 +112,7 @@ static int tga_short(const unsigned char *p, size_t n, int w, int h) {
     return n < 18u + p[0] || n - 18 - p[0] < (size_t)w * h * ((p[16] + 7) / 8);
 }
 
-int decode_stb(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_stb(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                nst_image *img, long *oversize, nst_error *err) {
     int w, h, nc;
     if (len > 0x7fffffff || !stbi_info_from_memory(buf, (int)len, &w, &h, &nc))
@@ -139,8 +139,9 @@ int decode_stb(const unsigned char *buf, size_t len, const char *name, const ima
     return rc;
 }
 
-int image_decode(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
-                 nst_image *img, long *oversize, nst_error *err) {
+int nst_image_decode_limited(const void *data, size_t len, const char *name, const nst_image_limits *lim,
+                             nst_image *img, long *oversize, nst_error *err) {
+    const unsigned char *buf = data;
     *img = (nst_image){0};
     if (oversize) oversize[0] = oversize[1] = 0;
     if (len == 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (empty file)", name);
@@ -161,6 +162,6 @@ int image_decode(const unsigned char *buf, size_t len, const char *name, const i
 }
 
 int nst_image_decode(const void *data, size_t len, const char *name, nst_image *img, nst_error *err) {
-    static const image_limits everything = {NST_MAX_PIXELS, 0, 1};
-    return image_decode(data, len, name, &everything, img, NULL, err);
+    static const nst_image_limits everything = {NST_MAX_PIXELS, 0, 1};
+    return nst_image_decode_limited(data, len, name, &everything, img, NULL, err);
 }

@@ -18,22 +18,13 @@
 
 #include "nst.h"
 
-typedef struct {
-    long max_pixels; /* at most NST_MAX_PIXELS */
-    int max_side;    /* 0: NST_MAX_SIDE */
-    int allow_stb;   /* the formats only stb_image reads */
-} image_limits;
-
-/* Decode buf into img (allocated). oversize (may be NULL; 2 longs) gets the
- * width and height of an image the limits refused (a 413 for the server,
- * not a 400), else stays 0, 0. */
-int image_decode(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
-                 nst_image *img, long *oversize, nst_error *err);
+/* nst_image_limits and nst_image_decode_limited (nst.h) pick the decoder by
+ * the first bytes. */
 
 /* ---- shared by the decoders (image_decode.c) ---------------------------- */
 
 /* NST_OK when w x h fits the limits, else an error naming the size. */
-int image_check_size(const char *name, long w, long h, const image_limits *lim, long *oversize,
+int image_check_size(const char *name, long w, long h, const nst_image_limits *lim, long *oversize,
                      nst_error *err);
 /* Interleaved 8- or 16-bit samples (0..amax) with nc channels (1 grey,
  * 2 grey + alpha, 3 RGB, 4 RGBA), rows `stride` samples apart, into
@@ -45,17 +36,17 @@ int image_orient(nst_image *img, int o, nst_error *err);
  * after "Exif\0\0"), or 0 if there is none; every offset is checked. */
 int exif_orientation(const unsigned char *p, size_t n);
 
-int decode_png(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_png(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                nst_image *img, long *oversize, nst_error *err);
-int decode_jpeg(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_jpeg(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                 nst_image *img, long *oversize, nst_error *err);
-int decode_webp(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_webp(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                 nst_image *img, long *oversize, nst_error *err);
-int decode_heif(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_heif(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                 nst_image *img, long *oversize, nst_error *err);
-int decode_pnm(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_pnm(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                nst_image *img, long *oversize, nst_error *err);
-int decode_stb(const unsigned char *buf, size_t len, const char *name, const image_limits *lim,
+int decode_stb(const unsigned char *buf, size_t len, const char *name, const nst_image_limits *lim,
                nst_image *img, long *oversize, nst_error *err);
 
 #endif

@@ -18,7 +18,6 @@
 #include <stb_image_write.h>
 
 #include "core/util.h"
-#include "image/image_decode.h"
 #include "serve/serve.h"
 
 #define IDLE_SECONDS 30.0
@@ -258,9 +257,9 @@ int camera_frame(camera *c, const char *session_id, const char *net, double temp
     const serve_config *cfg = c->cfg;
     nst_image in = {0};
     nst_error err = {0};
-    image_limits lim = {cfg->max_pixels, cfg->max_size, 0}; /* no stb_image on the server */
+    nst_image_limits lim = {cfg->max_pixels, cfg->max_size, 0}; /* no stb_image on the server */
     long big[2];
-    if (image_decode((const unsigned char *)data, len, "camera frame", &lim, &in, big, &err)) {
+    if (nst_image_decode_limited(data, len, "camera frame", &lim, &in, big, &err)) {
         if (big[0])
             return snprintf(msg, n, "camera frame: %ldx%ld pixels, more than %d on a side or %s in all allowed",
                             big[0], big[1], cfg->max_size, human_pixels((double)cfg->max_pixels, most, sizeof most)),

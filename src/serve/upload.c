@@ -15,9 +15,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "image/image_decode.h"
 #include "serve/serve.h"
-#include "video/video_io.h"
 
 typedef struct {
     char *data;
@@ -170,9 +168,9 @@ static void store_image(upload *u, int i, const char *what, int side, const char
     human_pixels((double)u->cfg->max_pixels, most, sizeof most);
     nst_image img = {0}, small = {0};
     nst_error err;
-    image_limits lim = {u->cfg->max_pixels, 0, 0}; /* no stb_image on the server */
+    nst_image_limits lim = {u->cfg->max_pixels, 0, 0}; /* no stb_image on the server */
     long big[2];
-    if (image_decode((const unsigned char *)b->data, b->len, what, &lim, &img, big, &err)) {
+    if (nst_image_decode_limited(b->data, b->len, what, &lim, &img, big, &err)) {
         if (big[0]) return upload_refuse(u, 413, "%s: image of %ldx%ld pixels, more than the %s allowed", what,
                                          big[0], big[1], most);
         return upload_refuse(u, 400, "%s", err.msg);
@@ -215,11 +213,9 @@ static void store_clip(upload *u, const char *path) {
         return upload_refuse(u, 500, "%s: cannot write the clip (%s)", path, strerror(errno));
     }
     if (fclose(f)) return upload_refuse(u, 500, "%s: cannot write the clip (%s)", path, strerror(errno));
-    video_read_opts ro = {0, 0, 0};
-    video_reader *r = NULL;
-    video_info info;
+    nst_video_info info;
     nst_error err;
-    if (video_reader_open(path, &ro, &r, &info, &err)) {
+    if (nst_video_probe(path, &info, &err)) {
         /* the library names the file by our path: say "video" instead */
         const char *m = strstr(err.msg, path);
         upload_refuse(u, 400, "video: %s", m ? m + strlen(path) + (m[strlen(path)] == ':' ? 2 : 0) : err.msg);
@@ -231,7 +227,6 @@ static void store_clip(upload *u, const char *path) {
         int side = info.w > info.h ? info.w : info.h;
         cJSON_AddNumberToObject(u->params, "size", side < u->cfg->max_size ? side : u->cfg->max_size);
     }
-    video_reader_close(r);
 }
 
 /* An optimisation that would need more memory than a worker's share of

@@ -454,6 +454,19 @@ void video_reader_close(video_reader *r) {
     free(r);
 }
 
+int nst_video_probe(const char *path, nst_video_info *info, nst_error *err) {
+    static const video_read_opts whole = {0, 0, 0};
+    video_reader *r = NULL;
+    video_info vi;
+    *info = (nst_video_info){0};
+    int rc = video_reader_open(path, &whole, &r, &vi, err);
+    if (rc) return rc;
+    *info = (nst_video_info){vi.w, vi.h, vi.fps_num > 0 && vi.fps_den > 0 ? (double)vi.fps_num / vi.fps_den : 0,
+                             vi.duration, (long)vi.n_frames, vi.has_audio};
+    video_reader_close(r);
+    return NST_OK;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 enum { OUT_NONE, OUT_MP4, OUT_WEBM, OUT_GIF, OUT_PNG };
