@@ -27,10 +27,10 @@ int main(int argc, char **argv) {
         rc = nst_apply(gen, &photo, &p, &out, &err);
     }
     if (!rc) rc = nst_image_save(argv[3], &out, &err);
-    if (rc) fprintf(stderr, "%s\n", err.msg);
+    if (rc) fprintf(stderr, "%s (%s)\n", err.msg, nst_error_name(rc));
     printf("%s: %dx%d, libnst %s\n", rc ? "failed" : argv[3], out.w, out.h, nst_version());
     nst_image_free(&out);
     nst_image_free(&photo);
     nst_generator_free(gen);
-    return rc;
+    return rc == NST_OK ? 0 : rc == NST_ERR_ARG ? 2 : 1;
 }

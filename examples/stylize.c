@@ -36,10 +36,10 @@ int main(int argc, char **argv) {
         rc = nst_stylize(net, &photo, &painting, 1, &p, &out, &err);
     }
     if (!rc) rc = nst_image_save(argv[3], &out, &err); /* written whole or not at all */
-    if (rc) fprintf(stderr, "%s\n", err.msg);
+    if (rc) fprintf(stderr, "%s (%s)\n", err.msg, nst_error_name(rc));
     nst_image_free(&out);
     nst_image_free(&painting);
     nst_image_free(&photo);
     nst_net_free(net);
-    return rc;
+    return rc == NST_OK ? 0 : rc == NST_ERR_ARG ? 2 : 1;
 }

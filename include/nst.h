@@ -5,7 +5,8 @@
  * 0..255 (3 x h x w, channel-major), the layout the loss networks consume.
  *
  * Every function that can fail returns 0 on success or an NST_ERR_* code and
- * fills an nst_error whose message names the file and the problem. */
+ * fills an nst_error (err must point to one) whose message names the file
+ * and the problem. No function exits or aborts the process. */
 #ifndef NST_H
 #define NST_H
 
@@ -41,12 +42,30 @@ NST_API const char *nst_version(void);
 
 /* ---- errors ---------------------------------------------------------- */
 
-enum { NST_OK = 0, NST_ERR_RUNTIME = 1, NST_ERR_USAGE = 2 };
+/* What went wrong, for a caller that reacts differently to each (the nst
+ * command exits with status 2 for NST_ERR_ARG and NST_ERR_CPU, 1 for the
+ * others). */
+enum {
+    NST_OK = 0,
+    NST_ERR_RUNTIME = 1,   /* the work failed at run time: the loss diverged, a process of
+                            * an MPI job failed, an encoder or the optical flow failed */
+    NST_ERR_ARG = 2,       /* a bad argument or an impossible combination of them */
+    NST_ERR_IO = 3,        /* a file, directory or download could not be read or written */
+    NST_ERR_FORMAT = 4,    /* a file is damaged, not what it claims or of a kind nst does not read */
+    NST_ERR_NOMEM = 5,     /* an allocation failed */
+    NST_ERR_CPU = 6,       /* this CPU lacks the instructions the options ask for */
+    NST_ERR_CANCELLED = 7, /* the caller's cancel flag turned nonzero */
+    NST_ERR_INTERNAL = 8   /* a library below (oneDNN, OpenSSL) or nst itself failed
+                            * where it should not: a defect to report */
+};
 
 typedef struct {
-    int code;       /* NST_OK, NST_ERR_RUNTIME (exit 1) or NST_ERR_USAGE (exit 2) */
+    int code;       /* an NST_ERR_* value */
     char msg[1024]; /* one line, names the file and the problem */
 } nst_error;
+
+/* A short name of an error code ("bad argument", "I/O error", ...). */
+NST_API const char *nst_error_name(int code);
 
 /* Record an error (printf-style) and return its code. */
 NST_API int nst_fail(nst_error *err, int code, const char *fmt, ...)

@@ -68,6 +68,15 @@ rc=$?
 same batch1 out "the other jobs of a batch with a failed one"
 grep -q "1 of 6 jobs failed" bad.log && ok || bad "the failure count: $(tail -2 bad.log)"
 
+# own_pid PATTERN: the newest process matching PATTERN that runs in this
+# test's directory (other tests run the same commands beside this one)
+own_pid() {
+    local p
+    for p in $(pgrep -f "$1" | sort -rn); do
+        [ "$(readlink "/proc/$p/cwd")" = "$PWD" ] && { echo "$p"; return; }
+    done
+}
+
 # 3. a rank killed mid-batch; a rerun with --resume finishes it
 for i in 1 2 3 4 5 6 7 8; do echo "$content/tubingen.jpg,$style/wave.jpg,long/p$i.png,--seed $i --init noise"; done |
     sed '1i content,style,output,options' > long.csv
@@ -75,7 +84,7 @@ mkdir long
 mpi 2 "$nst" stylize --batch long.csv --size 128 --iterations 60 >/dev/null 2>long.log &
 runner=$!
 for _ in $(seq 600); do [ -n "$(ls long)" ] && break; sleep 0.1; done
-victim=$(pgrep -n -f "nst stylize --batch long.csv")
+victim=$(own_pid "nst stylize --batch long.csv")
 [ -n "$victim" ] && kill -9 "$victim"
 wait $runner
 rc=$?
@@ -183,7 +192,7 @@ mpi 2 "${opt[@]}" -q tiny.mp4 whole/%02d.png || bad "optimize on 2 ranks: exit $
 mpi 2 "${opt[@]}" -q tiny.mp4 part/%02d.png 2>/dev/null &
 runner=$!
 for _ in $(seq 600); do [ -f "part/%02d.png.nst-work/000008.png" ] && break; sleep 0.1; done
-victim=$(pgrep -n -f "nst video --method optimize")
+victim=$(own_pid "nst video --method optimize")
 [ -n "$victim" ] && kill -9 "$victim"
 wait $runner
 rc=$?

@@ -144,7 +144,7 @@ static void apply_options(const nst_generator *g, const char *photo) {
     p.original_colors = 1;
     CHECK(nst_apply(g, &in, &p, &colors, &err) == 0, "apply original colours: %s", err.msg);
     p.strength = 1.5f;
-    CHECK(nst_apply(g, &in, &p, &bad, &err) == NST_ERR_USAGE && strstr(err.msg, "strength"),
+    CHECK(nst_apply(g, &in, &p, &bad, &err) == NST_ERR_ARG && strstr(err.msg, "strength"),
           "strength 1.5 accepted");
     nst_image_free(&in);
     nst_image_free(&whole);
@@ -183,11 +183,11 @@ static void write_checkpoint(const tensor_dict *d, const char *odd, const char *
 
 /* Loading the temporary checkpoint fails with a message containing each of
  * the (up to two) fragments. */
-static void expect_load_error(const char *what, const char *frag1, const char *frag2) {
+static void expect_load_error(int code, const char *what, const char *frag1, const char *frag2) {
     nst_generator *g = NULL;
     nst_error err = {0};
     int rc = nst_generator_load(ckpt, &g, &err);
-    CHECK(rc == NST_ERR_RUNTIME && !g, "%s: loaded (rc %d), expected an error", what, rc);
+    CHECK(rc == code && !g, "%s: rc %d, want %d (%s)", what, rc, code, nst_error_name(code));
     CHECK(strstr(err.msg, frag1) && (!frag2 || strstr(err.msg, frag2)),
           "%s: message '%s' lacks '%s'%s%s", what, err.msg, frag1, frag2 ? " / " : "",
           frag2 ? frag2 : "");
@@ -212,32 +212,32 @@ static void broken_checkpoints(const char *dir) {
     nst_generator_free(g);
 
     unlink(tu_tmp_path("Variable_5"));
-    expect_load_error("missing variable file", tu_tmp_path("Variable_5"), "cannot open");
+    expect_load_error(NST_ERR_IO, "missing variable file", tu_tmp_path("Variable_5"), "cannot open");
 
     write_checkpoint(&d, "Variable_12", "{\"filename\": \"Variable_12\", \"shape\": [3, 3, 64, 256]}");
-    expect_load_error("wrong shape, right size", "Variable_12 has shape [3,3,64,256]",
+    expect_load_error(NST_ERR_FORMAT, "wrong shape, right size", "Variable_12 has shape [3,3,64,256]",
                       "expected [3,3,128,128]");
 
     write_checkpoint(&d, "Variable_12", "{\"filename\": \"Variable_12\", \"shape\": [3, 3, 128, 64]}");
-    expect_load_error("shape and size disagree", tu_tmp_path("Variable_12"),
+    expect_load_error(NST_ERR_FORMAT, "shape and size disagree", tu_tmp_path("Variable_12"),
                       "expected 294912 bytes for shape [3,3,128,64], found 589824");
 
     write_checkpoint(&d, NULL, NULL);
     CHECK(truncate(tu_tmp_path("Variable_45"), 1000) == 0, "cannot truncate Variable_45");
-    expect_load_error("truncated variable file", tu_tmp_path("Variable_45"),
+    expect_load_error(NST_ERR_FORMAT, "truncated variable file", tu_tmp_path("Variable_45"),
                       "expected 31104 bytes for shape [9,9,32,3], found 1000");
 
     write_checkpoint(&d, "Variable_3", "{\"filename\": \"../Variable_3\", \"shape\": [3, 3, 32, 64]}");
-    expect_load_error("file name outside the dir", "../Variable_3", "not a plain file name");
+    expect_load_error(NST_ERR_FORMAT, "file name outside the dir", "../Variable_3", "not a plain file name");
 
     write_checkpoint(&d, "Variable_7", "{\"filename\": \"Variable_7\", \"shape\": ");
-    expect_load_error("bad JSON", tu_tmp_path("manifest.json"), "not valid JSON");
+    expect_load_error(NST_ERR_FORMAT, "bad JSON", tu_tmp_path("manifest.json"), "not valid JSON");
 
     write_checkpoint(&d, "Variable_7", "{\"filename\": \"Variable_7\"}");
-    expect_load_error("entry without a shape", "Variable_7", "lacks a filename or a shape");
+    expect_load_error(NST_ERR_FORMAT, "entry without a shape", "Variable_7", "lacks a filename or a shape");
 
     unlink(tu_tmp_path("manifest.json"));
-    expect_load_error("no manifest", tu_tmp_path("manifest.json"), "cannot open");
+    expect_load_error(NST_ERR_IO, "no manifest", tu_tmp_path("manifest.json"), "cannot open");
 
     dict_free(&d);
     tu_tmpdir_remove();

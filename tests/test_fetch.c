@@ -40,7 +40,7 @@ static void test_sha256(void) {
     nst_error err;
     const char *p = tu_tmp_path("nothere");
     int rc = sha256_file(p, hex, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, p) && strstr(err.msg, "no such file"),
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, p) && strstr(err.msg, "no such file"),
           "sha256 of a missing file: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
 }
@@ -61,18 +61,18 @@ static void test_copy(void) {
     int before = tu_tmpdir_entries();
     const char *missing = tu_tmp_path("nothere"), *dst2 = tu_tmp_path("copy2");
     rc = copy_file(missing, dst2, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, missing) && strstr(err.msg, dst2),
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, missing) && strstr(err.msg, dst2),
           "copy of a missing file: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     const char *nodir = tu_tmp_path("nodir/copy");
     rc = copy_file(tu_tmp_path("abc"), nodir, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, nodir), "copy into a missing dir: rc %d '%s'", rc,
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, nodir), "copy into a missing dir: rc %d '%s'", rc,
           err.msg);
     printf("  expected error: %s\n", err.msg);
     /* reading a directory fails after the temp file exists: it must be removed */
     mkdir(tu_tmp_path("adir"), 0755);
     rc = copy_file(tu_tmp_path("adir"), dst2, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "adir") && strstr(err.msg, dst2),
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, "adir") && strstr(err.msg, dst2),
           "copy of a directory: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     CHECK(tu_tmpdir_entries() == before + 1,
@@ -97,16 +97,16 @@ static void test_download(void) {
     const char *dst2 = tu_tmp_path("down2");
     snprintf(url, sizeof url, "file://%s", tu_tmp_path("nothere"));
     rc = download_file(url, dst2, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, url) && strstr(err.msg, "download failed"),
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, url) && strstr(err.msg, "download failed"),
           "download of a missing file: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     /* port 1 on loopback refuses connections */
     rc = download_file("http://127.0.0.1:1/model.bin", dst2, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "http://127.0.0.1:1/model.bin"),
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, "http://127.0.0.1:1/model.bin"),
           "download from a refused port: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     rc = download_file("gopher://example.invalid/x", dst2, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "gopher://"), "unsupported protocol: rc %d '%s'",
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, "gopher://"), "unsupported protocol: rc %d '%s'",
           rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     CHECK(tu_tmpdir_entries() == before, "failed downloads left files behind (%d entries, want %d)",
@@ -114,7 +114,7 @@ static void test_download(void) {
     snprintf(url, sizeof url, "file://%s", tu_tmp_path("abc"));
     const char *nodir = tu_tmp_path("nodir/down");
     rc = download_file(url, nodir, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, nodir), "download into a missing dir: rc %d '%s'",
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, nodir), "download into a missing dir: rc %d '%s'",
           rc, err.msg);
     printf("  expected error: %s\n", err.msg);
 }
@@ -169,7 +169,7 @@ static void test_http(void) {
     int before = tu_tmpdir_entries();
     snprintf(url, sizeof url, "http://127.0.0.1:%d/missing.pth", ntohs(a.sin_port));
     rc = download_file(url, tu_tmp_path("http404"), &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, url) && strstr(err.msg, "404"),
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, url) && strstr(err.msg, "404"),
           "HTTP 404: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     CHECK(tu_tmpdir_entries() == before, "the 404 body was left in a file");

@@ -31,13 +31,12 @@ static float px(const nst_image *im, int c, int x, int y) {
     return im->data[((size_t)c * im->h + y) * im->w + x];
 }
 
-/* The load must fail with a runtime error whose message holds `path` and `what`. */
-static void expect_load_error(const char *path, const char *what) {
+/* The load must fail with error `code` and a message holding `path` and `what`. */
+static void expect_load_error(int code, const char *path, const char *what) {
     nst_image im = {0};
     nst_error err = {0};
     int rc = nst_image_load(path, &im, &err);
-    CHECK(rc == NST_ERR_RUNTIME && err.code == NST_ERR_RUNTIME, "load %s: rc %d, want runtime error",
-          path, rc);
+    CHECK(rc == code && err.code == code, "load %s: rc %d, want %d (%s)", path, rc, code, nst_error_name(code));
     CHECK(strstr(err.msg, path) && strstr(err.msg, what), "load %s: message '%s' lacks '%s'", path,
           err.msg, what);
     CHECK(im.data == NULL, "load %s: no image on failure", path);
@@ -385,12 +384,12 @@ static void test_keep_colors(void) {
 static void test_errors(void) {
     nst_error err;
     nst_image im = {0};
-    expect_load_error(tu_tmp_path("missing.png"), "no such file");
+    expect_load_error(NST_ERR_IO, tu_tmp_path("missing.png"), "no such file");
     tu_write_file(tu_tmp_path("notes.txt"), "just some text\n", 15);
-    expect_load_error(tu_tmp_path("notes.txt"), "not an image (unrecognised format)");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("notes.txt"), "not an image (unrecognised format)");
     tu_write_file(tu_tmp_path("empty.jpg"), "", 0);
-    expect_load_error(tu_tmp_path("empty.jpg"), "not an image");
-    expect_load_error(dir, "not a regular file");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("empty.jpg"), "not an image");
+    expect_load_error(NST_ERR_IO, dir, "not a regular file");
 
     const char *jpg = tu_shared("images/content/tubingen.jpg");
     const char *png = tu_shared("images/style/starry_night_crop.png");
@@ -398,19 +397,19 @@ static void test_errors(void) {
         long js = tu_file_size(jpg), ps = tu_file_size(png);
         const char *p = tu_tmp_path("half.jpg");
         write_prefix(jpg, js / 2, "", p);
-        expect_load_error(p, "corrupt or truncated image");
+        expect_load_error(NST_ERR_FORMAT, p, "corrupt or truncated image");
         p = tu_tmp_path("cut2.jpg"); /* only the final EOI marker missing */
         write_prefix(jpg, js - 2, "", p);
-        expect_load_error(p, "corrupt or truncated image");
+        expect_load_error(NST_ERR_FORMAT, p, "corrupt or truncated image");
         p = tu_tmp_path("head.jpg"); /* cut inside the headers */
         write_prefix(jpg, 100, "", p);
-        expect_load_error(p, "corrupt or truncated image");
+        expect_load_error(NST_ERR_FORMAT, p, "corrupt or truncated image");
         p = tu_tmp_path("half.png");
         write_prefix(png, ps / 2, "", p);
-        expect_load_error(p, "corrupt or truncated image");
+        expect_load_error(NST_ERR_FORMAT, p, "corrupt or truncated image");
         p = tu_tmp_path("noiend.png"); /* complete pixel data, IEND chunk missing */
         write_prefix(png, ps - 12, "", p);
-        expect_load_error(p, "corrupt or truncated image");
+        expect_load_error(NST_ERR_FORMAT, p, "corrupt or truncated image");
         p = tu_tmp_path("trailing.jpg"); /* bytes after EOI are accepted */
         write_prefix(jpg, js, "trailing garbage", p);
         CHECK(nst_image_load(p, &im, &err) == NST_OK && im.w == 1024, "JPEG with trailing bytes: %s",
@@ -439,7 +438,7 @@ static void test_errors(void) {
         CHECK(0, "%s", err.msg);
     }
     tu_write_file(tu_tmp_path("short.ppm"), ppm8, sizeof ppm8 - 2);
-    expect_load_error(tu_tmp_path("short.ppm"), "corrupt or truncated image");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("short.ppm"), "corrupt or truncated image");
     /* uncompressed TGA cut short */
     unsigned char rgb[4 * 4 * 3];
     memset(rgb, 77, sizeof rgb);
@@ -452,44 +451,44 @@ static void test_errors(void) {
         CHECK(0, "%s", err.msg);
     }
     write_prefix(tu_tmp_path("raw.tga"), 18 + 20, "", tu_tmp_path("short.tga"));
-    expect_load_error(tu_tmp_path("short.tga"), "corrupt or truncated image");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("short.tga"), "corrupt or truncated image");
 
     /* absurd dimensions are rejected from the header, before decoding */
     const char ppm[] = "P6\n100000 100000\n255\n\x01\x02\x03";
     tu_write_file(tu_tmp_path("huge.ppm"), ppm, sizeof ppm - 1);
-    expect_load_error(tu_tmp_path("huge.ppm"), "image too large: 100000x100000");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("huge.ppm"), "image too large: 100000x100000");
     const char ppm2[] = "P6\n20000 10\n255\n\x01\x02\x03"; /* one side over NST_MAX_SIDE */
     tu_write_file(tu_tmp_path("wide.ppm"), ppm2, sizeof ppm2 - 1);
-    expect_load_error(tu_tmp_path("wide.ppm"), "image too large: 20000x10");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("wide.ppm"), "image too large: 20000x10");
     const char ppm3[] = "P6\n10000 10000\n255\n\x01\x02\x03"; /* sides fine, too many pixels */
     tu_write_file(tu_tmp_path("many.ppm"), ppm3, sizeof ppm3 - 1);
-    expect_load_error(tu_tmp_path("many.ppm"), "image too large: 10000x10000");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("many.ppm"), "image too large: 10000x10000");
     const unsigned char hpng[] = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1a, '\n', 0,    0,    0,
                                   13,   'I',  'H',  'D',  'R',  0,    1,    0x86, 0xa0, 0,    1,
                                   0x86, 0xa0, 8,    2,    0,    0,    0,    0x27, 0x30, 0x9c, 0x9f};
     /* (a valid IHDR: libpng checks its CRC before the size is looked at) */
     tu_write_file(tu_tmp_path("huge.png"), hpng, sizeof hpng);
-    expect_load_error(tu_tmp_path("huge.png"), "image too large: 100000x100000");
+    expect_load_error(NST_ERR_FORMAT, tu_tmp_path("huge.png"), "image too large: 100000x100000");
 
     /* save errors */
     nst_image_alloc(&im, 4, 3, &err);
     const char *p = tu_tmp_path("out.webp");
     int before = tu_tmpdir_entries();
     int rc = nst_image_save(p, &im, &err);
-    CHECK(rc == NST_ERR_USAGE && strstr(err.msg, p) && strstr(err.msg, "unsupported output format '.webp'"),
+    CHECK(rc == NST_ERR_ARG && strstr(err.msg, p) && strstr(err.msg, "unsupported output format '.webp'"),
           "unknown extension: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     rc = nst_image_save(tu_tmp_path("noext"), &im, &err);
-    CHECK(rc == NST_ERR_USAGE, "no extension: rc %d '%s'", rc, err.msg);
+    CHECK(rc == NST_ERR_ARG, "no extension: rc %d '%s'", rc, err.msg);
     p = tu_tmp_path("nodir/out.png");
     rc = nst_image_save(p, &im, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, p) && strstr(err.msg, "cannot write"),
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, p) && strstr(err.msg, "cannot write"),
           "save into missing dir: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     /* the rename fails (a directory is in the way): the temp file must go */
     mkdir(tu_tmp_path("isdir.png"), 0755);
     rc = nst_image_save(tu_tmp_path("isdir.png"), &im, &err);
-    CHECK(rc == NST_ERR_RUNTIME, "save over a directory: rc %d '%s'", rc, err.msg);
+    CHECK(rc == NST_ERR_IO, "save over a directory: rc %d '%s'", rc, err.msg);
     printf("  expected error: %s\n", err.msg);
     CHECK(tu_tmpdir_entries() == before + 1, "failed saves left files behind (%d entries, want %d)",
           tu_tmpdir_entries(), before + 1);
@@ -547,7 +546,7 @@ static void test_formats(void) {
     /* broken files: an error naming the file, no image */
     char path[1024];
     snprintf(path, sizeof path, "%s/images/animated.webp", NST_FIXTURES);
-    expect_load_error(path, "an animated WebP");
+    expect_load_error(NST_ERR_FORMAT, path, "an animated WebP");
     static const char *const whole[] = {"lossless.webp", "photo.heic", "photo.avif"};
     for (int i = 0; i < 3; i++) {
         char cut[64];
@@ -556,7 +555,7 @@ static void test_formats(void) {
         struct stat st;
         CHECK(stat(path, &st) == 0, "%s: missing", path);
         write_prefix(path, (size_t)st.st_size * 2 / 3, "", tu_tmp_path(cut));
-        expect_load_error(tu_tmp_path(cut), "corrupt or truncated");
+        expect_load_error(NST_ERR_FORMAT, tu_tmp_path(cut), "corrupt or truncated");
     }
 }
 

@@ -109,7 +109,7 @@ static void test_lbfgs_stops(void) {
     CHECK(!memcmp(x, x1, sizeof x), "L-BFGS moved x when the loss did not change");
     lbfgs_free(&lb);
 
-    CHECK(lbfgs_init(&lb, 3, 0, 1, &err) == NST_ERR_USAGE, "history 0 accepted");
+    CHECK(lbfgs_init(&lb, 3, 0, 1, &err) == NST_ERR_ARG, "history 0 accepted");
     lbfgs_free(&lb);
 }
 

@@ -59,7 +59,7 @@ static void resume_case(const nst_net *net, const nst_image *content, const nst_
     watch w2 = {.stop_after = 12 * (scales - 1) + 10};
     params(&p, net, optimizer, scales, ckpt, &w2);
     int rc = nst_stylize(net, content, style, 1, &p, &cut, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "cancelled at iteration 11"),
+    CHECK(rc == NST_ERR_CANCELLED && strstr(err.msg, "cancelled at iteration 11"),
           "%s: cancelled run: rc %d, '%s'", what, rc, err.msg);
     CHECK(w2.calls == w2.stop_after, "%s: %d iterations ran after cancel at %d", what, w2.calls,
           w2.stop_after);
@@ -113,7 +113,7 @@ int main(void) {
     params(&p, net, NST_OPT_ADAM, 2, tu_tmp_path("run.safetensors"), &w);
     p.resume = 1;
     int rc = nst_stylize(net, &content, &style, 1, &p, &out, &err);
-    CHECK(rc == NST_ERR_USAGE && strstr(err.msg, "run.safetensors: the checkpoint was written for "
+    CHECK(rc == NST_ERR_ARG && strstr(err.msg, "run.safetensors: the checkpoint was written for "
                                                  "the L-BFGS optimiser"),
           "optimiser mismatch: rc %d '%s'", rc, err.msg);
     /* one of another size does not fit */
@@ -121,19 +121,19 @@ int main(void) {
     p.resume = 1;
     p.size = 64;
     rc = nst_stylize(net, &content, &style, 1, &p, &out, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "tensor image is missing or not 1 x"),
+    CHECK(rc == NST_ERR_FORMAT && strstr(err.msg, "tensor image is missing or not 1 x"),
           "size mismatch: rc %d '%s'", rc, err.msg);
     /* a missing checkpoint names the file */
     params(&p, net, NST_OPT_LBFGS, 1, tu_tmp_path("none.safetensors"), &w);
     p.resume = 1;
     rc = nst_stylize(net, &content, &style, 1, &p, &out, &err);
-    CHECK(rc == NST_ERR_RUNTIME && strstr(err.msg, "none.safetensors"), "missing: rc %d '%s'", rc,
+    CHECK(rc == NST_ERR_IO && strstr(err.msg, "none.safetensors"), "missing: rc %d '%s'", rc,
           err.msg);
     /* cancelled before the first iteration */
     watch wc = {.cancel = 1};
     params(&p, net, NST_OPT_LBFGS, 1, NULL, &wc);
     rc = nst_stylize(net, &content, &style, 1, &p, &out, &err);
-    CHECK(rc == NST_ERR_RUNTIME && wc.calls == 0 && strstr(err.msg, "cancelled at iteration 1"),
+    CHECK(rc == NST_ERR_CANCELLED && wc.calls == 0 && strstr(err.msg, "cancelled at iteration 1"),
           "cancel before start: rc %d, %d calls, '%s'", rc, wc.calls, err.msg);
 
     nst_image_free(&big);

@@ -259,7 +259,7 @@ static void training(void) {
     CHECK(tiny_run(net, &style, dir, b, 6, 1, &rest, &err) == 0, "resume to 6: %s", err.msg);
     CHECK(same_weights(a, b), "3 + resumed 3 iterations differ from 6 in one run");
     CHECK(rest.last == straight.last, "resumed loss %.17g, uninterrupted %.17g", rest.last, straight.last);
-    CHECK(tiny_run(net, &style, dir, b, 6, 1, &rest, &err) == NST_ERR_USAGE, "resume past the end");
+    CHECK(tiny_run(net, &style, dir, b, 6, 1, &rest, &err) == NST_ERR_ARG, "resume past the end");
 
     /* the checkpoint is a style network for nst_generator_load and nst_apply */
     nst_generator *g = NULL;
@@ -281,7 +281,7 @@ static void training(void) {
     const char *empty = tu_tmp_path("empty");
     mkdir(empty, 0755);
     int rc = tiny_run(net, &style, empty, tu_tmp_path("c.nst"), 1, 0, &part, &err);
-    CHECK(rc == NST_ERR_USAGE && strstr(err.msg, empty), "empty directory: %d %s", rc, err.msg);
+    CHECK(rc == NST_ERR_ARG && strstr(err.msg, empty), "empty directory: %d %s", rc, err.msg);
     CHECK(tu_file_size(tu_tmp_path("c.nst")) < 0, "a failed run wrote a network");
     tu_tmpdir_remove();
     nst_image_free(&style);
@@ -297,7 +297,7 @@ static void nearest_from_scream(const char *dir) {
     nst_error err;
     CHECK(dljs_load(dir, &d, &err) == 0, "%s", err.msg);
     /* the deconv shapes are refused as the nearest architecture */
-    CHECK(gen_from_dict(&d, dir, GEN_UP_NEAREST, &g, &err) == NST_ERR_RUNTIME &&
+    CHECK(gen_from_dict(&d, dir, GEN_UP_NEAREST, &g, &err) == NST_ERR_FORMAT &&
               strstr(err.msg, "Variable_39") && strstr(err.msg, "[3,3,128,64]"),
           "deconv kernels as nearest: %s", err.msg);
     for (int k = 39; k <= 42; k += 3) {

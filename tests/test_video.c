@@ -279,13 +279,13 @@ static void test_video_net(void) {
     p.net = g;
     p.temporal = 1.5f;
     nst_video *v = NULL;
-    CHECK(nst_video_open(&p, W, H, &v, &err) == NST_ERR_USAGE && strstr(err.msg, "temporal"),
+    CHECK(nst_video_open(&p, W, H, &v, &err) == NST_ERR_ARG && strstr(err.msg, "temporal"),
           "temporal 1.5: '%s'", err.msg);
     p.temporal = 0.5f;
     if (!nst_video_open(&p, W, H, &v, &err)) {
         nst_image small = {0}, out = {0};
         nst_image_alloc(&small, W / 2, H / 2, &err);
-        CHECK(nst_video_frame(v, &small, &out, NULL, &err) == NST_ERR_USAGE && strstr(err.msg, "160x120"),
+        CHECK(nst_video_frame(v, &small, &out, NULL, &err) == NST_ERR_ARG && strstr(err.msg, "160x120"),
               "a frame of another size: '%s'", err.msg);
         nst_image_free(&small);
         nst_video_close(v);

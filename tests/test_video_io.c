@@ -480,7 +480,7 @@ static void test_ts(void) {
 }
 
 /* The reader fails naming the file and `what`, at open or on a later frame. */
-static void expect_read_error(const char *path, const video_read_opts *ro, const char *what) {
+static void expect_read_error(int code, const char *path, const video_read_opts *ro, const char *what) {
     nst_error err = {0};
     video_info info;
     video_reader *r = NULL;
@@ -495,8 +495,7 @@ static void expect_read_error(const char *path, const video_read_opts *ro, const
         nst_image_free(&f);
         video_reader_close(r);
     }
-    CHECK(rc == NST_ERR_RUNTIME, "%s: rc %d after %d frames, want a runtime error", path, rc,
-          frames);
+    CHECK(rc == code, "%s: rc %d after %d frames, want %d (%s)", path, rc, frames, code, nst_error_name(code));
     CHECK(strstr(err.msg, path) && strstr(err.msg, what), "%s: message '%s' lacks '%s'", path,
           err.msg, what);
     printf("  expected error: %s\n", err.msg);
@@ -523,10 +522,10 @@ static void test_errors(void) {
     const char *notes = tu_tmp_path("notes.txt"), *empty = tu_tmp_path("empty.mp4");
     tu_write_file(notes, "just some text\n", 15);
     tu_write_file(empty, "", 0);
-    expect_read_error(notes, &ro, "not a video");
-    expect_read_error(empty, &ro, "not a video (empty file)");
-    expect_read_error(tu_tmp_path("missing.mp4"), &ro, "no such file");
-    expect_read_error(tu_tmp_path("missing_%04d.png"), &ro, "no such file");
+    expect_read_error(NST_ERR_FORMAT, notes, &ro, "not a video");
+    expect_read_error(NST_ERR_FORMAT, empty, &ro, "not a video (empty file)");
+    expect_read_error(NST_ERR_IO, tu_tmp_path("missing.mp4"), &ro, "no such file");
+    expect_read_error(NST_ERR_IO, tu_tmp_path("missing_%04d.png"), &ro, "no such file");
     if (bunny) {
         size_t len;
         unsigned char *data = tu_read_file(bunny, &len);
@@ -535,17 +534,17 @@ static void test_errors(void) {
         if (data) tu_write_file(cut, data, 20 * 1024);
         if (data) tu_write_file(half, data, 300 * 1024);
         free(data);
-        expect_read_error(cut, &ro, "truncated");
+        expect_read_error(NST_ERR_FORMAT, cut, &ro, "truncated");
         video_read_opts small = {0, 0, 160};
-        expect_read_error(half, &small, "truncated");
+        expect_read_error(NST_ERR_FORMAT, half, &small, "truncated");
         video_read_opts late = {100, 0, 0};
-        expect_read_error(bunny, &late, "no frames in the cut");
+        expect_read_error(NST_ERR_ARG, bunny, &late, "no frames in the cut");
 
         const char *m4a = tu_tmp_path("audio.m4a");
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "ffmpeg -v error -y -i '%s' -t 1 -vn -c:a copy '%s'", bunny, m4a);
         CHECK(system(cmd) == 0, "%s", cmd);
-        expect_read_error(m4a, &ro, "no video stream");
+        expect_read_error(NST_ERR_FORMAT, m4a, &ro, "no video stream");
     }
 
     /* a clip damaged in the middle: the error names the frame */
@@ -564,28 +563,28 @@ static void test_errors(void) {
         }
         if (data) tu_write_file(bad, data, len);
         free(data);
-        expect_read_error(bad, &ro, "frame");
+        expect_read_error(NST_ERR_FORMAT, bad, &ro, "frame");
     } else {
         CHECK(0, "%s", err.msg);
     }
 
-    expect_write_error(tu_tmp_path("out.avi"), &vi, &wo, NST_ERR_USAGE,
+    expect_write_error(tu_tmp_path("out.avi"), &vi, &wo, NST_ERR_ARG,
                        "unsupported output format");
-    expect_write_error(tu_tmp_path("out.png"), &vi, &wo, NST_ERR_USAGE, "frame number");
+    expect_write_error(tu_tmp_path("out.png"), &vi, &wo, NST_ERR_ARG, "frame number");
     video_info odd = vi;
     odd.w = 321;
-    expect_write_error(tu_tmp_path("odd.mp4"), &odd, &wo, NST_ERR_USAGE, "even");
-    expect_write_error(tu_tmp_path("nodir/out.mp4"), &vi, &wo, NST_ERR_RUNTIME, "nodir/out.mp4");
-    expect_write_error(tu_tmp_path("nodir/f_%04d.png"), &vi, &wo, NST_ERR_RUNTIME,
+    expect_write_error(tu_tmp_path("odd.mp4"), &odd, &wo, NST_ERR_ARG, "even");
+    expect_write_error(tu_tmp_path("nodir/out.mp4"), &vi, &wo, NST_ERR_IO, "nodir/out.mp4");
+    expect_write_error(tu_tmp_path("nodir/f_%04d.png"), &vi, &wo, NST_ERR_IO,
                        "nodir/f_%04d.png");
-    expect_write_error(tu_tmp_path("notes.txt/out.gif"), &vi, &wo, NST_ERR_RUNTIME,
+    expect_write_error(tu_tmp_path("notes.txt/out.gif"), &vi, &wo, NST_ERR_IO,
                        "Not a directory");
     video_write_opts noisy = {-1, notes, 0, 0};
-    expect_write_error(tu_tmp_path("out.mp4"), &vi, &noisy, NST_ERR_RUNTIME, notes);
+    expect_write_error(tu_tmp_path("out.mp4"), &vi, &noisy, NST_ERR_FORMAT, notes);
     const char *ro_dir = tu_tmp_path("readonly");
     mkdir(ro_dir, 0555);
     if (geteuid() != 0) /* root writes anywhere */
-        expect_write_error(tu_tmp_path("readonly/out.webm"), &vi, &wo, NST_ERR_RUNTIME,
+        expect_write_error(tu_tmp_path("readonly/out.webm"), &vi, &wo, NST_ERR_IO,
                            "Permission denied");
 
     /* a writer freed before finishing leaves nothing (with audio, and a sequence) */

@@ -81,7 +81,7 @@ expect 1 "$tmp/text.mp4" "not a video" -- "$nst" video --net "$net" "$tmp/text.m
 expect 1 "$tmp/trunc.mp4" "truncated video" -- "$nst" video --net "$net" "$tmp/trunc.mp4" "$tmp/bad2.mp4"
 expect 1 "$tmp/empty.mp4" "empty file" -- "$nst" video --net "$net" "$tmp/empty.mp4" "$tmp/bad3.mp4"
 expect 1 "$tmp/nope.mp4" "missing input" -- "$nst" video --net "$net" "$tmp/nope.mp4" "$tmp/bad4.mp4"
-expect 1 "no frames" "a cut past the end" -- "$nst" video --net "$net" --start 10 "$tmp/clip.mp4" "$tmp/bad5.mp4"
+expect 2 "no frames" "a cut past the end (a bad argument)" -- "$nst" video --net "$net" --start 10 "$tmp/clip.mp4" "$tmp/bad5.mp4"
 expect 2 "$tmp/bad.avi: unsupported video output" "output format" -- "$nst" video --net "$net" "$tmp/clip.mp4" "$tmp/bad.avi"
 expect 2 "$tmp/no/such/dir" "unwritable output" -- "$nst" video --net "$net" "$tmp/clip.mp4" "$tmp/no/such/dir/o.mp4"
 expect 2 "--temporal: 2 is out of range" "temporal out of range" -- "$nst" video --net "$net" --temporal 2 "$tmp/clip.mp4" "$tmp/bad6.mp4"

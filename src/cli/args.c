@@ -18,9 +18,9 @@ int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_er
     errno = 0;
     long v = strtol(s, &end, 10);
     if (!*s || *end || errno)
-        return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not an integer", opt, s);
+        return nst_fail(err, NST_ERR_ARG, "%s: '%s' is not an integer", opt, s);
     if (v < lo || v > hi)
-        return nst_fail(err, NST_ERR_USAGE, "%s: %ld is out of range %ld..%ld", opt, v, lo, hi);
+        return nst_fail(err, NST_ERR_ARG, "%s: %ld is out of range %ld..%ld", opt, v, lo, hi);
     *out = (int)v;
     return NST_OK;
 }
@@ -30,9 +30,9 @@ int parse_float(const char *opt, const char *s, double lo, double hi, float *out
     errno = 0;
     double v = strtod(s, &end);
     if (!*s || *end || errno || !isfinite(v))
-        return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not a number", opt, s);
+        return nst_fail(err, NST_ERR_ARG, "%s: '%s' is not a number", opt, s);
     if (v < lo || v > hi)
-        return nst_fail(err, NST_ERR_USAGE, "%s: %g is out of range %g..%g", opt, v, lo, hi);
+        return nst_fail(err, NST_ERR_ARG, "%s: %g is out of range %g..%g", opt, v, lo, hi);
     *out = (float)v;
     return NST_OK;
 }
@@ -44,15 +44,15 @@ int parse_list(const char *opt, const char *s, char items[][64], int max, int *n
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (len == 0 || len >= 64)
-            return nst_fail(err, NST_ERR_USAGE, "%s: bad list '%s'", opt, s);
+            return nst_fail(err, NST_ERR_ARG, "%s: bad list '%s'", opt, s);
         if (*n == max)
-            return nst_fail(err, NST_ERR_USAGE, "%s: at most %d items", opt, max);
+            return nst_fail(err, NST_ERR_ARG, "%s: at most %d items", opt, max);
         memcpy(items[*n], p, len);
         items[(*n)++][len] = 0;
         p += len + (comma ? 1 : 0);
-        if (comma && !*p) return nst_fail(err, NST_ERR_USAGE, "%s: bad list '%s'", opt, s);
+        if (comma && !*p) return nst_fail(err, NST_ERR_ARG, "%s: bad list '%s'", opt, s);
     }
-    if (*n == 0) return nst_fail(err, NST_ERR_USAGE, "%s: empty list", opt);
+    if (*n == 0) return nst_fail(err, NST_ERR_ARG, "%s: empty list", opt);
     return NST_OK;
 }
 
@@ -63,7 +63,7 @@ int check_output_path(const char *path, nst_error *err) {
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash) || !writable_ext(dot))
-        return nst_fail(err, NST_ERR_USAGE, "%s: unsupported output format (use .png, .jpg, .bmp or .tga)", path);
+        return nst_fail(err, NST_ERR_ARG, "%s: unsupported output format (use .png, .jpg, .bmp or .tga)", path);
     return check_output_dir(path, err);
 }
 
@@ -75,13 +75,13 @@ int check_output_dir(const char *path, nst_error *err) {
     else snprintf(dir, sizeof dir, ".");
     if (!dir[0]) snprintf(dir, sizeof dir, "/");
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return nst_fail(err, NST_ERR_USAGE, "%s is a directory: give a file name (%s/NAME)", path, path);
+        return nst_fail(err, NST_ERR_ARG, "%s is a directory: give a file name (%s/NAME)", path, path);
     if (stat(dir, &st) != 0)
-        return nst_fail(err, NST_ERR_USAGE, "%s: directory %s does not exist", path, dir);
+        return nst_fail(err, NST_ERR_ARG, "%s: directory %s does not exist", path, dir);
     if (!S_ISDIR(st.st_mode))
-        return nst_fail(err, NST_ERR_USAGE, "%s: %s is not a directory", path, dir);
+        return nst_fail(err, NST_ERR_ARG, "%s: %s is not a directory", path, dir);
     if (access(dir, W_OK) != 0)
-        return nst_fail(err, NST_ERR_USAGE, "%s: cannot write into directory %s (%s)", path, dir, strerror(errno));
+        return nst_fail(err, NST_ERR_ARG, "%s: cannot write into directory %s (%s)", path, dir, strerror(errno));
     return NST_OK;
 }
 
@@ -99,12 +99,15 @@ int writable_ext(const char *ext) {
 }
 
 int report(const nst_error *err) {
-    /* in a job of several ranks, a usage error is every rank's: said once */
+    /* bad usage (exit 2): a bad argument, or options this CPU cannot run;
+     * everything else is a failure at run time (exit 1). In a job of
+     * several ranks, a usage error is every rank's: said once. */
+    int usage = err->code == NST_ERR_ARG || err->code == NST_ERR_CPU;
     const cluster_info *c = cluster();
     if (c->size == 1) fprintf(stderr, "nst: %s\n", err->msg);
-    else if (err->code != NST_ERR_USAGE) fprintf(stderr, "nst: rank %d: %s\n", c->rank, err->msg);
+    else if (!usage) fprintf(stderr, "nst: rank %d: %s\n", c->rank, err->msg);
     else if (c->rank == 0) fprintf(stderr, "nst: %s\n", err->msg);
-    return err->code == NST_ERR_USAGE ? 2 : 1;
+    return usage ? 2 : 1;
 }
 
 int unknown_option(const char *opt, const struct option *opts, const char *cmd, nst_error *err) {
@@ -119,8 +122,8 @@ int unknown_option(const char *opt, const struct option *opts, const char *cmd, 
         }
     }
     if (near)
-        return nst_fail(err, NST_ERR_USAGE, "unknown option %s: did you mean --%s? (nst %s --help)", opt, near, cmd);
-    return nst_fail(err, NST_ERR_USAGE, "unknown option %s (nst %s --help)", opt, cmd);
+        return nst_fail(err, NST_ERR_ARG, "unknown option %s: did you mean --%s? (nst %s --help)", opt, near, cmd);
+    return nst_fail(err, NST_ERR_ARG, "unknown option %s (nst %s --help)", opt, cmd);
 }
 
 int net_is_image(const char *net, nst_error *err) {
@@ -129,7 +132,7 @@ int net_is_image(const char *net, nst_error *err) {
     if (!dot || (slash && dot < slash)) return NST_OK;
     for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
         if (!strcasecmp(dot, exts[i]))
-            return nst_fail(err, NST_ERR_USAGE, "--net %s: this is an image, not a style network; to paint in "
+            return nst_fail(err, NST_ERR_ARG, "--net %s: this is an image, not a style network; to paint in "
                             "its style use --style %s (any painting, one pass) or nst stylize -s %s", net, net, net);
     return NST_OK;
 }
@@ -170,11 +173,11 @@ int read_image_arg(const char *path, int quiet, nst_image *img, nst_error *err) 
             buf = more, cap *= 2;
         } else if (len == cap) {
             free(buf);
-            return nst_fail(err, NST_ERR_RUNTIME, "standard input: more than 1 GB, too large for an image");
+            return nst_fail(err, NST_ERR_FORMAT, "standard input: more than 1 GB, too large for an image");
         }
     }
     int rc = buf ? nst_image_decode(buf, len, "standard input", img, err)
-                 : nst_fail(err, NST_ERR_RUNTIME, "standard input: out of memory");
+                 : nst_fail(err, NST_ERR_NOMEM, "standard input: out of memory");
     free(buf);
     return noted(rc, arg_name(path, 0), img, quiet);
 }
@@ -187,10 +190,10 @@ int write_image_arg(const char *path, const char *format, const nst_image *img, 
 int check_format(const char *output, const char *format, nst_error *err) {
     if (!format) return NST_OK;
     if (!output || strcmp(output, "-"))
-        return nst_fail(err, NST_ERR_USAGE, "--format is for -o - (standard output); a file's format follows "
+        return nst_fail(err, NST_ERR_ARG, "--format is for -o - (standard output); a file's format follows "
                         "its extension");
     char ext[16];
     snprintf(ext, sizeof ext, ".%s", format);
     if (writable_ext(ext)) return NST_OK;
-    return nst_fail(err, NST_ERR_USAGE, "--format: '%s' is not png, jpg, bmp or tga", format);
+    return nst_fail(err, NST_ERR_ARG, "--format: '%s' is not png, jpg, bmp or tga", format);
 }

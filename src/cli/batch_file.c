@@ -39,14 +39,14 @@ static const char *const columns[BATCH_COLUMNS] = {"content", "style", "output",
 int batch_file_read(const char *path, batch_file *b, nst_error *err) {
     memset(b, 0, sizeof *b);
     FILE *f = fopen(path, "rb");
-    if (!f) return nst_fail(err, NST_ERR_USAGE, "%s: cannot open the batch file: %s", path, strerror(errno));
+    if (!f) return nst_fail(err, NST_ERR_ARG, "%s: cannot open the batch file: %s", path, strerror(errno));
     int col[BATCH_COLUMNS] = {-1, -1, -1, -1}, n_cols = 0, line_no = 0, rc = NST_OK;
     char line[8192], field[BATCH_FIELD];
     while (!rc && fgets(line, sizeof line, f)) {
         line_no++;
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            rc = nst_fail(err, NST_ERR_USAGE, "%s:%d: a line longer than %zu bytes", path, line_no, sizeof line - 2);
+            rc = nst_fail(err, NST_ERR_ARG, "%s:%d: a line longer than %zu bytes", path, line_no, sizeof line - 2);
             break;
         }
         if (strspn(line, " \t\r\n") == len || line[0] == '#') continue; /* blank lines, comments */
@@ -59,7 +59,7 @@ int batch_file_read(const char *path, batch_file *b, nst_error *err) {
                 int c = 0;
                 while (c < BATCH_COLUMNS && strcmp(field, columns[c])) c++;
                 if (c == BATCH_COLUMNS || col[c] >= 0) {
-                    rc = nst_fail(err, NST_ERR_USAGE, "%s:%d: column '%s' is %s (the header names content, "
+                    rc = nst_fail(err, NST_ERR_ARG, "%s:%d: column '%s' is %s (the header names content, "
                                   "style, output and optionally options)", path, line_no, field,
                                   c == BATCH_COLUMNS ? "unknown" : "named twice");
                     break;
@@ -75,25 +75,25 @@ int batch_file_read(const char *path, batch_file *b, nst_error *err) {
         if (!n_cols) {
             for (int c = 0; c < 3 && !rc; c++)
                 if (col[c] < 0)
-                    rc = nst_fail(err, NST_ERR_USAGE, "%s:%d: the header has no '%s' column (it names "
+                    rc = nst_fail(err, NST_ERR_ARG, "%s:%d: the header has no '%s' column (it names "
                                   "content, style, output and optionally options)", path, line_no, columns[c]);
             n_cols = 1;
             for (int c = 0; c < BATCH_COLUMNS; c++) n_cols = col[c] + 1 > n_cols ? col[c] + 1 : n_cols;
             continue;
         }
-        if (bad_quote) rc = nst_fail(err, NST_ERR_USAGE, "%s:%d: an unclosed or stray quote", path, line_no);
+        if (bad_quote) rc = nst_fail(err, NST_ERR_ARG, "%s:%d: an unclosed or stray quote", path, line_no);
         else if (too_long == 1)
-            rc = nst_fail(err, NST_ERR_USAGE, "%s:%d: a field longer than %d bytes", path, line_no, BATCH_FIELD - 1);
+            rc = nst_fail(err, NST_ERR_ARG, "%s:%d: a field longer than %d bytes", path, line_no, BATCH_FIELD - 1);
         else if (too_long == 2)
-            rc = nst_fail(err, NST_ERR_USAGE, "%s:%d: more fields than the header's %d", path, line_no, n_cols);
+            rc = nst_fail(err, NST_ERR_ARG, "%s:%d: more fields than the header's %d", path, line_no, n_cols);
         for (int c = 0; c < 3 && !rc; c++)
-            if (!job.field[c][0]) rc = nst_fail(err, NST_ERR_USAGE, "%s:%d: no %s", path, line_no, columns[c]);
+            if (!job.field[c][0]) rc = nst_fail(err, NST_ERR_ARG, "%s:%d: no %s", path, line_no, columns[c]);
         if (rc) break;
         if (b->n == b->cap) {
             int cap = b->cap ? 2 * b->cap : 16;
             batch_job *j = realloc(b->jobs, (size_t)cap * sizeof *j);
             if (!j) {
-                rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory at line %d", path, line_no);
+                rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory at line %d", path, line_no);
                 break;
             }
             b->jobs = j, b->cap = cap;
@@ -101,9 +101,9 @@ int batch_file_read(const char *path, batch_file *b, nst_error *err) {
         job.line = line_no;
         b->jobs[b->n++] = job;
     }
-    if (!rc && ferror(f)) rc = nst_fail(err, NST_ERR_USAGE, "%s: read error: %s", path, strerror(errno));
-    if (!rc && !n_cols) rc = nst_fail(err, NST_ERR_USAGE, "%s: empty (a header row and a job per row)", path);
-    if (!rc && !b->n) rc = nst_fail(err, NST_ERR_USAGE, "%s: a header but no jobs", path);
+    if (!rc && ferror(f)) rc = nst_fail(err, NST_ERR_ARG, "%s: read error: %s", path, strerror(errno));
+    if (!rc && !n_cols) rc = nst_fail(err, NST_ERR_ARG, "%s: empty (a header row and a job per row)", path);
+    if (!rc && !b->n) rc = nst_fail(err, NST_ERR_ARG, "%s: a header but no jobs", path);
     fclose(f);
     if (rc) batch_file_free(b);
     return rc;

@@ -107,7 +107,7 @@ static int output_in_dir(const char *dir, const char *input, char *out, size_t n
     int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
     if (keep ? path_printf(out, n, "%.*s/%s", dl, dir, base)
              : path_printf(out, n, "%.*s/%.*s.png", dl, dir, stem, base))
-        return nst_fail(err, NST_ERR_USAGE, "%s/%s: path too long", dir, base);
+        return nst_fail(err, NST_ERR_ARG, "%s/%s: path too long", dir, base);
     return NST_OK;
 }
 
@@ -125,16 +125,16 @@ static int by_path(const void *x, const void *y) {
 static int distinct_outputs(const args *a, nst_error *err) {
     named_output *o = calloc((size_t)a->n_inputs, sizeof *o);
     char path[NST_PATH_MAX];
-    int rc = o ? NST_OK : nst_fail(err, NST_ERR_RUNTIME, "out of memory for %d inputs", a->n_inputs);
+    int rc = o ? NST_OK : nst_fail(err, NST_ERR_NOMEM, "out of memory for %d inputs", a->n_inputs);
     for (int i = 0; i < a->n_inputs && !rc; i++) {
         rc = output_in_dir(a->output, a->inputs[i], path, sizeof path, err);
-        if (!rc && !(o[i].path = strdup(path))) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        if (!rc && !(o[i].path = strdup(path))) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
         o[i].input = i;
     }
     if (!rc) qsort(o, (size_t)a->n_inputs, sizeof *o, by_path);
     for (int i = 1; i < a->n_inputs && !rc; i++)
         if (!strcmp(o[i - 1].path, o[i].path))
-            rc = nst_fail(err, NST_ERR_USAGE, "%s and %s would both be written to %s: give each input "
+            rc = nst_fail(err, NST_ERR_ARG, "%s and %s would both be written to %s: give each input "
                           "its own name, or one at a time with -o FILE", a->inputs[o[i - 1].input],
                           a->inputs[o[i].input], o[i].path);
     for (int i = 0; o && i < a->n_inputs; i++) free(o[i].path);
@@ -153,7 +153,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case 'n': a->net = optarg; break;
         case 's':
             if (a->n_styles == MAX_STYLES)
-                rc = nst_fail(err, NST_ERR_USAGE, "--style: at most %d styles", MAX_STYLES);
+                rc = nst_fail(err, NST_ERR_ARG, "--style: at most %d styles", MAX_STYLES);
             else a->styles[a->n_styles++] = optarg;
             break;
         case O_BLEND: rc = parse_list("--style-blend", optarg, a->blend, MAX_STYLES, &a->n_blend, err); break;
@@ -169,7 +169,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_ORIG: a->p.original_colors = 1; break;
         case O_TILE: rc = parse_int("--tile", optarg, 64, NST_MAX_SIDE, &a->p.tile, err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
-        case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        case ':': rc = nst_fail(err, NST_ERR_ARG, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "apply", err); break;
         }
     }
@@ -177,36 +177,36 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     a->inputs = argv + optind;
     a->n_inputs = argc - optind;
     if (!a->net == !a->n_styles)
-        return nst_fail(err, NST_ERR_USAGE, a->net ? "--net and --style exclude each other: a style "
+        return nst_fail(err, NST_ERR_ARG, a->net ? "--net and --style exclude each other: a style "
                         "network has its own style" : "a style is needed: --net NAME|DIR (a style "
                         "network) or --style PAINTING (any painting)");
     if (a->net && (rc = net_is_image(a->net, err))) return rc;
     if (a->n_blend && a->n_blend != a->n_styles)
-        return nst_fail(err, NST_ERR_USAGE, "--style-blend has %d weight%s for %d style%s", a->n_blend,
+        return nst_fail(err, NST_ERR_ARG, "--style-blend has %d weight%s for %d style%s", a->n_blend,
                         a->n_blend == 1 ? "" : "s", a->n_styles, a->n_styles == 1 ? "" : "s");
     if (a->save_style && a->net)
-        return nst_fail(err, NST_ERR_USAGE, "--save-style goes with --style (a style network has no "
+        return nst_fail(err, NST_ERR_ARG, "--save-style goes with --style (a style network has no "
                         "style vector)");
     if (a->save_style && !a->n_inputs && !a->output) return NST_OK;
-    if (!a->n_inputs) return nst_fail(err, NST_ERR_USAGE, "an input image is needed (nst apply --help)");
-    if (!a->output) return nst_fail(err, NST_ERR_USAGE, "an output is needed: -o PATH (or -o DIR)");
+    if (!a->n_inputs) return nst_fail(err, NST_ERR_ARG, "an input image is needed (nst apply --help)");
+    if (!a->output) return nst_fail(err, NST_ERR_ARG, "an output is needed: -o PATH (or -o DIR)");
     if ((rc = check_format(a->output, a->format, err))) return rc;
     int stdins = 0;
     for (int i = 0; i < a->n_inputs; i++) stdins += !strcmp(a->inputs[i], "-");
-    if (stdins > 1) return nst_fail(err, NST_ERR_USAGE, "'-' (standard input) can be only one of the inputs");
+    if (stdins > 1) return nst_fail(err, NST_ERR_ARG, "'-' (standard input) can be only one of the inputs");
     if (!strcmp(a->output, "-") && a->n_inputs > 1)
-        return nst_fail(err, NST_ERR_USAGE, "-o - (standard output) takes one input, not %d", a->n_inputs);
+        return nst_fail(err, NST_ERR_ARG, "-o - (standard output) takes one input, not %d", a->n_inputs);
     struct stat st;
     int is_dir = stat(a->output, &st) == 0 && S_ISDIR(st.st_mode);
     const char *dot = strrchr(a->output, '.'), *slash = strrchr(a->output, '/');
     if (a->n_inputs > 1 && !is_dir && dot && (!slash || dot > slash) && writable_ext(dot))
-        return nst_fail(err, NST_ERR_USAGE, "-o %s: %d inputs need an output directory, not an image "
+        return nst_fail(err, NST_ERR_ARG, "-o %s: %d inputs need an output directory, not an image "
                         "name (-o DIR writes DIR/<input name>)", a->output, a->n_inputs);
     a->to_dir = a->n_inputs > 1 || is_dir;
     if (!a->to_dir) return check_output_path(a->output, err);
     if ((rc = distinct_outputs(a, err))) return rc;
     if (mkdir(a->output, 0755) && errno != EEXIST)
-        return nst_fail(err, NST_ERR_USAGE, "%s: cannot create directory: %s", a->output, strerror(errno));
+        return nst_fail(err, NST_ERR_ARG, "%s: cannot create directory: %s", a->output, strerror(errno));
     return NST_OK;
 }
 
@@ -266,7 +266,7 @@ static int style_vector(painter_cli *pc, const args *a, nst_error *err) {
     if (rc) return rc;
     double wsum = 0;
     for (int k = 0; k < a->n_styles; k++) wsum += w[k];
-    if (!(wsum > 0)) return nst_fail(err, NST_ERR_USAGE, "--style-blend: the weights sum to 0");
+    if (!(wsum > 0)) return nst_fail(err, NST_ERR_ARG, "--style-blend: the weights sum to 0");
     nst_style_vector_blend(n, a->n_styles, ptr, w, pc->style);
     if (a->save_style && cluster()->rank == 0) {
         rc = nst_style_vector_save(a->save_style, pc->style, n, err);

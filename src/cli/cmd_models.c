@@ -50,20 +50,20 @@ static int install(int argc, char **argv) {
     nst_error err = {0};
     for (int i = 0; i < argc; i++) {
         if ((!strcmp(argv[i], "--mirror") || !strcmp(argv[i], "--dir")) && i + 1 >= argc)
-            return nst_fail(&err, NST_ERR_USAGE, "%s needs a value", argv[i]), report(&err);
+            return nst_fail(&err, NST_ERR_ARG, "%s needs a value", argv[i]), report(&err);
         if (!strcmp(argv[i], "--mirror")) mirror = argv[++i];
         else if (!strcmp(argv[i], "--dir")) dir = argv[++i];
         else if (argv[i][0] == '-') {
-            nst_fail(&err, NST_ERR_USAGE, "unknown option %s (nst models --help)", argv[i]);
+            nst_fail(&err, NST_ERR_ARG, "unknown option %s (nst models --help)", argv[i]);
             return report(&err);
         } else if (!name) name = argv[i];
         else {
-            nst_fail(&err, NST_ERR_USAGE, "unexpected argument '%s'", argv[i]);
+            nst_fail(&err, NST_ERR_ARG, "unexpected argument '%s'", argv[i]);
             return report(&err);
         }
     }
     if (!name) {
-        nst_fail(&err, NST_ERR_USAGE, "which model? nst models install NAME (nst models lists them)");
+        nst_fail(&err, NST_ERR_ARG, "which model? nst models install NAME (nst models lists them)");
         return report(&err);
     }
     fprintf(stderr, "nst: installing %s\n", name);

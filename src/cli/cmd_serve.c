@@ -89,7 +89,7 @@ static int read_token(const char *file, char *out, size_t n, nst_error *err) {
     const char *what = file ? file : "NST_TOKEN";
     if (file) {
         FILE *f = fopen(file, "r");
-        if (!f) return nst_fail(err, NST_ERR_USAGE, "--token %s: %s", file, strerror(errno));
+        if (!f) return nst_fail(err, NST_ERR_ARG, "--token %s: %s", file, strerror(errno));
         if (!fgets(out, (int)n, f)) *out = 0;
         fclose(f);
     } else {
@@ -100,8 +100,8 @@ static int read_token(const char *file, char *out, size_t n, nst_error *err) {
     while (len && (out[len - 1] == ' ' || out[len - 1] == '\t')) out[--len] = 0;
     for (size_t i = 0; i < len; i++)
         if (out[i] <= ' ' || out[i] == ';' || out[i] == ',' || (unsigned char)out[i] > 126)
-            return nst_fail(err, NST_ERR_USAGE, "%s: the token has a space, ';' or ','", what);
-    if (len < 16) return nst_fail(err, NST_ERR_USAGE, "%s: a token of %zu characters; 16 or more are needed", what, len);
+            return nst_fail(err, NST_ERR_ARG, "%s: the token has a space, ';' or ','", what);
+    if (len < 16) return nst_fail(err, NST_ERR_ARG, "%s: a token of %zu characters; 16 or more are needed", what, len);
     return NST_OK;
 }
 
@@ -141,12 +141,12 @@ int cmd_serve(int argc, char **argv) {
             break;
         case O_RATE: rc = parse_float("--rate", optarg, 0, 1e6, &rate, &err); break;
         case O_MEMORY: rc = parse_int("--max-memory", optarg, 16, 1 << 30, &memory_mb, &err); break;
-        case ':': rc = nst_fail(&err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        case ':': rc = nst_fail(&err, NST_ERR_ARG, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "serve", &err);
         }
     }
     if (!rc && optind < argc)
-        rc = nst_fail(&err, NST_ERR_USAGE, "unexpected argument '%s' (nst serve --help)", argv[optind]);
+        rc = nst_fail(&err, NST_ERR_ARG, "unexpected argument '%s' (nst serve --help)", argv[optind]);
     cfg.max_upload = (long)upload_mb << 20;
     cfg.max_pixels = (long)pixels_mp << 20;
     cfg.max_video_seconds = video_s;

@@ -131,7 +131,7 @@ static int choice(const char *opt, const char *v, const char *a, const char *b, 
                   nst_error *err) {
     if (!strcmp(v, a)) *out = 0;
     else if (!strcmp(v, b)) *out = 1;
-    else return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not %s or %s", opt, v, a, b);
+    else return nst_fail(err, NST_ERR_ARG, "%s: '%s' is not %s or %s", opt, v, a, b);
     return NST_OK;
 }
 
@@ -152,7 +152,7 @@ static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
         case 'c': a->content = optarg; break;
         case 's':
             if (a->n_styles == NST_MAX_STYLES)
-                rc = nst_fail(err, NST_ERR_USAGE, "at most %d style images", NST_MAX_STYLES);
+                rc = nst_fail(err, NST_ERR_ARG, "at most %d style images", NST_MAX_STYLES);
             else a->styles[a->n_styles++] = optarg;
             break;
         case 'o': a->output = optarg; break;
@@ -189,26 +189,26 @@ static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case O_PRINT: rc = parse_int("--print-every", optarg, 0, 1000000, &a->print_every, err); break;
         case O_SAVE: rc = parse_int("--save-every", optarg, 0, 1000000, &a->save_every, err); break;
-        case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        case ':': rc = nst_fail(err, NST_ERR_ARG, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "stylize", err); break;
         }
     }
     if (rc) return rc;
     p->seed = (uint64_t)seed;
     if (optind < argc)
-        return nst_fail(err, NST_ERR_USAGE, "unexpected argument '%s' (nst stylize --help)", argv[optind]);
+        return nst_fail(err, NST_ERR_ARG, "unexpected argument '%s' (nst stylize --help)", argv[optind]);
     if (a->batch && !job) {
         if (a->content || a->n_styles || strcmp(a->output, "out.png") || a->save_every || a->format)
-            return nst_fail(err, NST_ERR_USAGE, "--batch: the contents, styles and outputs are the file's "
+            return nst_fail(err, NST_ERR_ARG, "--batch: the contents, styles and outputs are the file's "
                             "(no -c, -s, -o, --format or --save-every)");
         return NST_OK;
     }
     if (a->resume && !a->batch)
-        return nst_fail(err, NST_ERR_USAGE, "--resume goes with --batch (a single run overwrites its output)");
-    if (!a->content) return nst_fail(err, NST_ERR_USAGE, "a content image is needed: -c PATH");
-    if (!a->n_styles) return nst_fail(err, NST_ERR_USAGE, "a style image is needed: -s PATH");
+        return nst_fail(err, NST_ERR_ARG, "--resume goes with --batch (a single run overwrites its output)");
+    if (!a->content) return nst_fail(err, NST_ERR_ARG, "a content image is needed: -c PATH");
+    if (!a->n_styles) return nst_fail(err, NST_ERR_ARG, "a style image is needed: -s PATH");
     if (a->n_blend && a->n_blend != a->n_styles)
-        return nst_fail(err, NST_ERR_USAGE, "--style-blend has %d weights for %d styles", a->n_blend,
+        return nst_fail(err, NST_ERR_ARG, "--style-blend has %d weights for %d styles", a->n_blend,
                         a->n_styles);
     for (int i = 0; i < a->n_blend && !rc; i++)
         rc = parse_float("--style-blend", a->blend[i], 0, 1e6, &p->style_blend[i], err);
@@ -228,7 +228,7 @@ static int set_layers(args *a, const nst_net *net, nst_error *err) {
         p->n_style_layers = a->n_sl;
     }
     if (a->n_slw && a->n_slw != p->n_style_layers)
-        return nst_fail(err, NST_ERR_USAGE, "--style-layer-weights has %d weights for %d style layers",
+        return nst_fail(err, NST_ERR_ARG, "--style-layer-weights has %d weights for %d style layers",
                         a->n_slw, p->n_style_layers);
     for (int i = 0; i < a->n_slw; i++) {
         int rc = parse_float("--style-layer-weights", a->slw[i], 0, 1e6, &p->style_layer_weights[i], err);
@@ -342,7 +342,7 @@ static int check_output(const char *path, progress_ctx *ctx, nst_error *err) {
 static int one_stdin(const args *a, nst_error *err) {
     int n = !strcmp(a->content, "-") + (a->init_path && !strcmp(a->init_path, "-"));
     for (int i = 0; i < a->n_styles; i++) n += !strcmp(a->styles[i], "-");
-    return n > 1 ? nst_fail(err, NST_ERR_USAGE, "'-' (standard input) can be only one of the images") : NST_OK;
+    return n > 1 ? nst_fail(err, NST_ERR_ARG, "'-' (standard input) can be only one of the images") : NST_OK;
 }
 
 /* a's content in the style of its styles (init: its --init image) into
@@ -421,7 +421,7 @@ static int batch_job_run(int i, void *user, char *line, size_t cap) {
         snprintf(line, cap, "%s:%d: kept %s (it exists: --resume)", B->path, job->line, a.output);
         return 0;
     }
-    if (!rc && interrupted) rc = nst_fail(&err, NST_ERR_RUNTIME, "interrupted: not started");
+    if (!rc && interrupted) rc = nst_fail(&err, NST_ERR_ARG, "interrupted: not started");
     if (!rc) rc = nst_models_resolve(a.model, model, sizeof model, &err);
     if (!rc && (!B->net || strcmp(model, B->model))) {
         nst_net_free(B->net);
@@ -468,7 +468,7 @@ int cmd_stylize(int argc, char **argv) {
     if (!rc) nst_set_threads(cluster_threads(a.threads));
     if (!rc && a.batch) return stylize_batch(argc, argv, &a);
     if (!rc && cluster()->size > 1) /* N ranks would each paint the same picture */
-        rc = nst_fail(&err, NST_ERR_USAGE, "under mpirun, nst stylize shares the jobs of --batch FILE "
+        rc = nst_fail(&err, NST_ERR_ARG, "under mpirun, nst stylize shares the jobs of --batch FILE "
                       "among the ranks; one picture runs as one process (without mpirun)");
     if (!rc) rc = check_format(a.output, a.format, &err);
     if (!rc) rc = check_output(a.output, &ctx, &err);

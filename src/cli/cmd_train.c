@@ -119,24 +119,24 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
             p->upsample = !strcmp(optarg, "nearest") ? NST_UPSAMPLE_NEAREST
                         : !strcmp(optarg, "deconv")  ? NST_UPSAMPLE_DECONV : -1;
             if (p->upsample < 0)
-                rc = nst_fail(err, NST_ERR_USAGE, "--upsample: '%s' is not nearest or deconv", optarg);
+                rc = nst_fail(err, NST_ERR_ARG, "--upsample: '%s' is not nearest or deconv", optarg);
             break;
         case O_SEED: rc = parse_int("--seed", optarg, 0, 2147483647, &seed, err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case O_PRINT: rc = parse_int("--print-every", optarg, 1, 10000000, &p->report_every, err); break;
         case O_CSV: p->loss_csv = optarg; break;
         case O_PLOT: p->loss_plot = optarg; break;
-        case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        case ':': rc = nst_fail(err, NST_ERR_ARG, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "train", err); break;
         }
     }
     p->seed = (uint64_t)seed;
     if (rc) return rc;
-    if (optind < argc) return nst_fail(err, NST_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!a->style) return nst_fail(err, NST_ERR_USAGE, "a style image is needed: --style PAINTING");
-    if (!p->content_dir) return nst_fail(err, NST_ERR_USAGE, "training photos are needed: --content-dir DIR");
-    if (!p->output) return nst_fail(err, NST_ERR_USAGE, "an output is needed: -o NET");
-    if (p->resume && p->init_net) return nst_fail(err, NST_ERR_USAGE, "--resume and --init-net exclude each other");
+    if (optind < argc) return nst_fail(err, NST_ERR_ARG, "unexpected argument '%s'", argv[optind]);
+    if (!a->style) return nst_fail(err, NST_ERR_ARG, "a style image is needed: --style PAINTING");
+    if (!p->content_dir) return nst_fail(err, NST_ERR_ARG, "training photos are needed: --content-dir DIR");
+    if (!p->output) return nst_fail(err, NST_ERR_ARG, "an output is needed: -o NET");
+    if (p->resume && p->init_net) return nst_fail(err, NST_ERR_ARG, "--resume and --init-net exclude each other");
     rc = check_output_dir(p->output, err);
     if (!rc && p->loss_csv) rc = check_output_dir(p->loss_csv, err);
     if (!rc && p->loss_plot) rc = check_output_path(p->loss_plot, err);

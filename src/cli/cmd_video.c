@@ -124,7 +124,7 @@ static int parse_time(const char *opt, const char *s, double *out, nst_error *er
         p = end + 1;
     }
     if (*p || !*s || (n > 1 && parts[n - 1] >= 60))
-        return nst_fail(err, NST_ERR_USAGE, "%s: '%s' is not a time (seconds, or mm:ss)", opt, s);
+        return nst_fail(err, NST_ERR_ARG, "%s: '%s' is not a time (seconds, or mm:ss)", opt, s);
     double t = 0;
     for (int i = 0; i < n; i++) t = t * 60 + parts[i];
     *out = t;
@@ -150,7 +150,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
             if (!strcmp(optarg, "net")) method = NST_VIDEO_NET;
             else if (!strcmp(optarg, "optimize")) method = NST_VIDEO_OPTIMIZE;
             else if (!strcmp(optarg, "arbitrary")) method = NST_VIDEO_ARBITRARY;
-            else rc = nst_fail(err, NST_ERR_USAGE, "--method: '%s' is not net, arbitrary or optimize", optarg);
+            else rc = nst_fail(err, NST_ERR_ARG, "--method: '%s' is not net, arbitrary or optimize", optarg);
             break;
         case O_TEMPORAL: rc = parse_float("--temporal", optarg, 0, 1, &a->vp.temporal, err); break;
         case O_CUT: rc = parse_float("--scene-cut", optarg, 0.01, 255, &a->vp.scene_cut, err); break;
@@ -173,23 +173,23 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_WARMUP: rc = parse_int("--warmup", optarg, 0, 100000, &a->fp.warmup, err); break;
         case O_REPORT: a->report = a->vp.measure = 1; break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
-        case ':': rc = nst_fail(err, NST_ERR_USAGE, "%s needs a value", opt); break;
+        case ':': rc = nst_fail(err, NST_ERR_ARG, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "video", err); break;
         }
     }
     if (rc) return rc;
     if (argc - optind != 2)
-        return nst_fail(err, NST_ERR_USAGE, "an input and an output are needed: nst video [OPTIONS] IN OUT");
+        return nst_fail(err, NST_ERR_ARG, "an input and an output are needed: nst video [OPTIONS] IN OUT");
     a->input = argv[optind], a->output = argv[optind + 1];
     if (a->net && (rc = net_is_image(a->net, err))) return rc;
     a->vp.method = method >= 0 ? method : a->style && !a->net ? NST_VIDEO_OPTIMIZE : NST_VIDEO_NET;
     if (a->vp.method == NST_VIDEO_NET && !a->net)
-        return nst_fail(err, NST_ERR_USAGE, "a style network is needed: --net NAME (or --method optimize -s STYLE)");
+        return nst_fail(err, NST_ERR_ARG, "a style network is needed: --net NAME (or --method optimize -s STYLE)");
     if (a->vp.method != NST_VIDEO_NET && !a->style)
-        return nst_fail(err, NST_ERR_USAGE, "--method %s needs a style image: -s PATH",
+        return nst_fail(err, NST_ERR_ARG, "--method %s needs a style image: -s PATH",
                         a->vp.method == NST_VIDEO_OPTIMIZE ? "optimize" : "arbitrary");
     if (a->vp.method != NST_VIDEO_NET && a->net)
-        return nst_fail(err, NST_ERR_USAGE, "--net is for --method net; --method %s takes -s STYLE",
+        return nst_fail(err, NST_ERR_ARG, "--net is for --method net; --method %s takes -s STYLE",
                         a->vp.method == NST_VIDEO_OPTIMIZE ? "optimize" : "arbitrary");
     if (!a->iterations_first_set) a->vp.iterations_first = 2 * a->vp.stylize.iterations;
     return check_output_dir(a->output, err);

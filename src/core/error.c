@@ -1,4 +1,5 @@
-/* error.c: one-line error messages carried back to the CLI. */
+/* error.c: one-line error messages carried back to the caller, and the
+ * codes' names. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -13,4 +14,10 @@ int nst_fail(nst_error *err, int code, const char *fmt, ...) {
         err->code = code;
     }
     return code;
+}
+
+const char *nst_error_name(int code) {
+    static const char *names[] = {"success", "runtime failure", "bad argument", "I/O error", "bad format",
+                                  "out of memory", "unsupported CPU", "cancelled", "internal error"};
+    return code >= 0 && code < (int)(sizeof names / sizeof *names) ? names[code] : "unknown error";
 }

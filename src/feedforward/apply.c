@@ -102,7 +102,7 @@ int apply_tiles(const painter *pt, const nst_image *x, int T, const plan *stats,
     size_t hw = (size_t)W * H;
     plan_cache cache = {0};
     float *wsum = calloc(hw, sizeof(float)), *tile = malloc((size_t)3 * T * T * sizeof(float));
-    int rc = wsum && tile ? NST_OK : nst_fail(err, NST_ERR_RUNTIME, "out of memory for a %dx%d image", W, H);
+    int rc = wsum && tile ? NST_OK : nst_fail(err, NST_ERR_NOMEM, "out of memory for a %dx%d image", W, H);
     if (!rc) memset(y->data, 0, 3 * hw * sizeof(float));
     for (int ty = 0; ty < ny && !rc; ty++)
         for (int tx = 0; tx < nx && !rc; tx++) {
@@ -110,7 +110,7 @@ int apply_tiles(const painter *pt, const nst_image *x, int T, const plan *stats,
             int tw = (x0 + T < W ? x0 + T : W) - x0, th = (y0 + T < H ? y0 + T : H) - y0;
             plan *p = plan_for(&cache, pt, tw, th, err);
             if (!p) {
-                rc = NST_ERR_RUNTIME;
+                rc = err->code;
                 break;
             }
             for (int c = 0; c < 3; c++)
@@ -169,11 +169,11 @@ int apply_graph(const painter *pt, const nst_image *x, int T, nst_image *y, nst_
 
 int apply_check(const nst_apply_params *p, nst_error *err) {
     if (p->size && (p->size < 16 || p->size > NST_MAX_SIDE))
-        return nst_fail(err, NST_ERR_USAGE, "size %d out of range 16..%d", p->size, NST_MAX_SIDE);
+        return nst_fail(err, NST_ERR_ARG, "size %d out of range 16..%d", p->size, NST_MAX_SIDE);
     if (!(p->strength >= 0 && p->strength <= 1))
-        return nst_fail(err, NST_ERR_USAGE, "strength %g out of range 0..1", p->strength);
+        return nst_fail(err, NST_ERR_ARG, "strength %g out of range 0..1", p->strength);
     if (p->tile && (p->tile < 64 || p->tile > NST_MAX_SIDE))
-        return nst_fail(err, NST_ERR_USAGE, "tile %d out of range 64..%d", p->tile, NST_MAX_SIDE);
+        return nst_fail(err, NST_ERR_ARG, "tile %d out of range 64..%d", p->tile, NST_MAX_SIDE);
     return NST_OK;
 }
 

@@ -48,10 +48,10 @@ static int check_pair(nst_arbitrary *a, const char *dir, nst_error *err) {
     const node *last = &a->predict.nodes[a->predict.n_nodes - 1];
     a->size = last->cout;
     if (a->predict.image_out || a->predict.n_inputs != 1 || a->size > NST_STYLE_VECTOR_MAX)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not a style predictor (it should turn an image "
+        return nst_fail(err, NST_ERR_FORMAT, "%s: not a style predictor (it should turn an image "
                         "into a style vector)", a->predict.path);
     if (!a->transfer.image_out || a->transfer.n_inputs != 2 || a->transfer.input_c[1] != a->size)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not a transfer network for the %d-long style "
+        return nst_fail(err, NST_ERR_FORMAT, "%s: not a transfer network for the %d-long style "
                         "vectors of %s (in %s)", a->transfer.path, a->size, a->predict.path, dir);
     return NST_OK;
 }
@@ -60,7 +60,7 @@ int nst_arbitrary_load(const char *path, nst_arbitrary **out, nst_error *err) {
     *out = NULL;
     char dir[NST_PATH_MAX], pred[NST_PATH_MAX], xfer[NST_PATH_MAX];
     if (path_printf(dir, sizeof dir, "%s", path))
-        return nst_fail(err, NST_ERR_USAGE, "%s: path too long", path);
+        return nst_fail(err, NST_ERR_ARG, "%s: path too long", path);
     if (!is_dir(dir)) {
         char *slash = strrchr(dir, '/');
         if (slash) *slash = 0;
@@ -68,10 +68,10 @@ int nst_arbitrary_load(const char *path, nst_arbitrary **out, nst_error *err) {
     }
     if (!find_model(dir, "style_predict", NULL, pred, sizeof pred) ||
         !find_model(dir, "style_transfer", "f16", xfer, sizeof xfer))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: no style_predict*.tflite and style_transfer*.tflite "
+        return nst_fail(err, NST_ERR_IO, "%s: no style_predict*.tflite and style_transfer*.tflite "
                         "pair there (install it with: nst models install magenta-arbitrary)", dir);
     nst_arbitrary *a = calloc(1, sizeof *a);
-    if (!a) return nst_fail(err, NST_ERR_RUNTIME, "out of memory loading %s", dir);
+    if (!a) return nst_fail(err, NST_ERR_NOMEM, "out of memory loading %s", dir);
     int rc = tflite_load(pred, &a->predict, err);
     if (!rc) rc = tflite_load(xfer, &a->transfer, err);
     if (!rc) rc = check_pair(a, dir, err);

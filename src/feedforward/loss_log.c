@@ -20,7 +20,7 @@ int loss_log_add(loss_log *l, const double row[LOG_COLS], nst_error *err) {
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 256;
         void *r = realloc(l->row, (size_t)cap * sizeof *l->row);
-        if (!r) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        if (!r) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
         l->row = r, l->cap = cap;
     }
     memcpy(l->row[l->n++], row, sizeof *l->row);
@@ -45,14 +45,14 @@ int loss_log_read_csv(loss_log *l, const char *path, int upto, nst_error *err) {
 int loss_log_write_csv(const loss_log *l, const char *path, nst_error *err) {
     char *tmp;
     FILE *f = temp_open(path, &tmp);
-    if (!f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(errno));
+    if (!f) return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
     int ok = fprintf(f, "iteration,total,content,style,tv,seconds\n") > 0;
     for (int i = 0; i < l->n && ok; i++) {
         const double *r = l->row[i];
         ok = fprintf(f, "%d,%.6g,%.6g,%.6g,%.6g,%.3f\n", (int)r[0], r[1], r[2], r[3], r[4], r[5]) > 0;
     }
     int e = temp_finish(f, tmp, path, ok ? 0 : EIO);
-    if (e) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(e));
+    if (e) return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path, strerror(e));
     return NST_OK;
 }
 

@@ -58,7 +58,7 @@ static int by_name(const void *a, const void *b) {
 static int list_photos(trainer *t, nst_error *err) {
     const char *dir = t->p->content_dir;
     DIR *d = opendir(dir);
-    if (!d) return nst_fail(err, NST_ERR_USAGE, "%s: cannot open the content directory", dir);
+    if (!d) return nst_fail(err, NST_ERR_ARG, "%s: cannot open the content directory", dir);
     int rc = NST_OK, cap = 0;
     for (struct dirent *e; !rc && (e = readdir(d));) {
         char path[NST_PATH_MAX];
@@ -69,11 +69,11 @@ static int list_photos(trainer *t, nst_error *err) {
         if (t->n_photos == cap) {
             cap = cap ? 2 * cap : 64;
             char **q = realloc(t->photos, (size_t)cap * sizeof *q);
-            if (!q) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+            if (!q) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
             else t->photos = q;
         }
         if (!rc && !(t->photos[t->n_photos++] = strdup(path)))
-            rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+            rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
     }
     closedir(d);
     if (rc) return rc;
@@ -90,7 +90,7 @@ static int list_photos(trainer *t, nst_error *err) {
         nst_image_free(&im);
     }
     t->n_photos = kept;
-    if (!kept) return nst_fail(err, NST_ERR_USAGE, "%s: no readable images", dir);
+    if (!kept) return nst_fail(err, NST_ERR_ARG, "%s: no readable images", dir);
     return NST_OK;
 }
 
@@ -134,7 +134,7 @@ static int initial_state(trainer *t, nst_error *err) {
     t->g = *g;
     free(g);
     if (p->upsample != NST_UPSAMPLE_AUTO && up != t->g.upsample)
-        return nst_fail(err, NST_ERR_USAGE, "%s: its upsampling is %s, not %s (leave the upsampling "
+        return nst_fail(err, NST_ERR_ARG, "%s: its upsampling is %s, not %s (leave the upsampling "
                         "unset to keep the network's)", src, gen_upsample_name(t->g.upsample),
                         gen_upsample_name(up));
     rc = adam_init(&t->adam, t->g.n_params, p->learning_rate, err);
@@ -147,7 +147,7 @@ static int initial_state(trainer *t, nst_error *err) {
                *sec = meta_get(m, "seconds");
     if (!rc && (!am || !av || am->numel != t->g.n_params || av->numel != t->g.n_params || !it ||
                 !at || !rs || !sec))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: no training state to resume from (not written "
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: no training state to resume from (not written "
                       "by nst train?)", src);
     if (!rc) {
         memcpy(t->adam.m, am->data, t->g.n_params * sizeof(float));
@@ -299,7 +299,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
     float *x = malloc(m * sizeof(float)), *dy = malloc(m * sizeof(float));
     float *grads = malloc((t->g.n_params + SHARD_TERMS) * sizeof(float)); /* + what is summed with them */
     int rc = engine_init(&e, net, &lp, err);
-    if (!rc && (!x || !dy || !grads)) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!rc && (!x || !dy || !grads)) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
     if (!rc) rc = engine_style_targets(&e, style, 1, p->style_size ? p->style_size : c, err);
     if (!rc) rc = plan_create(&gp, &t->g.g, n, c, c, &training, err);
     if (!rc) rc = engine_plan(&e, &np, n, c, c, err);
@@ -319,7 +319,7 @@ static int run(trainer *t, const nst_net *net, const nst_image *style, nst_error
         if (rc) break;
         if (!isfinite(loss)) {
             rc = nst_fail(err, NST_ERR_RUNTIME, "the loss diverged (%g) at iteration %d: lower "
-                          "--learning-rate or the loss weights", loss, it);
+                          "the learning rate or the loss weights", loss, it);
             break;
         }
         double elapsed = now_seconds() - t0, rate = (it - t->start) / elapsed;
@@ -350,7 +350,7 @@ static int train(const nst_net *net, const nst_image *style, const nst_train_par
     if (p->batch_size < 1 || p->crop < 16 || p->iterations < 1 || !p->output || !p->content_dir ||
         p->upsample < NST_UPSAMPLE_AUTO || p->upsample > NST_UPSAMPLE_DECONV ||
         (p->shards > 1 && (p->shard < 0 || p->shard >= p->shards || !p->sum)))
-        return nst_fail(err, NST_ERR_USAGE, "nst_train: batch size, crop (>= 16), iterations, "
+        return nst_fail(err, NST_ERR_ARG, "nst_train: batch size, crop (>= 16), iterations, "
                         "output and content directory are needed, a known upsampling, and a shard below shards "
                         "with a sum");
     trainer t = {.p = p};
@@ -358,7 +358,7 @@ static int train(const nst_net *net, const nst_image *style, const nst_train_par
     if (!rc) rc = initial_state(&t, err);
     if (!rc && p->loss_csv && p->resume) rc = loss_log_read_csv(&t.log, p->loss_csv, t.start, err);
     if (!rc && t.start >= p->iterations)
-        rc = nst_fail(err, NST_ERR_USAGE, "%s: already trained for %d iterations (raise --iterations "
+        rc = nst_fail(err, NST_ERR_ARG, "%s: already trained for %d iterations (give more iterations "
                       "to continue)", p->output, t.start);
     if (!rc) rc = run(&t, net, style, err); /* which tells the other shards it started */
     else rc = shards_started(p, rc, err);

@@ -11,7 +11,7 @@ int graph_alloc(graph *g, int n_nodes, size_t n_params, nst_error *err) {
     g->params = calloc(n_params ? n_params : 1, sizeof(float));
     if (!g->nodes || !g->params) {
         graph_free(g);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory allocating a network of %zu parameters",
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory allocating a network of %zu parameters",
                         n_params);
     }
     g->n_nodes = n_nodes;
@@ -51,54 +51,54 @@ static int in_channels(const graph *g, int i, int j) {
 
 int graph_check(const graph *g, nst_error *err) {
     if (g->n_inputs < 1 || g->n_inputs > GRAPH_MAX_INPUTS || g->input_c[0] != 3)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: a network takes an RGB image as its first input",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: a network takes an RGB image as its first input",
                         g->path);
-    if (g->n_nodes < 1) return nst_fail(err, NST_ERR_RUNTIME, "%s: the network is empty", g->path);
+    if (g->n_nodes < 1) return nst_fail(err, NST_ERR_FORMAT, "%s: the network is empty", g->path);
     for (int i = 0; i < g->n_nodes; i++) {
         const node *n = &g->nodes[i];
         static const int want_in[] = {[OP_CONV] = 1, [OP_DECONV] = 1, [OP_ACT] = 1, [OP_POOL] = 1,
                                       [OP_PAD] = 1, [OP_UPSAMPLE] = 1, [OP_INSTNORM] = 1,
                                       [OP_ADD] = 2, [OP_MEAN] = 1};
         if ((unsigned)n->op > OP_MEAN || (unsigned)n->act > ACT_SIGMOID)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s has an unknown operation", g->path, n->name);
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s has an unknown operation", g->path, n->name);
         int cond = n->op == OP_INSTNORM && n->n_in == 3;
         if (n->n_in != want_in[n->op] && !cond)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s has %d inputs", g->path, n->name, n->n_in);
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s has %d inputs", g->path, n->name, n->n_in);
         for (int j = 0; j < n->n_in; j++) {
             int k = n->in[j];
             if (k >= i || k < GRAPH_INPUT(g->n_inputs - 1))
-                return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s reads a node that does not come "
+                return nst_fail(err, NST_ERR_FORMAT, "%s: node %s reads a node that does not come "
                                 "before it", g->path, n->name);
         }
         int cin = in_channels(g, i, 0);
         if (cin != n->cin)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s expects %d channels, gets %d", g->path,
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s expects %d channels, gets %d", g->path,
                             n->name, n->cin, cin);
         int same = n->op != OP_CONV && n->op != OP_DECONV;
         if ((same && n->cout != n->cin) || n->cout < 1)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s has %d output channels", g->path,
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s has %d output channels", g->path,
                             n->name, n->cout);
         for (int j = 1; j < n->n_in; j++)
             if (in_channels(g, i, j) != n->cout)
-                return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s: input %d has %d channels, not %d",
+                return nst_fail(err, NST_ERR_FORMAT, "%s: node %s: input %d has %d channels, not %d",
                                 g->path, n->name, j + 1, in_channels(g, i, j), n->cout);
         int conv = n->op == OP_CONV || n->op == OP_DECONV || n->op == OP_POOL;
         if (conv && (n->k < 1 || n->k > 64 || n->stride < 1 || n->stride > 16))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s has window %d, stride %d", g->path,
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s has window %d, stride %d", g->path,
                             n->name, n->k, n->stride);
         if ((n->op == OP_CONV || n->op == OP_DECONV) &&
             (!n->weight || n->groups < 1 || n->cin % n->groups || n->cout % n->groups ||
              (n->op == OP_DECONV && n->groups != 1)))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s: bad weights or groups", g->path, n->name);
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s: bad weights or groups", g->path, n->name);
         if (n->op == OP_UPSAMPLE && (n->factor < 1 || n->factor > 16))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s upsamples by %d", g->path, n->name,
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s upsamples by %d", g->path, n->name,
                             n->factor);
         for (int s = 0; s < 4; s++)
             if (n->pads[s] < 0 || n->pads[s] > 64)
-                return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s pads by %d", g->path, n->name,
+                return nst_fail(err, NST_ERR_FORMAT, "%s: node %s pads by %d", g->path, n->name,
                                 n->pads[s]);
         if (n->op == OP_INSTNORM && !cond && (!n->scale || !n->shift))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: node %s has no scale or shift", g->path, n->name);
+            return nst_fail(err, NST_ERR_FORMAT, "%s: node %s has no scale or shift", g->path, n->name);
     }
     return NST_OK;
 }

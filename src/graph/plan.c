@@ -60,7 +60,7 @@ static int shapes(plan *p, nst_error *err) {
                 h = x.h + (nd->pad == PAD_REFLECT ? nd->pads[0] + nd->pads[2] : 0) - nd->k;
                 w = x.w + (nd->pad == PAD_REFLECT ? nd->pads[1] + nd->pads[3] : 0) - nd->k;
                 if (h < 0 || w < 0)
-                    return nst_fail(err, NST_ERR_USAGE, "%s: %dx%d is too small for %s (%dx%d kernel)",
+                    return nst_fail(err, NST_ERR_ARG, "%s: %dx%d is too small for %s (%dx%d kernel)",
                                     path, p->w, p->h, nd->name, nd->k, nd->k);
                 h = h / nd->stride + 1, w = w / nd->stride + 1;
             }
@@ -69,7 +69,7 @@ static int shapes(plan *p, nst_error *err) {
         case OP_POOL: h = (h + nd->stride - 1) / nd->stride, w = (w + nd->stride - 1) / nd->stride; break;
         case OP_PAD:
             if (nd->pads[0] >= h || nd->pads[2] >= h || nd->pads[1] >= w || nd->pads[3] >= w)
-                return nst_fail(err, NST_ERR_USAGE, "%s: %dx%d is too small for %s (reflect padding "
+                return nst_fail(err, NST_ERR_ARG, "%s: %dx%d is too small for %s (reflect padding "
                                 "needs the map to be larger than the padding)", path, p->w, p->h, nd->name);
             h += nd->pads[0] + nd->pads[2], w += nd->pads[1] + nd->pads[3];
             break;
@@ -81,7 +81,7 @@ static int shapes(plan *p, nst_error *err) {
             tinfo y = info(p, s->in[j]);
             int ok = nd->op == OP_ADD ? y.h == h && y.w == w : y.h == 1 && y.w == 1;
             if (!ok)
-                return nst_fail(err, NST_ERR_USAGE, "%s: at %dx%d the inputs of %s do not fit "
+                return nst_fail(err, NST_ERR_ARG, "%s: at %dx%d the inputs of %s do not fit "
                                 "(%dx%d and %dx%d)", path, p->w, p->h, nd->name, w, h, y.w, y.h);
         }
         s->h = h, s->w = w;
@@ -129,10 +129,10 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
     int fuse = nd->act == ACT_RELU ? POST_RELU : nd->act == ACT_RELU6 ? POST_RELU6 : POST_NONE;
     int h = in.h, w = in.w, t = 0, l = 0, b = 0, r = 0, oh, ow;
     if (nd->act != ACT_NONE && !fuse)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: %s: only ReLU and ReLU6 run fused in a convolution",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: %s: only ReLU and ReLU6 run fused in a convolution",
                         p->g->path, nd->name);
     if (nd->act == ACT_RELU6 && p->o.grads)
-        return nst_fail(err, NST_ERR_USAGE, "%s: %s: ReLU6 in a convolution has no backward",
+        return nst_fail(err, NST_ERR_ARG, "%s: %s: ReLU6 in a convolution has no backward",
                         p->g->path, nd->name);
     if (nd->pad == PAD_SAME) {
         same_padding(in.h, nd->k, nd->stride, &oh, &t, &b);
@@ -209,12 +209,12 @@ static int setup_step(plan *p, step *s, extra_sizes *x, nst_error *err) {
     int n = p->n, rc = NST_OK, bf16 = p->o.precision == NST_PRECISION_BF16;
     s->block = in.block, s->bf16 = in.bf16;
     if (bf16 && s->in[0] < 0 && nd->op != OP_CONV)
-        return nst_fail(err, NST_ERR_USAGE, "%s: --precision bf16 needs a network that starts with "
+        return nst_fail(err, NST_ERR_ARG, "%s: bf16 precision needs a network that starts with "
                         "a convolution", p->g->path);
     int plain = nd->op == OP_UPSAMPLE || nd->op == OP_INSTNORM || nd->op == OP_ADD ||
                 nd->op == OP_MEAN || (nd->op == OP_ACT && !on_dnnl(nd));
     if (plain && bf16)
-        return nst_fail(err, NST_ERR_USAGE, "%s: %s has no bfloat16 implementation; use --precision fp32",
+        return nst_fail(err, NST_ERR_ARG, "%s: %s has no bfloat16 implementation; use float32 precision",
                         p->g->path, nd->name);
     switch (nd->op) {
     case OP_CONV: return setup_conv(p, s, x, err);
@@ -241,15 +241,15 @@ static int setup_step(plan *p, step *s, extra_sizes *x, nst_error *err) {
         break;
     case OP_ADD:
         if (info(p, s->in[1]).block != in.block)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: the inputs of %s are in different layouts",
+            return nst_fail(err, NST_ERR_INTERNAL, "%s: the inputs of %s are in different layouts",
                             p->g->path, nd->name);
         break;
     case OP_INSTNORM:
         if (s->skip >= 0 && info(p, s->skip).block != in.block)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: the residual of %s is in another layout",
+            return nst_fail(err, NST_ERR_INTERNAL, "%s: the residual of %s is in another layout",
                             p->g->path, nd->name);
         if (nd->n_in == 3 && p->o.grads)
-            return nst_fail(err, NST_ERR_USAGE, "%s: %s: conditional instance norm has no backward",
+            return nst_fail(err, NST_ERR_ARG, "%s: %s: conditional instance norm has no backward",
                             p->g->path, nd->name);
         break;
     case OP_UPSAMPLE: case OP_MEAN: break;
@@ -282,7 +282,7 @@ static int setup_taps(plan *p, nst_error *err) {
     for (int i = 0; i < p->g->n_nodes && p->o.tapped; i++) {
         if (!p->o.tapped[i]) continue;
         if (p->of_node[i] < 0)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: %s is not computed by the plan", p->g->path,
+            return nst_fail(err, NST_ERR_INTERNAL, "%s: %s is not computed by the plan", p->g->path,
                             p->g->nodes[i].name);
         step *s = &p->S[p->of_node[i]];
         int rc = NST_OK;
@@ -423,20 +423,20 @@ static int plan_build(plan *p, const graph *g, int n, int h, int w, const plan_o
         last = -1;
         for (int i = 0; i < g->n_nodes; i++)
             if (o->tapped[i]) last = i;
-        if (last < 0) return nst_fail(err, NST_ERR_USAGE, "no layer of %s is used by any loss", g->path);
+        if (last < 0) return nst_fail(err, NST_ERR_ARG, "no layer of %s is used by any loss", g->path);
     }
     if (o->precision == NST_PRECISION_BF16 && !dn_has_bf16())
-        return nst_fail(err, NST_ERR_USAGE,
-                        "--precision bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or "
-                        "AMX), so it would run far slower than fp32; use --precision fp32");
+        return nst_fail(err, NST_ERR_CPU,
+                        "bf16 precision: this CPU has no bfloat16 instructions (AVX512-BF16 or "
+                        "AMX), so it would run far slower than fp32");
     if (n < 1 || h < 1 || w < 1)
-        return nst_fail(err, NST_ERR_USAGE, "%s: cannot run on a %dx%d image", g->path, w, h);
+        return nst_fail(err, NST_ERR_ARG, "%s: cannot run on a %dx%d image", g->path, w, h);
     p->n_steps = last + 1;
     p->S = calloc((size_t)p->n_steps, sizeof *p->S);
     p->of_node = malloc((size_t)g->n_nodes * sizeof *p->of_node);
     if (!p->S || !p->of_node) {
         plan_destroy(p);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory planning %dx%d", w, h);
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory planning %dx%d", w, h);
     }
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->S[i];
@@ -473,7 +473,7 @@ int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o
     p->arena = aligned_alloc(64, total ? total : 64);
     if (!p->arena) {
         plan_destroy(p);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory: a %dx%d image needs %.1f GiB of activations",
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory: a %dx%d image needs %.1f GiB of activations",
                         w, h, total / (double)(1 << 30));
     }
     memset(p->arena, 0, total);

@@ -60,7 +60,7 @@ int decode_jpeg(const unsigned char *buf, size_t len, const char *name, const ns
     if (setjmp(f.jump)) {
         char why[JMSG_LENGTH_MAX];
         f.mgr.format_message((j_common_ptr)&c, why);
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (%s)", name, why);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (%s)", name, why);
         goto done;
     }
     jpeg_mem_src(&c, buf, (unsigned long)len);
@@ -73,7 +73,7 @@ int decode_jpeg(const unsigned char *buf, size_t len, const char *name, const ns
     jpeg_start_decompress(&c);
     size_t w = c.output_width, h = c.output_height, stride = w * c.output_components;
     if (!(px = malloc(stride * h))) {
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory for %zux%zu pixels", name, w, h);
+        rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory for %zux%zu pixels", name, w, h);
         goto done;
     }
     while (c.output_scanline < h) {
@@ -82,7 +82,7 @@ int decode_jpeg(const unsigned char *buf, size_t len, const char *name, const ns
     }
     jpeg_finish_decompress(&c);
     if (f.truncated) {
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (the data ends early)", name);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (the data ends early)", name);
         goto done;
     }
     if (cmyk) cmyk_to_rgb(px, w * h, c.saw_Adobe_marker);

@@ -51,12 +51,12 @@ int decode_png(const unsigned char *buf, size_t len, const char *name, const nst
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", name);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", name);
     }
     unsigned char *volatile px = NULL; /* volatile: set after setjmp, freed after a longjmp */
     png_bytep *volatile rows = NULL;
     if (setjmp(png_jmpbuf(png))) {
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (%s)", name, s.msg);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (%s)", name, s.msg);
         goto done;
     }
     png_set_read_fn(png, &s, on_read);
@@ -67,7 +67,7 @@ int decode_png(const unsigned char *buf, size_t len, const char *name, const nst
     png_get_IHDR(png, info, &w, &h, &depth, &ctype, NULL, NULL, NULL);
     if ((rc = image_check_size(name, w, h, lim, oversize, err))) goto done;
     if ((double)png_get_rowbytes(png, info) * h > 1032.0 * (double)len) {
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (%ux%u pixels from %zu bytes: "
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (%ux%u pixels from %zu bytes: "
                       "more than deflate can hold)", name, (unsigned)w, (unsigned)h, len);
         goto done;
     }
@@ -80,7 +80,7 @@ int decode_png(const unsigned char *buf, size_t len, const char *name, const nst
     px = malloc(rowbytes * h);
     rows = malloc(h * sizeof *rows);
     if (!px || !rows) {
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory for %ux%u pixels", name, (unsigned)w, (unsigned)h);
+        rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory for %ux%u pixels", name, (unsigned)w, (unsigned)h);
         goto done;
     }
     for (png_uint_32 y = 0; y < h; y++) rows[y] = px + y * rowbytes;

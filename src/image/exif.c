@@ -42,7 +42,7 @@ int image_orient(nst_image *img, int o, nst_error *err) {
     int w = img->w, h = img->h, swap = o >= 5; /* 5..8 exchange the sides */
     int ow = swap ? h : w, oh = swap ? w : h;
     float *out = malloc((size_t)3 * w * h * sizeof *out);
-    if (!out) return nst_fail(err, NST_ERR_RUNTIME, "out of memory turning a %dx%d image upright", w, h);
+    if (!out) return nst_fail(err, NST_ERR_NOMEM, "out of memory turning a %dx%d image upright", w, h);
     for (int c = 0; c < 3; c++) {
         const float *src = img->data + (size_t)c * w * h;
         float *dst = out + (size_t)c * w * h;

@@ -37,9 +37,9 @@ int image_check_size(const char *name, long w, long h, const nst_image_limits *l
     long most = lim->max_pixels < NST_MAX_PIXELS ? lim->max_pixels : NST_MAX_PIXELS;
     long side = lim->max_side > 0 && lim->max_side < NST_MAX_SIDE ? lim->max_side : NST_MAX_SIDE;
     if (w > 0 && h > 0 && w <= side && h <= side && w * h <= most) return NST_OK;
-    if (w <= 0 || h <= 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt image (a size of %ldx%ld)", name, w, h);
+    if (w <= 0 || h <= 0) return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt image (a size of %ldx%ld)", name, w, h);
     if (oversize) oversize[0] = w, oversize[1] = h;
-    return nst_fail(err, NST_ERR_RUNTIME, "%s: image too large: %ldx%ld (max %ld per side, %ld pixels)", name, w,
+    return nst_fail(err, NST_ERR_FORMAT, "%s: image too large: %ldx%ld (max %ld per side, %ld pixels)", name, w,
                     h, side, most);
 }
 
@@ -83,15 +83,15 @@ int decode_pnm(const unsigned char *buf, size_t len, const char *name, const nst
     long v[3];
     size_t off;
     if (!pnm_header(buf, len, v, &off))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (bad PNM header)", name);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (bad PNM header)", name);
     int rc = image_check_size(name, v[0], v[1], lim, oversize, err);
     if (rc) return rc;
     int nc = buf[1] == '5' ? 1 : 3, bps = v[2] > 255 ? 2 : 1;
     size_t ns = (size_t)v[0] * v[1] * nc;
     if (len - off < ns * bps)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (pixel data ends early)", name);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (pixel data ends early)", name);
     uint16_t *px = malloc(ns * sizeof *px);
-    if (!px) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", name);
+    if (!px) return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", name);
     const unsigned char *p = buf + off;
     for (size_t i = 0; i < ns; i++) {
         unsigned x = bps == 2 ? (unsigned)p[2 * i] << 8 | p[2 * i + 1] : p[i];
@@ -116,7 +116,7 @@ int decode_stb(const unsigned char *buf, size_t len, const char *name, const nst
                nst_image *img, long *oversize, nst_error *err) {
     int w, h, nc;
     if (len > 0x7fffffff || !stbi_info_from_memory(buf, (int)len, &w, &h, &nc))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (unrecognised format)", name);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: not an image (unrecognised format)", name);
     int rc = image_check_size(name, w, h, lim, oversize, err);
     if (rc) return rc;
     /* none of these formats makes more than 4096 pixels of a byte (RLE
@@ -124,15 +124,15 @@ int decode_stb(const unsigned char *buf, size_t len, const char *name, const nst
      * LZW code at most 4096): a 27-byte TGA claiming 4008x4008 is refused
      * here, not decoded for seconds */
     if ((double)w * h > 4096.0 * (double)len)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (%dx%d pixels from %zu bytes)", name,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (%dx%d pixels from %zu bytes)", name,
                         w, h, len);
     if (tga_short(buf, len, w, h))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (pixel data ends early)", name);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (pixel data ends early)", name);
     int is16 = stbi_is_16_bit_from_memory(buf, (int)len);
     void *px = is16 ? (void *)stbi_load_16_from_memory(buf, (int)len, &w, &h, &nc, 0)
                     : (void *)stbi_load_from_memory(buf, (int)len, &w, &h, &nc, 0);
     if (!px)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated image (%s)", name, stbi_failure_reason());
+        return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated image (%s)", name, stbi_failure_reason());
     rc = nst_image_alloc(img, w, h, err);
     if (rc == NST_OK) image_to_planar(px, is16, nc, (size_t)w * nc, is16 ? 65535.0f : 255.0f, img);
     stbi_image_free(px);
@@ -144,7 +144,7 @@ int nst_image_decode_limited(const void *data, size_t len, const char *name, con
     const unsigned char *buf = data;
     *img = (nst_image){0};
     if (oversize) oversize[0] = oversize[1] = 0;
-    if (len == 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (empty file)", name);
+    if (len == 0) return nst_fail(err, NST_ERR_FORMAT, "%s: not an image (empty file)", name);
     int rc;
     switch (sniff(buf, len)) {
     case FMT_JPEG: rc = decode_jpeg(buf, len, name, lim, img, oversize, err); break;
@@ -154,7 +154,7 @@ int nst_image_decode_limited(const void *data, size_t len, const char *name, con
     case FMT_HEIF: rc = decode_heif(buf, len, name, lim, img, oversize, err); break;
     default:
         rc = lim->allow_stb ? decode_stb(buf, len, name, lim, img, oversize, err)
-                            : nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (unrecognised format; PNG, JPEG, "
+                            : nst_fail(err, NST_ERR_FORMAT, "%s: not an image (unrecognised format; PNG, JPEG, "
                                        "WebP, HEIC, AVIF or PNM)", name);
     }
     if (rc) nst_image_free(img); /* a decoder that failed after allocating */

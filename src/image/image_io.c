@@ -18,35 +18,35 @@
 static int read_all(const char *path, unsigned char **buf, size_t *len, nst_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        if (errno == ENOENT) return nst_fail(err, NST_ERR_RUNTIME, "%s: no such file", path);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open (%s)", path, strerror(errno));
+        if (errno == ENOENT) return nst_fail(err, NST_ERR_IO, "%s: no such file", path);
+        return nst_fail(err, NST_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not a regular file", path);
+        return nst_fail(err, NST_ERR_IO, "%s: not a regular file", path);
     }
     if (st.st_size == 0) {
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not an image (empty file)", path);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: not an image (empty file)", path);
     }
     if (st.st_size > 0x7fffffff) { /* no picture nst takes is 2 GB */
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: image too large: file of %lld bytes", path,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: image too large: file of %lld bytes", path,
                         (long long)st.st_size);
     }
     *len = (size_t)st.st_size;
     *buf = malloc(*len);
     if (!*buf) {
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory reading %zu bytes", path, *len);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, *len);
     }
     size_t got = fread(*buf, 1, *len, f);
     int rerr = ferror(f) ? errno : 0;
     fclose(f);
     if (got != *len) {
         free(*buf);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: read error (%s)", path,
+        return nst_fail(err, NST_ERR_IO, "%s: read error (%s)", path,
                         rerr ? strerror(rerr) : "file shrank while reading");
     }
     return NST_OK;
@@ -118,12 +118,12 @@ static int encode_to(int kind, struct sink *s, const nst_image *img) {
 
 int nst_image_write(FILE *f, const char *name, const char *format, const nst_image *img, nst_error *err) {
     int kind = kind_of(format);
-    if (!kind) return nst_fail(err, NST_ERR_USAGE, "%s: unsupported format '%s' (png, jpg, bmp or tga)", name, format);
-    if (!img->data || img->w <= 0 || img->h <= 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: no image to write", name);
+    if (!kind) return nst_fail(err, NST_ERR_ARG, "%s: unsupported format '%s' (png, jpg, bmp or tga)", name, format);
+    if (!img->data || img->w <= 0 || img->h <= 0) return nst_fail(err, NST_ERR_ARG, "%s: no image to write", name);
     struct sink s = {f, 0};
     int e = encode_to(kind, &s, img);
     if (!e && fflush(f) != 0) e = errno;
-    return e ? nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", name, strerror(e)) : NST_OK;
+    return e ? nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", name, strerror(e)) : NST_OK;
 }
 
 int nst_image_save(const char *path, const nst_image *img, nst_error *err) {
@@ -131,26 +131,26 @@ int nst_image_save(const char *path, const nst_image *img, nst_error *err) {
     const char *ext = dot && (!slash || dot > slash) ? dot + 1 : "";
     int kind = kind_of(ext);
     if (!kind)
-        return nst_fail(err, NST_ERR_USAGE,
+        return nst_fail(err, NST_ERR_ARG,
                         "%s: unsupported output format '%s%s' (use .png, .jpg, .jpeg, .bmp or .tga)",
                         path, *ext ? "." : "", *ext ? ext : "no extension");
     if (!img->data || img->w <= 0 || img->h <= 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: no image to save", path);
+        return nst_fail(err, NST_ERR_ARG, "%s: no image to save", path);
     char *tmp;
     struct sink s = {temp_open(path, &tmp), 0};
-    if (!s.f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(errno));
+    if (!s.f) return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
     encode_to(kind, &s, img);
     int e = temp_finish(s.f, tmp, path, s.err);
-    return e ? nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(e)) : NST_OK;
+    return e ? nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path, strerror(e)) : NST_OK;
 }
 
 int nst_image_alloc(nst_image *img, int w, int h, nst_error *err) {
     img->w = img->h = img->flattened = 0;
     img->data = NULL;
     if (w <= 0 || h <= 0 || (size_t)w * h > SIZE_MAX / 3 / sizeof(float))
-        return nst_fail(err, NST_ERR_RUNTIME, "invalid image size %dx%d", w, h);
+        return nst_fail(err, NST_ERR_ARG, "invalid image size %dx%d", w, h);
     img->data = calloc((size_t)w * h * 3, sizeof(float));
-    if (!img->data) return nst_fail(err, NST_ERR_RUNTIME, "out of memory for a %dx%d image", w, h);
+    if (!img->data) return nst_fail(err, NST_ERR_NOMEM, "out of memory for a %dx%d image", w, h);
     img->w = w;
     img->h = h;
     return NST_OK;

@@ -71,7 +71,7 @@ int nst_image_resize(const nst_image *src, int w, int h, nst_image *dst, nst_err
         axis_free(&fx);
         axis_free(&fy);
         nst_image_free(dst);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory resizing %dx%d to %dx%d", src->w,
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory resizing %dx%d to %dx%d", src->w,
                         src->h, w, h);
     }
     for (int c = 0; c < 3; c++) {

@@ -20,21 +20,21 @@
 static int read_all(const char *path, long want, const char *shape, unsigned char **out,
                     long *len, nst_error *err) {
     FILE *f = fopen(path, "rb");
-    if (!f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return nst_fail(err, NST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     int rc = NST_OK;
     if (fstat(fileno(f), &st) != 0)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot stat: %s", path, strerror(errno));
+        rc = nst_fail(err, NST_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     else if (want >= 0 && st.st_size != want)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: expected %ld bytes for shape %s, found %lld", path,
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: expected %ld bytes for shape %s, found %lld", path,
                       want, shape, (long long)st.st_size);
     else if (want < 0 && st.st_size > MANIFEST_MAX)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: larger than %ld bytes, not a manifest", path,
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: larger than %ld bytes, not a manifest", path,
                       MANIFEST_MAX);
     long n = (long)st.st_size;
     unsigned char *buf = rc ? NULL : malloc((size_t)n + 1);
     if (!rc && (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot read", path);
+        rc = nst_fail(err, NST_ERR_IO, "%s: cannot read", path);
     fclose(f);
     if (rc) {
         free(buf);
@@ -53,12 +53,12 @@ static int read_variable(const cJSON *v, const char *dir, const char *manifest,
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(v, "filename");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(v, "shape");
     if (!cJSON_IsString(file) || !cJSON_IsArray(shape) || cJSON_GetArraySize(shape) > NST_MAX_DIMS)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s lacks a filename or a shape",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: variable %s lacks a filename or a shape",
                         manifest, name);
     const char *fn = file->valuestring;
     /* the checkpoint is one flat directory: never follow a name out of it */
     if (!*fn || strchr(fn, '/') || strstr(fn, ".."))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s: file name '%.200s' is not a plain "
+        return nst_fail(err, NST_ERR_FORMAT, "%s: variable %s: file name '%.200s' is not a plain "
                         "file name in the checkpoint directory", manifest, name, fn);
     int64_t dims[NST_MAX_DIMS];
     int ndim = 0;
@@ -67,7 +67,7 @@ static int read_variable(const cJSON *v, const char *dir, const char *manifest,
     for (const cJSON *s = shape->child; s; s = s->next) {
         if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > (1 << 30) ||
             s->valuedouble != s->valueint || (s->valueint && numel > (UINT64_C(1) << 32) / (uint64_t)s->valueint))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s has an invalid shape", manifest, name);
+            return nst_fail(err, NST_ERR_INTERNAL, "%s: variable %s has an invalid shape", manifest, name);
         dims[ndim] = s->valueint;
         numel *= (uint64_t)s->valueint;
         size_t at = strlen(desc);
@@ -77,9 +77,9 @@ static int read_variable(const cJSON *v, const char *dir, const char *manifest,
     strcat(desc, "]");
     char path[NST_PATH_MAX];
     if (path_printf(path, sizeof path, "%s/%s", dir, fn))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s/%s: path too long", dir, fn);
+        return nst_fail(err, NST_ERR_IO, "%s/%s: path too long", dir, fn);
     if (dict_get(d, name))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s is listed twice", manifest, name);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: variable %s is listed twice", manifest, name);
     unsigned char *raw;
     long len;
     int rc = read_all(path, (long)(4 * numel), desc, &raw, &len, err);
@@ -87,7 +87,7 @@ static int read_variable(const cJSON *v, const char *dir, const char *manifest,
     float *data = malloc(numel ? numel * sizeof(float) : 1);
     if (!data) {
         free(raw);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     }
     for (size_t i = 0; i < numel; i++) data[i] = raw_get(raw, RAW_F32, i);
     free(raw);
@@ -97,7 +97,7 @@ static int read_variable(const cJSON *v, const char *dir, const char *manifest,
 int dljs_load(const char *dir, tensor_dict *out, nst_error *err) {
     tensor_dict d = {0};
     if (path_printf(d.path, sizeof d.path, "%s/manifest.json", dir))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: path too long", dir);
+        return nst_fail(err, NST_ERR_IO, "%s: path too long", dir);
     unsigned char *text;
     long len;
     int rc = read_all(d.path, -1, "", &text, &len, err);
@@ -105,7 +105,7 @@ int dljs_load(const char *dir, tensor_dict *out, nst_error *err) {
     cJSON *root = cJSON_ParseWithLength((const char *)text, (size_t)len);
     free(text);
     if (!cJSON_IsObject(root) || !root->child)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: not valid JSON (an object of variables)", d.path);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: not valid JSON (an object of variables)", d.path);
     for (const cJSON *v = rc ? NULL : root->child; v && !rc; v = v->next)
         rc = read_variable(v, dir, d.path, &d, err);
     cJSON_Delete(root);

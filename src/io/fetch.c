@@ -18,8 +18,8 @@
 int sha256_file(const char *path, char hex[65], nst_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT ? nst_fail(err, NST_ERR_RUNTIME, "%s: no such file", path)
-                               : nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open (%s)", path,
+        return errno == ENOENT ? nst_fail(err, NST_ERR_IO, "%s: no such file", path)
+                               : nst_fail(err, NST_ERR_IO, "%s: cannot open (%s)", path,
                                           strerror(errno));
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
@@ -31,8 +31,8 @@ int sha256_file(const char *path, char hex[65], nst_error *err) {
     ok = ok && !rerr && EVP_DigestFinal_ex(ctx, md, &mdlen);
     EVP_MD_CTX_free(ctx);
     fclose(f);
-    if (rerr) return nst_fail(err, NST_ERR_RUNTIME, "%s: read error (%s)", path, strerror(rerr));
-    if (!ok) return nst_fail(err, NST_ERR_RUNTIME, "%s: sha256 failed (OpenSSL error)", path);
+    if (rerr) return nst_fail(err, NST_ERR_IO, "%s: read error (%s)", path, strerror(rerr));
+    if (!ok) return nst_fail(err, NST_ERR_INTERNAL, "%s: sha256 failed (OpenSSL error)", path);
     for (unsigned i = 0; i < mdlen; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
     return NST_OK;
 }
@@ -59,11 +59,11 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ctx) {
 int download_file(const char *url, const char *path, nst_error *err) {
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot initialise libcurl (%s)", url,
+        return nst_fail(err, NST_ERR_IO, "%s: cannot initialise libcurl (%s)", url,
                         curl_easy_strerror(curl_init_rc));
     char *tmp;
     struct sink s = {temp_open(path, &tmp), 0};
-    if (!s.f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create (%s)", path, strerror(errno));
+    if (!s.f) return nst_fail(err, NST_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
     CURL *c = curl_easy_init();
     char cerr[CURL_ERROR_SIZE] = "";
     CURLcode rc = CURLE_FAILED_INIT;
@@ -91,10 +91,10 @@ int download_file(const char *url, const char *path, nst_error *err) {
     /* a failed transfer (EIO stands for it) discards the temporary file too */
     int e = temp_finish(s.f, tmp, path, s.err ? s.err : rc != CURLE_OK ? EIO : 0);
     if (rc != CURLE_OK && !s.err)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: download failed (%s)", url,
+        return nst_fail(err, NST_ERR_IO, "%s: download failed (%s)", url,
                         *cerr ? cerr : curl_easy_strerror(rc));
     if (e)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write download of %s (%s)", path, url,
+        return nst_fail(err, NST_ERR_IO, "%s: cannot write download of %s (%s)", path, url,
                         strerror(e));
     return NST_OK;
 }
@@ -102,14 +102,14 @@ int download_file(const char *url, const char *path, nst_error *err) {
 int copy_file(const char *src, const char *dst, nst_error *err) {
     FILE *in = fopen(src, "rb");
     if (!in)
-        return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst,
+        return nst_fail(err, NST_ERR_IO, "cannot copy %s to %s: %s", src, dst,
                         errno == ENOENT ? "no such file" : strerror(errno));
     char *tmp;
     FILE *out = temp_open(dst, &tmp);
     if (!out) {
         int e = errno;
         fclose(in);
-        return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: cannot create %s (%s)", src,
+        return nst_fail(err, NST_ERR_IO, "cannot copy %s to %s: cannot create %s (%s)", src,
                         dst, dst, strerror(e));
     }
     unsigned char buf[1 << 16];
@@ -120,6 +120,6 @@ int copy_file(const char *src, const char *dst, nst_error *err) {
     if (!e && ferror(in)) e = errno ? errno : EIO;
     fclose(in);
     e = temp_finish(out, tmp, dst, e);
-    if (e) return nst_fail(err, NST_ERR_RUNTIME, "cannot copy %s to %s: %s", src, dst, strerror(e));
+    if (e) return nst_fail(err, NST_ERR_IO, "cannot copy %s to %s: %s", src, dst, strerror(e));
     return NST_OK;
 }

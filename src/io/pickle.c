@@ -27,16 +27,20 @@ typedef struct {
 
 static int bad(pk_vm *vm, const char *what) {
     if (vm->op >= 0x20 && vm->op < 0x7f)
-        return nst_fail(vm->err, NST_ERR_RUNTIME, "%s: data.pkl: opcode 0x%02x ('%c') at offset %zu: %s",
+        return nst_fail(vm->err, NST_ERR_FORMAT, "%s: data.pkl: opcode 0x%02x ('%c') at offset %zu: %s",
                         vm->file, vm->op, vm->op, vm->op_pos, what);
-    return nst_fail(vm->err, NST_ERR_RUNTIME, "%s: data.pkl: opcode 0x%02x at offset %zu: %s",
+    return nst_fail(vm->err, NST_ERR_FORMAT, "%s: data.pkl: opcode 0x%02x at offset %zu: %s",
                     vm->file, vm->op, vm->op_pos, what);
+}
+
+static int oom(pk_vm *vm) {
+    return nst_fail(vm->err, NST_ERR_NOMEM, "%s: data.pkl: out of memory at offset %zu", vm->file, vm->op_pos);
 }
 
 static pk_obj *new_obj(pk_vm *vm, pk_kind kind) {
     pk_obj *o = calloc(1, sizeof *o);
     if (!o) {
-        bad(vm, "out of memory");
+        oom(vm);
         return NULL;
     }
     o->kind = kind;
@@ -46,11 +50,11 @@ static pk_obj *new_obj(pk_vm *vm, pk_kind kind) {
 }
 
 static int push(pk_vm *vm, pk_obj *o) {
-    if (!o) return NST_ERR_RUNTIME;
+    if (!o) return vm->err->code;
     if (vm->sp == vm->scap) {
         size_t cap = vm->scap ? 2 * vm->scap : 64;
         pk_obj **s = realloc(vm->stack, cap * sizeof *s);
-        if (!s) return bad(vm, "out of memory");
+        if (!s) return oom(vm);
         vm->stack = s;
         vm->scap = cap;
     }
@@ -83,7 +87,7 @@ static int append_item(pk_vm *vm, pk_obj *seq, pk_obj *item) {
     if (seq->n == seq->cap) {
         int cap = seq->cap ? 2 * seq->cap : 8;
         pk_obj **it = realloc(seq->items, (size_t)cap * sizeof *it);
-        if (!it) return bad(vm, "out of memory");
+        if (!it) return oom(vm);
         seq->items = it;
         seq->cap = cap;
     }
@@ -102,7 +106,7 @@ static int dict_set(pk_vm *vm, pk_obj *d, pk_obj *k, pk_obj *v) {
     if (2 * d->n + 2 > d->cap) {
         int cap = d->cap ? 2 * d->cap : 16;
         pk_obj **it = realloc(d->items, (size_t)cap * sizeof *it);
-        if (!it) return bad(vm, "out of memory");
+        if (!it) return oom(vm);
         d->items = it;
         d->cap = cap;
     }
@@ -155,7 +159,7 @@ static pk_obj *new_str(pk_vm *vm, const unsigned char *p, size_t n, pk_kind kind
     if (!o) return NULL;
     o->s = malloc(n + 1);
     if (!o->s) {
-        bad(vm, "out of memory");
+        oom(vm);
         return NULL;
     }
     memcpy(o->s, p, n);
@@ -185,9 +189,9 @@ static int allowed_global(const char *name) {
 static int make_global(pk_vm *vm, const char *module, size_t mlen, const char *name,
                        size_t nlen) {
     pk_obj *g = new_obj(vm, PK_GLOBAL);
-    if (!g) return NST_ERR_RUNTIME;
+    if (!g) return vm->err->code;
     g->s = malloc(mlen + nlen + 2);
-    if (!g->s) return bad(vm, "out of memory");
+    if (!g->s) return oom(vm);
     memcpy(g->s, module, mlen);
     g->s[mlen] = '.';
     memcpy(g->s + mlen + 1, name, nlen);
@@ -234,7 +238,7 @@ static pk_obj *rebuild_tensor(pk_vm *vm, pk_obj *args) {
 
 static int reduce(pk_vm *vm) {
     pk_obj *args = pop(vm), *fn = args ? pop(vm) : NULL;
-    if (!fn) return NST_ERR_RUNTIME;
+    if (!fn) return vm->err->code;
     if (fn->kind != PK_GLOBAL || args->kind != PK_TUPLE)
         return bad(vm, "REDUCE of something that is not a known callable with a tuple");
     pk_obj *r;
@@ -251,20 +255,20 @@ static int reduce(pk_vm *vm) {
     } else {
         return bad(vm, "a storage type is not callable");
     }
-    return r ? push(vm, r) : NST_ERR_RUNTIME;
+    return r ? push(vm, r) : vm->err->code;
 }
 
 /* ('storage', storage_type, key, location, numel) */
 static int persistent_load(pk_vm *vm) {
     pk_obj *pid = pop(vm);
-    if (!pid) return NST_ERR_RUNTIME;
+    if (!pid) return vm->err->code;
     pk_obj **it = pid->items;
     if (pid->kind != PK_TUPLE || pid->n != 5 || it[0]->kind != PK_STR ||
         strcmp(it[0]->s, "storage") || it[1]->kind != PK_GLOBAL || it[2]->kind != PK_STR ||
         it[4]->kind != PK_INT || it[4]->i < 0)
         return bad(vm, "malformed storage reference (expected ('storage', type, key, location, numel))");
     pk_obj *s = new_obj(vm, PK_STORAGE);
-    if (!s) return NST_ERR_RUNTIME;
+    if (!s) return vm->err->code;
     s->s = it[1]->s;     /* owned by the global object */
     s->key = it[2]->s;   /* owned by the string object */
     s->i = it[4]->i;
@@ -273,13 +277,13 @@ static int persistent_load(pk_vm *vm) {
 
 static int memo_put(pk_vm *vm, uint64_t idx) {
     pk_obj *o = top(vm);
-    if (!o) return NST_ERR_RUNTIME;
+    if (!o) return vm->err->code;
     if (idx >= MEMO_MAX) return bad(vm, "memo index too large");
     if (idx >= vm->memo_cap) {
         size_t cap = vm->memo_cap ? vm->memo_cap : 64;
         while (cap <= idx) cap *= 2;
         pk_obj **m = realloc(vm->memo, cap * sizeof *m);
-        if (!m) return bad(vm, "out of memory");
+        if (!m) return oom(vm);
         memset(m + vm->memo_cap, 0, (cap - vm->memo_cap) * sizeof *m);
         vm->memo = m;
         vm->memo_cap = cap;
@@ -308,16 +312,16 @@ static int global_op(pk_vm *vm) {
 static int step(pk_vm *vm, int *done) {
     vm->op_pos = vm->pos;
     const unsigned char *p = take(vm, 1);
-    if (!p) return NST_ERR_RUNTIME;
+    if (!p) return vm->err->code;
     vm->op = *p;
     pk_obj *a, *b, *c;
     switch (vm->op) {
     case 0x80: /* PROTO */
-        if (!(p = take(vm, 1))) return NST_ERR_RUNTIME;
+        if (!(p = take(vm, 1))) return vm->err->code;
         if (*p < 2 || *p > 5) return bad(vm, "unsupported pickle protocol");
         return NST_OK;
     case 0x95: /* FRAME: a length prefix, nothing to do */
-        return take(vm, 8) ? NST_OK : NST_ERR_RUNTIME;
+        return take(vm, 8) ? NST_OK : vm->err->code;
     case '.': /* STOP */
         *done = 1;
         return NST_OK;
@@ -325,7 +329,7 @@ static int step(pk_vm *vm, int *done) {
         if (vm->nmarks == vm->mcap) {
             size_t cap = vm->mcap ? 2 * vm->mcap : 16;
             size_t *m = realloc(vm->marks, cap * sizeof *m);
-            if (!m) return bad(vm, "out of memory");
+            if (!m) return oom(vm);
             vm->marks = m;
             vm->mcap = cap;
         }
@@ -336,21 +340,21 @@ static int step(pk_vm *vm, int *done) {
     case ')': return push(vm, new_obj(vm, PK_TUPLE));  /* EMPTY_TUPLE */
     case 'N': return push(vm, new_obj(vm, PK_NONE));   /* NONE */
     case 0x88: case 0x89:                              /* NEWTRUE, NEWFALSE */
-        if (!(a = new_obj(vm, PK_BOOL))) return NST_ERR_RUNTIME;
+        if (!(a = new_obj(vm, PK_BOOL))) return vm->err->code;
         a->i = vm->op == 0x88;
         return push(vm, a);
     case 'K': /* BININT1 */
-        return (p = take(vm, 1)) ? push(vm, new_int(vm, p[0])) : NST_ERR_RUNTIME;
+        return (p = take(vm, 1)) ? push(vm, new_int(vm, p[0])) : vm->err->code;
     case 'M': /* BININT2 */
-        return (p = take(vm, 2)) ? push(vm, new_int(vm, (int64_t)le(p, 2))) : NST_ERR_RUNTIME;
+        return (p = take(vm, 2)) ? push(vm, new_int(vm, (int64_t)le(p, 2))) : vm->err->code;
     case 'J': /* BININT: signed 32-bit */
         return (p = take(vm, 4)) ? push(vm, new_int(vm, (int32_t)(uint32_t)le(p, 4)))
-                                 : NST_ERR_RUNTIME;
+                                 : vm->err->code;
     case 0x8a: { /* LONG1: n-byte two's complement */
-        if (!(p = take(vm, 1))) return NST_ERR_RUNTIME;
+        if (!(p = take(vm, 1))) return vm->err->code;
         int n = p[0];
         if (n > 8) return bad(vm, "integer wider than 64 bits");
-        if (!(p = take(vm, (size_t)n))) return NST_ERR_RUNTIME;
+        if (!(p = take(vm, (size_t)n))) return vm->err->code;
         uint64_t v = le(p, n);
         if (n && n < 8 && (p[n - 1] & 0x80)) v |= ~0ull << (8 * n); /* sign-extend */
         int64_t s;
@@ -358,34 +362,34 @@ static int step(pk_vm *vm, int *done) {
         return push(vm, new_int(vm, s));
     }
     case 'G': { /* BINFLOAT: big-endian double */
-        if (!(p = take(vm, 8))) return NST_ERR_RUNTIME;
+        if (!(p = take(vm, 8))) return vm->err->code;
         uint64_t v = 0;
         for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-        if (!(a = new_obj(vm, PK_FLOAT))) return NST_ERR_RUNTIME;
+        if (!(a = new_obj(vm, PK_FLOAT))) return vm->err->code;
         memcpy(&a->f, &v, 8);
         return push(vm, a);
     }
     case 'X': case 0x8c: { /* BINUNICODE (u32 length), SHORT_BINUNICODE (u8) */
         int w = vm->op == 'X' ? 4 : 1;
-        if (!(p = take(vm, (size_t)w))) return NST_ERR_RUNTIME;
+        if (!(p = take(vm, (size_t)w))) return vm->err->code;
         size_t n = (size_t)le(p, w);
-        if (!(p = take(vm, n))) return NST_ERR_RUNTIME;
+        if (!(p = take(vm, n))) return vm->err->code;
         return push(vm, new_str(vm, p, n, PK_STR));
     }
     case 'q': /* BINPUT */
-        return (p = take(vm, 1)) ? memo_put(vm, p[0]) : NST_ERR_RUNTIME;
+        return (p = take(vm, 1)) ? memo_put(vm, p[0]) : vm->err->code;
     case 'r': /* LONG_BINPUT */
-        return (p = take(vm, 4)) ? memo_put(vm, le(p, 4)) : NST_ERR_RUNTIME;
+        return (p = take(vm, 4)) ? memo_put(vm, le(p, 4)) : vm->err->code;
     case 0x94: /* MEMOIZE */
         return memo_put(vm, vm->memo_len);
     case 'h': /* BINGET */
-        return (p = take(vm, 1)) ? memo_get(vm, p[0]) : NST_ERR_RUNTIME;
+        return (p = take(vm, 1)) ? memo_get(vm, p[0]) : vm->err->code;
     case 'j': /* LONG_BINGET */
-        return (p = take(vm, 4)) ? memo_get(vm, le(p, 4)) : NST_ERR_RUNTIME;
+        return (p = take(vm, 4)) ? memo_get(vm, le(p, 4)) : vm->err->code;
     case 'c': /* GLOBAL */
         return global_op(vm);
     case 0x93: /* STACK_GLOBAL */
-        if (!(b = pop(vm)) || !(a = pop(vm))) return NST_ERR_RUNTIME;
+        if (!(b = pop(vm)) || !(a = pop(vm))) return vm->err->code;
         if (a->kind != PK_STR || b->kind != PK_STR) return bad(vm, "module or name is not a string");
         return make_global(vm, a->s, strlen(a->s), b->s, strlen(b->s));
     case 'Q': /* BINPERSID */
@@ -397,39 +401,39 @@ static int step(pk_vm *vm, int *done) {
     case 0x85: case 0x86: case 0x87: { /* TUPLE1..3 */
         int n = vm->op - 0x84;
         pk_obj *t = new_obj(vm, PK_TUPLE), *items[3];
-        if (!t) return NST_ERR_RUNTIME;
+        if (!t) return vm->err->code;
         for (int i = n - 1; i >= 0; i--)
-            if (!(items[i] = pop(vm))) return NST_ERR_RUNTIME;
+            if (!(items[i] = pop(vm))) return vm->err->code;
         for (int i = 0; i < n; i++)
-            if (append_item(vm, t, items[i])) return NST_ERR_RUNTIME;
+            if (append_item(vm, t, items[i])) return vm->err->code;
         return push(vm, t);
     }
     case 'R': /* REDUCE */
         return reduce(vm);
     case 'b': /* BUILD: state for the object below it; dict attributes (the
                * state_dict's _metadata) and tensor state are not needed */
-        if (!(a = pop(vm)) || !(b = top(vm))) return NST_ERR_RUNTIME;
+        if (!(a = pop(vm)) || !(b = top(vm))) return vm->err->code;
         if (b->kind != PK_DICT && b->kind != PK_TENSOR) return bad(vm, "BUILD of an unsupported object");
         return NST_OK;
     case 's': /* SETITEM */
-        if (!(c = pop(vm)) || !(b = pop(vm)) || !(a = top(vm))) return NST_ERR_RUNTIME;
+        if (!(c = pop(vm)) || !(b = pop(vm)) || !(a = top(vm))) return vm->err->code;
         return dict_set(vm, a, b, c);
     case 'u': /* SETITEMS */
     case 'e': /* APPENDS */
-        if (!(a = pop_to_mark(vm, PK_LIST))) return NST_ERR_RUNTIME;
-        if (!(b = top(vm))) return NST_ERR_RUNTIME;
+        if (!(a = pop_to_mark(vm, PK_LIST))) return vm->err->code;
+        if (!(b = top(vm))) return vm->err->code;
         if (vm->op == 'u') {
             if (a->n % 2) return bad(vm, "odd number of items");
             for (int i = 0; i < a->n; i += 2)
-                if (dict_set(vm, b, a->items[i], a->items[i + 1])) return NST_ERR_RUNTIME;
+                if (dict_set(vm, b, a->items[i], a->items[i + 1])) return vm->err->code;
             return NST_OK;
         }
         if (b->kind != PK_LIST) return bad(vm, "appending to something that is not a list");
         for (int i = 0; i < a->n; i++)
-            if (append_item(vm, b, a->items[i])) return NST_ERR_RUNTIME;
+            if (append_item(vm, b, a->items[i])) return vm->err->code;
         return NST_OK;
     case 'a': /* APPEND */
-        if (!(a = pop(vm)) || !(b = top(vm))) return NST_ERR_RUNTIME;
+        if (!(a = pop(vm)) || !(b = top(vm))) return vm->err->code;
         if (b->kind != PK_LIST) return bad(vm, "appending to something that is not a list");
         return append_item(vm, b, a);
     default:
@@ -439,7 +443,8 @@ static int step(pk_vm *vm, int *done) {
 
 int pk_load(const unsigned char *buf, size_t len, const char *file, pk_arena *arena,
             pk_obj **root, nst_error *err) {
-    pk_vm vm = {.buf = buf, .len = len, .file = file, .arena = arena, .err = err};
+    nst_error own;
+    pk_vm vm = {.buf = buf, .len = len, .file = file, .arena = arena, .err = err ? err : &own};
     int done = 0, rc = NST_OK;
     *root = NULL;
     while (!done && !rc) rc = step(&vm, &done);

@@ -37,14 +37,14 @@ static char *header_json(const tensor_dict *d, const char *const *meta, int n_me
 int safetensors_save(const char *path, const tensor_dict *d, const char *const *meta,
                          int n_meta, nst_error *err) {
     char *json = header_json(d, meta, n_meta);
-    if (!json) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+    if (!json) return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     size_t len = strlen(json), padded = (len + 7) / 8 * 8;
     char *tmp;
     FILE *f = temp_open(path, &tmp);
     if (!f) {
         int e = errno;
         free(json);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(e));
+        return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path, strerror(e));
     }
     unsigned char len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
@@ -55,6 +55,6 @@ int safetensors_save(const char *path, const tensor_dict *d, const char *const *
         ok = fwrite(d->t[i].data, sizeof(float), d->t[i].numel, f) == d->t[i].numel;
     free(json);
     int e = temp_finish(f, tmp, path, ok ? 0 : errno ? errno : EIO);
-    if (e) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(e));
+    if (e) return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path, strerror(e));
     return NST_OK;
 }

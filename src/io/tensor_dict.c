@@ -14,7 +14,7 @@ int dict_add(tensor_dict *d, const char *name, int ndim,
                  const int64_t *shape, float *data, nst_error *err) {
     if (ndim < 0 || ndim > NST_MAX_DIMS) {
         free(data);
-        return nst_fail(err, NST_ERR_RUNTIME, "tensor %s has %d dimensions (at most %d supported)",
+        return nst_fail(err, NST_ERR_FORMAT, "tensor %s has %d dimensions (at most %d supported)",
                         name, ndim, NST_MAX_DIMS);
     }
     if (d->count == d->cap) {
@@ -22,7 +22,7 @@ int dict_add(tensor_dict *d, const char *name, int ndim,
         tensor *t = realloc(d->t, (size_t)cap * sizeof *t);
         if (!t) {
             free(data);
-            return nst_fail(err, NST_ERR_RUNTIME, "out of memory reading tensor %s", name);
+            return nst_fail(err, NST_ERR_NOMEM, "out of memory reading tensor %s", name);
         }
         d->t = t;
         d->cap = cap;
@@ -32,7 +32,7 @@ int dict_add(tensor_dict *d, const char *name, int ndim,
     t->name = strdup(name);
     if (!t->name) {
         free(data);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory reading tensor %s", name);
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory reading tensor %s", name);
     }
     t->ndim = ndim;
     t->numel = 1;

@@ -17,18 +17,18 @@
 
 static int read_file(const char *path, char **out, long *len, nst_error *err) {
     FILE *f = fopen(path, "rb");
-    if (!f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return nst_fail(err, NST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || st.st_size > JSON_MAX) {
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not a readable model.json (larger than %ld bytes?)",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: not a readable model.json (larger than %ld bytes?)",
                         path, JSON_MAX);
     }
     char *buf = malloc((size_t)st.st_size + 1);
     if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
         free(buf);
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot read", path);
+        return nst_fail(err, NST_ERR_IO, "%s: cannot read", path);
     }
     fclose(f);
     buf[st.st_size] = 0;
@@ -71,11 +71,11 @@ static int inbound_of(const cJSON *layer, const char *path, const char *name, ch
                            ? cJSON_GetArrayItem(node, 0) : NULL;
     const cJSON *sname = cJSON_IsArray(src) ? cJSON_GetArrayItem(src, 0) : NULL;
     if (count != 1 || !cJSON_IsString(sname))
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_FORMAT,
                         "%s: layer %s has several inputs or is called several times: only linear "
                         "chains of layers are supported", path, name);
     if (copy_str(out, n, sname->valuestring))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: layer %s: input name too long", path, name);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: layer %s: input name too long", path, name);
     return NST_OK;
 }
 
@@ -85,16 +85,16 @@ static int parse_layer(const cJSON *j, const char *path, const char *prev, int f
     const cJSON *name = get(j, "name");
     if (!cJSON_IsString(name)) name = get(cfg, "name");
     if (!cJSON_IsString(cls) || !cJSON_IsObject(cfg) || !cJSON_IsString(name))
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_FORMAT,
                         "%s: a layer lacks class_name, name or config", path);
     if (copy_str(L->class_name, sizeof L->class_name, cls->valuestring) ||
         copy_str(L->name, sizeof L->name, name->valuestring))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: layer name or class too long: %.80s", path,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: layer name or class too long: %.80s", path,
                         name->valuestring);
     if (functional) {
-        if (inbound_of(j, path, L->name, L->inbound, sizeof L->inbound, err)) return NST_ERR_RUNTIME;
+        if (inbound_of(j, path, L->name, L->inbound, sizeof L->inbound, err)) return err->code;
         if (strcmp(L->inbound, prev) != 0)
-            return nst_fail(err, NST_ERR_RUNTIME,
+            return nst_fail(err, NST_ERR_FORMAT,
                             "%s: layer %s takes its input from '%s', not from the layer before it "
                             "('%s'): only linear chains of layers are supported",
                             path, L->name, L->inbound, prev);
@@ -140,7 +140,7 @@ static int parse_topology(const cJSON *root, const char *path, tfjs_model *m, ns
     if (!mc && get(topo, "class_name")) mc = topo; /* some converters omit the wrapper */
     const cJSON *cls = get(mc, "class_name"), *cfg = get(mc, "config");
     if (!cJSON_IsString(cls))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: no modelTopology.model_config.class_name", path);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: no modelTopology.model_config.class_name", path);
     int functional;
     const cJSON *layers;
     if (strcmp(cls->valuestring, "Sequential") == 0) {
@@ -150,18 +150,18 @@ static int parse_topology(const cJSON *root, const char *path, tfjs_model *m, ns
         functional = 1;
         layers = get(cfg, "layers");
     } else {
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_FORMAT,
                         "%s: model class %.64s is not supported (Sequential or Model)", path,
                         cls->valuestring);
     }
     int n = cJSON_IsArray(layers) ? cJSON_GetArraySize(layers) : 0;
-    if (n == 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: the model has no layers", path);
+    if (n == 0) return nst_fail(err, NST_ERR_FORMAT, "%s: the model has no layers", path);
     m->layers = calloc((size_t)n, sizeof *m->layers);
-    if (!m->layers) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+    if (!m->layers) return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     int i = 0;
     for (const cJSON *l = layers->child; l; l = l->next, i++) {
         if (parse_layer(l, path, i ? m->layers[i - 1].name : "", functional, &m->layers[i], err))
-            return NST_ERR_RUNTIME;
+            return err->code;
         m->n_layers = i + 1;
     }
     return NST_OK;
@@ -173,28 +173,28 @@ static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
     const cJSON *paths = get(g, "paths"), *weights = get(g, "weights");
     int np = cJSON_IsArray(paths) ? cJSON_GetArraySize(paths) : 0;
     if (np == 0 || !cJSON_IsArray(weights))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: weightsManifest group %d lacks paths or weights",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: weightsManifest group %d lacks paths or weights",
                         path, gi + 1);
     /* expected size: the sum of the weights' sizes */
     uint64_t expected = 0;
     for (const cJSON *w = weights->child; w; w = w->next) {
         const cJSON *name = get(w, "name"), *shape = get(w, "shape"), *dtype = get(w, "dtype");
         if (!cJSON_IsString(name) || !cJSON_IsArray(shape) || cJSON_GetArraySize(shape) > NST_MAX_DIMS)
-            return nst_fail(err, NST_ERR_RUNTIME,
+            return nst_fail(err, NST_ERR_FORMAT,
                             "%s: weightsManifest group %d: a weight lacks name or shape", path, gi + 1);
         if (get(w, "quantization"))
-            return nst_fail(err, NST_ERR_RUNTIME,
+            return nst_fail(err, NST_ERR_FORMAT,
                             "%s: weight %s is quantized; only float32 weights are supported", path,
                             name->valuestring);
         if (cJSON_IsString(dtype) && strcmp(dtype->valuestring, "float32") != 0)
-            return nst_fail(err, NST_ERR_RUNTIME,
+            return nst_fail(err, NST_ERR_FORMAT,
                             "%s: weight %s has dtype %.32s; only float32 is supported", path,
                             name->valuestring, dtype->valuestring);
         uint64_t numel = 1;
         for (const cJSON *s = shape->child; s; s = s->next) {
             if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > (1 << 30) ||
                 (s->valueint && numel > (UINT64_C(1) << 34) / (uint64_t)s->valueint))
-                return nst_fail(err, NST_ERR_RUNTIME, "%s: weight %s has an invalid shape", path,
+                return nst_fail(err, NST_ERR_INTERNAL, "%s: weight %s has an invalid shape", path,
                                 name->valuestring);
             numel *= (uint64_t)s->valueint;
         }
@@ -206,16 +206,16 @@ static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
     for (int k = 0; k < np; k++) {
         const cJSON *p = cJSON_GetArrayItem(paths, k);
         if (!cJSON_IsString(p))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: weightsManifest group %d: bad path", path, gi + 1);
+            return nst_fail(err, NST_ERR_FORMAT, "%s: weightsManifest group %d: bad path", path, gi + 1);
         /* a shard beside model.json, never a file elsewhere that it names */
         if (!*p->valuestring || strchr(p->valuestring, '/') || strstr(p->valuestring, ".."))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: weightsManifest group %d: shard path '%.64s' leaves the "
+            return nst_fail(err, NST_ERR_FORMAT, "%s: weightsManifest group %d: shard path '%.64s' leaves the "
                             "model's directory", path, gi + 1, p->valuestring);
         snprintf(last, sizeof last, "%s/%s", dir, p->valuestring);
         if (k == 0) snprintf(first, sizeof first, "%s", last);
         struct stat st;
         if (stat(last, &st) != 0)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: missing weight shard (listed in %s): %s", last,
+            return nst_fail(err, NST_ERR_FORMAT, "%s: missing weight shard (listed in %s): %s", last,
                             path, strerror(errno));
         found += (uint64_t)st.st_size;
     }
@@ -223,12 +223,12 @@ static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
         char shards[4200];
         if (np == 1) snprintf(shards, sizeof shards, "%s", last);
         else snprintf(shards, sizeof shards, "%s .. %s (%d shards)", first, last, np);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: %s: expected %llu bytes, found %llu", shards,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: %s: expected %llu bytes, found %llu", shards,
                         found < expected ? "truncated" : "size mismatch", (unsigned long long)expected,
                         (unsigned long long)found);
     }
     unsigned char *buf = malloc(expected ? expected : 1);
-    if (!buf) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory reading weights", path);
+    if (!buf) return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory reading weights", path);
     size_t at = 0;
     for (int k = 0; k < np; k++) {
         char shard[2048];
@@ -239,13 +239,13 @@ static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
         if (f) fclose(f);
         if (!f || extra) {
             free(buf);
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot read weight shard", shard);
+            return nst_fail(err, NST_ERR_IO, "%s: cannot read weight shard", shard);
         }
         at += got;
     }
     if (at != expected) {
         free(buf);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: truncated: expected %llu bytes, found %zu", last,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: truncated: expected %llu bytes, found %zu", last,
                         (unsigned long long)expected, at);
     }
     at = 0;
@@ -261,14 +261,14 @@ static int read_group(const cJSON *g, int gi, const char *path, const char *dir,
         }
         float *data = malloc(numel ? numel * sizeof(float) : 1);
         if (!data) {
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory reading %s", path, name);
+            rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory reading %s", path, name);
             break;
         }
         for (size_t i = 0; i < numel; i++) data[i] = raw_get(buf + at, RAW_F32, i);
         at += 4 * numel;
         if (dict_get(d, name)) {
             free(data);
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: weight %s is listed twice", path, name);
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: weight %s is listed twice", path, name);
         } else {
             rc = dict_add(d, name, ndim, shape, data, err);
         }
@@ -281,7 +281,7 @@ int tfjs_load(const char *path, tfjs_model *out, nst_error *err) {
     tfjs_model m = {0};
     struct stat st;
     if (stat(path, &st) != 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: %s", path, strerror(errno));
+        return nst_fail(err, NST_ERR_FORMAT, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) snprintf(m.path, sizeof m.path, "%s/model.json", path);
     else snprintf(m.path, sizeof m.path, "%s", path);
     char dir[1024];
@@ -292,16 +292,16 @@ int tfjs_load(const char *path, tfjs_model *out, nst_error *err) {
 
     char *text = NULL;
     long len = 0;
-    if (read_file(m.path, &text, &len, err)) return NST_ERR_RUNTIME;
+    if (read_file(m.path, &text, &len, err)) return err->code;
     cJSON *root = cJSON_ParseWithLength(text, (size_t)len);
     free(text);
     int rc = NST_OK;
     if (!cJSON_IsObject(root))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: not valid JSON", m.path);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: not valid JSON", m.path);
     if (!rc) rc = parse_topology(root, m.path, &m, err);
     const cJSON *manifest = get(root, "weightsManifest");
     if (!rc && !cJSON_IsArray(manifest))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: no weightsManifest", m.path);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: no weightsManifest", m.path);
     int gi = 0;
     for (const cJSON *g = rc ? NULL : manifest->child; g && !rc; g = g->next, gi++)
         rc = read_group(g, gi, m.path, dir, &m.weights, err);

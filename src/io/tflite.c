@@ -138,7 +138,7 @@ static int fail(tfl *m, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return nst_fail(m->err, NST_ERR_RUNTIME, "%s: %s", m->name, msg);
+    return nst_fail(m->err, NST_ERR_FORMAT, "%s: %s", m->name, msg);
 }
 
 static const char *op_name(int code) {
@@ -959,18 +959,18 @@ int tflite_load_memory(const unsigned char *buf, size_t len, const char *name, g
 int tflite_load(const char *path, graph *g, nst_error *err) {
     memset(g, 0, sizeof *g);
     FILE *f = fopen(path, "rb");
-    if (!f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return nst_fail(err, NST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > FILE_MAX) {
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not a readable TensorFlow Lite file", path);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: not a readable TensorFlow Lite file", path);
     }
     size_t len = (size_t)st.st_size;
     unsigned char *buf = malloc(len ? len : 1);
     if (!buf || fread(buf, 1, len, f) != len) {
         free(buf);
         fclose(f);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot read", path);
+        return nst_fail(err, NST_ERR_IO, "%s: cannot read", path);
     }
     fclose(f);
     int rc = tflite_load_memory(buf, len, path, g, err);

@@ -27,25 +27,25 @@ static int read_member(torch_file *tf, const char *name, zip_uint64_t max, unsig
     snprintf(full, sizeof full, "%s%s", tf->prefix, name);
     zip_stat_t st;
     if (zip_stat(tf->zip, full, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: archive has no %s", tf->path, full);
+        return nst_fail(tf->err, NST_ERR_FORMAT, "%s: archive has no %s", tf->path, full);
     if (st.size > max)
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: %s holds %llu bytes, more than the %llu expected",
+        return nst_fail(tf->err, NST_ERR_FORMAT, "%s: %s holds %llu bytes, more than the %llu expected",
                         tf->path, full, (unsigned long long)st.size, (unsigned long long)max);
     /* the size is the archive's word: a forged one must not make us allocate,
      * so a deflated member has to fit its compressed bytes (at most 1032
      * times; ZIP_CHECKCONS already holds a stored member to its data) */
     if ((st.valid & ZIP_STAT_COMP_SIZE) && (st.valid & ZIP_STAT_COMP_METHOD) &&
         st.comp_method == ZIP_CM_DEFLATE && st.size / 1032 > st.comp_size)
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: %s claims %llu bytes from %llu in the archive: "
+        return nst_fail(tf->err, NST_ERR_FORMAT, "%s: %s claims %llu bytes from %llu in the archive: "
                         "a damaged zip file", tf->path, full, (unsigned long long)st.size,
                         (unsigned long long)st.comp_size);
     unsigned char *buf = malloc(st.size ? st.size : 1);
     if (!buf)
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: out of memory reading %s", tf->path, full);
+        return nst_fail(tf->err, NST_ERR_NOMEM, "%s: out of memory reading %s", tf->path, full);
     zip_file_t *f = zip_fopen(tf->zip, full, 0);
     if (!f) {
         free(buf);
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: cannot read %s: %s", tf->path, full,
+        return nst_fail(tf->err, NST_ERR_IO, "%s: cannot read %s: %s", tf->path, full,
                         zip_strerror(tf->zip));
     }
     zip_int64_t got = zip_fread(f, buf, st.size);
@@ -54,12 +54,12 @@ static int read_member(torch_file *tf, const char *name, zip_uint64_t max, unsig
     unsigned char extra;
     int ok = got >= 0 && (zip_uint64_t)got == st.size && zip_fread(f, &extra, 1) == 0;
     if (!ok)
-        nst_fail(tf->err, NST_ERR_RUNTIME, "%s: cannot read %s: %s", tf->path, full,
+        nst_fail(tf->err, NST_ERR_IO, "%s: cannot read %s: %s", tf->path, full,
                  got >= 0 && (zip_uint64_t)got != st.size ? "truncated" : zip_file_strerror(f));
     zip_fclose(f);
     if (!ok) {
         free(buf);
-        return NST_ERR_RUNTIME;
+        return tf->err->code;
     }
     *out = buf;
     *len = st.size;
@@ -79,7 +79,7 @@ static int find_prefix(torch_file *tf) {
             return NST_OK;
         }
     }
-    return nst_fail(tf->err, NST_ERR_RUNTIME,
+    return nst_fail(tf->err, NST_ERR_FORMAT,
                     "%s: zip archive without <folder>/data.pkl: not a torch.save file", tf->path);
 }
 
@@ -96,7 +96,7 @@ static int materialize(torch_file *tf, const char *key, pk_obj *t, float **out) 
     pk_obj *s = t->storage;
     raw_dtype dt;
     if (storage_dtype(s->s, &dt))
-        return nst_fail(tf->err, NST_ERR_RUNTIME,
+        return nst_fail(tf->err, NST_ERR_FORMAT,
                         "%s: tensor %s is stored as %s; only float32, float16 and bfloat16 are supported",
                         tf->path, key, s->s);
     if (!s->data) { /* several tensors may share a storage: read it once */
@@ -106,11 +106,11 @@ static int materialize(torch_file *tf, const char *key, pk_obj *t, float **out) 
         zip_uint64_t want = s->i >= 0 && (uint64_t)s->i <= ((uint64_t)1 << 40) / raw_size(dt)
                                 ? (zip_uint64_t)s->i * raw_size(dt) : (zip_uint64_t)1 << 40;
         if (read_member(tf, name, want, (unsigned char **)&s->data, &s->nbytes))
-            return NST_ERR_RUNTIME;
+            return tf->err->code;
         if (s->nbytes % raw_size(dt) || s->nbytes / raw_size(dt) != (uint64_t)s->i) {
             free(s->data);
             s->data = NULL;
-            return nst_fail(tf->err, NST_ERR_RUNTIME,
+            return nst_fail(tf->err, NST_ERR_FORMAT,
                             "%s: storage %s of tensor %s has %zu bytes, expected %lld elements of %zu bytes",
                             tf->path, s->key, key, s->nbytes, (long long)s->i, raw_size(dt));
         }
@@ -119,15 +119,15 @@ static int materialize(torch_file *tf, const char *key, pk_obj *t, float **out) 
      * storage; the sum is checked term by term so nothing overflows */
     uint64_t numel = (uint64_t)s->i, count = 1;
     if (t->offset < 0)
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: tensor %s has a negative storage offset",
+        return nst_fail(tf->err, NST_ERR_FORMAT, "%s: tensor %s has a negative storage offset",
                         tf->path, key);
     for (int d = 0; d < t->ndim; d++) {
         if (t->size[d] < 0 || t->stride[d] < 0)
-            return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: tensor %s has a negative size or stride",
+            return nst_fail(tf->err, NST_ERR_FORMAT, "%s: tensor %s has a negative size or stride",
                             tf->path, key);
         uint64_t sz = (uint64_t)t->size[d];
         if (sz && count > (SIZE_MAX / sizeof(float)) / sz)
-            return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: tensor %s is impossibly large",
+            return nst_fail(tf->err, NST_ERR_FORMAT, "%s: tensor %s is impossibly large",
                             tf->path, key);
         count *= sz;
     }
@@ -140,13 +140,13 @@ static int materialize(torch_file *tf, const char *key, pk_obj *t, float **out) 
             if (!past) last += span * st;
         }
         if (past)
-            return nst_fail(tf->err, NST_ERR_RUNTIME,
+            return nst_fail(tf->err, NST_ERR_FORMAT,
                             "%s: tensor %s reaches past the end of its storage (%llu elements)",
                             tf->path, key, (unsigned long long)numel);
     }
     float *data = malloc(count ? count * sizeof(float) : 1);
     if (!data)
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: out of memory reading tensor %s", tf->path, key);
+        return nst_fail(tf->err, NST_ERR_NOMEM, "%s: out of memory reading tensor %s", tf->path, key);
     int64_t expect = 1; /* no overflow: with count > 0 the sizes multiply to count */
     int contiguous = 1;
     for (int d = t->ndim - 1; d >= 0 && count; d--) {
@@ -174,23 +174,23 @@ static int materialize(torch_file *tf, const char *key, pk_obj *t, float **out) 
 
 static int load_dict(torch_file *tf, pk_obj *root, tensor_dict *d) {
     if (root->kind != PK_DICT)
-        return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: the pickled object is not a dict (a state_dict)",
+        return nst_fail(tf->err, NST_ERR_FORMAT, "%s: the pickled object is not a dict (a state_dict)",
                         tf->path);
     for (int i = 0; i < root->n; i++)
         if (root->items[2 * i + 1]->kind == PK_TENSOR) root->items[2 * i + 1]->storage->uses++;
     for (int i = 0; i < root->n; i++) {
         pk_obj *k = root->items[2 * i], *v = root->items[2 * i + 1];
         if (k->kind != PK_STR)
-            return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: state_dict key %d is not a string",
+            return nst_fail(tf->err, NST_ERR_FORMAT, "%s: state_dict key %d is not a string",
                             tf->path, i);
         if (v->kind != PK_TENSOR)
-            return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: state_dict entry %s is not a tensor",
+            return nst_fail(tf->err, NST_ERR_FORMAT, "%s: state_dict entry %s is not a tensor",
                             tf->path, k->s);
         if (dict_get(d, k->s))
-            return nst_fail(tf->err, NST_ERR_RUNTIME, "%s: duplicate tensor %s", tf->path, k->s);
+            return nst_fail(tf->err, NST_ERR_FORMAT, "%s: duplicate tensor %s", tf->path, k->s);
         float *data = NULL;
-        if (materialize(tf, k->s, v, &data)) return NST_ERR_RUNTIME;
-        if (dict_add(d, k->s, v->ndim, v->size, data, tf->err)) return NST_ERR_RUNTIME;
+        if (materialize(tf, k->s, v, &data)) return tf->err->code;
+        if (dict_add(d, k->s, v->ndim, v->size, data, tf->err)) return tf->err->code;
     }
     return NST_OK;
 }
@@ -207,13 +207,13 @@ int torch_load(const char *path, tensor_dict *out, nst_error *err) {
         int c0 = f ? fgetc(f) : EOF;
         if (f) fclose(f);
         int rc = c0 == 0x80 /* a bare pickle: torch.save before 1.6 */
-                     ? nst_fail(err, NST_ERR_RUNTIME,
+                     ? nst_fail(err, NST_ERR_FORMAT,
                                 "%s: legacy (pre-1.6) torch.save format; re-save it with a newer PyTorch",
                                 path)
                  : c0 == 'P' /* "PK": a zip whose end (the central directory) is missing or damaged */
-                     ? nst_fail(err, NST_ERR_RUNTIME, "%s: truncated or damaged zip archive: %s",
+                     ? nst_fail(err, NST_ERR_FORMAT, "%s: truncated or damaged zip archive: %s",
                                 path, zip_error_strerror(&ze))
-                     : nst_fail(err, NST_ERR_RUNTIME, "%s: not a torch.save zip archive: %s", path,
+                     : nst_fail(err, NST_ERR_FORMAT, "%s: not a torch.save zip archive: %s", path,
                                 zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return rc;
@@ -229,7 +229,7 @@ int torch_load(const char *path, tensor_dict *out, nst_error *err) {
     if (!rc && zip_name_locate(tf.zip, full, 0) >= 0) {
         rc = read_member(&tf, "byteorder", 16, &order, &order_len);
         if (!rc && !(order_len == 6 && memcmp(order, "little", 6) == 0))
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: big-endian tensors are not supported", path);
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: big-endian tensors are not supported", path);
     }
     if (!rc) rc = read_member(&tf, "data.pkl", PKL_MAX, &pkl, &pkl_len);
     if (!rc) rc = pk_load(pkl, pkl_len, path, &arena, &root, err);

@@ -41,7 +41,7 @@ int eltwise_setup(eltwise_layer *L, int kind, float alpha, int n, int c, int h, 
                   int bf16, nst_error *err) {
     memset(L, 0, sizeof *L);
     dnnl_engine_t eng = dn_engine();
-    if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
+    if (!eng) return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create the CPU engine");
     dnnl_memory_desc_t md;
     dn_md(&md, n, c, h, w, block, bf16);
     const dnnl_alg_kind_t alg =
@@ -65,7 +65,7 @@ int eltwise_setup(eltwise_layer *L, int kind, float alpha, int n, int c, int h, 
     dnnl_primitive_desc_destroy(bwd_pd);
     if (st == dnnl_success) return 0;
     eltwise_destroy(L);
-    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the activation of a %dx%dx%dx%d tensor (%s)",
+    return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create the activation of a %dx%dx%dx%d tensor (%s)",
                     n, c, h, w, dnnl_status2str(st));
 }
 

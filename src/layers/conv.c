@@ -31,7 +31,7 @@ static int setup(conv_layer *L, int n, int cin, int h, int w, int cout, int kh, 
         char shape[160];
         wconv_geom g = geom(L);
         wconv_describe(&g, shape, sizeof shape);
-        return nst_fail(err, NST_ERR_RUNTIME, "convolution: invalid shape (%s)", shape);
+        return nst_fail(err, NST_ERR_INTERNAL, "convolution: invalid shape (%s)", shape);
     }
     /* out = floor((in + pads - k) / stride) + 1 */
     L->oh = (h + pad_t + pad_b - kh) / stride + 1;

@@ -29,7 +29,7 @@ int deconv_setup(deconv_layer *L, int block, int n, int cin, int h, int w, int c
         char shape[160];
         wconv_geom g = geom(L);
         wconv_describe(&g, shape, sizeof shape);
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_INTERNAL,
                         "transposed convolution: invalid shape (%s; the kernel must not be "
                         "smaller than the stride)", shape);
     }

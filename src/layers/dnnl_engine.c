@@ -57,7 +57,7 @@ int dn_run_status(int rc, nst_error *err) {
     dnnl_status_t st = run_failure;
     run_failure = dnnl_success;
     if (rc || st == dnnl_success) return rc;
-    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: a primitive failed to run (%s); the result is void",
+    return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: a primitive failed to run (%s); the result is void",
                     dnnl_status2str(st));
 }
 

@@ -53,9 +53,9 @@ int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_erro
     memset(L, 0, sizeof *L);
     L->c = c, L->h = h, L->w = w, L->bf16 = bf16;
     if (bf16 && !(L->lo = malloc((size_t)c * c * sizeof *L->lo)))
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     dnnl_engine_t eng = dn_engine();
-    if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
+    if (!eng) return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create the CPU engine");
     const dnnl_dims_t wdims = {c, c, 1, 1};
     dnnl_memory_desc_t act, wei_any, wei_f32_any, user;
     dn_md(&act, 1, c, h, w, block, bf16);
@@ -95,7 +95,7 @@ int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_erro
     dnnl_primitive_attr_destroy(attr);
     if (st == dnnl_success) return 0;
     gram_destroy(L);
-    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the Gram matrix of a %dx%dx%d "
+    return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create the Gram matrix of a %dx%dx%d "
                     "activation (%s)", c, h, w, dnnl_status2str(st));
 }
 

@@ -21,7 +21,7 @@ int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
               int r, int block, int bf16, nst_error *err) {
     if (n < 1 || c < 1 || h < 1 || w < 1 || t < 0 || l < 0 || b < 0 || r < 0 || t >= h ||
         b >= h || l >= w || r >= w)
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_ARG,
                         "reflect padding %d,%d,%d,%d needs each pad smaller than the %dx%d input",
                         t, l, b, r, h, w);
     *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block, bf16, 1};

@@ -21,13 +21,13 @@ int pool_setup(pool_layer *L, int kind, int n, int c, int h, int w, int k,
              stride);
     if ((kind != POOL_MAX && kind != POOL_AVG) || n < 1 || c < 1 || h < 1 || w < 1 || k < 1 ||
         stride < 1)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s pooling: invalid shape (%s)", name, shape);
+        return nst_fail(err, NST_ERR_INTERNAL, "%s pooling: invalid shape (%s)", name, shape);
     int pt, pb, pl, pr;
     same_padding(h, k, stride, &L->oh, &pt, &pb);
     same_padding(w, k, stride, &L->ow, &pl, &pr);
 
     dnnl_engine_t eng = dn_engine();
-    if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
+    if (!eng) return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create the CPU engine");
     const dnnl_dims_t strides = {stride, stride}, kernel = {k, k}, pad_l = {pt, pl},
                       pad_r = {pb, pr};
     dnnl_memory_desc_t src_md, dst_md;
@@ -67,7 +67,7 @@ fail:
     dnnl_primitive_desc_destroy(fwd_pd);
     dnnl_primitive_desc_destroy(bwd_pd);
     pool_destroy(L);
-    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot %s for %s pooling (%s; %s)", what, name,
+    return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot %s for %s pooling (%s; %s)", what, name,
                     shape, dnnl_status2str(st));
 }
 

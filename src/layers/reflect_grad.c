@@ -29,14 +29,14 @@ int reflect_grad_setup(reflect_grad_layer *L, int in_block, int out_block, int n
     *L = (reflect_grad_layer){.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .k = k, .p = p,
                               .in_block = in_block, .out_block = out_block, .cinp = cinp};
     if (k % 2 == 0 || p >= h || p >= w)
-        return nst_fail(err, NST_ERR_RUNTIME, "reflect gradient: a %dx%d kernel on a %dx%d input",
+        return nst_fail(err, NST_ERR_ARG, "reflect gradient: a %dx%d kernel on a %dx%d input",
                         k, k, w, h);
     size_t kk = (size_t)k * k;
     L->wt = malloc(kk * cin * cout * sizeof(float));
     L->wb = calloc(kk * cout * cinp, sizeof(float));
     if (!L->wt || !L->wb) {
         reflect_grad_destroy(L);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory for a %dx%dx%dx%d kernel", cout, cin, k, k);
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory for a %dx%dx%dx%d kernel", cout, cin, k, k);
     }
     for (int o = 0; o < cout; o++)
         for (int c = 0; c < cin; c++)
@@ -48,7 +48,7 @@ int reflect_grad_setup(reflect_grad_layer *L, int in_block, int out_block, int n
     int rc = conv_setup_blocked(&L->tconv, out_block, 0, 0, 0, n, cout, h, w, cin, 1, k, k, 1, p, p, p,
                                 p, L->wt, NULL, err);
     if (!rc && L->tconv.dst_block != in_block)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "reflect gradient: oneDNN writes layout %d, not %d",
+        rc = nst_fail(err, NST_ERR_INTERNAL, "reflect gradient: oneDNN writes layout %d, not %d",
                       L->tconv.dst_block, in_block);
     if (rc) reflect_grad_destroy(L);
     return rc;

@@ -13,7 +13,7 @@ int reorder_setup(reorder_layer *R, const dnnl_memory_desc_t *from, const dnnl_m
                   const float *scale, int accumulate, nst_error *err) {
     memset(R, 0, sizeof *R);
     dnnl_engine_t eng = dn_engine();
-    if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
+    if (!eng) return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create the CPU engine");
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     dnnl_primitive_desc_t pd = NULL;
@@ -35,7 +35,7 @@ int reorder_setup(reorder_layer *R, const dnnl_memory_desc_t *from, const dnnl_m
     dnnl_primitive_attr_destroy(attr);
     if (st == dnnl_success) return 0;
     reorder_destroy(R);
-    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create a reorder of a %dx%dx%dx%d tensor (%s)",
+    return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create a reorder of a %dx%dx%dx%d tensor (%s)",
                     (int)from->dims[0], (int)from->dims[1], (int)from->dims[2], (int)from->dims[3],
                     dnnl_status2str(st));
 }

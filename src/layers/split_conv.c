@@ -42,7 +42,7 @@ int split_conv_setup(split_conv_layer *L, const pad_layer *pad, int cout, int k,
     L->weight = weight, L->bias = bias;
     L->out_block = cout <= 4 ? 1 : 8;
     if (L->oh < 1 || L->ow < 1 || cout > 8 || pad->bf16 || (relu && (alpha < 0 || alpha > 1)))
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_INTERNAL,
                         "split convolution: %d outputs, %dx%d kernel on a %dx%d map: not a case it runs", cout,
                         k, k, pad->ow, pad->oh);
     /* rows per step: t's rows within about 512 KB (a core's L2) */
@@ -58,7 +58,7 @@ int split_conv_setup(split_conv_layer *L, const pad_layer *pad, int cout, int k,
     L->conv = calloc((size_t)L->threads, sizeof *L->conv);
     if (!L->wr || !L->conv) {
         split_conv_destroy(L);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory for a %dx%d convolution's weights", k, k);
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory for a %dx%d convolution's weights", k, k);
     }
     rearrange(L);
     int in_block = pad->block == 1 ? 0 : pad->block; /* conv_setup_blocked's 0: NCHW */
@@ -77,7 +77,7 @@ int split_conv_setup(split_conv_layer *L, const pad_layer *pad, int cout, int k,
     L->buf = calloc((L->in_elems + L->t_elems) * L->threads, sizeof *L->buf);
     if (!L->buf) {
         split_conv_destroy(L);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory for a %dx%d convolution's row buffers", k, k);
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory for a %dx%d convolution's row buffers", k, k);
     }
     return NST_OK;
 }

@@ -82,7 +82,7 @@ void wconv_describe(const wconv_geom *g, char *buf, size_t len) {
 static int fail(const wconv_geom *g, const char *what, dnnl_status_t st, nst_error *err) {
     char shape[160];
     wconv_describe(g, shape, sizeof shape);
-    return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot %s for a %s (%s; %s)", what, wconv_name(g),
+    return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot %s for a %s (%s; %s)", what, wconv_name(g),
                     shape, dnnl_status2str(st));
 }
 
@@ -198,7 +198,7 @@ int wconv_create(wconv_state *P, const wconv_geom *g, const float *weight, const
                  nst_error *err) {
     memset(P, 0, sizeof *P);
     dnnl_engine_t eng = dn_engine();
-    if (!eng) return nst_fail(err, NST_ERR_RUNTIME, "oneDNN: cannot create the CPU engine");
+    if (!eng) return nst_fail(err, NST_ERR_INTERNAL, "oneDNN: cannot create the CPU engine");
     wconv_descs d;
     make_descs(g, &d);
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;

@@ -15,10 +15,10 @@ static int read_upsample(const char *path, const char *a, gen_upsample *up, nst_
     int v = !u ? GEN_UP_DECONV : gen_upsample_parse(cJSON_IsString(u) ? u->valuestring : NULL);
     int rc = NST_OK;
     if (!cJSON_IsObject(j))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: its \"architecture\" metadata is missing or not "
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: its \"architecture\" metadata is missing or not "
                       "a JSON object", path);
     else if (v < 0)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: unknown \"upsample\" %s in its architecture "
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: unknown \"upsample\" %s in its architecture "
                       "(expected \"deconv\" or \"nearest\")", path,
                       cJSON_IsString(u) ? u->valuestring : "(not a string)");
     else if (up)
@@ -34,7 +34,7 @@ int gen_checkpoint_read(const char *path, tensor_dict *d, gen_upsample *up, nst_
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(m, "format");
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(m, "architecture");
     if (!cJSON_IsString(f) || strcmp(f->valuestring, GEN_FORMAT) != 0)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: not a style network written by nst train (no "
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: not a style network written by nst train (no "
                       "\"format\": \"" GEN_FORMAT "\" in its metadata)", path);
     else
         rc = read_upsample(path, cJSON_IsString(a) ? a->valuestring : NULL, up, err);
@@ -83,7 +83,7 @@ int gen_checkpoint_write(const char *path, const struct nst_generator *g,
             float *data = malloc(n * sizeof(float));
             char name[32];
             gen_var_name(3 * i + v, name, sizeof name);
-            if (!data) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+            if (!data) rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
             else if (v == 0) gen_kernel_convert(L, src[v], data, 1);
             else memcpy(data, src[v], n * sizeof(float));
             if (!rc) rc = dict_add(&d, name, v ? 1 : 4, shape, data, err);
@@ -93,7 +93,7 @@ int gen_checkpoint_write(const char *path, const struct nst_generator *g,
     for (int i = 0; extra && i < extra->count && !rc; i++) {
         const tensor *t = &extra->t[i];
         float *data = malloc(t->numel * sizeof(float) + 1);
-        if (!data) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        if (!data) rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
         else {
             memcpy(data, t->data, t->numel * sizeof(float));
             rc = dict_add(&d, t->name, t->ndim, t->shape, data, err);
@@ -101,7 +101,7 @@ int gen_checkpoint_write(const char *path, const struct nst_generator *g,
     }
     char *arch = rc ? NULL : architecture(g);
     const char **all = rc ? NULL : malloc((size_t)(2 * n_meta + 4) * sizeof *all);
-    if (!rc && (!arch || !all)) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+    if (!rc && (!arch || !all)) rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     if (!rc) {
         all[0] = "format", all[1] = GEN_FORMAT, all[2] = "architecture", all[3] = arch;
         if (n_meta) memcpy(all + 4, meta, (size_t)2 * n_meta * sizeof *all);

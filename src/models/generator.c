@@ -46,14 +46,14 @@ static const tensor *need(const tensor_dict *d, const char *dir, int k, int ndim
     const tensor *t = dict_get(d, name);
     shape_str(want, ndim, exp, sizeof exp);
     if (!t) {
-        nst_fail(err, NST_ERR_RUNTIME, "%s: variable %s is missing (expected shape %s)", dir, name, exp);
+        nst_fail(err, NST_ERR_FORMAT, "%s: variable %s is missing (expected shape %s)", dir, name, exp);
         return NULL;
     }
     int same = t->ndim == ndim;
     for (int i = 0; same && i < ndim; i++) same = t->shape[i] == want[i];
     if (!same) {
         shape_str(t->shape, t->ndim, got, sizeof got);
-        nst_fail(err, NST_ERR_RUNTIME, "%s: %s has shape %s, expected %s", dir, name, got, exp);
+        nst_fail(err, NST_ERR_FORMAT, "%s: %s has shape %s, expected %s", dir, name, got, exp);
         return NULL;
     }
     return t;
@@ -112,7 +112,7 @@ int gen_alloc(struct nst_generator *g, const char *path, gen_upsample up, nst_er
         g->layers[i].skip = arch[i].skip, g->layers[i].relu = arch[i].relu;
     }
     if (graph_alloc(&g->g, gen_nodes(g, NULL), g->n_params, err))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     g->params = g->g.params;
     float *q = g->params;
     for (int i = 0; i < GEN_LAYERS; i++) {
@@ -166,7 +166,7 @@ int gen_from_dict(const tensor_dict *d, const char *dir, gen_upsample up,
                   struct nst_generator *g, nst_error *err) {
     int nv = count_variables(d);
     if (nv != 3 * GEN_LAYERS)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: %d variables, expected %d (not a style network "
+        return nst_fail(err, NST_ERR_FORMAT, "%s: %d variables, expected %d (not a style network "
                         "of fast-style-transfer?)", dir, nv, 3 * GEN_LAYERS);
     int rc = gen_alloc(g, dir, up, err);
     for (int i = 0; i < GEN_LAYERS && !rc; i++) {
@@ -177,7 +177,7 @@ int gen_from_dict(const tensor_dict *d, const char *dir, gen_upsample up,
         const tensor *sh = kt ? need(d, dir, 3 * i + 1, 1, vs, err) : NULL;
         const tensor *sc = sh ? need(d, dir, 3 * i + 2, 1, vs, err) : NULL;
         if (!sc) {
-            rc = NST_ERR_RUNTIME;
+            rc = err->code;
             break;
         }
         gen_kernel_convert(L, kt->data, L->weight, 0);
@@ -196,7 +196,7 @@ int nst_generator_load(const char *path, nst_generator **out, nst_error *err) {
     int rc = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? gen_checkpoint_read(path, &d, &up, err)
                                                           : dljs_load(path, &d, err);
     nst_generator *g = rc ? NULL : calloc(1, sizeof *g);
-    if (!rc && !g) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+    if (!rc && !g) rc = nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     if (!rc) rc = gen_from_dict(&d, path, up, g, err);
     dict_free(&d);
     if (rc) {

@@ -23,7 +23,7 @@ static const tensor *weight(ctx *c, const char *layer, const char *suffix, int n
     snprintf(key, sizeof key, "%s/%s", layer, suffix);
     const tensor *t = dict_get(&c->m->weights, key);
     if (!t) {
-        nst_fail(c->err, NST_ERR_RUNTIME, "%s: missing weight %s", c->m->path, key);
+        nst_fail(c->err, NST_ERR_FORMAT, "%s: missing weight %s", c->m->path, key);
         return NULL;
     }
     int ok = t->ndim == ndim;
@@ -35,7 +35,7 @@ static const tensor *weight(ctx *c, const char *layer, const char *suffix, int n
             a += (size_t)snprintf(want + a, sizeof want - a, "%s%lld", k ? "," : "", (long long)shape[k]);
         for (int k = 0; k < t->ndim && b < sizeof got; k++)
             b += (size_t)snprintf(got + b, sizeof got - b, "%s%lld", k ? "," : "", (long long)t->shape[k]);
-        nst_fail(c->err, NST_ERR_RUNTIME, "%s: weight %s has shape [%s], expected [%s]", c->m->path,
+        nst_fail(c->err, NST_ERR_FORMAT, "%s: weight %s has shape [%s], expected [%s]", c->m->path,
                  key, got, want);
         return NULL;
     }
@@ -57,13 +57,13 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
         if (strcmp(cls, "Conv2D") == 0) {
             int relu = strcmp(k->activation, "relu") == 0;
             if (!relu && strcmp(k->activation, "linear") != 0)
-                return nst_fail(c->err, NST_ERR_RUNTIME,
+                return nst_fail(c->err, NST_ERR_FORMAT,
                                 "%s: %s has activation %s; only linear and relu are supported",
                                 path, k->name, k->activation);
             if (!k->channels_last || k->kernel_h != k->kernel_w || k->kernel_h < 1 ||
                 k->stride_h != k->stride_w || k->stride_h < 1 || k->filters < 1 ||
                 (!k->same_padding && k->kernel_h != 1))
-                return nst_fail(c->err, NST_ERR_RUNTIME,
+                return nst_fail(c->err, NST_ERR_FORMAT,
                                 "%s: %s: only square channels_last convs with equal strides and "
                                 "'same' padding are supported", path, k->name);
             int kk = k->kernel_h, cout = k->filters;
@@ -71,16 +71,16 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
                                          (int64_t[]){kk, kk, chans, cout});
             const tensor *B = NULL;
             if (!W || (k->use_bias && !(B = weight(c, k->name, "bias", 1, (int64_t[]){cout}))))
-                return NST_ERR_RUNTIME;
+                return c->err->code;
             const keras_layer *bn = NULL;
             if (i + 1 < m->n_layers && strcmp(m->layers[i + 1].class_name, "BatchNormalization") == 0) {
                 bn = &m->layers[++i];
                 if (relu)
-                    return nst_fail(c->err, NST_ERR_RUNTIME,
+                    return nst_fail(c->err, NST_ERR_FORMAT,
                                     "%s: %s follows a relu-activated conv and cannot be folded into it",
                                     path, bn->name);
                 if (!bn->channels_last)
-                    return nst_fail(c->err, NST_ERR_RUNTIME,
+                    return nst_fail(c->err, NST_ERR_FORMAT,
                                     "%s: %s normalises an axis other than the channels", path, bn->name);
             }
             const tensor *g = NULL, *be = NULL, *mu = NULL, *var = NULL;
@@ -88,7 +88,7 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
                        !(be = weight(c, bn->name, "beta", 1, (int64_t[]){cout})) ||
                        !(mu = weight(c, bn->name, "moving_mean", 1, (int64_t[]){cout})) ||
                        !(var = weight(c, bn->name, "moving_variance", 1, (int64_t[]){cout}))))
-                return NST_ERR_RUNTIME;
+                return c->err->code;
             size_t nw = (size_t)kk * kk * chans * cout, nb = B || bn ? (size_t)cout : 0;
             if (out) {
                 *out = graph_chain_node(L, OP_CONV, k->name, chans, cout);
@@ -124,7 +124,7 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
                 L++;
             }
         } else if (strcmp(cls, "BatchNormalization") == 0) {
-            return nst_fail(c->err, NST_ERR_RUNTIME,
+            return nst_fail(c->err, NST_ERR_FORMAT,
                             "%s: %s does not follow a Conv2D, so it cannot be folded", path, k->name);
         } else if (strcmp(cls, "LeakyReLU") == 0 || strcmp(cls, "ReLU") == 0 ||
                    (strcmp(cls, "Activation") == 0 && strcmp(k->activation, "relu") == 0)) {
@@ -137,7 +137,7 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
         } else if (strcmp(cls, "MaxPooling2D") == 0) {
             if (!k->channels_last || k->pool_h != k->pool_w || k->stride_h != k->pool_h ||
                 k->stride_w != k->pool_w || k->pool_h < 1 || !k->same_padding)
-                return nst_fail(c->err, NST_ERR_RUNTIME,
+                return nst_fail(c->err, NST_ERR_FORMAT,
                                 "%s: %s: only square 'same' max pooling with stride equal to the "
                                 "pool size is supported", path, k->name);
             if (out) {
@@ -150,7 +150,7 @@ static int walk(ctx *c, graph *net, int *n_layers, size_t *n_params) {
         }
     }
     if (convs == 0)
-        return nst_fail(c->err, NST_ERR_RUNTIME, "%s: the model starts with no Conv2D layers", path);
+        return nst_fail(c->err, NST_ERR_FORMAT, "%s: the model starts with no Conv2D layers", path);
     *n_layers = L;
     *n_params = P;
     return NST_OK;
@@ -161,8 +161,8 @@ int net_from_keras(const tfjs_model *m, graph *net, nst_error *err) {
     int n_layers;
     size_t n_params;
     memset(net, 0, sizeof *net);
-    if (walk(&c, net, &n_layers, &n_params)) return NST_ERR_RUNTIME;
-    if (graph_alloc(net, n_layers, n_params, err)) return NST_ERR_RUNTIME;
+    if (walk(&c, net, &n_layers, &n_params)) return err->code;
+    if (graph_alloc(net, n_layers, n_params, err)) return err->code;
     walk(&c, net, &n_layers, &n_params); /* the counting pass validated everything */
     /* named after the model's directory ("darknet-tiny") */
     char dir[1024];

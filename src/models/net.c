@@ -16,9 +16,9 @@ int nst_net_load(const char *path, nst_net **out, nst_error *err) {
     struct stat st;
     *out = NULL;
     if (stat(path, &st) != 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: no such file or directory", path);
+        return nst_fail(err, NST_ERR_IO, "%s: no such file or directory", path);
     nst_net *net = calloc(1, sizeof *net);
-    if (!net) return nst_fail(err, NST_ERR_RUNTIME, "out of memory loading %s", path);
+    if (!net) return nst_fail(err, NST_ERR_NOMEM, "out of memory loading %s", path);
     int rc;
     if (S_ISDIR(st.st_mode) || ends_with(path, ".json")) {
         tfjs_model m = {0};
@@ -33,7 +33,7 @@ int nst_net_load(const char *path, nst_net **out, nst_error *err) {
         if (!rc) rc = net_from_vgg(&d, net, err);
         dict_free(&d);
     } else {
-        rc = nst_fail(err, NST_ERR_USAGE,
+        rc = nst_fail(err, NST_ERR_ARG,
                       "%s: unknown loss network format (expected a TensorFlow.js model directory "
                       "or model.json, a .pth state_dict or a .safetensors file)", path);
     }

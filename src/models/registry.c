@@ -670,7 +670,7 @@ static int model_in_dir(const char *dir, const char *name, char *out, size_t out
 int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_error *err) {
     if (strchr(name_or_path, '/') || exists(name_or_path)) {
         if (!exists(name_or_path))
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: no such file or directory", name_or_path);
+            return nst_fail(err, NST_ERR_IO, "%s: no such file or directory", name_or_path);
         path_printf(out, outsz, "%s", name_or_path);
         return NST_OK;
     }
@@ -687,12 +687,12 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
             if (d < best) best = d, near = registry[i].info.name;
         }
         if (near)
-            return nst_fail(err, NST_ERR_USAGE, "no model named '%s': did you mean '%s'? (nst models lists them)",
+            return nst_fail(err, NST_ERR_ARG, "no model named '%s': did you mean '%s'? (nst models lists them)",
                             name_or_path, near);
-        return nst_fail(err, NST_ERR_USAGE, "no model named '%s' and no such file (nst models lists the models)",
+        return nst_fail(err, NST_ERR_ARG, "no model named '%s' and no such file (nst models lists the models)",
                         name_or_path);
     }
-    return nst_fail(err, NST_ERR_RUNTIME,
+    return nst_fail(err, NST_ERR_IO,
                     "model '%s' is not installed (looked in %s%s); install it with: nst models "
                     "install %s",
                     name_or_path, dirs[0], n > 1 ? " and the other directories of nst models" : "",
@@ -701,7 +701,7 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
 
 static int mkdirs(const char *path, nst_error *err) {
     if (!make_dirs(path)) return NST_OK;
-    return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create directory: %s", path, strerror(errno));
+    return nst_fail(err, NST_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
 }
 
 static void remove_tree(const char *dir, const model_entry *e) {
@@ -740,7 +740,7 @@ static int fetch_one(const model_entry *e, const model_file *f, const char *stag
     rc = sha256_file(dst, hex, err);
     if (rc) return rc;
     if (strncmp(hex, f->sha256, strlen(f->sha256)) != 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: sha256 mismatch: got %s, expected %s",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: sha256 mismatch: got %s, expected %s",
                         src, hex, f->sha256);
     return NST_OK;
 }
@@ -748,7 +748,7 @@ static int fetch_one(const model_entry *e, const model_file *f, const char *stag
 int nst_models_install(const char *name, const char *dest, const char *mirror,
                        void (*log)(const char *line), nst_error *err) {
     const model_entry *e = find_entry(name);
-    if (!e) return nst_fail(err, NST_ERR_USAGE, "unknown model '%s' (nst models lists them)", name);
+    if (!e) return nst_fail(err, NST_ERR_ARG, "unknown model '%s' (nst models lists them)", name);
     char def[NST_PATH_MAX], mir[8][NST_PATH_MAX];
     if (!dest) {
         nst_models_dir(def, sizeof def);
@@ -757,7 +757,7 @@ int nst_models_install(const char *name, const char *dest, const char *mirror,
     int n_mir = 0;
     if (mirror) {
         if (!is_dir(mirror))
-            return nst_fail(err, NST_ERR_USAGE, "%s: mirror is not a directory", mirror);
+            return nst_fail(err, NST_ERR_ARG, "%s: mirror is not a directory", mirror);
         path_printf(mir[n_mir++], NST_PATH_MAX, "%s", mirror);
     } else {
         n_mir = mirrors(mir, 0, 8);
@@ -769,13 +769,13 @@ int nst_models_install(const char *name, const char *dest, const char *mirror,
     path_printf(final, sizeof final, "%s/%s", dest, name);
     remove_tree(stage, e);
     if (mkdir(stage, 0755))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create directory: %s", stage,
+        return nst_fail(err, NST_ERR_IO, "%s: cannot create directory: %s", stage,
                         strerror(errno));
     for (int i = 0; i < e->n_files && !rc; i++) rc = fetch_one(e, &e->files[i], stage, mir, n_mir, log, err);
     if (!rc) {
         remove_tree(final, e);
         if (rename(stage, final))
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot rename to %s: %s", stage, final,
+            rc = nst_fail(err, NST_ERR_IO, "%s: cannot rename to %s: %s", stage, final,
                           strerror(errno));
     }
     if (rc) remove_tree(stage, e);

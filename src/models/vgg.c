@@ -45,12 +45,12 @@ int net_from_vgg(const tensor_dict *d, graph *net, nst_error *err) {
             int v = conv_index(d->t[i].name, prefix);
             if (v < 0) continue;
             if (n == MAX_CONVS)
-                return nst_fail(err, NST_ERR_RUNTIME, "%s: more than %d conv layers: not a VGG",
+                return nst_fail(err, NST_ERR_FORMAT, "%s: more than %d conv layers: not a VGG",
                                 src, MAX_CONVS);
             idx[n++] = v;
         }
     if (n == 0)
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_FORMAT,
                         "%s: no features.N.weight tensors: not a torchvision VGG state_dict", src);
     qsort(idx, (size_t)n, sizeof *idx, cmp_int);
 
@@ -62,7 +62,7 @@ int net_from_vgg(const tensor_dict *d, graph *net, nst_error *err) {
     for (int i = 0; i < n; i++) {
         int gap = i ? idx[i] - idx[i - 1] : 0;
         if ((i == 0 && idx[0] != 0) || (i && gap != 2 && gap != 3))
-            return nst_fail(err, NST_ERR_RUNTIME,
+            return nst_fail(err, NST_ERR_FORMAT,
                             "%s: conv at %s%d does not fit the torchvision VGG layout (conv, ReLU "
                             "[, MaxPool] repeated from index 0)", src, prefix, idx[i]);
         blocks += gap == 3;
@@ -71,22 +71,22 @@ int net_from_vgg(const tensor_dict *d, graph *net, nst_error *err) {
         shape_str(W[i], shape, sizeof shape);
         if (W[i]->ndim != 4 || W[i]->shape[1] != cin || W[i]->shape[2] != 3 ||
             W[i]->shape[3] != 3 || W[i]->shape[0] < 1)
-            return nst_fail(err, NST_ERR_RUNTIME,
+            return nst_fail(err, NST_ERR_FORMAT,
                             "%s: %s has shape %s, expected [out, %d, 3, 3]", src, key, shape, cin);
         int cout = (int)W[i]->shape[0];
         snprintf(key, sizeof key, "%s%d.bias", prefix, idx[i]);
         B[i] = dict_get(d, key);
         if (!B[i])
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: missing %s", src, key);
+            return nst_fail(err, NST_ERR_FORMAT, "%s: missing %s", src, key);
         shape_str(B[i], shape, sizeof shape);
         if (B[i]->ndim != 1 || B[i]->shape[0] != cout)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: %s has shape %s, expected [%d]", src, key,
+            return nst_fail(err, NST_ERR_FORMAT, "%s: %s has shape %s, expected [%d]", src, key,
                             shape, cout);
         n_params += W[i]->numel + B[i]->numel;
         cin = cout;
     }
 
-    if (graph_alloc(net, 2 * n + blocks, n_params, err)) return NST_ERR_RUNTIME;
+    if (graph_alloc(net, 2 * n + blocks, n_params, err)) return err->code;
     snprintf(net->name, sizeof net->name, "%s", n == 16 ? "vgg19" : n == 13 ? "vgg16" : "vgg");
     /* in = (x/255 - mean) / std, the normalisation torchvision models expect */
     static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};

@@ -12,7 +12,7 @@ int adam_init(adam_state *s, size_t n, float lr, nst_error *err) {
     s->v = calloc(n ? n : 1, sizeof *s->v);
     if (!s->m || !s->v) {
         adam_free(s);
-        return nst_fail(err, NST_ERR_RUNTIME, "Adam: out of memory for %zu parameters", n);
+        return nst_fail(err, NST_ERR_NOMEM, "Adam: out of memory for %zu parameters", n);
     }
     return 0;
 }

@@ -117,7 +117,7 @@ static void combine(float *d, double cg, const float *g, const float *const *row
 int lbfgs_init(lbfgs_state *s, size_t n, int history, float lr, nst_error *err) {
     *s = (lbfgs_state){.n = n, .history = history, .lr = lr};
     if (history < 1)
-        return nst_fail(err, NST_ERR_USAGE, "L-BFGS history size must be at least 1, got %d",
+        return nst_fail(err, NST_ERR_ARG, "L-BFGS history size must be at least 1, got %d",
                         history);
     const size_t nn = n ? n : 1, hn = (size_t)history * nn;
     s->rho = malloc((size_t)history * sizeof *s->rho);
@@ -135,7 +135,7 @@ int lbfgs_init(lbfgs_state *s, size_t n, int history, float lr, nst_error *err) 
     if (!s->rho || !s->alpha || !s->s || !s->y || !s->d || !s->g_prev || !s->q || !s->ss || !s->gs ||
         !s->part || !s->rows) {
         lbfgs_free(s);
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_NOMEM,
                         "L-BFGS: out of memory for %zu parameters with history %d", n, history);
     }
     s->sy = s->ss + hh, s->yy = s->sy + hh;

@@ -71,14 +71,18 @@ static void on_progress(const nst_progress *p, void *user) {
     }
 }
 
+static int too_long(const worker *w, nst_error *err) {
+    return nst_fail(err, NST_ERR_IO, "job %ld: path too long", w->id);
+}
+
 static int load_inputs(worker *w, int n_styles, nst_image *content, nst_image *styles,
                        nst_error *err) {
     char path[NST_PATH_MAX], name[32];
-    int rc = job_path(w->j->cfg, w->id, "content.png", path, sizeof path) ? NST_ERR_RUNTIME : 0;
-    if (!rc) rc = nst_image_load(path, content, err);
+    int rc = job_path(w->j->cfg, w->id, "content.png", path, sizeof path) ? too_long(w, err)
+                                                                          : nst_image_load(path, content, err);
     for (int k = 0; k < n_styles && !rc; k++) {
         snprintf(name, sizeof name, "style_%d.png", k + 1);
-        rc = job_path(w->j->cfg, w->id, name, path, sizeof path) ? NST_ERR_RUNTIME
+        rc = job_path(w->j->cfg, w->id, name, path, sizeof path) ? too_long(w, err)
                                                                  : nst_image_load(path, &styles[k], err);
     }
     return rc;
@@ -89,7 +93,7 @@ static int run_stylize(worker *w, const cJSON *params, int n_styles, nst_image *
     char ckpt[NST_PATH_MAX];
     run_ctx ctx = {w, 0, ""};
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
-        return nst_fail(err, NST_ERR_RUNTIME, "job %ld has %d style images", w->id, n_styles);
+        return nst_fail(err, NST_ERR_FORMAT, "job %ld has %d style images", w->id, n_styles);
     int rc = load_inputs(w, n_styles, &content, styles, err);
     job_path(w->j->cfg, w->id, "checkpoint.safetensors", ckpt, sizeof ckpt);
     job_path(w->j->cfg, w->id, "preview.png", ctx.preview, sizeof ctx.preview);
@@ -121,7 +125,7 @@ static int run_arbitrary(worker *w, const cJSON *params, int n_styles, nst_image
     const float *vs[NST_MAX_STYLES];
     char path[NST_PATH_MAX];
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
-        return nst_fail(err, NST_ERR_RUNTIME, "job %ld has %d style images", w->id, n_styles);
+        return nst_fail(err, NST_ERR_FORMAT, "job %ld has %d style images", w->id, n_styles);
     int rc = load_inputs(w, n_styles, &content, styles, err);
     if (!rc && !w->j->arbitrary) { /* a failure is not kept: the pair may be installed later */
         rc = nst_models_resolve(ARBITRARY_MODEL, path, sizeof path, err);
@@ -129,7 +133,7 @@ static int run_arbitrary(worker *w, const cJSON *params, int n_styles, nst_image
     }
     const nst_arbitrary *a = w->j->arbitrary;
     if (!rc && nst_style_vector_size(a) > NST_STYLE_VECTOR_MAX)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "style vectors of %d floats, more than %d",
+        rc = nst_fail(err, NST_ERR_FORMAT, "style vectors of %d floats, more than %d",
                       nst_style_vector_size(a), NST_STYLE_VECTOR_MAX);
     for (int k = 0; k < n_styles && !rc; k++) {
         rc = nst_style_vector(a, &styles[k], v[k], err);
@@ -179,7 +183,7 @@ static int run_video(worker *w, const cJSON *params, const char *net, nst_error 
     if (!rc) rc = nst_generator_load(path, &gen, err);
     if (!rc && (job_path(w->j->cfg, w->id, "clip", in, sizeof in) ||
                 job_path(w->j->cfg, w->id, "result.mp4", out, sizeof out)))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "job %ld: path too long", w->id);
+        rc = too_long(w, err);
     if (!rc) {
         nst_video_params vp;
         nst_video_file_params fp;
@@ -304,7 +308,7 @@ int jobs_start(jobs **out, store *s, const serve_config *cfg, const nst_net *net
     if (!j || !w) {
         free(j);
         free(w);
-        return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     }
     *j = (jobs){.s = s, .cfg = cfg, .net = net, .n = n, .w = w};
     pthread_mutex_init(&j->mu, NULL);

@@ -387,7 +387,7 @@ static int parse_host(const char *host, int port, struct sockaddr_storage *sa, n
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)port);
     } else {
-        return nst_fail(err, NST_ERR_USAGE, "--host '%s' is not an IPv4 or IPv6 address", host);
+        return nst_fail(err, NST_ERR_ARG, "--host '%s' is not an IPv4 or IPv6 address", host);
     }
     return NST_OK;
 }
@@ -399,12 +399,12 @@ static int listen_on(const serve_config *cfg, const struct sockaddr_storage *sa,
                      nst_error *err) {
     socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     int one = 1, s = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return nst_fail(err, NST_ERR_RUNTIME, "cannot create a socket (%s)", strerror(errno));
+    if (s < 0) return nst_fail(err, NST_ERR_IO, "cannot create a socket (%s)", strerror(errno));
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(s, (const struct sockaddr *)sa, len) || listen(s, 64)) {
         int e = errno;
         close(s);
-        return nst_fail(err, NST_ERR_RUNTIME, "cannot listen on %s port %d: %s", cfg->host, cfg->port,
+        return nst_fail(err, NST_ERR_IO, "cannot listen on %s port %d: %s", cfg->host, cfg->port,
                         e == EADDRINUSE ? "another program uses that port (--port N picks another)"
                         : e == EADDRNOTAVAIL ? "not an address of this machine"
                         : e == EACCES ? "ports below 1024 need privileges (--port N picks another)"
@@ -436,17 +436,17 @@ int serve_run(const serve_config *cfg, nst_error *err) {
     unsigned port = 0;
     if (!rc) rc = listen_on(cfg, &sa, &fd, &port, err);
     if (!rc && make_dirs(cfg->data_dir))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the data directory (%s)", cfg->data_dir,
+        rc = nst_fail(err, NST_ERR_IO, "%s: cannot create the data directory (%s)", cfg->data_dir,
                       strerror(errno));
     if (!rc && (path_printf(path, sizeof path, "%s/jobs", cfg->data_dir) ||
                 (mkdir(path, 0755) && errno != EEXIST)))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the jobs directory (%s)", path, strerror(errno));
+        rc = nst_fail(err, NST_ERR_IO, "%s: cannot create the jobs directory (%s)", path, strerror(errno));
     nst_net *net = NULL;
     if (!rc) rc = nst_models_resolve(cfg->model, path, sizeof path, err);
     if (!rc) rc = nst_net_load(path, &net, err);
     server sv = {cfg, NULL, NULL, NULL, NULL, net};
     if (!rc && (!(sv.cam = camera_new(cfg)) || !(sv.cl = clients_new(cfg->rate))))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
     if (!rc) rc = store_open(&sv.s, cfg->data_dir, err);
     /* SIGINT and SIGTERM are taken by sigwait below: block them before any
      * thread starts, so that every thread inherits the mask */
@@ -472,7 +472,7 @@ int serve_run(const serve_config *cfg, nst_error *err) {
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_client_connections,
                              MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                              NULL, MHD_OPTION_END);
-        if (!d) rc = nst_fail(err, NST_ERR_RUNTIME, "cannot start the HTTP server on %s port %u", cfg->host, port);
+        if (!d) rc = nst_fail(err, NST_ERR_IO, "cannot start the HTTP server on %s port %u", cfg->host, port);
         else fd = -1; /* the daemon closes it */
     }
     if (!rc) {

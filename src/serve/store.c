@@ -46,9 +46,9 @@ static double unix_now(void) {
 int store_open(store **out, const char *dir, nst_error *err) {
     char path[NST_PATH_MAX];
     if (path_printf(path, sizeof path, "%s/nst.db", dir))
-        return nst_fail(err, NST_ERR_USAGE, "%s: data directory path too long", dir);
+        return nst_fail(err, NST_ERR_ARG, "%s: data directory path too long", dir);
     store *s = calloc(1, sizeof *s);
-    if (!s) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!s) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     char *msg = NULL;
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                              NULL);
@@ -69,11 +69,11 @@ int store_open(store **out, const char *dir, nst_error *err) {
                           "DELETE FROM jobs WHERE state='new';",
                           NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        nst_fail(err, NST_ERR_RUNTIME, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+        nst_fail(err, NST_ERR_IO, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         sqlite3_close(s->db);
         free(s);
-        return NST_ERR_RUNTIME;
+        return NST_ERR_IO;
     }
     pthread_mutex_init(&s->mu, NULL);
     *out = s;

@@ -37,7 +37,7 @@ int ckpt_save(const char *path, const ckpt_position *pos, const nst_image *x, in
             free(s);
             free(y);
             free(rho);
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory for the checkpoint", path);
+            return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory for the checkpoint", path);
         }
         rho[0] = 0;
         for (int k = 0, at = 0; k < c; k++) {
@@ -96,10 +96,10 @@ int ckpt_load(const char *path, int optimizer, ckpt_position *pos, tensor_dict *
     double opt = meta_num(m, "optimizer");
     if (!fmt || strcmp(fmt, FORMAT) || !(pos->scale >= 1) || !(pos->iteration >= 0) ||
         !(pos->done_work >= 0) || !(pos->elapsed >= 0))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: not a stylize checkpoint (no \"format\": \"" FORMAT
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: not a stylize checkpoint (no \"format\": \"" FORMAT
                       "\" metadata with scale, iteration, done_work and elapsed)", path);
     else if (opt != optimizer)
-        rc = nst_fail(err, NST_ERR_USAGE, "%s: the checkpoint was written for the %s optimiser",
+        rc = nst_fail(err, NST_ERR_ARG, "%s: the checkpoint was written for the %s optimiser",
                       path, opt == NST_OPT_ADAM ? "Adam" : "L-BFGS");
     cJSON_Delete(m);
     if (rc) dict_free(d);
@@ -111,7 +111,7 @@ static int take(const tensor_dict *d, const char *name, int64_t rows, size_t n, 
                 nst_error *err) {
     const tensor *t = dict_get(d, name);
     if (!t || t->ndim != 2 || t->shape[0] != rows || t->shape[1] != (int64_t)n)
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_FORMAT,
                         "%s: tensor %s is missing or not %lld x %zu: the checkpoint does not "
                         "match these parameters", d->path, name, (long long)rows, n);
     memcpy(dst, t->data, (size_t)rows * n * sizeof *dst);
@@ -125,7 +125,7 @@ int ckpt_restore(const tensor_dict *d, nst_image *x, int optimizer, adam_state *
     double t = meta_num(m, "t"), prev_loss = meta_num(m, "prev_loss");
     const char *rho = meta_str(m, "lbfgs.rho");
     int rc = take(d, "image", 1, n, x->data, err);
-    if (!rc && !(t >= 0)) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: no step count t", d->path);
+    if (!rc && !(t >= 0)) rc = nst_fail(err, NST_ERR_FORMAT, "%s: no step count t", d->path);
     if (!rc && optimizer == NST_OPT_ADAM) {
         adam->t = (long)t;
         rc = take(d, "adam.m", 1, n, adam->m, err);
@@ -134,7 +134,7 @@ int ckpt_restore(const tensor_dict *d, nst_image *x, int optimizer, adam_state *
         const tensor *s = dict_get(d, "lbfgs.s");
         int c = s && s->ndim == 2 ? (int)s->shape[0] : -1;
         if (c < 0 || c > lbfgs->history)
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: %d L-BFGS pairs, more than the history of %d",
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: %d L-BFGS pairs, more than the history of %d",
                           d->path, c, lbfgs->history);
         if (!rc) rc = take(d, "lbfgs.s", c, n, lbfgs->s, err);
         if (!rc) rc = take(d, "lbfgs.y", c, n, lbfgs->y, err);
@@ -145,7 +145,7 @@ int ckpt_restore(const tensor_dict *d, nst_image *x, int optimizer, adam_state *
             char *end;
             lbfgs->rho[k] = strtod(at, &end);
             if (end == at || (*end != ',' && *end != 0))
-                rc = nst_fail(err, NST_ERR_RUNTIME, "%s: lbfgs.rho holds fewer than %d numbers",
+                rc = nst_fail(err, NST_ERR_FORMAT, "%s: lbfgs.rho holds fewer than %d numbers",
                               d->path, c);
             at = *end ? end + 1 : end;
         }

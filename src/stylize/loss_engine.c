@@ -17,19 +17,19 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
     memset(e, 0, sizeof *e);
     e->net = net, e->p = p;
     e->tapped = calloc((size_t)net->n_nodes, 1);
-    if (!e->tapped) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!e->tapped) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     if (p->n_content_layers < 0 || p->n_style_layers < 1)
-        return nst_fail(err, NST_ERR_USAGE, "at least one style layer is needed");
+        return nst_fail(err, NST_ERR_ARG, "at least one style layer is needed");
     float wsum = 0;
     for (int i = 0; i < p->n_style_layers; i++) wsum += p->style_layer_weights[i];
-    if (!(wsum > 0)) return nst_fail(err, NST_ERR_USAGE, "style layer weights must sum to more than 0");
+    if (!(wsum > 0)) return nst_fail(err, NST_ERR_ARG, "style layer weights must sum to more than 0");
     for (int k = 0; k < 2; k++) {
         int n = k ? p->n_style_layers : p->n_content_layers;
         for (int i = 0; i < n; i++) {
             const char *name = k ? p->style_layers[i] : p->content_layers[i];
             int idx = nst_net_find_layer(net, name);
             if (idx < 0)
-                return nst_fail(err, NST_ERR_USAGE,
+                return nst_fail(err, NST_ERR_ARG,
                                 "%s: unknown layer '%s' (nst models layers %s lists them)",
                                 net->path, name, net->name);
             tap *t = k ? &e->style[i] : &e->content[i];
@@ -45,7 +45,7 @@ int engine_init(loss_engine *e, const nst_net *net, const nst_stylize_params *p,
         if (c > cmax) cmax = c;
     }
     e->gram = malloc((size_t)cmax * cmax * sizeof(float));
-    if (!e->gram) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!e->gram) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     return NST_OK;
 }
 
@@ -60,7 +60,7 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
                          nst_error *err) {
     const nst_stylize_params *p = e->p;
     unsigned char *only_style = style_taps(e);
-    if (!only_style) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!only_style) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     for (int i = 0; i < e->ns; i++) {
         free(e->style[i].target);
         e->style[i].target = NULL;
@@ -85,7 +85,7 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
                 plan_gram(&pl, e->style[i].layer, 0, e->gram);
                 if (!e->style[i].target) e->style[i].target = calloc(cc, sizeof(float));
                 if (!e->style[i].target) {
-                    rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+                    rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
                     break;
                 }
                 for (size_t j = 0; j < cc; j++) e->style[i].target[j] += b * e->gram[j];
@@ -98,7 +98,7 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
     for (int i = 0; i < e->ns && !rc; i++) {
         int c = e->net->nodes[e->style[i].layer].cout;
         if (!e->style[i].norm2) e->style[i].norm2 = malloc(sizeof(double));
-        if (!e->style[i].norm2) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        if (!e->style[i].norm2) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
         else e->style[i].norm2[0] = sumsq(e->style[i].target, (size_t)c * c);
     }
     return rc;
@@ -116,7 +116,7 @@ int engine_memory(const loss_engine *e, const nst_image *styles, int n_styles, i
     const plan_opts o = {e->tapped, p->padding, p->pooling, p->precision, PLAN_GRAD_INPUT};
     int rc = plan_bytes(e->net, 1, h, w, &o, net_bytes, err);
     unsigned char *only_style = rc ? NULL : style_taps(e);
-    if (!rc && !only_style) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!rc && !only_style) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
     const plan_opts so = {only_style, p->padding, p->pooling, p->precision, 0};
     *style_bytes = 0;
     for (int k = 0; k < n_styles && !rc; k++) {
@@ -141,7 +141,7 @@ int engine_content_targets(loss_engine *e, plan *plan, const float *images, nst_
         free(t->norm2);
         t->target = malloc(plan->n * m * sizeof(float));
         t->norm2 = malloc(plan->n * sizeof(double));
-        if (!t->target || !t->norm2) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+        if (!t->target || !t->norm2) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
         memcpy(t->target, L.out, plan->n * m * sizeof(float));
         for (int b = 0; b < plan->n; b++) t->norm2[b] = sumsq(L.out + b * m, m);
     }

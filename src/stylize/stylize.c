@@ -122,7 +122,7 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
     const nst_stylize_params *p = cur->e->p;
     size_t n = (size_t)3 * x->w * x->h;
     float *g = malloc(n * sizeof(float));
-    if (!g) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!g) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     adam_state adam = {0};
     lbfgs_state lbfgs = {0};
     int rc = p->optimizer == NST_OPT_ADAM
@@ -133,7 +133,7 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
     double pixels = (double)x->w * x->h;
     for (int it = sch->first; it <= p->iterations && !rc; it++) {
         if (p->cancel && *p->cancel) {
-            rc = nst_fail(err, NST_ERR_RUNTIME, "cancelled at iteration %d", it);
+            rc = nst_fail(err, NST_ERR_CANCELLED, "cancelled at iteration %d", it);
             break;
         }
         while (it > cur->last) cur++;
@@ -141,7 +141,7 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
         double loss = engine_evaluate(cur->e, cur->plan, x->data, g, &t);
         if (!isfinite(loss)) {
             rc = nst_fail(err, NST_ERR_RUNTIME,
-                          "the loss diverged (%g) at iteration %d: lower --learning-rate or the "
+                          "the loss diverged (%g) at iteration %d: lower the learning rate or the "
                           "loss weights", loss, it);
             break;
         }
@@ -179,14 +179,14 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
 static int stylize(const nst_net *net, const nst_image *content, const nst_image *styles,
                    int n_styles, const nst_stylize_params *p, nst_image *out, nst_error *err) {
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
-        return nst_fail(err, NST_ERR_USAGE, "between 1 and %d style images are needed", NST_MAX_STYLES);
+        return nst_fail(err, NST_ERR_ARG, "between 1 and %d style images are needed", NST_MAX_STYLES);
     if (p->size < 16 || p->size > NST_MAX_SIDE)
-        return nst_fail(err, NST_ERR_USAGE, "size %d out of range 16..%d", p->size, NST_MAX_SIDE);
+        return nst_fail(err, NST_ERR_ARG, "size %d out of range 16..%d", p->size, NST_MAX_SIDE);
     if (p->scales < 1 || (p->size >> (p->scales - 1)) < 16)
-        return nst_fail(err, NST_ERR_USAGE, "--scales %d: the smallest scale would be under 16 px",
+        return nst_fail(err, NST_ERR_ARG, "%d scales: the smallest would be under 16 px",
                         p->scales);
     if (!p->temporal_target != !p->temporal_mask)
-        return nst_fail(err, NST_ERR_USAGE, "the temporal term needs both a target and a mask");
+        return nst_fail(err, NST_ERR_ARG, "the temporal term needs both a target and a mask");
     loss_engine e, e32 = {0};
     nst_image x = {0}, prev = {0}, content_s = {0}, target_s = {0}, mask_s = {0};
     int rc = engine_init(&e, net, p, err);
@@ -202,10 +202,10 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
     ckpt_position pos = {1, 0, 0, 0};
     tensor_dict resume = {0};
     if (!rc && p->resume) {
-        if (!p->checkpoint) rc = nst_fail(err, NST_ERR_USAGE, "resume needs a checkpoint file");
+        if (!p->checkpoint) rc = nst_fail(err, NST_ERR_ARG, "resume needs a checkpoint file");
         else rc = ckpt_load(p->checkpoint, p->optimizer, &pos, &resume, err);
         if (!rc && pos.scale > p->scales)
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: checkpoint of scale %d, but there are %d",
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: checkpoint of scale %d, but there are %d",
                           p->checkpoint, pos.scale, p->scales);
         sch.done_work = pos.done_work;
         sch.t0 -= pos.elapsed;
@@ -284,9 +284,9 @@ static int memory_at(loss_engine *e, loss_engine *e32, const nst_image *styles, 
 int nst_stylize_memory(const nst_net *net, int content_w, int content_h, const nst_image *styles, int n_styles,
                        const nst_stylize_params *p, double *bytes, nst_error *err) {
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
-        return nst_fail(err, NST_ERR_USAGE, "between 1 and %d style images are needed", NST_MAX_STYLES);
+        return nst_fail(err, NST_ERR_ARG, "between 1 and %d style images are needed", NST_MAX_STYLES);
     if (p->size < 16 || p->size > NST_MAX_SIDE || p->scales < 1 || (p->size >> (p->scales - 1)) < 16)
-        return nst_fail(err, NST_ERR_USAGE, "size %d with %d scales is out of range", p->size, p->scales);
+        return nst_fail(err, NST_ERR_ARG, "size %d with %d scales is out of range", p->size, p->scales);
     nst_stylize_params p32 = *p;
     p32.precision = NST_PRECISION_FP32;
     int staged = p->precision == NST_PRECISION_BF16;

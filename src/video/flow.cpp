@@ -20,7 +20,7 @@ extern "C" int flow_create(flow_preset preset, flow_estimator **f, nst_error *er
         *f = e;
         return NST_OK;
     } catch (const std::bad_alloc &) {
-        return nst_fail(err, NST_ERR_RUNTIME, "optical flow: out of memory");
+        return nst_fail(err, NST_ERR_NOMEM, "optical flow: out of memory");
     } catch (const cv::Exception &ex) {
         return nst_fail(err, NST_ERR_RUNTIME, "optical flow: %s", ex.what());
     }
@@ -43,7 +43,7 @@ extern "C" int flow_compute(flow_estimator *f, const uint8_t *a, const uint8_t *
         flow.copyTo(out);
         return NST_OK;
     } catch (const std::bad_alloc &) {
-        return nst_fail(err, NST_ERR_RUNTIME, "optical flow: out of memory for %dx%d frames", w, h);
+        return nst_fail(err, NST_ERR_NOMEM, "optical flow: out of memory for %dx%d frames", w, h);
     } catch (const cv::Exception &ex) {
         return nst_fail(err, NST_ERR_RUNTIME, "optical flow on %dx%d frames failed: %s", w, h, ex.what());
     }

@@ -53,28 +53,28 @@ void nst_video_defaults(nst_video_params *p) {
 static int video_open(const nst_video_params *p, int w, int h, nst_video **out, nst_error *err) {
     *out = NULL;
     if (w < 16 || h < 16 || w > NST_MAX_SIDE || h > NST_MAX_SIDE || (long)w * h > NST_MAX_PIXELS)
-        return nst_fail(err, NST_ERR_USAGE, "frames of %dx%d: each side must be 16..%d", w, h, NST_MAX_SIDE);
+        return nst_fail(err, NST_ERR_ARG, "frames of %dx%d: each side must be 16..%d", w, h, NST_MAX_SIDE);
     if (!(p->temporal >= 0 && p->temporal <= 1))
-        return nst_fail(err, NST_ERR_USAGE, "temporal weight %g out of range 0..1", p->temporal);
+        return nst_fail(err, NST_ERR_ARG, "temporal weight %g out of range 0..1", p->temporal);
     if (!(p->scene_cut > 0))
-        return nst_fail(err, NST_ERR_USAGE, "scene-cut threshold %g must be positive", p->scene_cut);
+        return nst_fail(err, NST_ERR_ARG, "scene-cut threshold %g must be positive", p->scene_cut);
     if (p->method == NST_VIDEO_NET && !p->net)
-        return nst_fail(err, NST_ERR_USAGE, "video: a style network is needed");
+        return nst_fail(err, NST_ERR_ARG, "video: a style network is needed");
     if (p->method == NST_VIDEO_OPTIMIZE && (!p->loss_net || !p->styles || p->n_styles < 1))
-        return nst_fail(err, NST_ERR_USAGE, "video: a loss network and a style image are needed");
+        return nst_fail(err, NST_ERR_ARG, "video: a loss network and a style image are needed");
     if (p->method == NST_VIDEO_ARBITRARY && (!p->arbitrary || !p->style_vector))
-        return nst_fail(err, NST_ERR_USAGE, "video: the arbitrary-style pair and a style vector are needed");
+        return nst_fail(err, NST_ERR_ARG, "video: the arbitrary-style pair and a style vector are needed");
     if (p->method != NST_VIDEO_NET && p->method != NST_VIDEO_OPTIMIZE && p->method != NST_VIDEO_ARBITRARY)
-        return nst_fail(err, NST_ERR_USAGE, "video: unknown method %d", p->method);
+        return nst_fail(err, NST_ERR_ARG, "video: unknown method %d", p->method);
     int rc = p->method != NST_VIDEO_OPTIMIZE ? apply_check(&p->apply, err) : NST_OK;
     if (rc) return rc;
     nst_video *v = calloc(1, sizeof *v);
-    if (!v) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!v) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     v->p = *p, v->w = w, v->h = h;
     size_t n = (size_t)w * h;
     /* floats: two flows, the mask, four frames; then two grey frames */
     v->arena = malloc((2 * 2 + 1 + 4 * 3) * n * sizeof(float) + 2 * n);
-    if (!v->arena) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory for %dx%d video frames", w, h);
+    if (!v->arena) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory for %dx%d video frames", w, h);
     if (!rc) {
         float *a = v->arena;
         v->uv_ba = a, a += 2 * n;
@@ -163,7 +163,7 @@ static int video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_vi
     nst_video_frame_info fi = {v->frames, v->frames == 0, 0, 0, -1, -1, 0, 0, 0};
     *out = (nst_image){0};
     if (in->w != v->w || in->h != v->h)
-        return nst_fail(err, NST_ERR_USAGE, "video frame %d is %dx%d, the clip's frames are %dx%d",
+        return nst_fail(err, NST_ERR_ARG, "video frame %d is %dx%d, the clip's frames are %dx%d",
                         v->frames, in->w, in->h, v->w, v->h);
     size_t n = (size_t)v->w * v->h;
     const nst_video_params *p = &v->p;

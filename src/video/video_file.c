@@ -101,13 +101,13 @@ static int work_paths(const char *out, int part, int parts, work_dir *wd, nst_er
     int bad = path_printf(wd->dir, sizeof wd->dir, "%s.nst-work", out);
     if (!bad && parts > 1) bad = path_printf(wd->state, sizeof wd->state, "%s/part-%03d.safetensors", wd->dir, part);
     else if (!bad) bad = path_printf(wd->state, sizeof wd->state, "%s/state.safetensors", wd->dir);
-    return bad ? nst_fail(err, NST_ERR_USAGE, "%s: path too long", out) : NST_OK;
+    return bad ? nst_fail(err, NST_ERR_ARG, "%s: path too long", out) : NST_OK;
 }
 
 /* Kept frame i of the cut, or (warm) the warm-up frame i of a part. */
 static int frame_path(const work_dir *wd, int i, int warm, char *out, size_t n, nst_error *err) {
     if (path_printf(out, n, "%s/%s%06d.png", wd->dir, warm ? "warm-" : "", i))
-        return nst_fail(err, NST_ERR_USAGE, "%s: path too long", wd->dir);
+        return nst_fail(err, NST_ERR_ARG, "%s: path too long", wd->dir);
     return NST_OK;
 }
 
@@ -122,7 +122,7 @@ static int work_save_state(const work_dir *wd, const work_state *st, const nst_i
     tensor_dict d = {0};
     size_t n = (size_t)3 * last->w * last->h;
     float *copy = malloc(n * sizeof(float));
-    if (!copy) return nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!copy) return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     memcpy(copy, last->data, n * sizeof(float));
     int64_t shape[3] = {3, last->h, last->w};
     snprintf(first, sizeof first, "%d", st->first);
@@ -155,9 +155,9 @@ static int work_load(const work_dir *wd, int w, int h, work_state *st, nst_image
     const tensor *t = dict_get(&d, "output");
     if (!cJSON_IsString(run) || !t || t->numel != (size_t)3 * w * h || meta_int(m, "first", &st->first) ||
         meta_int(m, "frames", &st->frames) || meta_int(m, "complete", &st->complete))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: not the state of a %dx%d nst video run", wd->state, w, h);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: not the state of a %dx%d nst video run", wd->state, w, h);
     else if (strcmp(run->valuestring, wd->run))
-        rc = nst_fail(err, NST_ERR_USAGE,
+        rc = nst_fail(err, NST_ERR_ARG,
                       "%s holds frames of a run with other settings, input or number of parts: remove it "
                       "to start afresh", wd->dir);
     if (!rc && last) rc = nst_image_alloc(last, w, h, err);
@@ -213,7 +213,7 @@ static int load_saved(run *r, const work_dir *wd, int i, int warm, nst_image *im
     int rc = frame_path(wd, i, warm, path, sizeof path, err);
     if (!rc) rc = nst_image_load(path, img, err);
     if (!rc && (img->w != r->info.w || img->h != r->info.h))
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s is %dx%d, the run's frames are %dx%d", path, img->w, img->h,
+        rc = nst_fail(err, NST_ERR_ARG, "%s is %dx%d, the run's frames are %dx%d", path, img->w, img->h,
                       r->info.w, r->info.h);
     return rc;
 }
@@ -230,7 +230,7 @@ static int replay(run *r, const work_dir *wd, int from, int upto, const float *f
         int64_t pts;
         rc = video_reader_next(r->reader, frame, &pts, &got, err);
         if (!rc && !got)
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: %d frames done, but the input ended at %d", wd->dir,
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: %d frames done, but the input ended at %d", wd->dir,
                           upto, i);
         if (rc || i < from || !r->writer) continue;
         rc = load_saved(r, wd, i, 0, &saved, err);
@@ -253,8 +253,8 @@ static int resume_frames(run *r, const work_dir *wd, nst_image *frame, int *next
     work_state st;
     int rc = work_load(wd, r->info.w, r->info.h, &st, &last, err);
     if (!rc && st.first != r->first)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: a part from frame %d, not %d", wd->state, st.first, r->first);
-    if (!rc && st.frames < 1) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: no frame done", wd->state);
+        rc = nst_fail(err, NST_ERR_FORMAT, "%s: a part from frame %d, not %d", wd->state, st.first, r->first);
+    if (!rc && st.frames < 1) rc = nst_fail(err, NST_ERR_FORMAT, "%s: no frame done", wd->state);
     if (!rc) rc = replay(r, wd, r->first, r->first + st.frames, NULL, frame, err);
     if (!rc) video_restore(r->video, frame, &last, st.frames);
     r->rep.frames = r->rep.resumed = st.frames;
@@ -273,8 +273,8 @@ static int frames_loop(run *r, const work_dir *wd, nst_image *last, nst_error *e
     if (!rc && wd && fp->resume && access(wd->state, F_OK) == 0) rc = resume_frames(r, wd, &frame, &next, err);
     for (int got = 1; !rc && next < r->end; next++) {
         if (fp->cancel && *fp->cancel) {
-            rc = nst_fail(err, NST_ERR_RUNTIME, "cancelled after %d frames%s", r->rep.frames,
-                          wd ? " (--resume continues)" : "");
+            rc = nst_fail(err, NST_ERR_CANCELLED, "cancelled after %d frames%s", r->rep.frames,
+                          wd ? " (resuming continues)" : "");
             break;
         }
         int64_t pts;
@@ -344,7 +344,7 @@ static int run_open(run *r, const char *in, const char *out, const nst_video_par
     int parts = fp->chunks > 1 ? fp->chunks : 1;
     int rc = video_reader_open(in, &ro, &r->reader, &r->info, err);
     if (!rc && parts > 1 && r->info.n_frames <= 0)
-        rc = nst_fail(err, NST_ERR_USAGE, "%s: the number of frames is unknown, so the clip cannot be split "
+        rc = nst_fail(err, NST_ERR_ARG, "%s: the number of frames is unknown, so the clip cannot be split "
                       "into parts", in);
     if (rc) return rc;
     fingerprint(in, &r->info, vp, fp, wd->run, sizeof wd->run);
@@ -375,13 +375,13 @@ int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
                    const nst_video_file_params *fp, nst_video_report *report, nst_error *err) {
     int parts = fp->chunks > 1 ? fp->chunks : 1;
     if (!video_output_supported(out))
-        return nst_fail(err, NST_ERR_USAGE,
+        return nst_fail(err, NST_ERR_ARG,
                         "%s: unsupported video output (use .mp4, .webm, .gif or a PNG pattern such as "
                         "frames/%%04d.png)", out);
     if (parts > 1 && (fp->chunk < 0 || fp->chunk >= parts))
-        return nst_fail(err, NST_ERR_USAGE, "video: part %d of %d does not exist", fp->chunk, parts);
+        return nst_fail(err, NST_ERR_ARG, "video: part %d of %d does not exist", fp->chunk, parts);
     if (fp->resume && vp->method != NST_VIDEO_OPTIMIZE && parts == 1)
-        return nst_fail(err, NST_ERR_USAGE,
+        return nst_fail(err, NST_ERR_ARG,
                         "resume: only optimisation runs keep their frames; a network run is fast to redo");
     run r = {.fp = fp, .t0 = now_seconds()};
     work_dir wd = {.per_frame = vp->method == NST_VIDEO_OPTIMIZE};
@@ -390,11 +390,11 @@ int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
     work_state st = {0};
     int rc = run_open(&r, in, out, vp, fp, &wd, err), done = 0;
     if (!rc && keep && mkdir(wd.dir, 0755) && errno != EEXIST)
-        rc = nst_fail(err, NST_ERR_RUNTIME, "%s: cannot create the work directory: %s", wd.dir, strerror(errno));
+        rc = nst_fail(err, NST_ERR_IO, "%s: cannot create the work directory: %s", wd.dir, strerror(errno));
     if (!rc && keep && access(wd.state, F_OK) == 0) {
         if (!fp->resume)
-            rc = nst_fail(err, NST_ERR_USAGE,
-                          "%s holds a stopped run: continue it with --resume, or remove it", wd.dir);
+            rc = nst_fail(err, NST_ERR_ARG,
+                          "%s holds a stopped run: resume it, or remove it", wd.dir);
         else if (parts > 1 && !(rc = work_load(&wd, r.info.w, r.info.h, &st, NULL, err)))
             done = st.complete && st.first == r.first; /* this part is done: nothing to paint */
     }
@@ -420,13 +420,13 @@ int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
 
 int nst_video_assemble(const char *in, const char *out, const nst_video_params *vp,
                        const nst_video_file_params *fp, nst_error *err) {
-    if (fp->chunks < 2) return nst_fail(err, NST_ERR_USAGE, "video: assembling needs 2 parts or more");
+    if (fp->chunks < 2) return nst_fail(err, NST_ERR_ARG, "video: assembling needs 2 parts or more");
     run r = {.fp = fp, .t0 = now_seconds()};
     work_dir wd = {0};
     nst_image frame = {0};
     float *fade = NULL;
     int *kept = calloc((size_t)fp->chunks, sizeof *kept); /* frames of each part */
-    int rc = kept ? run_open(&r, in, out, vp, fp, &wd, err) : nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    int rc = kept ? run_open(&r, in, out, vp, fp, &wd, err) : nst_fail(err, NST_ERR_NOMEM, "out of memory");
     int total = 0;
     /* the parts, in order: each starts where the kept frames so far end
      * (a part past the input's end kept none) */
@@ -434,19 +434,19 @@ int nst_video_assemble(const char *in, const char *out, const nst_video_params *
         work_state st;
         rc = work_paths(out, k, fp->chunks, &wd, err);
         if (!rc && access(wd.state, F_OK) != 0)
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: part %d of %d is missing (--resume paints it)", wd.dir,
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: part %d of %d is missing (resuming paints it)", wd.dir,
                           k + 1, fp->chunks);
         if (!rc) rc = work_load(&wd, r.info.w, r.info.h, &st, NULL, err);
         if (!rc && !st.complete)
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: part %d of %d stopped after %d frames (--resume goes on)",
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: part %d of %d stopped after %d frames (resuming goes on)",
                           wd.dir, k + 1, fp->chunks, st.frames);
         else if (!rc && st.frames > 0 && st.first != total)
-            rc = nst_fail(err, NST_ERR_RUNTIME, "%s: part %d starts at frame %d, the parts before it end at %d",
+            rc = nst_fail(err, NST_ERR_FORMAT, "%s: part %d starts at frame %d, the parts before it end at %d",
                           wd.state, k + 1, st.first, total);
         if (!rc) total += st.frames, kept[k] = st.frames;
     }
-    if (!rc && total == 0) rc = nst_fail(err, NST_ERR_RUNTIME, "%s: no frames in the cut", in);
-    if (!rc && !(fade = calloc((size_t)total, sizeof *fade))) rc = nst_fail(err, NST_ERR_RUNTIME, "out of memory");
+    if (!rc && total == 0) rc = nst_fail(err, NST_ERR_ARG, "%s: no frames in the cut", in);
+    if (!rc && !(fade = calloc((size_t)total, sizeof *fade))) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
     for (int k = 1; k < fp->chunks && !rc && r.fade; k++) { /* the dissolve into each part that kept frames */
         int first, end, w;
         part_range(r.info.n_frames, k, fp->chunks, fp->warmup, &first, &end, &w);

@@ -118,12 +118,12 @@ static int open_error(const char *path, int ret, nst_error *err) {
     char e[128];
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: not a video (empty file)", path);
-    if (ret == AVERROR(ENOENT)) return nst_fail(err, NST_ERR_RUNTIME, "%s: no such file", path);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: not a video (empty file)", path);
+    if (ret == AVERROR(ENOENT)) return nst_fail(err, NST_ERR_IO, "%s: no such file", path);
     if (ret == AVERROR_INVALIDDATA)
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_FORMAT,
                         "%s: not a video (unrecognised format or a damaged header)", path);
-    return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open (%s)", path, ff_str(ret, e, sizeof e));
+    return nst_fail(err, NST_ERR_IO, "%s: cannot open (%s)", path, ff_str(ret, e, sizeof e));
 }
 
 /* The nearest even number, at least 2. */
@@ -143,11 +143,11 @@ static int reader_setup(video_reader *r, const char *path, const video_read_opts
                         video_info *info, nst_error *err) {
     char e[128];
     if (o->start < 0 || o->duration < 0 || o->size < 0)
-        return nst_fail(err, NST_ERR_USAGE, "%s: the cut and size must not be negative", path);
+        return nst_fail(err, NST_ERR_ARG, "%s: the cut and size must not be negative", path);
     int ret = avformat_open_input(&r->fmt, path, input_format(path), NULL);
     if (ret < 0) return open_error(path, ret, err);
     if ((ret = avformat_find_stream_info(r->fmt, NULL)) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot read the streams (%s)", path,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: cannot read the streams (%s)", path,
                         ff_str(ret, e, sizeof e));
     const AVCodec *codec = NULL;
     int si = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -158,26 +158,26 @@ static int reader_setup(video_reader *r, const char *path, const video_read_opts
                 name = avcodec_get_name(r->fmt->streams[i]->codecpar->codec_id);
                 break;
             }
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: unsupported video codec %s (no decoder)", path,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: unsupported video codec %s (no decoder)", path,
                         name);
     }
     if (si < 0 || r->fmt->streams[si]->disposition & AV_DISPOSITION_ATTACHED_PIC)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: no video stream", path);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: no video stream", path);
     r->st = r->fmt->streams[si];
     for (unsigned i = 0; i < r->fmt->nb_streams; i++)
         if ((int)i != si) r->fmt->streams[i]->discard = AVDISCARD_ALL;
 
     const AVCodecParameters *par = r->st->codecpar;
     if (par->width <= 0 || par->height <= 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: the video stream has no frame size", path);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: the video stream has no frame size", path);
     if (!(r->dec = avcodec_alloc_context3(codec)) || avcodec_parameters_to_context(r->dec, par) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     r->dec->pkt_timebase = r->st->time_base;
     r->dec->thread_count = 0;
     r->dec->thread_type = FF_THREAD_SLICE;
     r->dec->err_recognition |= AV_EF_EXPLODE;
     if ((ret = avcodec_open2(r->dec, codec, NULL)) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open the %s decoder (%s)", path,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: cannot open the %s decoder (%s)", path,
                         codec->name, ff_str(ret, e, sizeof e));
 
     r->scale = o->size > 0;
@@ -189,10 +189,10 @@ static int reader_setup(video_reader *r, const char *path, const video_read_opts
         r->h = par->height < 2 ? 2 : par->height & ~1;
     }
     if (r->w > NST_MAX_SIDE || r->h > NST_MAX_SIDE || (long)r->w * r->h > NST_MAX_PIXELS)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: frames too large: %dx%d", path, r->w, r->h);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: frames too large: %dx%d", path, r->w, r->h);
     if (av_image_alloc(r->rgb, r->rgb_ls, r->w, r->h, AV_PIX_FMT_RGB24, 32) < 0 ||
         !(r->pkt = av_packet_alloc()) || !(r->frame = av_frame_alloc()))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
 
     AVRational tb = r->st->time_base, fps = r->st->avg_frame_rate;
     if (fps.num <= 0 || fps.den <= 0) fps = r->st->r_frame_rate;
@@ -203,7 +203,7 @@ static int reader_setup(video_reader *r, const char *path, const video_read_opts
     else if (r->fmt->duration > 0)
         total = r->fmt->duration / (double)AV_TIME_BASE;
     if (total > 0 && o->start >= total)
-        return nst_fail(err, NST_ERR_RUNTIME,
+        return nst_fail(err, NST_ERR_ARG,
                         "%s: no frames in the cut (the start, %.3f s, is past the end, %.3f s)",
                         path, o->start, total);
     double cut = total > 0 ? total - o->start : 0;
@@ -261,7 +261,7 @@ int video_reader_open(const char *path, const video_read_opts *o, video_reader *
     video_reader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path))) {
         free(r);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     }
     int rc = reader_setup(r, path, o, info, err);
     if (rc) {
@@ -356,7 +356,7 @@ static int take_frame(video_reader *r, nst_image *out, int64_t *pts, int *got, n
         return NST_OK;
     }
     if (f->flags & AV_FRAME_FLAG_CORRUPT || f->decode_error_flags)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt data in frame %lld", r->path,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt data in frame %lld", r->path,
                         (long long)r->returned);
     if (r->last_ts != AV_NOPTS_VALUE && ts <= r->last_ts) ts = r->last_ts + 1;
     int rc = convert(r, f, out, err);
@@ -390,16 +390,16 @@ static int tolerated(const video_reader *r) {
 static int decode_error(video_reader *r, int ret, nst_error *err) {
     char e[128];
     if (ret == AVERROR_INVALIDDATA)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: corrupt or truncated data at frame %lld",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: corrupt or truncated data at frame %lld",
                         r->path, (long long)r->returned);
-    return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot decode frame %lld (%s)", r->path,
+    return nst_fail(err, NST_ERR_FORMAT, "%s: cannot decode frame %lld (%s)", r->path,
                     (long long)r->returned, ff_str(ret, e, sizeof e));
 }
 
 int video_reader_next(video_reader *r, nst_image *frame, int64_t *pts, int *got, nst_error *err) {
     *got = 0;
     if (frame->w != r->w || frame->h != r->h || !frame->data)
-        return nst_fail(err, NST_ERR_USAGE, "%s: the frame buffer is %dx%d, the frames %dx%d",
+        return nst_fail(err, NST_ERR_ARG, "%s: the frame buffer is %dx%d, the frames %dx%d",
                         r->path, frame->w, frame->h, r->w, r->h);
     while (!r->done) {
         int ret = avcodec_receive_frame(r->dec, r->frame);
@@ -437,9 +437,9 @@ int video_reader_next(video_reader *r, nst_image *frame, int64_t *pts, int *got,
     }
     if (r->returned) return NST_OK;
     if (r->start > 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: no frames in the cut (from %.3f s)", r->path,
+        return nst_fail(err, NST_ERR_ARG, "%s: no frames in the cut (from %.3f s)", r->path,
                         r->start);
-    return nst_fail(err, NST_ERR_RUNTIME, "%s: no frames", r->path);
+    return nst_fail(err, NST_ERR_FORMAT, "%s: no frames", r->path);
 }
 
 void video_reader_close(video_reader *r) {
@@ -530,7 +530,7 @@ static int write_packet(video_writer *w, AVPacket *pkt, AVRational from, AVStrea
     pkt->pos = -1;
     int ret = av_interleaved_write_frame(w->oc, pkt);
     if (ret < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", w->path,
+        return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", w->path,
                         ff_str(ret, e, sizeof e));
     if (st == w->st) w->packets++;
     return NST_OK;
@@ -581,7 +581,7 @@ static int audio_encode(video_writer *w, int flush, nst_error *err) {
         f->sample_rate = a->enc->sample_rate;
         if (av_channel_layout_copy(&f->ch_layout, &a->enc->ch_layout) < 0 ||
             av_frame_get_buffer(f, 0) < 0)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", w->path);
+            return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", w->path);
         av_audio_fifo_read(a->fifo, (void **)f->extended_data, n);
         if (f->nb_samples > n)
             av_samples_set_silence(f->extended_data, n, f->nb_samples - n, f->ch_layout.nb_channels,
@@ -624,7 +624,7 @@ static int audio_samples(video_writer *w, AVFrame *f, nst_error *err) {
         int planar = av_sample_fmt_is_planar(f->format), ch = f->ch_layout.nb_channels;
         int planes = planar ? ch : 1, step = av_get_bytes_per_sample(f->format) * (planar ? 1 : ch);
         if (planes > 64)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: %d audio channels are too many", a->path,
+            return nst_fail(err, NST_ERR_FORMAT, "%s: %d audio channels are too many", a->path,
                             ch);
         for (int i = 0; i < planes; i++) in[i] = f->extended_data[i] + (size_t)skip * step;
         if (!a->swr) {
@@ -644,7 +644,7 @@ static int audio_samples(video_writer *w, AVFrame *f, nst_error *err) {
     uint8_t **out = NULL;
     if (room > 0 && av_samples_alloc_array_and_samples(&out, NULL, a->enc->ch_layout.nb_channels,
                                                        room, a->enc->sample_fmt, 0) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", w->path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", w->path);
     int got = room > 0 ? swr_convert(a->swr, out, room, f ? in : NULL, n - skip) : 0;
     if (got > 0 && av_audio_fifo_write(a->fifo, (void **)out, got) < got) got = -1;
     if (out) av_freep(&out[0]);
@@ -668,7 +668,7 @@ static int audio_decode(video_writer *w, const AVPacket *pkt, nst_error *err) {
         if (rc) return rc;
     }
     if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF && ret != AVERROR_INVALIDDATA)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot decode its audio (%s)", a->path,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: cannot decode its audio (%s)", a->path,
                         ff_str(ret, e, sizeof e));
     return NST_OK;
 }
@@ -704,7 +704,7 @@ static int audio_until(video_writer *w, double t, nst_error *err) {
                 break;
             }
             if (ret < 0)
-                return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot read its audio (%s)", a->path,
+                return nst_fail(err, NST_ERR_IO, "%s: cannot read its audio (%s)", a->path,
                                 ff_str(ret, e, sizeof e));
             if (a->pkt->stream_index != a->ist->index) {
                 av_packet_unref(a->pkt);
@@ -753,7 +753,7 @@ static int audio_reencoder(video_writer *w, nst_error *err) {
     const AVCodecParameters *par = a->ist->codecpar;
     const AVCodec *dc = avcodec_find_decoder(par->codec_id);
     if (!dc)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot decode its %s audio to re-encode it",
+        return nst_fail(err, NST_ERR_FORMAT, "%s: cannot decode its %s audio to re-encode it",
                         a->path, avcodec_get_name(par->codec_id));
     const AVCodec *ec = w->kind == OUT_WEBM ? avcodec_find_encoder_by_name("libopus")
                                             : avcodec_find_encoder(AV_CODEC_ID_AAC);
@@ -763,10 +763,10 @@ static int audio_reencoder(video_writer *w, nst_error *err) {
                         w->kind == OUT_WEBM ? "Opus" : "AAC");
     if (!(a->dec = avcodec_alloc_context3(dc)) || avcodec_parameters_to_context(a->dec, par) < 0 ||
         !(a->enc = avcodec_alloc_context3(ec)))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", w->path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", w->path);
     a->dec->pkt_timebase = a->ist->time_base;
     if (avcodec_open2(a->dec, dc, NULL) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot open the %s decoder", a->path, dc->name);
+        return nst_fail(err, NST_ERR_FORMAT, "%s: cannot open the %s decoder", a->path, dc->name);
 
     /* the input's rate when the encoder takes it, else 48 kHz, else its first */
     int rate = par->sample_rate > 0 ? par->sample_rate : 48000;
@@ -793,7 +793,7 @@ static int audio_reencoder(video_writer *w, nst_error *err) {
     if (!(a->fifo = av_audio_fifo_alloc(enc->sample_fmt, enc->ch_layout.nb_channels, 4096)) ||
         !(a->ost = avformat_new_stream(w->oc, NULL)) ||
         avcodec_parameters_from_context(a->ost->codecpar, enc) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", w->path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", w->path);
     a->ost->time_base = enc->time_base;
     return NST_OK;
 }
@@ -805,13 +805,13 @@ static int audio_open(video_writer *w, const video_write_opts *o, nst_error *err
     audio_pass *a = w->a = calloc(1, sizeof *w->a);
     if (!a || !(a->path = strdup(o->audio)) || !(a->pkt = av_packet_alloc()) ||
         !(a->frame = av_frame_alloc()) || !(a->eframe = av_frame_alloc()))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", w->path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", w->path);
     a->eof = 1;
     if (input_format(o->audio)) return NST_OK; /* a camera or an image sequence: no audio */
     int ret = avformat_open_input(&a->in, o->audio, NULL, NULL);
     if (ret < 0) return open_error(o->audio, ret, err);
     if ((ret = avformat_find_stream_info(a->in, NULL)) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot read the streams (%s)", o->audio,
+        return nst_fail(err, NST_ERR_FORMAT, "%s: cannot read the streams (%s)", o->audio,
                         ff_str(ret, e, sizeof e));
     int vi = av_find_best_stream(a->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     int ai = av_find_best_stream(a->in, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
@@ -834,7 +834,7 @@ static int audio_open(video_writer *w, const video_write_opts *o, nst_error *err
     if (avformat_query_codec(w->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 1) {
         if (!(a->ost = avformat_new_stream(w->oc, NULL)) ||
             avcodec_parameters_copy(a->ost->codecpar, a->ist->codecpar) < 0)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", w->path);
+            return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", w->path);
         a->ost->codecpar->codec_tag = 0;
         a->ost->time_base = a->ist->time_base;
     } else {
@@ -873,18 +873,18 @@ static int writer_setup(video_writer *w, const char *path, const video_info *inf
         const char *dot = strrchr(path, '.');
         if (dot && !strcasecmp(dot, ".png"))
             return nst_fail(
-                err, NST_ERR_USAGE,
+                err, NST_ERR_ARG,
                 "%s: a PNG sequence needs a frame number in its name, e.g. frame_%%04d.png", path);
-        return nst_fail(err, NST_ERR_USAGE,
+        return nst_fail(err, NST_ERR_ARG,
                         "%s: unsupported output format (use .mp4, .webm, .gif or frame_%%04d.png)",
                         path);
     }
     int yuv = w->kind == OUT_MP4 || w->kind == OUT_WEBM;
     if (info->w <= 0 || info->h <= 0 || info->tb_num <= 0 || info->tb_den <= 0)
-        return nst_fail(err, NST_ERR_USAGE, "%s: bad frame size %dx%d or time base %d/%d", path,
+        return nst_fail(err, NST_ERR_ARG, "%s: bad frame size %dx%d or time base %d/%d", path,
                         info->w, info->h, info->tb_num, info->tb_den);
     if (yuv && (info->w % 2 || info->h % 2))
-        return nst_fail(err, NST_ERR_USAGE, "%s: frames of %dx%d: yuv420p needs even sides", path,
+        return nst_fail(err, NST_ERR_ARG, "%s: frames of %dx%d: yuv420p needs even sides", path,
                         info->w, info->h);
     const AVCodec *codec = avcodec_find_encoder_by_name(outputs[w->kind].encoder);
     if (!codec)
@@ -897,12 +897,12 @@ static int writer_setup(video_writer *w, const char *path, const video_info *inf
     const char *probe = path;
     if (w->kind == OUT_PNG) {
         if (av_get_frame_filename2(first, sizeof first, path, 1, 0) < 0)
-            return nst_fail(err, NST_ERR_USAGE, "%s: bad frame number pattern", path);
+            return nst_fail(err, NST_ERR_ARG, "%s: bad frame number pattern", path);
         probe = first;
     }
     char *tmp = NULL;
     FILE *f = temp_open(probe, &tmp);
-    if (!f) return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path, strerror(errno));
+    if (!f) return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
     fclose(f);
     if (w->kind == OUT_PNG) {
         unlink(tmp);
@@ -916,7 +916,7 @@ static int writer_setup(video_writer *w, const char *path, const video_info *inf
     if (ret < 0) return nst_fail(err, NST_ERR_RUNTIME, "%s: no %s muxer", path, muxer);
 
     AVCodecContext *enc = w->enc = avcodec_alloc_context3(codec);
-    if (!enc) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+    if (!enc) return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     w->tb = (AVRational){info->tb_num, info->tb_den};
     AVRational fps = {info->fps_num, info->fps_den}, sar = {info->sar_num, info->sar_den};
     enc->width = info->w, enc->height = info->h;
@@ -953,13 +953,13 @@ static int writer_setup(video_writer *w, const char *path, const video_info *inf
     if (rc) return rc;
     if (!(w->st = avformat_new_stream(w->oc, NULL)) ||
         avcodec_parameters_from_context(w->st->codecpar, enc) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     w->st->time_base = w->tb;
     if (fps.num > 0 && fps.den > 0) w->st->avg_frame_rate = fps;
     if (sar.num > 0 && sar.den > 0) w->st->sample_aspect_ratio = sar;
     if (info->rotation != 0 && yuv) {
         uint8_t *m = av_stream_new_side_data(w->st, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(int32_t));
-        if (!m) return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        if (!m) return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
         /* _set takes clockwise degrees, _get (the reader) gives counterclockwise */
         av_display_rotation_set((int32_t *)m, -info->rotation);
     }
@@ -967,25 +967,25 @@ static int writer_setup(video_writer *w, const char *path, const video_info *inf
 
     if (!(w->oc->oformat->flags & AVFMT_NOFILE) &&
         (ret = avio_open(&w->oc->pb, w->tmp, AVIO_FLAG_WRITE)) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path,
+        return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path,
                         ff_str(ret, e, sizeof e));
     if (w->kind == OUT_MP4) av_dict_set(&opts, "movflags", "+faststart", 0);
     if (w->kind == OUT_PNG) av_dict_set(&opts, "atomic_writing", "1", 0);
     ret = avformat_write_header(w->oc, &opts);
     av_dict_free(&opts);
     if (ret < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", path,
+        return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", path,
                         ff_str(ret, e, sizeof e));
 
     if (!(w->pkt = av_packet_alloc()) || !(w->rgb = av_frame_alloc()) ||
         !(w->frame = av_frame_alloc()))
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     w->rgb->format = AV_PIX_FMT_RGB24;
     w->frame->format = enc->pix_fmt;
     w->rgb->width = w->frame->width = info->w;
     w->rgb->height = w->frame->height = info->h;
     if (av_frame_get_buffer(w->rgb, 0) < 0 || av_frame_get_buffer(w->frame, 0) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     if (w->kind != OUT_PNG) {
         w->sws = sws_getContext(info->w, info->h, AV_PIX_FMT_RGB24, info->w, info->h, enc->pix_fmt,
                                 SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
@@ -1006,7 +1006,7 @@ int video_writer_open(const char *path, const video_info *info, const video_writ
     video_writer *w = calloc(1, sizeof *w);
     if (!w || !(w->path = strdup(path))) {
         free(w);
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", path);
     }
     w->kind = output_kind(path);
     int rc = writer_setup(w, path, info, o, err);
@@ -1021,13 +1021,13 @@ int video_writer_open(const char *path, const video_info *info, const video_writ
 int video_writer_frame(video_writer *w, const nst_image *img, int64_t pts, nst_error *err) {
     char e[128];
     if (img->w != w->enc->width || img->h != w->enc->height)
-        return nst_fail(err, NST_ERR_USAGE, "%s: frame of %dx%d, the video is %dx%d", w->path,
+        return nst_fail(err, NST_ERR_ARG, "%s: frame of %dx%d, the video is %dx%d", w->path,
                         img->w, img->h, w->enc->width, w->enc->height);
     if (w->frames && pts <= w->last_pts)
-        return nst_fail(err, NST_ERR_USAGE, "%s: frame %lld: timestamp %lld after %lld", w->path,
+        return nst_fail(err, NST_ERR_ARG, "%s: frame %lld: timestamp %lld after %lld", w->path,
                         (long long)w->frames, (long long)pts, (long long)w->last_pts);
     if (av_frame_make_writable(w->rgb) < 0 || av_frame_make_writable(w->frame) < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: out of memory", w->path);
+        return nst_fail(err, NST_ERR_NOMEM, "%s: out of memory", w->path);
     size_t n = (size_t)img->w * img->h;
     for (int y = 0; y < img->h; y++) {
         uint8_t *p = w->rgb->data[0] + (size_t)y * w->rgb->linesize[0];
@@ -1061,7 +1061,7 @@ int video_writer_frame(video_writer *w, const nst_image *img, int64_t pts, nst_e
 int video_writer_finish(video_writer *w, nst_error *err) {
     char e[128];
     if (w->finished) return NST_OK;
-    if (!w->frames) return nst_fail(err, NST_ERR_RUNTIME, "%s: no frames to write", w->path);
+    if (!w->frames) return nst_fail(err, NST_ERR_FORMAT, "%s: no frames to write", w->path);
     avcodec_send_frame(w->enc, NULL);
     int rc = drain(w, w->enc, w->st, err);
     if (!rc && w->a) rc = audio_finish(w, err);
@@ -1069,11 +1069,11 @@ int video_writer_finish(video_writer *w, nst_error *err) {
     int ret = av_write_trailer(w->oc);
     if (ret >= 0 && w->tmp) ret = avio_closep(&w->oc->pb);
     if (ret < 0)
-        return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", w->path,
+        return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", w->path,
                         ff_str(ret, e, sizeof e));
     if (w->tmp) {
         if (rename(w->tmp, w->path) != 0)
-            return nst_fail(err, NST_ERR_RUNTIME, "%s: cannot write (%s)", w->path,
+            return nst_fail(err, NST_ERR_IO, "%s: cannot write (%s)", w->path,
                             strerror(errno));
         free(w->tmp);
         w->tmp = NULL;
