@@ -223,7 +223,8 @@ typedef struct {
     int size;            /* long side of the output */
     float style_scale;   /* style image long side = style_scale * size */
     int original_colors; /* keep the content's colours */
-    int report_every;    /* call progress every N iterations (0: never) */
+    int report_every;    /* call progress every N iterations and after the last of each
+                          * scale (default 1; 0: never) */
     nst_progress_fn progress;
     void *progress_user;
     /* Checkpoints and cancellation, for long runs that a service interrupts. */

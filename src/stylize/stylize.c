@@ -42,6 +42,7 @@ void nst_stylize_defaults(nst_stylize_params *p) {
     p->optimizer = NST_OPT_LBFGS;
     p->learning_rate = 0; /* 0: the optimiser's default (L-BFGS 1, Adam 10) */
     p->lbfgs_history = 100;
+    p->report_every = 1;
     p->init = NST_INIT_CONTENT;
     p->seed = 0;
     p->pooling = NST_POOL_MAX;
@@ -149,7 +150,7 @@ static int optimise_scale(const stage *stages, nst_image *x, int scale, schedule
         double elapsed = now_seconds() - sch->t0;
         if (++sch->reported == 2) sch->warm_t = elapsed, sch->warm_work = sch->done_work;
         double rate = sch->reported > 2 ? (elapsed - sch->warm_t) / (sch->done_work - sch->warm_work) : -1;
-        if (p->progress) {
+        if (p->progress && p->report_every > 0 && (it % p->report_every == 0 || it == p->iterations)) {
             nst_progress pr = {it, p->iterations, scale, sch->scales, loss, t.content, t.style, t.tv,
                                elapsed, rate < 0 ? -1 : rate * (sch->total_work - sch->done_work), x};
             p->progress(&pr, p->progress_user);
