@@ -14,12 +14,14 @@ cmake --install "$build" --prefix "$stage" >"$tmp/install.log" 2>&1 || { bad "cm
 lib=$(dirname "$(find "$stage" -name libnst.so | head -1)")
 # numpy and pytest from the system; pip offline
 /usr/bin/python3 -m venv --system-site-packages "$tmp/venv" && ok || bad "python3 -m venv"
-"$tmp/venv/bin/pip" install --no-index --no-build-isolation -q "$src/python" >"$tmp/pip.log" 2>&1 && ok ||
+# from a copy: pip's setuptools writes build/ and *.egg-info beside setup.py
+cp -r "$src/python" "$tmp/python"
+"$tmp/venv/bin/pip" install --no-index --no-build-isolation -q "$tmp/python" >"$tmp/pip.log" 2>&1 && ok ||
     { bad "pip install ./python"; tail -20 "$tmp/pip.log"; }
 cd "$tmp" || exit 1 # import the installed package, not the source tree's
 LD_LIBRARY_PATH=$lib NST_INCLUDE=$stage/include NST_SHARED=$shared NST_BINARY=$binary \
     NST_MODELS=$shared/models:$shared/models/fast \
-    "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider "$src/python/tests" >"$tmp/pytest.log" 2>&1 && ok ||
+    PYTHONDONTWRITEBYTECODE=1 "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider "$tmp/python/tests" >"$tmp/pytest.log" 2>&1 && ok ||
     bad "pytest python/tests"
 tail -40 "$tmp/pytest.log"
 finish
