@@ -10,7 +10,7 @@ packages="cmake make gcc pkg-config curl ca-certificates libdnnl-dev libopenblas
           chromium nodejs g++ libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
           libswresample-dev libavdevice-dev libopencv-video-dev ffmpeg python3-pil
           libopenmpi-dev openmpi-bin libpng-dev libjpeg62-turbo-dev libwebp-dev libheif-dev
-          python3-numpy python3-pytest python3-venv python3-pip python3-setuptools"
+          python3-numpy python3-pytest python3-venv python3-pip python3-setuptools groff-base"
 # clang for the fuzz harnesses (tests/fuzz): -fsanitize=fuzzer links
 # libclang_rt.fuzzer from libclang-rt-14-dev (libfuzzer-14-dev's libFuzzer.a
 # is not needed); clang's OpenMP is libomp

@@ -18,6 +18,17 @@ for f in bin/nst include/nst.h; do [ -e "$stage/$f" ] && ok || bad "not installe
 for f in "$soname" pkgconfig/nst.pc cmake/nst/nstConfig.cmake cmake/nst/nstConfigVersion.cmake; do
     [ -e "$lib/$f" ] && ok || bad "not installed: $lib/$f"
 done
+# the manual page (every command has its section, groff has no warning) and bash completion
+man=$(find "$stage" -name nst.1 | head -1)
+if [ -n "$man" ]; then
+    for c in stylize apply train video models serve; do grep -q "^.SH \"nst $c\"" "$man" && ok || bad "nst.1 has no section for nst $c"; done
+    w=$(groff -man -ww -z "$man" 2>&1); [ -z "$w" ] && ok || bad "groff warns about nst.1: $w"
+else
+    bad "not installed: share/man/man1/nst.1"
+fi
+comp=$(find "$stage" -path '*bash-completion/completions/nst' | head -1)
+words=$(bash -c '. "$1"; COMP_WORDS=("$2" video --temp); COMP_CWORD=2; _nst; echo "${COMPREPLY[*]}"' _ "$comp" "$stage/bin/nst")
+[ "$words" = "--temporal" ] && ok || bad "completing 'nst video --temp' gave '$words'"
 # the installed program finds the installed library (its RUNPATH), not the build's
 expect 0 "" "the installed nst --version" -- "$stage/bin/nst" --version
 grep -qE '^nst [0-9]+\.[0-9]+\.[0-9]+ \(libnst [0-9.]+\)$' "$tmp/stdout" && ok || bad "nst --version printed: $(cat "$tmp/stdout")"

@@ -98,6 +98,11 @@ int writable_ext(const char *ext) {
     return 0;
 }
 
+int progress_in_place(void) {
+    const char *term = getenv("TERM");
+    return isatty(2) && !(term && !strcmp(term, "dumb"));
+}
+
 int report(const nst_error *err) {
     /* bad usage (exit 2): a bad argument, or options this CPU cannot run;
      * everything else is a failure at run time (exit 1). In a job of

@@ -25,6 +25,9 @@ int check_output_dir(const char *path, nst_error *err);
 /* "42s", "3m05s", "1h02m" */
 void format_duration(double s, char *buf, size_t n);
 int writable_ext(const char *ext);
+/* Progress may be drawn in place (carriage returns, erase-line): standard
+ * error is a terminal and TERM is not "dumb". Otherwise plain lines. */
+int progress_in_place(void);
 /* Print "nst: MESSAGE" to stderr and return the exit status for the code
  * (under MPI: a usage error by rank 0 only, others as "rank R: MESSAGE"). */
 int report(const nst_error *err);

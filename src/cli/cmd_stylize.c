@@ -460,7 +460,7 @@ static int stylize_batch(int argc, char **argv, const args *a) {
 int cmd_stylize(int argc, char **argv) {
     static args a; /* large; static keeps it off the stack */
     nst_error err = {0};
-    progress_ctx ctx = {.a = &a, .tty = isatty(2)};
+    progress_ctx ctx = {.a = &a, .tty = progress_in_place()};
     nst_image out = {0};
     nst_net *net = NULL;
     char model_path[1024];
