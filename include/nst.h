@@ -6,13 +6,44 @@
  *
  * Every function that can fail returns 0 on success or an NST_ERR_* code and
  * fills an nst_error (err must point to one) whose message names the file
- * and the problem. No function exits or aborts the process. */
+ * and the problem. No function exits or aborts the process.
+ *
+ * Ownership. What a *_load or nst_video_open makes is the caller's, freed
+ * by the matching *_free / nst_video_close (which accept NULL). An
+ * nst_image that a function fills (a load, a decode, nst_image_alloc and
+ * _resize, the output of nst_stylize, nst_apply, nst_arbitrary_apply and
+ * nst_video_frame) holds pixels the library allocated: the caller frees
+ * them with nst_image_free; on failure nothing is left to free. Inputs are
+ * only read, and not kept after the call returns (except what the
+ * parameters of nst_video_open point to, which must outlive the
+ * nst_video). Returned strings (nst_version, nst_error_name,
+ * nst_net_name, nst_net_layer_name) belong to the library or to the
+ * object they came from; do not free them.
+ *
+ * Threads. A loaded network (nst_net, nst_generator, nst_arbitrary) is
+ * read-only: several threads may use one at once, each call compiling
+ * its own plan (nst serve's workers share theirs so). Each call runs on
+ * the OpenMP threads of the thread that makes it; nst_set_threads sets
+ * their number for the calling thread and OpenBLAS's globally. An
+ * nst_video belongs to the thread that opened it. Parameter structs are
+ * filled by their *_defaults function first, so that fields added later
+ * get their defaults in programs that do not know them. */
 #ifndef NST_H
 #define NST_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* A flag that stops a long run when another thread (or a signal handler)
+ * sets it to nonzero: a C11 atomic, std::atomic<int> in C++. */
+#ifdef __cplusplus
+#include <atomic>
+typedef std::atomic<int> nst_cancel_flag;
+#else
+#include <stdatomic.h>
+typedef atomic_int nst_cancel_flag;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,7 +102,9 @@ NST_API const char *nst_error_name(int code);
 NST_API int nst_fail(nst_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Threads used by oneDNN, OpenBLAS and our own loops; 0 keeps the default. */
+/* Threads for the calling thread's work (OpenMP: oneDNN and nst's loops)
+ * and for OpenBLAS (global); 0 keeps the default (OMP_NUM_THREADS, else
+ * all cores). */
 NST_API void nst_set_threads(int n);
 
 /* ---- images ---------------------------------------------------------- */
@@ -231,8 +264,8 @@ typedef struct {
     const char *checkpoint; /* safetensors file: the image and the optimiser state */
     int checkpoint_every;   /* write `checkpoint` (atomically) every N iterations (0: never) */
     int resume;             /* continue from `checkpoint`; ends as the uninterrupted run does */
-    volatile int *cancel;   /* when *cancel turns nonzero, stop with NST_ERR_RUNTIME
-                             * "cancelled" at the next iteration (NULL: never) */
+    nst_cancel_flag *cancel; /* when *cancel turns nonzero, stop with NST_ERR_CANCELLED
+                              * at the next iteration (NULL: never) */
     /* Video (Ruder et al. 2016): the loss adds temporal_weight * the mean over
      * pixels and channels of mask * ((x - target) / 255)^2, holding x to the
      * previous frame's result warped into this one (target) where the flow
@@ -486,7 +519,7 @@ typedef struct {
      * seam is a dissolve. With resume, a finished part is skipped and a
      * stopped one goes on. nst_video_assemble then makes the output. */
     int chunk, chunks, warmup;
-    volatile int *cancel;   /* nonzero: stop after the current frame, NST_ERR_RUNTIME */
+    nst_cancel_flag *cancel; /* nonzero: stop after the current frame, NST_ERR_CANCELLED */
     void (*progress)(const nst_video_progress *p, void *user); /* after each frame */
     void *user;
 } nst_video_file_params;

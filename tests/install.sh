@@ -52,6 +52,14 @@ expect 2 "usage" "examples/apply without arguments" -- "$tmp/apply"
 expect 1 "nope.jpg" "examples/apply on a missing photo" -- "$tmp/apply" wave "$tmp/nope.jpg" "$tmp/b.png"
 [ ! -e "$tmp/b.png" ] && ok || bad "a failed apply left b.png"
 
+# the header from C++ (its cancel flag is std::atomic<int> there)
+if command -v c++ >/dev/null; then
+    printf '%s\n' '#include <nst.h>' 'int main() { nst_cancel_flag f{0}; nst_stylize_params p;' \
+        'nst_stylize_defaults(&p); p.cancel = &f; f = 1; return nst_version()[0] == 0; }' >"$tmp/cxx.cc"
+    # shellcheck disable=SC2086
+    c++ -std=c++17 -Wall -Wextra -Werror $cflags "$tmp/cxx.cc" $(pkg-config --cflags --libs nst) -Wl,-rpath,"$lib" \
+        -o "$tmp/cxx" 2>"$tmp/cxx.log" && "$tmp/cxx" && ok || { bad "nst.h from C++"; cat "$tmp/cxx.log"; }
+fi
 # the same examples through find_package(nst)
 cmake -S "$src/examples" -B "$tmp/ex" -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_C_FLAGS="$cflags" >"$tmp/ex.log" 2>&1 &&
     cmake --build "$tmp/ex" >>"$tmp/ex.log" 2>&1 && ok || { bad "examples/ through find_package(nst)"; tail -20 "$tmp/ex.log"; }

@@ -128,7 +128,7 @@ static void memory_and_cancel(void) {
           "after the limit: %s", err.msg);
     nst_image_free(&out);
 
-    volatile int cancel = 1;
+    nst_cancel_flag cancel = 1;
     small.cancel = &cancel;
     expect(nst_stylize(net, &content, &style, 1, &small, &out, &err), &err, NST_ERR_CANCELLED, "cancelled",
            "cancelled");

@@ -11,7 +11,7 @@
 #include "testutil.h"
 
 typedef struct {
-    volatile int cancel;
+    nst_cancel_flag cancel;
     int stop_after; /* set cancel once this many iterations were reported */
     int calls;
     int last_iteration, last_scale;

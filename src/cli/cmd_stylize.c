@@ -286,7 +286,7 @@ static void show_progress(progress_ctx *ctx, const nst_progress *pr) {
 /* Ctrl-C: the library stops at the next iteration (params.cancel) and the
  * progress callback keeps the picture so far; a second Ctrl-C ends the
  * process at once (the default action, re-raised). */
-static volatile int interrupted;
+static nst_cancel_flag interrupted; /* lock-free: a signal handler may set it */
 static void on_sigint(int sig) {
     if (interrupted) {
         signal(sig, SIG_DFL);

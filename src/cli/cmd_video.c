@@ -195,7 +195,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     return check_output_dir(a->output, err);
 }
 
-static volatile int interrupted;
+static nst_cancel_flag interrupted; /* lock-free: a signal handler may set it */
 static void on_signal(int sig) {
     (void)sig;
     if (interrupted) _exit(130); /* a second Ctrl-C quits at once */

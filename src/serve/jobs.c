@@ -22,7 +22,7 @@ typedef struct {
     const char *kind;  /* "stylize", "apply" or "video" */
     pthread_t thread;
     long id;           /* the job being run, 0 when idle (under j->mu) */
-    volatile int cancel;
+    nst_cancel_flag cancel;
 } worker;
 
 struct jobs {
