@@ -60,7 +60,7 @@ extern "C" {
 #define NST_VERSION_STRING "0.2.0"
 
 /* Only what this header declares is exported from libnst.so (the library
- * is built with -fvisibility=hidden). */
+ * is built with -fvisibility=hidden and a version script, NST_0.2). */
 #if defined(NST_BUILDING) && defined(__GNUC__)
 #define NST_API __attribute__((visibility("default")))
 #else

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "layers/layers.h"
 
 /* Planes and lanes of an n x c tensor in layout block. */
@@ -65,7 +66,7 @@ static void finish(double s, double q, float first, int hw, float eps, float *me
 /* Sums of one run of pixels. Lane counts that divide 16 run as 16 lanes
  * (16 / lanes pixels side by side, then folded), which the compiler turns
  * into vector code with 16 independent sums; others lane by lane. */
-static void sums_of(int lanes, size_t from, size_t to, const float *xp, double *s, double *q) {
+HOT_LOOP static void sums_of(int lanes, size_t from, size_t to, const float *xp, double *s, double *q) {
     if (16 % lanes) {
         plane_sums(lanes, from, to, xp, xp, s, q);
         return;
@@ -128,7 +129,7 @@ static inline void plane_apply(int lanes, size_t m, const float *x, const float 
         }
 }
 
-static void apply16(size_t m, const float *x, const float *a, const float *b, const float *skip, int relu,
+HOT_LOOP static void apply16(size_t m, const float *x, const float *a, const float *b, const float *skip, int relu,
                     float *y) {
     if (skip && relu) plane_apply(16, m, x, a, b, skip, 1, y);
     else if (skip) plane_apply(16, m, x, a, b, skip, 0, y);

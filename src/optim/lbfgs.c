@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "optim/optim.h"
 
 #define TOL_GRAD 1e-7
@@ -57,7 +58,7 @@ static float absmax(const float *a, size_t n) {
 }
 
 /* a.b in double, 8 lanes (vectorised; a fixed order for a given n) */
-static double dot_lanes(const float *a, const float *b, size_t n) {
+HOT_LOOP static double dot_lanes(const float *a, const float *b, size_t n) {
     double acc[8] = {0};
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -93,24 +94,30 @@ static void multi_dot(lbfgs_state *st, const float *const *rows, int nr, const f
     }
 }
 
+/* combine's elements lo .. lo + len (at most BLOCK) */
+HOT_LOOP static void combine_block(float *d, double cg, const float *g, const float *const *rows,
+                                   const double *coef, int nr, size_t lo, size_t len) {
+    double acc[BLOCK];
+#pragma omp simd
+    for (size_t i = 0; i < len; i++) acc[i] = cg * g[lo + i];
+    for (int r = 0; r < nr; r++) {
+        const float *x = rows[r] + lo;
+        const double k = coef[r];
+#pragma omp simd
+        for (size_t i = 0; i < len; i++) acc[i] += k * x[i];
+    }
+#pragma omp simd
+    for (size_t i = 0; i < len; i++) d[lo + i] = (float)acc[i];
+}
+
 /* d = cg g + sum_r coef[r] rows[r], summed in double per BLOCK */
 static void combine(float *d, double cg, const float *g, const float *const *rows,
                     const double *coef, int nr, size_t n) {
     const long nb = (long)((n + BLOCK - 1) / BLOCK);
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
     for (long b = 0; b < nb; b++) {
-        size_t lo = (size_t)b * BLOCK, len = n - lo < BLOCK ? n - lo : BLOCK;
-        double acc[BLOCK];
-#pragma omp simd
-        for (size_t i = 0; i < len; i++) acc[i] = cg * g[lo + i];
-        for (int r = 0; r < nr; r++) {
-            const float *x = rows[r] + lo;
-            const double k = coef[r];
-#pragma omp simd
-            for (size_t i = 0; i < len; i++) acc[i] += k * x[i];
-        }
-#pragma omp simd
-        for (size_t i = 0; i < len; i++) d[lo + i] = (float)acc[i];
+        size_t lo = (size_t)b * BLOCK;
+        combine_block(d, cg, g, rows, coef, nr, lo, n - lo < BLOCK ? n - lo : BLOCK);
     }
 }
 

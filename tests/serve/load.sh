@@ -84,9 +84,15 @@ p99=$(awk -v n="$polls" 'NR == int(n * 0.99) + 1 { printf "%.1f", $1 * 1000 }' "
 limited=$(grep -c '^429[0-9]' "$tmp/codes")
 [ "$limited" = 0 ] && ok || bad "$limited requests of the 50 clients were refused for their rate"
 f200=$(grep -c '^200$' "$tmp/flood"); f429=$(grep -c '^429$' "$tmp/flood")
-# 30 a second and a 2 s burst (default --rate 30)
-[ "$f429" -gt 0 ] && [ "$f200" -le $((30 * seconds + 60 + 30)) ] && ok ||
-    bad "the flooding client: $f200 answered, $f429 refused in $seconds s"
+# 30 a second and a 2 s burst (default --rate 30); a server too slow to
+# answer the flooder faster than that (a sanitised build on a busy machine)
+# cannot be asked to refuse it, and says so
+if [ $((f200 + f429)) -gt $((30 * seconds + 60 + 30)) ]; then
+    [ "$f429" -gt 0 ] && [ "$f200" -le $((30 * seconds + 60 + 30)) ] && ok ||
+        bad "the flooding client: $f200 answered, $f429 refused in $seconds s"
+else
+    echo "not checked: the flooding client sent only $((f200 + f429)) requests in $seconds s, under the rate limit"
+fi
 submitted=$(grep -c '^201$' "$tmp/codes")
 [ "$submitted" -gt 0 ] && ok || bad "no job was accepted"
 
