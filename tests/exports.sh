@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # libnst.so exports the functions that include/nst.h declares (NST_API)
-# and nothing else: no internal symbol leaks into a caller's namespace.
+# and nothing else: no internal symbol leaks into a caller's namespace. And
+# it needs neither libzip, libcurl nor libcrypto to load: they are opened
+# when a .pth file is read or a model downloaded (src/io/optional_libs.c).
 # usage: exports.sh LIBNST_SO NST_H
 lib=$1 header=$2
 . "$(dirname "$0")/lib.sh"
@@ -16,5 +18,7 @@ extra=$(comm -23 "$tmp/exported" "$tmp/declared")
 missing=$(comm -13 "$tmp/exported" "$tmp/declared")
 [ -z "$extra" ] && ok || bad "exported but not declared in nst.h:" $extra
 [ -z "$missing" ] && ok || bad "declared in nst.h but not exported:" $missing
-echo "$(wc -l <"$tmp/exported") symbols exported"
+needed=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+case "$needed" in *libzip*|*libcurl*|*libcrypto*) bad "libnst.so needs at load time: $needed";; *) ok;; esac
+echo "$(wc -l <"$tmp/exported") symbols exported; needed: $needed"
 finish

@@ -2,9 +2,7 @@
  * goes to a temporary file beside the destination that is renamed into place
  * only when complete, so an interrupted download or copy never leaves a file
  * that looks finished. */
-#include <curl/curl.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 
 #include "core/util.h"
 #include "io/io.h"
+#include "io/optional_libs.h"
 
 int sha256_file(const char *path, char hex[65], nst_error *err) {
     FILE *f = fopen(path, "rb");
@@ -21,15 +20,17 @@ int sha256_file(const char *path, char hex[65], nst_error *err) {
         return errno == ENOENT ? nst_fail(err, NST_ERR_IO, "%s: no such file", path)
                                : nst_fail(err, NST_ERR_IO, "%s: cannot open (%s)", path,
                                           strerror(errno));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const crypto_api *O = crypto_lib(err);
+    if (!O) return fclose(f), err->code;
+    EVP_MD_CTX *ctx = O->EVP_MD_CTX_new_fn();
     unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    int ok = ctx && O->EVP_DigestInit_ex_fn(ctx, O->EVP_sha256_fn(), NULL);
     size_t n;
-    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0) ok = EVP_DigestUpdate(ctx, buf, n);
+    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0) ok = O->EVP_DigestUpdate_fn(ctx, buf, n);
     int rerr = ferror(f) ? errno : 0;
-    ok = ok && !rerr && EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
+    ok = ok && !rerr && O->EVP_DigestFinal_ex_fn(ctx, md, &mdlen);
+    O->EVP_MD_CTX_free_fn(ctx);
     fclose(f);
     if (rerr) return nst_fail(err, NST_ERR_IO, "%s: read error (%s)", path, strerror(rerr));
     if (!ok) return nst_fail(err, NST_ERR_INTERNAL, "%s: sha256 failed (OpenSSL error)", path);
@@ -40,7 +41,7 @@ int sha256_file(const char *path, char hex[65], nst_error *err) {
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
-static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init(void) { curl_init_rc = curl_lib(NULL)->curl_global_init_fn(CURL_GLOBAL_DEFAULT); }
 
 struct sink {
     FILE *f;
@@ -57,42 +58,44 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ctx) {
 }
 
 int download_file(const char *url, const char *path, nst_error *err) {
+    const curl_api *L = curl_lib(err);
+    if (!L) return err->code;
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
         return nst_fail(err, NST_ERR_IO, "%s: cannot initialise libcurl (%s)", url,
-                        curl_easy_strerror(curl_init_rc));
+                        L->curl_easy_strerror_fn(curl_init_rc));
     char *tmp;
     struct sink s = {temp_open(path, &tmp), 0};
     if (!s.f) return nst_fail(err, NST_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
-    CURL *c = curl_easy_init();
+    CURL *c = L->curl_easy_init_fn();
     char cerr[CURL_ERROR_SIZE] = "";
     CURLcode rc = CURLE_FAILED_INIT;
     if (c) {
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,file");
+        L->curl_easy_setopt_fn(c, CURLOPT_URL, url);
+        L->curl_easy_setopt_fn(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,file");
         /* a server must not redirect us to local files */
-        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L); /* HTTP >= 400 is an error, not a body */
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+        L->curl_easy_setopt_fn(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
+        L->curl_easy_setopt_fn(c, CURLOPT_FOLLOWLOCATION, 1L);
+        L->curl_easy_setopt_fn(c, CURLOPT_MAXREDIRS, 10L);
+        L->curl_easy_setopt_fn(c, CURLOPT_FAILONERROR, 1L); /* HTTP >= 400 is an error, not a body */
+        L->curl_easy_setopt_fn(c, CURLOPT_CONNECTTIMEOUT, 30L);
         /* model files are large, so no total timeout: give up on a stalled
          * transfer (under 1 KiB/s for a minute) instead */
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "nst");
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* we may run beside other threads */
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-        rc = curl_easy_perform(c);
-        curl_easy_cleanup(c);
+        L->curl_easy_setopt_fn(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        L->curl_easy_setopt_fn(c, CURLOPT_LOW_SPEED_TIME, 60L);
+        L->curl_easy_setopt_fn(c, CURLOPT_USERAGENT, "nst");
+        L->curl_easy_setopt_fn(c, CURLOPT_NOSIGNAL, 1L); /* we may run beside other threads */
+        L->curl_easy_setopt_fn(c, CURLOPT_ERRORBUFFER, cerr);
+        L->curl_easy_setopt_fn(c, CURLOPT_WRITEFUNCTION, write_cb);
+        L->curl_easy_setopt_fn(c, CURLOPT_WRITEDATA, &s);
+        rc = L->curl_easy_perform_fn(c);
+        L->curl_easy_cleanup_fn(c);
     }
     /* a failed transfer (EIO stands for it) discards the temporary file too */
     int e = temp_finish(s.f, tmp, path, s.err ? s.err : rc != CURLE_OK ? EIO : 0);
     if (rc != CURLE_OK && !s.err)
         return nst_fail(err, NST_ERR_IO, "%s: download failed (%s)", url,
-                        *cerr ? cerr : curl_easy_strerror(rc));
+                        *cerr ? cerr : L->curl_easy_strerror_fn(rc));
     if (e)
         return nst_fail(err, NST_ERR_IO, "%s: cannot write download of %s (%s)", path, url,
                         strerror(e));

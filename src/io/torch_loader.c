@@ -6,15 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zip.h>
 
 #include "io/io.h"
+#include "io/optional_libs.h"
 #include "io/pickle.h"
 
 #define PKL_MAX ((zip_uint64_t)1 << 30) /* data.pkl of a huge state_dict is a few MB */
 
 typedef struct {
     const char *path;
+    const zip_api *z; /* libzip, loaded on first use */
     zip_t *zip;
     char prefix[512]; /* "<folder>/" */
     nst_error *err;
@@ -26,7 +27,7 @@ static int read_member(torch_file *tf, const char *name, zip_uint64_t max, unsig
     char full[1024];
     snprintf(full, sizeof full, "%s%s", tf->prefix, name);
     zip_stat_t st;
-    if (zip_stat(tf->zip, full, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
+    if (tf->z->zip_stat_fn(tf->zip, full, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
         return nst_fail(tf->err, NST_ERR_FORMAT, "%s: archive has no %s", tf->path, full);
     if (st.size > max)
         return nst_fail(tf->err, NST_ERR_FORMAT, "%s: %s holds %llu bytes, more than the %llu expected",
@@ -42,21 +43,21 @@ static int read_member(torch_file *tf, const char *name, zip_uint64_t max, unsig
     unsigned char *buf = malloc(st.size ? st.size : 1);
     if (!buf)
         return nst_fail(tf->err, NST_ERR_NOMEM, "%s: out of memory reading %s", tf->path, full);
-    zip_file_t *f = zip_fopen(tf->zip, full, 0);
+    zip_file_t *f = tf->z->zip_fopen_fn(tf->zip, full, 0);
     if (!f) {
         free(buf);
         return nst_fail(tf->err, NST_ERR_IO, "%s: cannot read %s: %s", tf->path, full,
-                        zip_strerror(tf->zip));
+                        tf->z->zip_strerror_fn(tf->zip));
     }
-    zip_int64_t got = zip_fread(f, buf, st.size);
+    zip_int64_t got = tf->z->zip_fread_fn(f, buf, st.size);
     /* libzip compares the CRC when a read reaches the end of the member, so
      * read once more: that returns 0 at a good end, -1 on a mismatch */
     unsigned char extra;
-    int ok = got >= 0 && (zip_uint64_t)got == st.size && zip_fread(f, &extra, 1) == 0;
+    int ok = got >= 0 && (zip_uint64_t)got == st.size && tf->z->zip_fread_fn(f, &extra, 1) == 0;
     if (!ok)
         nst_fail(tf->err, NST_ERR_IO, "%s: cannot read %s: %s", tf->path, full,
-                 got >= 0 && (zip_uint64_t)got != st.size ? "truncated" : zip_file_strerror(f));
-    zip_fclose(f);
+                 got >= 0 && (zip_uint64_t)got != st.size ? "truncated" : tf->z->zip_file_strerror_fn(f));
+    tf->z->zip_fclose_fn(f);
     if (!ok) {
         free(buf);
         return tf->err->code;
@@ -69,9 +70,9 @@ static int read_member(torch_file *tf, const char *name, zip_uint64_t max, unsig
 /* The prefix is the top-level folder holding data.pkl (named after the file
  * by torch.save, but any name is valid). */
 static int find_prefix(torch_file *tf) {
-    zip_int64_t n = zip_get_num_entries(tf->zip, 0);
+    zip_int64_t n = tf->z->zip_get_num_entries_fn(tf->zip, 0);
     for (zip_int64_t i = 0; i < n; i++) {
-        const char *name = zip_get_name(tf->zip, (zip_uint64_t)i, 0);
+        const char *name = tf->z->zip_get_name_fn(tf->zip, (zip_uint64_t)i, 0);
         const char *slash = name ? strchr(name, '/') : NULL;
         if (slash && strcmp(slash + 1, "data.pkl") == 0 &&
             (size_t)(slash - name) + 1 < sizeof tf->prefix) {
@@ -196,13 +197,14 @@ static int load_dict(torch_file *tf, pk_obj *root, tensor_dict *d) {
 }
 
 int torch_load(const char *path, tensor_dict *out, nst_error *err) {
-    torch_file tf = {.path = path, .err = err};
+    torch_file tf = {.path = path, .err = err, .z = zip_lib(err)};
+    if (!tf.z) return err->code;
     tensor_dict d = {0};
     int zerr = 0;
-    tf.zip = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    tf.zip = tf.z->zip_open_fn(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
     if (!tf.zip) {
         zip_error_t ze;
-        zip_error_init_with_code(&ze, zerr);
+        tf.z->zip_error_init_with_code_fn(&ze, zerr);
         FILE *f = fopen(path, "rb");
         int c0 = f ? fgetc(f) : EOF;
         if (f) fclose(f);
@@ -212,10 +214,10 @@ int torch_load(const char *path, tensor_dict *out, nst_error *err) {
                                 path)
                  : c0 == 'P' /* "PK": a zip whose end (the central directory) is missing or damaged */
                      ? nst_fail(err, NST_ERR_FORMAT, "%s: truncated or damaged zip archive: %s",
-                                path, zip_error_strerror(&ze))
+                                path, tf.z->zip_error_strerror_fn(&ze))
                      : nst_fail(err, NST_ERR_FORMAT, "%s: not a torch.save zip archive: %s", path,
-                                zip_error_strerror(&ze));
-        zip_error_fini(&ze);
+                                tf.z->zip_error_strerror_fn(&ze));
+        tf.z->zip_error_fini_fn(&ze);
         return rc;
     }
     unsigned char *pkl = NULL, *order = NULL;
@@ -226,7 +228,7 @@ int torch_load(const char *path, tensor_dict *out, nst_error *err) {
     /* byteorder exists since PyTorch 1.13 and is "little" on every common machine */
     char full[600];
     snprintf(full, sizeof full, "%sbyteorder", tf.prefix);
-    if (!rc && zip_name_locate(tf.zip, full, 0) >= 0) {
+    if (!rc && tf.z->zip_name_locate_fn(tf.zip, full, 0) >= 0) {
         rc = read_member(&tf, "byteorder", 16, &order, &order_len);
         if (!rc && !(order_len == 6 && memcmp(order, "little", 6) == 0))
             rc = nst_fail(err, NST_ERR_FORMAT, "%s: big-endian tensors are not supported", path);
@@ -237,7 +239,7 @@ int torch_load(const char *path, tensor_dict *out, nst_error *err) {
     pk_free(&arena);
     free(pkl);
     free(order);
-    zip_discard(tf.zip);
+    tf.z->zip_discard_fn(tf.zip);
     if (rc) {
         dict_free(&d);
         return rc;
