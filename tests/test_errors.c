@@ -22,14 +22,6 @@
 
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 /* The bytes this process has mapped (VmSize). */
 static double mapped_bytes(void) {
     FILE *f = fopen("/proc/self/status", "r");

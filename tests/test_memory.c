@@ -12,14 +12,6 @@
 #include "layers/layers.h"
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 /* A "VmRSS:" / "VmHWM:" line of /proc/self/status, in bytes; -1: none. */
 static double status_bytes(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");

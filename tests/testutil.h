@@ -74,4 +74,13 @@ int tu_write_file(const char *path, const void *data, size_t len);
 /* Size in bytes, -1 when missing. */
 long tu_file_size(const char *path);
 
+/* UNDER_ASAN: built with AddressSanitizer (gcc or clang) */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 #endif

@@ -175,30 +175,34 @@ def load_image(path):
     return _result(img)
 
 
-class Net:
-    """A loss network (a name such as "darknet-tiny" or "vgg19", or a path)."""
+class _Handle:
+    """A network the library loaded, freed with it."""
 
-    def __init__(self, name="darknet-tiny"):
-        self._p, err = C.c_void_p(), _Error()
-        _check(_lib.nst_net_load(_resolve(name), C.byref(self._p), C.byref(err)), err)
-
-    def __del__(self):
-        if getattr(self, "_p", None):
-            _lib.nst_net_free(self._p)
-            self._p = None
-
-
-class Generator:
-    """A feed-forward style network (a pretrained name such as "wave", or a path)."""
+    _load = _free = None
 
     def __init__(self, name):
         self._p, err = C.c_void_p(), _Error()
-        _check(_lib.nst_generator_load(_resolve(name), C.byref(self._p), C.byref(err)), err)
+        _check(getattr(_lib, self._load)(_resolve(name), C.byref(self._p), C.byref(err)), err)
 
     def __del__(self):
         if getattr(self, "_p", None):
-            _lib.nst_generator_free(self._p)
+            getattr(_lib, self._free)(self._p)
             self._p = None
+
+
+class Net(_Handle):
+    """A loss network (a name such as "darknet-tiny" or "vgg19", or a path)."""
+
+    _load, _free = "nst_net_load", "nst_net_free"
+
+    def __init__(self, name="darknet-tiny"):
+        super().__init__(name)
+
+
+class Generator(_Handle):
+    """A feed-forward style network (a pretrained name such as "wave", or a path)."""
+
+    _load, _free = "nst_generator_load", "nst_generator_free"
 
 
 _OPTIMIZERS = {"lbfgs": 0, "adam": 1}
