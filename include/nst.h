@@ -179,8 +179,9 @@ NST_API const char *nst_net_name(const nst_net *net);
 /* Where models are looked for, in order: each directory of $NST_MODELS
  * (colon-separated), the install directory (nst_models_dir), and the local
  * mirrors: $NST_MIRROR, ./../shared/models and <nst binary>/../../shared/models.
- * Returns the number of directories written into dirs[0..max-1]. */
-NST_API int nst_models_search_path(char dirs[][4096], int max);
+ * Calls each(dir, user) for every one (dir is valid during the call; each
+ * may be NULL) and returns their number. */
+NST_API int nst_models_search_path(void (*each)(const char *dir, void *user), void *user);
 /* The install directory: $NST_HOME/models, else $XDG_DATA_HOME/nst/models,
  * else ~/.local/share/nst/models. */
 NST_API void nst_models_dir(char *out, size_t outsz);

@@ -24,6 +24,11 @@ static const char help[] =
     "  nst models install darknet-tiny\n"
     "  nst models layers darknet-tiny\n";
 
+static void print_dir(const char *dir, void *user) {
+    (void)user;
+    printf("  %s\n", dir);
+}
+
 static int list(void) {
     const nst_model_info *m;
     int n = nst_models_known(&m);
@@ -36,10 +41,8 @@ static int list(void) {
                m[i].description);
         if (found) printf("%-39s %s\n", "", path);
     }
-    char dirs[16][4096];
-    int nd = nst_models_search_path(dirs, 16);
     printf("\nsearch path:\n");
-    for (int i = 0; i < nd; i++) printf("  %s\n", dirs[i]);
+    nst_models_search_path(print_dir, NULL);
     return 0;
 }
 

@@ -615,7 +615,7 @@ static int mirrors(char dirs[][NST_PATH_MAX], int n, int max) {
     return n;
 }
 
-int nst_models_search_path(char dirs[][NST_PATH_MAX], int max) {
+static int search_dirs(char dirs[][NST_PATH_MAX], int max) {
     int n = 0;
     const char *v = getenv("NST_MODELS");
     if (v && *v) {
@@ -627,6 +627,13 @@ int nst_models_search_path(char dirs[][NST_PATH_MAX], int max) {
     }
     if (n < max) nst_models_dir(dirs[n++], NST_PATH_MAX); /* may not exist yet */
     return mirrors(dirs, n, max);
+}
+
+int nst_models_search_path(void (*each)(const char *dir, void *user), void *user) {
+    char dirs[16][NST_PATH_MAX];
+    int n = search_dirs(dirs, 16);
+    for (int i = 0; i < n && each; i++) each(dirs[i], user);
+    return n;
 }
 
 static const model_entry *find_entry(const char *name) {
@@ -675,7 +682,7 @@ int nst_models_resolve(const char *name_or_path, char *out, size_t outsz, nst_er
         return NST_OK;
     }
     char dirs[16][NST_PATH_MAX];
-    int n = nst_models_search_path(dirs, 16);
+    int n = search_dirs(dirs, 16);
     for (int i = 0; i < n; i++)
         if (model_in_dir(dirs[i], name_or_path, out, outsz)) return NST_OK;
     if (!find_entry(name_or_path)) {
