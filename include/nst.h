@@ -157,6 +157,25 @@ NST_API void nst_image_fit(int w, int h, int side, int *ow, int *oh);
 /* Luminance-only transfer: keep the luminance (Y of YIQ/YUV) of `styled`,
  * take the chrominance of `content`; both the same size. Result in place. */
 NST_API void nst_image_keep_colors(nst_image *styled, const nst_image *content);
+/* Colour histogram matching (Gatys et al. 2017, "Controlling Perceptual
+ * Factors in Neural Style Transfer", sec. 5): the affine map of RGB
+ * x' = A (x - mu_img) + mu_target, A = S_target^1/2 S_img^-1/2 (symmetric
+ * square roots of the 3x3 colour covariances), which gives img the mean
+ * and covariance of target's colours; in place, clamped to 0..255. In RGB
+ * because the loss network sees RGB: the map reproduces the full RGB
+ * covariance exactly, which moments matched in a non-linear space (Lab)
+ * would not. */
+NST_API void nst_image_match_colors(nst_image *img, const nst_image *target);
+
+/* Colour control of stylize and apply: none; luminance (the styled
+ * luminance on the photo's chrominance, after the transfer); histogram
+ * (stylize: the paintings recoloured to the photo's colour statistics
+ * before the transfer; apply: the result recoloured to the photo's). */
+enum { NST_COLOR_NONE = 0, NST_COLOR_LUMINANCE = 1, NST_COLOR_HISTOGRAM = 2 };
+/* The colour step after a transfer: LUMINANCE keeps photo's chrominance
+ * (nst_image_keep_colors), HISTOGRAM gives styled photo's colour moments
+ * (nst_image_match_colors), NONE does nothing. Same sizes; in place. */
+NST_API void nst_image_color_control(nst_image *styled, const nst_image *photo, int mode);
 
 /* ---- loss networks ---------------------------------------------------- */
 
@@ -256,7 +275,7 @@ typedef struct {
     int scales;          /* coarse-to-fine pyramid levels, >= 1 */
     int size;            /* long side of the output */
     float style_scale;   /* style image long side = style_scale * size */
-    int original_colors; /* keep the content's colours */
+    int color_transfer;  /* NST_COLOR_* */
     int report_every;    /* call progress every N iterations and after the last of each
                           * scale (default 1; 0: never) */
     nst_progress_fn progress;
@@ -309,7 +328,7 @@ NST_API void nst_generator_free(nst_generator *gen);
 typedef struct {
     int size;            /* long side of the output; 0 keeps the input's size */
     float strength;      /* 0..1: out = strength * styled + (1 - strength) * input */
-    int original_colors; /* keep the input's colours */
+    int color_transfer;  /* NST_COLOR_* */
     int tile;            /* larger images run in overlapping tiles of at most
                           * this side (multiple of 4, >= 64); 0: automatic */
 } nst_apply_params;

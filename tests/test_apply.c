@@ -141,7 +141,7 @@ static void apply_options(const nst_generator *g, const char *photo) {
     }
     nst_image_free(&colors);
     p.strength = 1;
-    p.original_colors = 1;
+    p.color_transfer = NST_COLOR_LUMINANCE;
     CHECK(nst_apply(g, &in, &p, &colors, &err) == 0, "apply original colours: %s", err.msg);
     p.strength = 1.5f;
     CHECK(nst_apply(g, &in, &p, &bad, &err) == NST_ERR_ARG && strstr(err.msg, "strength"),

@@ -79,7 +79,7 @@ class _StylizeParams(C.Structure):
                 ("lbfgs_history", C.c_int), ("init", C.c_int), ("init_image", C.POINTER(_Image)),
                 ("seed", C.c_uint64), ("pooling", C.c_int), ("padding", C.c_int), ("precision", C.c_int),
                 ("scales", C.c_int), ("size", C.c_int), ("style_scale", C.c_float),
-                ("original_colors", C.c_int), ("report_every", C.c_int), ("progress", _ProgressFn),
+                ("color_transfer", C.c_int), ("report_every", C.c_int), ("progress", _ProgressFn),
                 ("progress_user", C.c_void_p), ("checkpoint", C.c_char_p), ("checkpoint_every", C.c_int),
                 ("resume", C.c_int), ("cancel", C.POINTER(C.c_int)),
                 ("temporal_target", C.POINTER(_Image)), ("temporal_mask", C.POINTER(_Image)),
@@ -87,7 +87,7 @@ class _StylizeParams(C.Structure):
 
 
 class _ApplyParams(C.Structure):
-    _fields_ = [("size", C.c_int), ("strength", C.c_float), ("original_colors", C.c_int), ("tile", C.c_int)]
+    _fields_ = [("size", C.c_int), ("strength", C.c_float), ("color_transfer", C.c_int), ("tile", C.c_int)]
 
 
 def _load():
@@ -208,6 +208,7 @@ class Generator(_Handle):
 _OPTIMIZERS = {"lbfgs": 0, "adam": 1}
 _INITS = {"content": 0, "noise": 1}
 _PRECISIONS = {"fp32": 0, "bf16": 1}
+_COLORS = {"none": 0, "luminance": 1, "histogram": 2}
 _default_net = None
 _default_lock = threading.Lock()
 
@@ -217,7 +218,8 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
     to blend) by optimisation (Gatys et al.). Options are nst_stylize_params'
     fields: size, iterations, content_weight, style_weight, tv_weight,
     style_scale, scales, seed, learning_rate, lbfgs_history,
-    original_colors, optimizer ("lbfgs"/"adam"), init ("content"/"noise"),
+    color_transfer ("none"/"luminance"/"histogram"), optimizer
+    ("lbfgs"/"adam"), init ("content"/"noise"),
     precision ("fp32"/"bf16"), style_blend (a list of weights).
     progress(info) gets a dict every report_every iterations; cancel is a
     Cancel token. Returns (h, w, 3) uint8."""
@@ -245,12 +247,14 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
             v = _INITS[v]
         elif k == "precision":
             v = _PRECISIONS[v]
+        elif k == "color_transfer":
+            v = _COLORS[v]
         elif k == "style_blend":
             for i, w in enumerate(v):
                 p.style_blend[i] = w
             continue
         elif k not in ("size", "iterations", "content_weight", "style_weight", "tv_weight", "style_scale",
-                       "scales", "seed", "learning_rate", "lbfgs_history", "original_colors"):
+                       "scales", "seed", "learning_rate", "lbfgs_history"):
             raise TypeError(f"stylize: unknown option {k!r}")
         setattr(p, k, v)
     raised = []
@@ -279,15 +283,16 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
     return _result(out)
 
 
-def apply(image, net, size=0, strength=1.0, original_colors=False, tile=0):
+def apply(image, net, size=0, strength=1.0, color_transfer="none", tile=0):
     """Paint `image` with a feed-forward style network in one pass. net: a
-    Generator or a name/path. size 0 keeps the image's size. Returns
-    (h, w, 3) uint8."""
+    Generator or a name/path. size 0 keeps the image's size; color_transfer
+    "luminance" keeps the photo's colours, "histogram" gives the result the
+    photo's colour statistics. Returns (h, w, 3) uint8."""
     g = Generator(net) if isinstance(net, str) else net
     x = _Planar(image, "image")
     p = _ApplyParams()
     _lib.nst_apply_defaults(C.byref(p))
-    p.size, p.strength, p.original_colors, p.tile = size, strength, int(original_colors), tile
+    p.size, p.strength, p.color_transfer, p.tile = size, strength, _COLORS[color_transfer], tile
     out, err = _Image(), _Error()
     _check(_lib.nst_apply(g._p, C.byref(x.image), C.byref(p), C.byref(out), C.byref(err)), err)
     return _result(out)

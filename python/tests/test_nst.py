@@ -57,6 +57,10 @@ def test_apply_is_the_command_lines(tmp_path):
     # the same pass; only the rounding of exact halves may differ
     assert np.abs(cli - out).max() <= 1 and np.abs(cli - out).mean() < 0.01
     assert np.abs(out.astype(int) - nst.apply(photo, "wave", size=128, strength=0).astype(int)).mean() > 10
+    matched = nst.apply(photo, "wave", size=128, color_transfer="histogram").reshape(-1, 3).mean(0)
+    small = nst.load_image(png).reshape(-1, 3).mean(0)  # the result's own colours, for contrast
+    photo_mean = nst.apply(photo, "wave", size=128, strength=0).reshape(-1, 3).mean(0)
+    assert np.abs(matched - photo_mean).max() < 1.0 < np.abs(small - photo_mean).max()
 
 
 def test_stylize_with_progress():

@@ -25,6 +25,13 @@ int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_er
     return NST_OK;
 }
 
+int parse_color(const char *opt, const char *s, int *out, nst_error *err) {
+    static const char *const names[] = {"none", "luminance", "histogram"}; /* NST_COLOR_* order */
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) return *out = i, NST_OK;
+    return nst_fail(err, NST_ERR_ARG, "%s: '%s' is not none, luminance or histogram", opt, s);
+}
+
 int parse_float(const char *opt, const char *s, double lo, double hi, float *out, nst_error *err) {
     char *end;
     errno = 0;

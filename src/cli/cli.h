@@ -15,6 +15,8 @@ int cmd_serve(int argc, char **argv);
  * number within [lo, hi]; otherwise a usage error naming the option. */
 int parse_int(const char *opt, const char *s, long lo, long hi, int *out, nst_error *err);
 int parse_float(const char *opt, const char *s, double lo, double hi, float *out, nst_error *err);
+/* --color-transfer none|luminance|histogram -> NST_COLOR_* */
+int parse_color(const char *opt, const char *s, int *out, nst_error *err);
 /* Split a comma-separated list into at most max items of 64 chars. */
 int parse_list(const char *opt, const char *s, char items[][64], int max, int *n, nst_error *err);
 /* An output path nst can write: a .png/.jpg/.jpeg/.bmp/.tga extension

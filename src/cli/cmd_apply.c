@@ -43,7 +43,10 @@ static const char help[] =
     "      --strength F        0..1 (default 1): with --net, F * styled + (1 - F) *\n"
     "                          photo; with --style, the style vector F * painting's +\n"
     "                          (1 - F) * the photo's own (a lighter style, not a fade)\n"
-    "      --original-colors   keep the photo's colours\n"
+    "      --color-transfer none|luminance|histogram  colour control (default none):\n"
+    "                          luminance keeps the photo's colours, histogram\n"
+    "                          gives the result the photo's colour statistics\n"
+    "      --original-colors   the same as --color-transfer luminance\n"
     "      --tile N            run images larger than N px in overlapping N px tiles\n"
     "                          (default 1024, 2048 with --style; bounds memory; every tile uses\n"
     "                          whole-image statistics, so the look stays close\n"
@@ -62,7 +65,7 @@ static const char help[] =
     "  nst apply --style starry_night.jpg --save-style starry.json\n"
     "  nst apply --style starry.json --strength 0.5 photos/*.jpg -o starry/\n";
 
-enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY, O_FORMAT,
+enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_COLOR, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY, O_FORMAT,
        O_RESUME };
 
 static const struct option options[] = {
@@ -75,6 +78,7 @@ static const struct option options[] = {
     {"size", required_argument, 0, O_SIZE},
     {"strength", required_argument, 0, O_STRENGTH},
     {"original-colors", no_argument, 0, O_ORIG},
+    {"color-transfer", required_argument, 0, O_COLOR},
     {"tile", required_argument, 0, O_TILE},
     {"threads", required_argument, 0, O_THREADS},
     {"resume", no_argument, 0, O_RESUME},
@@ -166,7 +170,8 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case 'h': fputs(help, stdout); exit(0);
         case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &a->p.size, err); break;
         case O_STRENGTH: rc = parse_float("--strength", optarg, 0, 1, &a->p.strength, err); break;
-        case O_ORIG: a->p.original_colors = 1; break;
+        case O_ORIG: a->p.color_transfer = NST_COLOR_LUMINANCE; break;
+        case O_COLOR: rc = parse_color("--color-transfer", optarg, &a->p.color_transfer, err); break;
         case O_TILE: rc = parse_int("--tile", optarg, 64, NST_MAX_SIDE, &a->p.tile, err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case ':': rc = nst_fail(err, NST_ERR_ARG, "%s needs a value", opt); break;

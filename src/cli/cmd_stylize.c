@@ -27,7 +27,11 @@ static const char help[] =
     "      --format png|jpg|bmp|tga  of the result on standard output (default png)\n"
     "      --size N              long side of the result in pixels (default 512)\n"
     "      --style-scale F       style image long side relative to --size (default 1)\n"
-    "      --original-colors     keep the photo's colours (luminance-only transfer)\n"
+    "      --color-transfer none|luminance|histogram  colour control (default none):\n"
+    "                            luminance keeps the photo's colours under the\n"
+    "                            painting's strokes; histogram recolours the\n"
+    "                            painting to the photo's colours first\n"
+    "      --original-colors     the same as --color-transfer luminance\n"
     "loss:\n"
     "      --model NAME|PATH     loss network (default darknet-tiny; see nst models)\n"
     "      --content-weight F    (default 1)\n"
@@ -77,7 +81,7 @@ static const char help[] =
     "                     stata.jpg,wave.jpg;scream.jpg,out/stata_mix.png,--iterations 200\n";
 
 enum {
-    O_BLEND = 256, O_SIZE, O_STYLE_SCALE, O_ORIG, O_MODEL, O_CW, O_SW, O_TW, O_CL, O_SL, O_SLW,
+    O_BLEND = 256, O_SIZE, O_STYLE_SCALE, O_ORIG, O_COLOR, O_MODEL, O_CW, O_SW, O_TW, O_CL, O_SL, O_SLW,
     O_POOL, O_PAD, O_ITERS, O_OPT, O_LR, O_HIST, O_INIT, O_SEED, O_SCALES, O_THREADS, O_PRINT,
     O_SAVE, O_PREC, O_FORMAT, O_BATCH, O_RESUME,
 };
@@ -90,6 +94,7 @@ static const struct option options[] = {
     {"size", required_argument, 0, O_SIZE},
     {"style-scale", required_argument, 0, O_STYLE_SCALE},
     {"original-colors", no_argument, 0, O_ORIG},
+    {"color-transfer", required_argument, 0, O_COLOR},
     {"model", required_argument, 0, O_MODEL},
     {"content-weight", required_argument, 0, O_CW},
     {"style-weight", required_argument, 0, O_SW},
@@ -164,7 +169,8 @@ static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
         case O_BLEND: rc = parse_list("--style-blend", optarg, a->blend, NST_MAX_STYLES, &a->n_blend, err); break;
         case O_SIZE: rc = parse_int("--size", optarg, 16, NST_MAX_SIDE, &p->size, err); break;
         case O_STYLE_SCALE: rc = parse_float("--style-scale", optarg, 0.05, 8, &p->style_scale, err); break;
-        case O_ORIG: p->original_colors = 1; break;
+        case O_ORIG: p->color_transfer = NST_COLOR_LUMINANCE; break;
+        case O_COLOR: rc = parse_color("--color-transfer", optarg, &p->color_transfer, err); break;
         case O_MODEL: a->model = optarg; break;
         case O_CW: rc = parse_float("--content-weight", optarg, 0, 1e12, &p->content_weight, err); break;
         case O_SW: rc = parse_float("--style-weight", optarg, 0, 1e12, &p->style_weight, err); break;

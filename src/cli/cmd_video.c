@@ -43,7 +43,9 @@ static const char help[] =
     "      --no-audio          drop the sound\n"
     "      --strength F        0..1, blend with the input frames (--method net; with\n"
     "                          arbitrary, the style vector, as nst apply --style)\n"
-    "      --original-colors   keep the input's colours\n"
+    "      --color-transfer none|luminance|histogram  colour control (default none),\n"
+    "                          as for nst stylize and nst apply\n"
+    "      --original-colors   the same as --color-transfer luminance\n"
     "      --tile N            tiles for frames larger than N px (--method net)\n"
     "      --model NAME        loss network for --method optimize (default darknet-tiny)\n"
     "      --iterations N      per frame, --method optimize (default 200)\n"
@@ -71,7 +73,7 @@ static const char help[] =
 
 enum {
     O_METHOD = 256, O_TEMPORAL, O_CUT, O_START, O_DURATION, O_SIZE, O_CRF, O_NOAUDIO, O_STRENGTH,
-    O_ORIG, O_TILE, O_MODEL, O_ITERS, O_ITERS_FIRST, O_SW, O_RESUME, O_WARMUP, O_REPORT, O_THREADS,
+    O_ORIG, O_COLOR, O_TILE, O_MODEL, O_ITERS, O_ITERS_FIRST, O_SW, O_RESUME, O_WARMUP, O_REPORT, O_THREADS,
 };
 
 static const struct option options[] = {
@@ -87,6 +89,7 @@ static const struct option options[] = {
     {"no-audio", no_argument, 0, O_NOAUDIO},
     {"strength", required_argument, 0, O_STRENGTH},
     {"original-colors", no_argument, 0, O_ORIG},
+    {"color-transfer", required_argument, 0, O_COLOR},
     {"tile", required_argument, 0, O_TILE},
     {"model", required_argument, 0, O_MODEL},
     {"iterations", required_argument, 0, O_ITERS},
@@ -160,7 +163,11 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_CRF: rc = parse_int("--crf", optarg, 0, 63, &a->fp.crf, err); break;
         case O_NOAUDIO: a->fp.audio = 0; break;
         case O_STRENGTH: rc = parse_float("--strength", optarg, 0, 1, &a->vp.apply.strength, err); break;
-        case O_ORIG: a->vp.apply.original_colors = sp->original_colors = 1; break;
+        case O_ORIG: a->vp.apply.color_transfer = sp->color_transfer = NST_COLOR_LUMINANCE; break;
+        case O_COLOR:
+            rc = parse_color("--color-transfer", optarg, &sp->color_transfer, err);
+            a->vp.apply.color_transfer = sp->color_transfer;
+            break;
         case O_TILE: rc = parse_int("--tile", optarg, 64, NST_MAX_SIDE, &a->vp.apply.tile, err); break;
         case O_MODEL: a->model = optarg; break;
         case O_ITERS: rc = parse_int("--iterations", optarg, 1, 1000000, &sp->iterations, err); break;

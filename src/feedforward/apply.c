@@ -174,11 +174,13 @@ int apply_check(const nst_apply_params *p, nst_error *err) {
         return nst_fail(err, NST_ERR_ARG, "strength %g out of range 0..1", p->strength);
     if (p->tile && (p->tile < 64 || p->tile > NST_MAX_SIDE))
         return nst_fail(err, NST_ERR_ARG, "tile %d out of range 64..%d", p->tile, NST_MAX_SIDE);
+    if (p->color_transfer < NST_COLOR_NONE || p->color_transfer > NST_COLOR_HISTOGRAM)
+        return nst_fail(err, NST_ERR_ARG, "colour transfer %d: not one of NST_COLOR_*", p->color_transfer);
     return NST_OK;
 }
 
 void apply_finish(nst_image *y, const nst_image *x, const nst_apply_params *p) {
-    if (p->original_colors) nst_image_keep_colors(y, x);
+    nst_image_color_control(y, x, p->color_transfer);
     /* out = s * styled + (1 - s) * input */
     for (size_t i = 0; p->strength < 1 && i < (size_t)3 * y->w * y->h; i++)
         y->data[i] = p->strength * y->data[i] + (1 - p->strength) * x->data[i];

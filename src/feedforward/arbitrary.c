@@ -186,7 +186,7 @@ static int arbitrary_apply(const nst_arbitrary *a, const nst_image *in, const fl
         for (int r = 0; r < H; r++)
             memcpy(out->data + ((size_t)c * H + r) * W, y4.data + ((size_t)c * y4.h + r) * y4.w,
                    (size_t)W * sizeof(float));
-    if (!rc && p->original_colors) nst_image_keep_colors(out, &x);
+    if (!rc) nst_image_color_control(out, &x, p->color_transfer);
     nst_image_free(&x);
     nst_image_free(&x4);
     nst_image_free(&y4);

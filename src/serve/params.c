@@ -110,7 +110,7 @@ void params_stylize(const cJSON *params, const nst_net *net, nst_stylize_params 
     p->lbfgs_history = (int)num(params, "lbfgs_history", 20);
     p->style_scale = (float)num(params, "style_scale", 1);
     p->scales = (int)num(params, "scales", 1);
-    p->original_colors = (int)num(params, "original_colors", 0);
+    p->color_transfer = num(params, "original_colors", 0) ? NST_COLOR_LUMINANCE : NST_COLOR_NONE;
     p->optimizer = !strcmp(str(params, "optimizer", "lbfgs"), "adam") ? NST_OPT_ADAM : NST_OPT_LBFGS;
     p->init = !strcmp(str(params, "init", "content"), "noise") ? NST_INIT_NOISE : NST_INIT_CONTENT;
 }
@@ -118,7 +118,7 @@ void params_stylize(const cJSON *params, const nst_net *net, nst_stylize_params 
 void params_apply(const cJSON *params, nst_apply_params *p) {
     p->size = params_size(params);
     p->strength = (float)num(params, "strength", 1);
-    p->original_colors = (int)num(params, "original_colors", 0);
+    p->color_transfer = num(params, "original_colors", 0) ? NST_COLOR_LUMINANCE : NST_COLOR_NONE;
 }
 
 /* Video frames at 384 px by default, like the studio's pictures; the long

@@ -186,6 +186,8 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
     if (p->scales < 1 || (p->size >> (p->scales - 1)) < 16)
         return nst_fail(err, NST_ERR_ARG, "%d scales: the smallest would be under 16 px",
                         p->scales);
+    if (p->color_transfer < NST_COLOR_NONE || p->color_transfer > NST_COLOR_HISTOGRAM)
+        return nst_fail(err, NST_ERR_ARG, "colour transfer %d: not one of NST_COLOR_*", p->color_transfer);
     if (!p->temporal_target != !p->temporal_mask)
         return nst_fail(err, NST_ERR_ARG, "the temporal term needs both a target and a mask");
     loss_engine e, e32 = {0};
@@ -197,6 +199,18 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
     int staged = p->precision == NST_PRECISION_BF16;
     if (!rc && staged) rc = engine_init(&e32, net, &p32, err);
 
+    /* histogram colour control: the paintings recoloured to the photo's
+     * colour moments, before any target is computed from them */
+    nst_image recoloured[NST_MAX_STYLES] = {{0}};
+    if (p->color_transfer == NST_COLOR_HISTOGRAM) {
+        for (int k = 0; k < n_styles && !rc; k++) {
+            rc = nst_image_alloc(&recoloured[k], styles[k].w, styles[k].h, err);
+            if (rc) break;
+            memcpy(recoloured[k].data, styles[k].data, (size_t)3 * styles[k].w * styles[k].h * sizeof(float));
+            nst_image_match_colors(&recoloured[k], content);
+        }
+        styles = recoloured;
+    }
     int W, H;
     nst_image_fit(content->w, content->h, p->size, &W, &H);
     schedule sch = {.scales = p->scales, .iterations = p->iterations, .t0 = now_seconds(), .first = 1};
@@ -248,10 +262,11 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
         prev = x;
         x = (nst_image){0};
     }
-    if (!rc && p->original_colors) nst_image_keep_colors(&prev, &content_s);
+    if (!rc && p->color_transfer == NST_COLOR_LUMINANCE) nst_image_keep_colors(&prev, &content_s);
     nst_image_free(&content_s);
     nst_image_free(&target_s);
     nst_image_free(&mask_s);
+    for (int k = 0; k < n_styles; k++) nst_image_free(&recoloured[k]);
     dict_free(&resume);
     engine_free(&e);
     if (staged) engine_free(&e32);

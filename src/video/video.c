@@ -132,7 +132,7 @@ static int paint(nst_video *v, const nst_image *in, const nst_image *init, int f
         if (rc) return rc;
         plan_forward(&v->plan, in->data, 0);
         memcpy(out->data, v->plan.output, (size_t)3 * v->w * v->h * sizeof(float));
-        if (arb && ap.original_colors) nst_image_keep_colors(out, in);
+        if (arb) nst_image_color_control(out, in, ap.color_transfer);
         else if (!arb) apply_finish(out, in, &ap);
         return NST_OK;
     }

@@ -69,7 +69,7 @@ static void fingerprint(const char *in, const video_info *info, const nst_video_
     h = fnv(h, floats, sizeof floats);
     if (vp->method == NST_VIDEO_OPTIMIZE) {
         int opt_ints[] = {vp->iterations_first, s->iterations, s->optimizer, s->lbfgs_history, s->pooling,
-                          s->padding, s->precision, s->scales, s->original_colors, s->n_content_layers,
+                          s->padding, s->precision, s->scales, s->color_transfer, s->n_content_layers,
                           s->n_style_layers, vp->n_styles};
         float opt_floats[] = {s->content_weight, s->style_weight, s->tv_weight, s->learning_rate, s->style_scale};
         h = fnv(h, opt_ints, sizeof opt_ints);
