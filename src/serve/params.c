@@ -39,7 +39,9 @@ static const field fields[] = {
     {"fast", 0, 1, 1, NULL, OPT | FAST}, /* with style images: one pass of the arbitrary-style pair */
     {"optimizer", 0, 0, 0, "lbfgs|adam", OPT},
     {"init", 0, 0, 0, "content|noise", OPT},
+    {"color_transfer", 0, 0, 0, "none|luminance|histogram", ALL}, /* original_colors=1: luminance */
 };
+
 
 static const field *find(const char *key) {
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
@@ -92,6 +94,14 @@ static const char *str(const cJSON *params, const char *key, const char *def) {
     return cJSON_IsString(v) ? v->valuestring : def;
 }
 
+/* color_transfer, or original_colors=1 as luminance */
+static int color_of(const cJSON *params) {
+    const char *v = str(params, "color_transfer", "none");
+    return !strcmp(v, "histogram") ? NST_COLOR_HISTOGRAM
+           : !strcmp(v, "luminance") || num(params, "original_colors", 0) ? NST_COLOR_LUMINANCE
+                                                                          : NST_COLOR_NONE;
+}
+
 /* The studio's defaults: a result in a minute or two on a laptop, and an
  * L-BFGS memory of 20 pairs so that checkpoints stay small (40 floats per
  * parameter, against 200 for nst stylize's 100). */
@@ -110,7 +120,7 @@ void params_stylize(const cJSON *params, const nst_net *net, nst_stylize_params 
     p->lbfgs_history = (int)num(params, "lbfgs_history", 20);
     p->style_scale = (float)num(params, "style_scale", 1);
     p->scales = (int)num(params, "scales", 1);
-    p->color_transfer = num(params, "original_colors", 0) ? NST_COLOR_LUMINANCE : NST_COLOR_NONE;
+    p->color_transfer = color_of(params);
     p->optimizer = !strcmp(str(params, "optimizer", "lbfgs"), "adam") ? NST_OPT_ADAM : NST_OPT_LBFGS;
     p->init = !strcmp(str(params, "init", "content"), "noise") ? NST_INIT_NOISE : NST_INIT_CONTENT;
 }
@@ -118,7 +128,7 @@ void params_stylize(const cJSON *params, const nst_net *net, nst_stylize_params 
 void params_apply(const cJSON *params, nst_apply_params *p) {
     p->size = params_size(params);
     p->strength = (float)num(params, "strength", 1);
-    p->color_transfer = num(params, "original_colors", 0) ? NST_COLOR_LUMINANCE : NST_COLOR_NONE;
+    p->color_transfer = color_of(params);
 }
 
 /* Video frames at 384 px by default, like the studio's pictures; the long

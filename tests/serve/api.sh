@@ -125,6 +125,8 @@ req 400 '"error":"style_weight: .abc. is not a number"' "not a number" -- \
     -F content=@"$content" -F style=@"$style" -F style_weight=abc "$url/api/jobs"
 req 400 '"error":"optimizer: .sgd. is not one of lbfgs\|adam"' "unknown choice" -- \
     -F content=@"$content" -F style=@"$style" -F optimizer=sgd "$url/api/jobs"
+req 400 '"error":"color_transfer: .sepia. is not one of none\|luminance\|histogram"' "unknown colour control" -- \
+    -F content=@"$content" -F net=udnie -F color_transfer=sepia "$url/api/jobs"
 req 400 "\"error\":\"unknown field 'colour'\"" "unknown field" -- \
     -F content=@"$content" -F style=@"$style" -F colour=red "$url/api/jobs"
 req 400 '"error":"a .content. image is needed"' "no content" -- -F style=@"$style" "$url/api/jobs"
