@@ -13,3 +13,8 @@ for style in starry_night the_scream shipwreck; do
     ms=$((($(date +%s%N) - start) / 1000000))
     printf '%s: %d.%d s\n' "$style" $((ms / 1000)) $((ms % 1000 / 100))
 done
+# the colour controls beside the plain result above
+for mode in luminance histogram; do
+    "$nst" stylize -c "$data/images/content/tubingen.jpg" -s "$data/images/style/starry_night.jpg" \
+        -o "docs/images/tubingen_starry_night_$mode.jpg" --size 512 --print-every 0 --color-transfer "$mode"
+done
