@@ -165,7 +165,7 @@ static void bench_train(const options *o) {
 
     /* the loss as nst_train sets it up */
     nst_train_params tp;
-    nst_train_defaults(&tp);
+    nst_train_params_init(&tp);
     nst_stylize_params lp = tp.loss;
     lp.style_scale = 1;
     nst_stylize_default_layers(&lp, net);

@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
 
     bench b = {0};
     nst_stylize_params p;
-    nst_stylize_defaults(&p);
+    nst_stylize_params_init(&p);
     nst_stylize_default_layers(&p, net);
     p.padding = padding, p.precision = precision;
     if (cl) p.n_content_layers = split_names(cl, p.content_layers);

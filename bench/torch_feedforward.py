@@ -29,7 +29,7 @@ from compare_stylize import gram, net_index  # noqa: E402
 from darknet import DarknetTiny  # noqa: E402
 from fast_style import FastStyle  # noqa: E402
 
-TRAIN_STYLE_WEIGHT = 50.0  # nst_train_defaults; content and TV weights as nst stylize
+TRAIN_STYLE_WEIGHT = 50.0  # nst_train_params_init; content and TV weights as nst stylize
 LEARNING_RATE = 1e-3
 
 

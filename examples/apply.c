@@ -22,7 +22,7 @@ int main(int argc, char **argv) {
     if (!rc) rc = nst_image_load(argv[2], &photo, &err);
     if (!rc) {
         nst_apply_params p;
-        nst_apply_defaults(&p);
+        nst_apply_params_init(&p);
         if (argc > 4) p.size = atoi(argv[4]);
         rc = nst_apply(gen, &photo, &p, &out, &err);
     }

@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     if (!rc) rc = nst_image_load(argv[2], &painting, &err);
     if (!rc) {
         nst_stylize_params p;
-        nst_stylize_defaults(&p);
+        nst_stylize_params_init(&p);
         nst_stylize_default_layers(&p, net);
         if (argc > 4) p.size = atoi(argv[4]);
         if (argc > 5) p.iterations = atoi(argv[5]);

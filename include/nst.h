@@ -26,7 +26,7 @@
  * the OpenMP threads of the thread that makes it; nst_set_threads sets
  * their number for the calling thread and OpenBLAS's globally. An
  * nst_video belongs to the thread that opened it. Parameter structs are
- * filled by their *_defaults function first, so that fields added later
+ * filled by their *_params_init function first, so that fields added later
  * get their defaults in programs that do not know them. */
 #ifndef NST_H
 #define NST_H
@@ -296,7 +296,7 @@ typedef struct {
 } nst_stylize_params;
 
 /* Defaults tuned for darknet-tiny at 512 px. */
-NST_API void nst_stylize_defaults(nst_stylize_params *p);
+NST_API void nst_stylize_params_init(nst_stylize_params *p);
 /* Fill the layer defaults that suit `net` (darknet-tiny or VGG). */
 NST_API void nst_stylize_default_layers(nst_stylize_params *p, const nst_net *net);
 
@@ -334,7 +334,7 @@ typedef struct {
 } nst_apply_params;
 
 /* size 0, strength 1, no colour keeping, automatic tiles. */
-NST_API void nst_apply_defaults(nst_apply_params *p);
+NST_API void nst_apply_params_init(nst_apply_params *p);
 /* Paint `in` with the network's style in one forward pass. */
 NST_API int nst_apply(const nst_generator *gen, const nst_image *in, const nst_apply_params *p,
                       nst_image *out, nst_error *err);
@@ -425,7 +425,7 @@ typedef struct {
 /* 2000 iterations of batch 4, 256 px crops, Adam 1e-3, stylize's loss with
  * style weight 50, a checkpoint every 100 iterations; layers are left empty:
  * nst_train then takes nst_stylize_default_layers for its net. */
-NST_API void nst_train_defaults(nst_train_params *p);
+NST_API void nst_train_params_init(nst_train_params *p);
 /* Train a feed-forward style network (Johnson et al. 2016) for `style` with
  * the loss network `net`; writes p->output (loadable by nst_generator_load). */
 NST_API int nst_train(const nst_net *net, const nst_image *style, const nst_train_params *p,
@@ -490,7 +490,7 @@ typedef struct nst_video nst_video;
 
 /* NET, temporal 0.6, scene cut at 20 grey levels, iterations_first = 2 x
  * the stylize defaults' iterations; apply and stylize defaults. */
-NST_API void nst_video_defaults(nst_video_params *p);
+NST_API void nst_video_params_init(nst_video_params *p);
 /* A stylizer for frames of w x h (even sizes not required). p and what it
  * points to (net, styles) must outlive v. Use v from the thread that opened
  * it only: the oneDNN primitives of its plan are bound to that thread's
@@ -568,7 +568,7 @@ typedef struct {
 NST_API int nst_video_probe(const char *path, nst_video_info *info, nst_error *err);
 
 /* no cut, the input's size, the encoder's quality, audio kept, one part. */
-NST_API void nst_video_file_defaults(nst_video_file_params *p);
+NST_API void nst_video_file_params_init(nst_video_file_params *p);
 /* Paint the clip `in` into `out`; report (may be NULL) gets the figures. */
 NST_API int nst_video_file(const char *in, const char *out, const nst_video_params *vp,
                            const nst_video_file_params *fp, nst_video_report *report, nst_error *err);

@@ -55,7 +55,7 @@ expect 1 "nope.jpg" "examples/apply on a missing photo" -- "$tmp/apply" wave "$t
 # the header from C++ (its cancel flag is std::atomic<int> there)
 if command -v c++ >/dev/null; then
     printf '%s\n' '#include <nst.h>' 'int main() { nst_cancel_flag f{0}; nst_stylize_params p;' \
-        'nst_stylize_defaults(&p); p.cancel = &f; f = 1; return nst_version()[0] == 0; }' >"$tmp/cxx.cc"
+        'nst_stylize_params_init(&p); p.cancel = &f; f = 1; return nst_version()[0] == 0; }' >"$tmp/cxx.cc"
     # shellcheck disable=SC2086
     c++ -std=c++17 -Wall -Wextra -Werror $cflags "$tmp/cxx.cc" $(pkg-config --cflags --libs nst) -Wl,-rpath,"$lib" \
         -o "$tmp/cxx" 2>"$tmp/cxx.log" && "$tmp/cxx" && ok || { bad "nst.h from C++"; cat "$tmp/cxx.log"; }

@@ -110,7 +110,7 @@ static void apply_options(const nst_generator *g, const char *photo) {
     CHECK(rc == 0, "%s", err.msg);
     if (rc) return;
     nst_apply_params p;
-    nst_apply_defaults(&p);
+    nst_apply_params_init(&p);
     p.size = 320;
     CHECK(nst_apply(g, &in, &p, &whole, &err) == 0, "apply: %s", err.msg);
     CHECK(whole.w == 320 && whole.h == 240, "size 320 gave %dx%d", whole.w, whole.h);

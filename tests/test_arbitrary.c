@@ -74,7 +74,7 @@ int main(void) {
     /* the transfer network, for Arm NN's vector */
     const float *style = tu_get(&tf, "style")->data;
     nst_apply_params p;
-    nst_apply_defaults(&p);
+    nst_apply_params_init(&p);
     nst_image y = {0};
     double max, mean;
     CHECK(nst_arbitrary_apply(a, &photo, style, &p, &y, &err) == 0, "apply: %s", err.msg);
@@ -104,7 +104,7 @@ int main(void) {
     double c_own = cosine(own, tu_get(&tf, "style_photo")->data, n);
     printf("  the photo's own style vector: cosine %.6f with the reference\n", c_own);
     CHECK(c_own >= 0.999, "photo's vector cosine %g", c_own);
-    nst_apply_defaults(&p);
+    nst_apply_params_init(&p);
 
     /* a side that is not a multiple of 4: the same picture but at the edge */
     nst_image odd = {0}, yo = {0}, full = {0};
@@ -165,7 +165,7 @@ int main(void) {
         printf("  nst_arbitrary_apply in 256 px tiles vs one pass: mean |d| %.3f grey levels\n", mean);
         CHECK(mean < 20, "tiles: mean %g from one pass", mean);
     }
-    nst_apply_defaults(&p);
+    nst_apply_params_init(&p);
 
     /* saved style vectors: exact round trip, size checked, blends */
     tu_tmpdir_create("arbitrary");

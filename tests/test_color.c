@@ -104,7 +104,7 @@ static void stylize_modes(const nst_image *photo, const nst_image *painting) {
     nst_image out[3] = {{0}}, small;
     for (int mode = 0; mode < 3; mode++) {
         nst_stylize_params p;
-        nst_stylize_defaults(&p);
+        nst_stylize_params_init(&p);
         nst_stylize_default_layers(&p, net);
         p.size = 128, p.iterations = 40, p.color_transfer = mode;
         CHECK(nst_stylize(net, photo, painting, 1, &p, &out[mode], &err) == 0, "mode %d: %s", mode, err.msg);

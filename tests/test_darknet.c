@@ -60,7 +60,7 @@ static double test_engine(const nst_net *net, const tensor *image, int precision
                           float *g) {
     int h = (int)image->shape[1], w = (int)image->shape[2];
     nst_stylize_params p;
-    nst_stylize_defaults(&p);
+    nst_stylize_params_init(&p);
     nst_stylize_default_layers(&p, net);
     p.pooling = NST_POOL_AVG; /* max pooling's arg-max flips would dominate the differences */
     p.precision = precision;

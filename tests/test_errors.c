@@ -96,7 +96,7 @@ static void memory_and_cancel(void) {
         return;
     }
     nst_stylize_params small, big;
-    nst_stylize_defaults(&small);
+    nst_stylize_params_init(&small);
     nst_stylize_default_layers(&small, net);
     small.size = 96, small.iterations = 2;
     big = small;

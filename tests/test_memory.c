@@ -34,7 +34,7 @@ static int reset_peak(void) {
 static void measure(const char *what, const nst_net *net, const nst_image *content, const nst_image *style,
                     int size, int optimizer, int scales, int precision, double *estimate) {
     nst_stylize_params p;
-    nst_stylize_defaults(&p);
+    nst_stylize_params_init(&p);
     nst_stylize_default_layers(&p, net);
     p.size = size;
     p.optimizer = optimizer;
@@ -79,7 +79,7 @@ int main(void) {
     /* a first run: oneDNN's and OpenMP's one-time setup is not the job's */
     nst_stylize_params warm;
     nst_image out = {0};
-    nst_stylize_defaults(&warm);
+    nst_stylize_params_init(&warm);
     nst_stylize_default_layers(&warm, net);
     warm.size = 128, warm.iterations = 2;
     CHECK(nst_stylize(net, &content, &style, 1, &warm, &out, &err) == 0, "warm-up: %s", err.msg);

@@ -29,7 +29,7 @@ static void record(const nst_progress *p, void *user) {
 static int run(const nst_net *net, const nst_image *content, const nst_image *style,
                int precision, int iterations, const nst_image *init, losses *l, nst_image *out) {
     nst_stylize_params p;
-    nst_stylize_defaults(&p);
+    nst_stylize_params_init(&p);
     nst_stylize_default_layers(&p, net);
     p.size = 160, p.iterations = iterations, p.precision = precision;
     p.report_every = 1, p.progress = record, p.progress_user = l;

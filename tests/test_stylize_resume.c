@@ -27,7 +27,7 @@ static void on_progress(const nst_progress *p, void *user) {
 
 static void params(nst_stylize_params *p, const nst_net *net, int optimizer, int scales,
                    const char *ckpt, watch *w) {
-    nst_stylize_defaults(p);
+    nst_stylize_params_init(p);
     nst_stylize_default_layers(p, net);
     p->size = 48;
     p->iterations = 12;

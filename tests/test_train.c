@@ -143,7 +143,7 @@ static void quiet(const char *msg, void *user) {
 static int tiny_run(const nst_net *net, const nst_image *style, const char *dir, const char *out,
                     int iterations, int resume, losses *l, nst_error *err) {
     nst_train_params p;
-    nst_train_defaults(&p);
+    nst_train_params_init(&p);
     p.content_dir = dir, p.output = out, p.resume = resume;
     p.iterations = iterations, p.batch_size = 1, p.crop = 64, p.checkpoint_every = 3;
     p.seed = 11, p.learning_rate = 1e-2f, p.report_every = 1;
@@ -199,7 +199,7 @@ static int pair_sum(float *buf, size_t n, void *user) {
 static void *shard_main(void *user) {
     shard_run *r = user;
     nst_train_params p;
-    nst_train_defaults(&p);
+    nst_train_params_init(&p);
     p.content_dir = r->dir, p.output = r->out;
     p.iterations = 2, p.batch_size = 1, p.crop = 64, p.checkpoint_every = 0, p.seed = 11;
     p.shard = r->shard, p.shards = 2, p.sum = pair_sum, p.warn = quiet, p.user = r;
@@ -267,7 +267,7 @@ static void training(void) {
     if (g) {
         nst_image in = {0}, out = {0};
         nst_apply_params ap;
-        nst_apply_defaults(&ap);
+        nst_apply_params_init(&ap);
         CHECK(nst_image_alloc(&in, 40, 30, &err) == 0, "%s", err.msg);
         if (in.data) tu_fill_uniform(in.data, (size_t)3 * 40 * 30, 0, 255, 5);
         CHECK(nst_apply(g, &in, &ap, &out, &err) == 0, "apply: %s", err.msg);

@@ -226,7 +226,7 @@ static void test_video_net(void) {
     int cuts_ok = 1;
     for (int temporal = 0; temporal < 2; temporal++) {
         nst_video_params p;
-        nst_video_defaults(&p);
+        nst_video_params_init(&p);
         p.net = g;
         p.temporal = temporal ? 0.6f : 0;
         p.measure = 1;
@@ -250,7 +250,7 @@ static void test_video_net(void) {
                 /* no history: exactly nst_apply */
                 nst_image ref = {0};
                 nst_apply_params ap;
-                nst_apply_defaults(&ap);
+                nst_apply_params_init(&ap);
                 if (!nst_apply(g, &in, &ap, &ref, &err))
                     tu_close("first frame against nst_apply", out.data, ref.data, (size_t)3 * W * H, 1e-4f, 0);
                 nst_image_free(&ref);
@@ -275,7 +275,7 @@ static void test_video_net(void) {
           werr[0]);
     /* bad use: a frame of another size, an out-of-range weight */
     nst_video_params p;
-    nst_video_defaults(&p);
+    nst_video_params_init(&p);
     p.net = g;
     p.temporal = 1.5f;
     nst_video *v = NULL;
@@ -311,7 +311,7 @@ static void test_video_optimize(void) {
     double diff[2];
     for (int temporal = 0; temporal < 2; temporal++) {
         nst_video_params p;
-        nst_video_defaults(&p);
+        nst_video_params_init(&p);
         p.method = NST_VIDEO_OPTIMIZE;
         p.loss_net = net;
         p.styles = &style;

@@ -107,12 +107,12 @@ def _load():
         "nst_models_resolve": (C.c_int, [C.c_char_p, C.c_char_p, C.c_size_t, E]),
         "nst_net_load": (C.c_int, [C.c_char_p, P(C.c_void_p), E]),
         "nst_net_free": (None, [C.c_void_p]),
-        "nst_stylize_defaults": (None, [P(_StylizeParams)]),
+        "nst_stylize_params_init": (None, [P(_StylizeParams)]),
         "nst_stylize_default_layers": (None, [P(_StylizeParams), C.c_void_p]),
         "nst_stylize": (C.c_int, [C.c_void_p, I, I, C.c_int, P(_StylizeParams), I, E]),
         "nst_generator_load": (C.c_int, [C.c_char_p, P(C.c_void_p), E]),
         "nst_generator_free": (None, [C.c_void_p]),
-        "nst_apply_defaults": (None, [P(_ApplyParams)]),
+        "nst_apply_params_init": (None, [P(_ApplyParams)]),
         "nst_apply": (C.c_int, [C.c_void_p, I, P(_ApplyParams), I, E]),
     }
     for name, (res, args) in sigs.items():
@@ -238,7 +238,7 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
     s = [_Planar(x, f"style {i + 1}") for i, x in enumerate(styles)]
     s_arr = (_Image * len(s))(*[x.image for x in s])
     p = _StylizeParams()
-    _lib.nst_stylize_defaults(C.byref(p))
+    _lib.nst_stylize_params_init(C.byref(p))
     _lib.nst_stylize_default_layers(C.byref(p), net._p)
     for k, v in options.items():
         if k == "optimizer":
@@ -291,7 +291,7 @@ def apply(image, net, size=0, strength=1.0, color_transfer="none", tile=0):
     g = Generator(net) if isinstance(net, str) else net
     x = _Planar(image, "image")
     p = _ApplyParams()
-    _lib.nst_apply_defaults(C.byref(p))
+    _lib.nst_apply_params_init(C.byref(p))
     p.size, p.strength, p.color_transfer, p.tile = size, strength, _COLORS[color_transfer], tile
     out, err = _Image(), _Error()
     _check(_lib.nst_apply(g._p, C.byref(x.image), C.byref(p), C.byref(out), C.byref(err)), err)

@@ -147,7 +147,7 @@ static int distinct_outputs(const args *a, nst_error *err) {
 }
 
 static int parse(int argc, char **argv, args *a, nst_error *err) {
-    nst_apply_defaults(&a->p);
+    nst_apply_params_init(&a->p);
     int c, rc = NST_OK;
     opterr = 0;
     a->arbitrary = "magenta-arbitrary";

@@ -144,7 +144,7 @@ static int choice(const char *opt, const char *v, const char *a, const char *b, 
 static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
     nst_stylize_params *p = &a->p;
     memset(a, 0, sizeof *a);
-    nst_stylize_defaults(p);
+    nst_stylize_params_init(p);
     a->output = "out.png";
     a->model = "darknet-tiny";
     a->print_every = 50;

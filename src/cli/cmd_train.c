@@ -89,7 +89,7 @@ typedef struct {
 
 static int parse(int argc, char **argv, args *a, nst_error *err) {
     nst_train_params *p = &a->p;
-    nst_train_defaults(p);
+    nst_train_params_init(p);
     a->model = "darknet-tiny";
     int c, rc = NST_OK, seed = 0;
     opterr = 0;

@@ -135,8 +135,8 @@ static int parse_time(const char *opt, const char *s, double *out, nst_error *er
 }
 
 static int parse(int argc, char **argv, args *a, nst_error *err) {
-    nst_video_defaults(&a->vp);
-    nst_video_file_defaults(&a->fp);
+    nst_video_params_init(&a->vp);
+    nst_video_file_params_init(&a->fp);
     a->model = "darknet-tiny";
     a->vp.stylize.iterations = 200;
     int c, rc = NST_OK, method = -1;

@@ -31,7 +31,7 @@
  * images that would need gigabytes are tiled by default. */
 #define AUTO_TILE 1024
 
-void nst_apply_defaults(nst_apply_params *p) {
+void nst_apply_params_init(nst_apply_params *p) {
     memset(p, 0, sizeof *p);
     p->strength = 1.0f;
 }

@@ -25,9 +25,9 @@
 #include "feedforward/loss_log.h"
 #include "feedforward/train.h"
 
-void nst_train_defaults(nst_train_params *p) {
+void nst_train_params_init(nst_train_params *p) {
     memset(p, 0, sizeof *p);
-    nst_stylize_defaults(&p->loss);
+    nst_stylize_params_init(&p->loss);
     p->loss.style_weight = 50;
     p->iterations = 2000;
     p->batch_size = 4;

@@ -73,7 +73,7 @@ static void paint(task *t) {
     }
     t->rc = 0;
     if (!s->v) {
-        nst_video_defaults(&s->vp);
+        nst_video_params_init(&s->vp);
         s->vp.method = NST_VIDEO_NET;
         s->vp.net = t->g;
         if (t->temporal >= 0) s->vp.temporal = t->temporal;

@@ -142,7 +142,7 @@ static int run_arbitrary(worker *w, const cJSON *params, int n_styles, nst_image
     if (!rc) {
         nst_style_vector_blend(nst_style_vector_size(a), n_styles, vs, NULL, blend);
         nst_apply_params p;
-        nst_apply_defaults(&p);
+        nst_apply_params_init(&p);
         params_apply(params, &p);
         rc = nst_arbitrary_apply(a, &content, blend, &p, out, err);
     }
@@ -160,7 +160,7 @@ static int run_apply(worker *w, const cJSON *params, const char *net, nst_image 
     if (!rc) rc = nst_generator_load(path, &gen, err);
     if (!rc) {
         nst_apply_params p;
-        nst_apply_defaults(&p);
+        nst_apply_params_init(&p);
         params_apply(params, &p);
         rc = nst_apply(gen, &content, &p, out, err);
     }
@@ -187,8 +187,8 @@ static int run_video(worker *w, const cJSON *params, const char *net, nst_error 
     if (!rc) {
         nst_video_params vp;
         nst_video_file_params fp;
-        nst_video_defaults(&vp);
-        nst_video_file_defaults(&fp);
+        nst_video_params_init(&vp);
+        nst_video_file_params_init(&fp);
         vp.method = NST_VIDEO_NET;
         vp.net = gen;
         params_video(params, &vp, &fp);

@@ -108,7 +108,7 @@ static int color_of(const cJSON *params) {
 int params_size(const cJSON *params) { return (int)num(params, "size", 384); }
 
 void params_stylize(const cJSON *params, const nst_net *net, nst_stylize_params *p) {
-    nst_stylize_defaults(p);
+    nst_stylize_params_init(p);
     nst_stylize_default_layers(p, net);
     p->size = params_size(params);
     p->iterations = (int)num(params, "iterations", 300);

@@ -31,7 +31,7 @@
 
 #define BF16_FINISH 0.4 /* share of a scale's iterations run in float32 */
 
-void nst_stylize_defaults(nst_stylize_params *p) {
+void nst_stylize_params_init(nst_stylize_params *p) {
     memset(p, 0, sizeof *p);
     for (int i = 0; i < NST_MAX_LAYERS; i++) p->style_layer_weights[i] = 1;
     for (int i = 0; i < NST_MAX_STYLES; i++) p->style_blend[i] = 1;

@@ -40,11 +40,11 @@ struct nst_video {
     uint8_t *gray_prev, *gray_cur;
 };
 
-void nst_video_defaults(nst_video_params *p) {
+void nst_video_params_init(nst_video_params *p) {
     memset(p, 0, sizeof *p);
     p->method = NST_VIDEO_NET;
-    nst_apply_defaults(&p->apply);
-    nst_stylize_defaults(&p->stylize);
+    nst_apply_params_init(&p->apply);
+    nst_stylize_params_init(&p->stylize);
     p->iterations_first = 2 * p->stylize.iterations;
     p->temporal = 0.6f;
     p->scene_cut = 20;

@@ -38,7 +38,7 @@
 #include "video/video.h"
 #include "video/video_io.h"
 
-void nst_video_file_defaults(nst_video_file_params *p) {
+void nst_video_file_params_init(nst_video_file_params *p) {
     memset(p, 0, sizeof *p);
     p->crf = -1;
     p->audio = 1;

@@ -16,12 +16,12 @@ static void read_back(const cJSON *params) {
     nst_stylize_params sp;
     params_stylize(params, &no_layers, &sp);
     nst_apply_params ap;
-    nst_apply_defaults(&ap);
+    nst_apply_params_init(&ap);
     params_apply(params, &ap);
     nst_video_params vp;
     nst_video_file_params fp;
-    nst_video_defaults(&vp);
-    nst_video_file_defaults(&fp);
+    nst_video_params_init(&vp);
+    nst_video_file_params_init(&fp);
     params_video(params, &vp, &fp);
     (void)params_fast(params);
     (void)params_size(params);
