@@ -1,4 +1,5 @@
-"""Benchmark nst against PyTorch doing the same work, side by side.
+"""Benchmark nst against PyTorch (and, for the style network's forward pass,
+ONNX Runtime) doing the same work, side by side.
 
 usage: /usr/bin/python3 bench/run.py [--quick] [--only apply,train] [--build build-bench] ...
 
@@ -15,6 +16,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,8 @@ ROOT = os.path.dirname(HERE)
 TORCH_SIDE = os.path.join(HERE, "torch_gatys.py")
 TORCH_FF = os.path.join(HERE, "torch_feedforward.py")
 TORCH_ARB = os.path.join(HERE, "torch_arbitrary.py")
+ONNX_DIR = os.path.join(HERE, "onnx")  # package.json of onnxruntime-node, and onnx_apply.js
+PEERS = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime"}
 
 # nst's default layers (nst_stylize_default_layers), passed to both sides
 LAYERS = {
@@ -134,20 +138,31 @@ class Bench:
                     count=(1, 1), times=times, rss=rss,
                     check=loss_cell(first[0]["loss"], first[1]["loss"], tol))
 
-    def apply(self, n):
-        """One forward pass of the style network ('scream') on content_N.png."""
+    def apply(self, n, peer="pytorch"):
+        """One forward pass of the style network ('scream') on content_N.png, nst
+        vs fast_style.py in PyTorch or (peer "onnxruntime") vs fast_style.py's
+        network exported to ONNX at this size, in bench/onnx/onnx_apply.js."""
         content = self.images(n)[0]
-        outs = [os.path.join(self.cache, f"apply_{side}_{n}.png") for side in ("nst", "pytorch")]
-        common = ["--net", self.models["scream"], "--image", content, "--threads", str(self.a.threads),
-                  "--warmup", "1", "--steps", str(self.a.steps or STEPS["apply"])]
-        cmds = ([self.exe["ff"], "apply"] + common + ["--out", outs[0]],
-                [sys.executable, TORCH_FF, "apply"] + common + ["--out", outs[1]])
+        net = ["--net", self.models["scream"], "--image", content]
+        timing = ["--threads", str(self.a.threads), "--warmup", "1", "--steps", str(self.a.steps or STEPS["apply"])]
+        outs = [os.path.join(self.cache, f"apply_{side}_{n}.{ext}")
+                for side, ext in (("nst", "png"), (peer, "png" if peer == "pytorch" else "ppm"))]
+        if peer == "pytorch":
+            peer_cmd = [sys.executable, TORCH_FF, "apply"] + net
+        else:
+            model, ppm = (os.path.join(self.cache, f"scream_{n}.{ext}") for ext in ("onnx", "ppm"))
+            run([sys.executable, TORCH_FF, "onnx"] + net + ["--out", model, "--ppm", ppm], self.env)
+            peer_cmd = ["node", os.path.join(ONNX_DIR, "onnx_apply.js"), "--model", model, "--image", ppm]
+        cmds = ([self.exe["ff"], "apply"] + net + timing + ["--out", outs[0]], peer_cmd + timing + ["--out", outs[1]])
         diff = []
-        first, times, rss = self.pairs(cmds, lambda res: diff.append(check_images(f"apply {n}", *outs)))
+        first, times, rss = self.pairs(cmds, lambda res: diff.append(check_images(f"apply {n}", *outs, peer)))
         r = first[0]
         return dict(name="`nst apply`: generator forward ('scream')", image=f"{r['w']}x{r['h']}",
-                    flops=r["flops_conv"], count=(1, 1), times=times, rss=rss,
-                    check=(f"{diff[0]:.2g} grey lv.", diff[0] < GREY_TOLERANCE))
+                    flops=r["flops_conv"], count=(1, 1), times=times, rss=rss, peer=PEERS[peer],
+                    peer_version=first[1].get("version"), check=(f"{diff[0]:.2g} grey lv.", diff[0] < GREY_TOLERANCE))
+
+    def apply_onnx(self, n):
+        return self.apply(n, "onnxruntime")
 
     def arbitrary(self, n):
         """One forward pass of Magenta's transfer network on content_N.png with
@@ -307,14 +322,14 @@ def loss_cell(nst, torch, tol=LOSS_TOLERANCE):
     return f"{d:.1e}", d <= tol
 
 
-def check_images(what, nst_png, torch_png):
-    """Mean |nst - PyTorch| of two 8-bit images in grey levels; prints it."""
+def check_images(what, nst_png, peer_png, peer="pytorch"):
+    """Mean |nst - peer| of two 8-bit images in grey levels; prints it."""
     import numpy as np
     from PIL import Image
-    a, b = (np.asarray(Image.open(p).convert("RGB"), dtype=np.float32) for p in (nst_png, torch_png))
+    a, b = (np.asarray(Image.open(p).convert("RGB"), dtype=np.float32) for p in (nst_png, peer_png))
     d = np.abs(a - b)
     flag = "" if d.mean() < GREY_TOLERANCE else "  <-- NOT LIKE FOR LIKE"
-    print(f"output check {what}: mean |nst - pytorch| {d.mean():.3g} grey levels, max {d.max():.0f}{flag}",
+    print(f"output check {what}: mean |nst - {peer}| {d.mean():.3g} grey levels, max {d.max():.0f}{flag}",
           flush=True)
     return float(d.mean())
 
@@ -327,9 +342,11 @@ def fmt_time(ts):
 
 
 def table(rows, peak):
-    head = ["benchmark", "image", "GFLOP counted", "check", "nst time", "PyTorch time",
-            "PyTorch / nst", "nst GFLOP/s (% peak)", "PyTorch GFLOP/s (% peak)",
-            "nst peak RSS", "PyTorch peak RSS"]
+    """Rows against one peer (the columns are named after it)."""
+    peer = rows[0].get("peer", PEERS["pytorch"])
+    head = ["benchmark", "image", "GFLOP counted", "check", "nst time", f"{peer} time",
+            f"{peer} / nst", "nst GFLOP/s (% peak)", f"{peer} GFLOP/s (% peak)",
+            "nst peak RSS", f"{peer} peak RSS"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         med = [statistics.median(t) for t in r["times"]]
@@ -344,6 +361,20 @@ def table(rows, peak):
                  f"{max(r['rss'][0]) / 1024:.0f} MB", f"{max(r['rss'][1]) / 1024:.0f} MB"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def tables(rows, peak):
+    """One table per peer (rows without "peer" are PyTorch's), in the order the rows ran."""
+    peer = [r.get("peer", PEERS["pytorch"]) for r in rows]
+    return "\n\n".join(table([r for r, q in zip(rows, peer) if q == p], peak) for p in dict.fromkeys(peer))
+
+
+def onnx_missing():
+    """None if the ONNX Runtime rows can run, else what to run first."""
+    if shutil.which("node") and os.path.isdir(os.path.join(ONNX_DIR, "node_modules", "onnxruntime-node")):
+        return None
+    return ("the apply-onnx rows need Node.js and onnxruntime-node (bench/README.md); install them with\n"
+            f"  apt-get install nodejs npm   # if `node` is missing\n  npm ci --ignore-scripts --prefix {ONNX_DIR}")
 
 
 def machine():
@@ -362,6 +393,7 @@ def plan(a):
         benches = [("gatys-vgg19-256", "step", ("vgg19", 256)), ("gatys-vgg19-256-bf16", "step", ("vgg19", 256, "bf16")),
                    ("gatys-darknet-256", "step", ("darknet", 256)),
                    ("stylize-256", "stylize", (256, a.iterations)), ("apply-256", "apply", (256,)),
+                   ("apply-onnx-256", "apply_onnx", (256,)),
                    ("arbitrary-256", "arbitrary", (256,)),
                    ("train-128", "train", (128,))]
     else:
@@ -373,13 +405,20 @@ def plan(a):
         benches += [("gatys-darknet-2048-bf16", "step", ("darknet", 2048, "bf16"))]
         benches += [("stylize-512", "stylize", (512, a.iterations)),
                     ("stylize-512-bf16", "stylize", (512, a.iterations, "bf16")), ("apply-512", "apply", (512,)),
-                    ("apply-1024", "apply", (1024,)), ("arbitrary-512", "arbitrary", (512,)),
+                    ("apply-1024", "apply", (1024,)), ("apply-onnx-512", "apply_onnx", (512,)),
+                    ("apply-onnx-1024", "apply_onnx", (1024,)), ("arbitrary-512", "arbitrary", (512,)),
                     ("arbitrary-1024", "arbitrary", (1024,)), ("train-256", "train", (256,))]
     if a.only:
         prefixes = a.only.split(",")
         benches = [b for b in benches if any(b[0].startswith(p) for p in prefixes)]
         if not benches:
             raise SystemExit(f"run.py: --only {a.only} matches none of the benchmarks")
+    missing = onnx_missing() if any(kind == "apply_onnx" for _, kind, _ in benches) else None
+    if missing:  # an optional peer: the other rows still run
+        benches = [b for b in benches if b[1] != "apply_onnx"]
+        if not benches:
+            raise SystemExit(f"run.py: {missing}")
+        print(f"run.py: skipping {missing}", flush=True)
     return benches
 
 
@@ -405,6 +444,13 @@ def notes(a, rows, kinds):
                    f"(batch 1, no tiles) through nst's generator plan vs tests/pytorch/fast_style.py "
                    f"under torch.no_grad(); median over {a.reps} process pairs x {a.steps or STEPS['apply']} "
                    "timed passes; check: mean absolute difference of the two outputs in grey levels.")
+    if "apply_onnx" in kinds:
+        out.append("ONNX Runtime rows: the same pass as the `nst apply` rows, nst vs tests/pytorch/fast_style.py's "
+                   "network exported with torch.onnx.export (opset 17, at the image's size) run by ONNX Runtime's "
+                   f"CPU provider (onnxruntime-node, bench/onnx/onnx_apply.js: intraOpNumThreads {a.threads}, "
+                   "interOpNumThreads 1, graph optimisations 'all'); median over "
+                   f"{a.reps} process pairs x {a.steps or STEPS['apply']} timed passes; check: mean absolute "
+                   "difference of the two outputs in grey levels; ONNX Runtime's peak RSS includes Node.js.")
     if "arbitrary" in kinds:
         out.append(f"Arbitrary-style rows: one forward pass of Magenta's transfer network "
                    f"(style_transfer_f16_384.tflite, float32 arithmetic) over tubingen (batch 1, no tiles) "
@@ -430,7 +476,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="256 px only, fewer repetitions (< 2 min)")
     p.add_argument("--only", help="comma-separated prefixes of the benchmarks to run: gatys, gatys-vgg19, "
-                   "gatys-darknet-512, stylize, apply, apply-1024, arbitrary, train, ...")
+                   "gatys-darknet-512, stylize, apply (also apply-onnx), apply-1024, apply-onnx, arbitrary, train, ...")
     p.add_argument("--build", default=os.path.join(ROOT, "build-bench"),
                    help="build directory holding nst, bench/bench_gatys, bench/bench_feedforward, bench/bench_peak")
     p.add_argument("--reps", type=int, help="process pairs per benchmark (default 5, quick 2)")
@@ -487,16 +533,18 @@ def main():
                             capture_output=True, text=True).stdout.strip()
     torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                                    capture_output=True, text=True).stdout.strip()
+    peers = f"PyTorch {torch_version}" + "".join(
+        f", ONNX Runtime {v}" for v in dict.fromkeys(r["peer_version"] for r in rows if r.get("peer_version")))
     code = f"`` {cmd} ``" if "`" in cmd else f"`{cmd}`"  # markdown inline code around the command
     title = f"## {a.only} rows" if a.append else "# nst vs PyTorch"
     md = f"""{title}
 
-{datetime.date.today().isoformat()}, {machine()}; nst {commit}, PyTorch {torch_version}; {a.threads} threads each, float32 unless a row says bf16.
+{datetime.date.today().isoformat()}, {machine()}; nst {commit}, {peers}; {a.threads} threads each, float32 unless a row says bf16.
 Command: {code} ({(time.time() - t0) / 60:.1f} min). Load average before the run
 {load_before[0]:.2f}, after {load_after[0]:.2f}.
 Measured fp32 FMA peak (bench_peak, {peak['isa']}, {peak['threads']} threads): {peak['gflops']:.0f} GFLOP/s.
 
-{table(rows, peak["gflops"])}
+{tables(rows, peak["gflops"])}
 
 {notes(a, rows, kinds)}
 """

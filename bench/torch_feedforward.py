@@ -7,13 +7,17 @@ bench/README.md), the counterpart of bench_feedforward.
   torch_feedforward.py apply --net DIR --image PNG [--out PNG] ...
       time one forward pass of tests/pytorch/fast_style.py's network
       (torch.no_grad); --out gets the first pass's output, rounded.
+  torch_feedforward.py onnx --net DIR --image PNG --out ONNX --ppm PPM
+      the inputs of bench/onnx/onnx_apply.js (ONNX Runtime's side of apply):
+      fast_style.py's network exported with torch.onnx.export at the image's
+      size, and the image as a binary PPM (Node has no PNG reader).
   torch_feedforward.py train --net DIR --model DIR --style PNG --batch PNG,PNG,... ...
       time one nst-train step: the generator (fast_style.py's, with gradients)
       on the batch, darknet-tiny (tests/pytorch/darknet.py) content targets of
       the batch, the loss of compare_stylize.py per image averaged over the
       batch (as src/stylize/loss_engine.h), backward, Adam (lr 1e-3).
 
-Each prints one JSON line like bench_feedforward. Float32, 2 threads.
+apply and train print one JSON line like bench_feedforward. Float32, 2 threads.
 """
 import argparse
 import json
@@ -70,6 +74,19 @@ def apply(a):
                       "times": times}))
 
 
+def onnx(a):
+    class Generator(torch.nn.Module):  # torch.onnx.export traces modules, FastStyle is not one
+        def forward(self, x):
+            return net(x)
+
+    net = FastStyle(a.net)
+    x = read_png(a.image)
+    # traced at this size: same_pad and the output crop compute with Python ints
+    torch.onnx.export(Generator(), x, a.out, input_names=["image"], output_names=["stylized"],
+                      opset_version=17)
+    Image.open(a.image).convert("RGB").save(a.ppm)
+
+
 def train(a):
     base = maxrss_kb()
     cl, sl = a.content_layers.split(","), a.style_layers.split(",")
@@ -124,6 +141,9 @@ def main():
     pa = sub.choices["apply"]
     pa.add_argument("--image", required=True)
     pa.add_argument("--out")
+    po = sub.add_parser("onnx")
+    for name in ("--net", "--image", "--out", "--ppm"):
+        po.add_argument(name, required=True)
     pt = sub.choices["train"]
     pt.add_argument("--model", required=True, help="darknet-tiny directory")
     pt.add_argument("--style", required=True)
@@ -131,9 +151,9 @@ def main():
     pt.add_argument("--content-layers", required=True)
     pt.add_argument("--style-layers", required=True)
     a = p.parse_args()
-    if a.cmd != "crops":
+    if a.cmd in ("apply", "train"):
         torch.set_num_threads(a.threads)
-    {"crops": crops, "apply": apply, "train": train}[a.cmd](a)
+    {"crops": crops, "apply": apply, "onnx": onnx, "train": train}[a.cmd](a)
 
 
 if __name__ == "__main__":
