@@ -177,6 +177,37 @@ enum { NST_COLOR_NONE = 0, NST_COLOR_LUMINANCE = 1, NST_COLOR_HISTOGRAM = 2 };
  * (nst_image_match_colors), NONE does nothing. Same sizes; in place. */
 NST_API void nst_image_color_control(nst_image *styled, const nst_image *photo, int mode);
 
+/* ---- regions: a style per part of the picture ------------------------
+ * Spatial control (Gatys et al. 2017, "Controlling Perceptual Factors in
+ * Neural Style Transfer"): a mask splits the photo into regions, each with
+ * its own painting or none. Region r has a weight m_r(p) at each pixel p,
+ * the weights of a pixel summing to 1, so soft edges blend two regions. */
+#define NST_MAX_REGIONS 16
+typedef struct {
+    int n, w, h;
+    float *weight; /* n planes of h*w; owned, freed by nst_regions_free */
+} nst_regions;
+
+/* A region's label in a mask: "#rrggbb", "#rgb", a colour name (black,
+ * white, grey/gray, red, green, blue, yellow, cyan, magenta) or a grey
+ * level 0..255; rgb gets 0..255 values. */
+NST_API int nst_mask_label(const char *label, float rgb[3], nst_error *err);
+/* The regions of a mask image for n label colours (nst_mask_label). A grey
+ * mask with grey labels is soft: a pixel between two labels' levels is
+ * shared between them linearly (a blurred or painted-over edge blends).
+ * Otherwise each pixel belongs to the label nearest its colour. Then the
+ * weights are feathered by a box blur of radius `feather` mask pixels (0:
+ * none) so that no seam shows. A label that no pixel carries is an error
+ * naming it (a mistyped colour). Free out with nst_regions_free. */
+NST_API int nst_regions_from_mask(const nst_image *mask, const float (*labels)[3], int n, int feather,
+                                  nst_regions *out, nst_error *err);
+NST_API void nst_regions_free(nst_regions *r);
+/* out = sum_r m_r * images[r], the weights resized to photo's size; a NULL
+ * images[r] is the photo itself (a region left unpainted). Every image is
+ * photo's size. out is allocated (nst_image_free). */
+NST_API int nst_regions_blend(const nst_regions *r, const nst_image *const *images, const nst_image *photo,
+                              nst_image *out, nst_error *err);
+
 /* ---- loss networks ---------------------------------------------------- */
 
 typedef struct nst_net nst_net; /* a loaded loss network (see src/models/net.h) */
@@ -293,6 +324,17 @@ typedef struct {
      * aspect and are resized to each scale. NULL: no such term. */
     const nst_image *temporal_target, *temporal_mask;
     float temporal_weight;
+    /* Regions (NULL: one style everywhere, the styles blended by
+     * style_blend): region r is painted in styles[region_style[r]], or kept
+     * as the photo where region_style[r] is -1. Each style layer's Gram
+     * matrix becomes one per region, weighted by the region's guidance
+     * channel (the weights resized to the layer):
+     *   G_r = sum_p m_r(p) F_p F_p^T / (C sum_p m_r(p)),
+     * matched to its own painting's Gram, each region's loss weighted by
+     * its share of the picture; unpainted regions get the photo's pixels,
+     * blended by their weights. */
+    const nst_regions *regions;
+    int region_style[NST_MAX_REGIONS];
 } nst_stylize_params;
 
 /* Defaults tuned for darknet-tiny at 512 px. */

@@ -22,37 +22,6 @@ static const char *taps[] = {"conv2d_1",      "leaky_re_lu_1",  "leaky_re_lu_2",
                              "leaky_re_lu_10", "leaky_re_lu_12"};
 #define NT (int)(sizeof taps / sizeof taps[0])
 
-/* Central differences of the loss along directions v = sign(g) |u| (u
- * uniform in [-1, 1]): uphill, so g.v is large against the float32 noise of
- * a loss of millions of terms, unlike a random direction's g.v ~ 0. With
- * band > 0, v is zero except within band pixels of the image's edge (w
- * wide), where the reflect padding's gradient is folded back. */
-static double engine_fd(loss_engine *e, plan *plan, const float *x0, const float *g,
-                        size_t n, int w, int band, float eps) {
-    float *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *scratch = malloc(n * sizeof *scratch);
-    double worst = 0;
-    loss_terms t;
-    for (int k = 0; k < 4; k++) {
-        tu_fill_uniform(v, n, -1, 1, 100u + (unsigned)k);
-        double dot = 0;
-        for (size_t i = 0; i < n; i++) {
-            int y = (int)(i / w % (n / 3 / w)), x = (int)(i % w), h = (int)(n / 3 / w);
-            int edge = y < band || y >= h - band || x < band || x >= w - band;
-            v[i] = band > 0 && !edge ? 0 : g[i] > 0 ? fabsf(v[i]) : -fabsf(v[i]);
-            dot += (double)g[i] * v[i];
-        }
-        for (size_t i = 0; i < n; i++) x[i] = x0[i] + eps * v[i];
-        double fp = engine_evaluate(e, plan, x, scratch, &t);
-        for (size_t i = 0; i < n; i++) x[i] = x0[i] - eps * v[i];
-        double fm = engine_evaluate(e, plan, x, scratch, &t);
-        double num = (fp - fm) / (2.0 * eps), err = fabs(num - dot) / fabs(dot);
-        printf("  engine direction %d: g.v %.6g, central difference %.6g\n", k, dot, num);
-        if (err > worst) worst = err;
-    }
-    free(x), free(v), free(scratch);
-    return worst;
-}
-
 /* L(x) of nst stylize's loss with darknet-tiny's default layers and its
  * gradient g at the image; in float32 also checked against central
  * differences along a few directions. Returns the loss (0 on failure). */
@@ -88,7 +57,7 @@ static double test_engine(const nst_net *net, const tensor *image, int precision
                precision ? "bf16" : "fp32", loss, t.content, t.style, t.tv);
         CHECK(t.content > 0 && t.style > 0, "both terms are positive: %g %g", t.content, t.style);
         if (precision == NST_PRECISION_FP32) {
-            double worst = engine_fd(&e, &plan, x, g, image->numel, w, band, 0.1f);
+            double worst = tu_engine_fd(&e, &plan, x, g, image->numel, w, band, 0.1f);
             CHECK(worst < 1e-2, "engine dL/dimage: finite differences, worst rel err %.3g", worst);
         }
         plan_destroy(&plan);
@@ -133,7 +102,7 @@ int main(void) {
     for (int m = 0; m < (int)(sizeof modes / sizeof modes[0]); m++) {
         plan plan;
         const plan_opts o = {tapped, modes[m].padding, modes[m].pooling, modes[m].precision,
-                             PLAN_GRAD_INPUT};
+                             PLAN_GRAD_INPUT, 0};
         if (modes[m].precision == NST_PRECISION_BF16 && !dn_has_bf16()) {
             printf("  %s: skipped, this CPU has no bfloat16 instructions\n", modes[m].name);
             continue;

@@ -316,10 +316,22 @@ static void test_blocked_conv(int cin, int cout, int h, int w, int bf16, const c
     free(xa), free(ya), free(dya), free(dxa);
 }
 
+/* The block oneDNN's convolutions pick on this CPU (16 on AVX-512, 8 on AVX2). */
+static int native_block(void) {
+    static const float wt[16 * 3 * 9];
+    conv_layer probe;
+    nst_error err;
+    if (conv_setup_blocked(&probe, 0, 0, 0, 0.0f, 1, 3, 32, 32, 16, 1, 3, 3, 1, 1, 1, 1, 1, wt, NULL, &err))
+        return 16;
+    int b = probe.dst_block;
+    conv_destroy(&probe);
+    return b;
+}
+
 /* reflect_grad (the input gradient of a reflect-padded stride-1 conv as a
  * zero-padded forward conv plus its border) against the NCHW reference:
  * reflect pad, conv backward-data, the pad's backward. Channel counts that
- * leave padding lanes in the 16-blocks, a batch of 2, k 5, and a shape
+ * leave padding lanes in the blocks, a batch of 2, k 5, and a shape
  * large enough for the Winograd kernel. */
 static void test_reflect_grad(int n, int cin, int cout, int h, int w, int k) {
     char tag[96];
@@ -334,16 +346,17 @@ static void test_reflect_grad(int n, int cin, int cout, int h, int w, int k) {
     size_t np = numel4(n, cin, h + 2 * p, w + 2 * p);
     float *wt = malloc((size_t)cout * cin * k * k * sizeof *wt), *dy = malloc(ny * sizeof *dy);
     float *dpad = malloc(np * sizeof *dpad), *dx = malloc(nx * sizeof *dx), *dx2 = malloc(nx * sizeof *dx2);
-    float *dyb = calloc(blocked_numel(n, cout, h, w, 16), sizeof *dyb);
-    float *dxb = calloc(blocked_numel(n, cin, h, w, 16), sizeof *dxb);
+    int B = native_block();
+    float *dyb = calloc(blocked_numel(n, cout, h, w, B), sizeof *dyb);
+    float *dxb = calloc(blocked_numel(n, cin, h, w, B), sizeof *dxb);
     tu_fill_uniform(wt, (size_t)cout * cin * k * k, -0.1f, 0.1f, 5);
     tu_fill_uniform(dy, ny, -1, 1, 6);
     dnnl_memory_desc_t yp, yb, xp, xb;
-    dn_md(&yp, n, cout, h, w, 1, 0), dn_md(&yb, n, cout, h, w, 16, 0);
-    dn_md(&xp, n, cin, h, w, 1, 0), dn_md(&xb, n, cin, h, w, 16, 0);
+    dn_md(&yp, n, cout, h, w, 1, 0), dn_md(&yb, n, cout, h, w, B, 0);
+    dn_md(&xp, n, cin, h, w, 1, 0), dn_md(&xb, n, cin, h, w, B, 0);
     int rc = pad_setup(&P, n, cin, h, w, p, p, p, p, 1, 0, &err);
     if (!rc) rc = conv_setup(&ref, n, cin, h + 2 * p, w + 2 * p, cout, k, k, 1, 0, 0, 0, 0, wt, NULL, &err);
-    if (!rc) rc = reflect_grad_setup(&R, 16, 16, n, cin, h, w, cout, k, wt, &err);
+    if (!rc) rc = reflect_grad_setup(&R, B, B, n, cin, h, w, cout, k, wt, &err);
     if (!rc) rc = reorder_setup(&dy_to, &yp, &yb, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&dx_from, &xb, &xp, NULL, 0, &err);
     CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
@@ -362,18 +375,23 @@ static void test_reflect_grad(int n, int cin, int cout, int h, int w, int k) {
 /* gram_conv on a blocked activation against gram_matrix and dF += S F on
  * the NCHW matrix (cblas), float32 and bfloat16 (inputs rounded to bf16 on
  * both sides, so only the accumulation order differs, and bf16's rounding
- * of S and of the sum into dF). */
-static void test_gram_conv(int c, int h, int w, int bf16) {
+ * of S and of the sum into dF). Guided (a region's Gram matrix): pixel
+ * weights m in [0, 1], G = F diag(m) F^T / (C sum m) and dF += S F diag(m),
+ * in the layout this CPU's convolutions pick (block). */
+static void test_gram_conv(int c, int h, int w, int bf16, int guided) {
     char tag[96];
-    snprintf(tag, sizeof tag, "gram_conv %dx%dx%d%s", c, h, w, bf16 ? " bf16" : "");
+    int block = guided ? native_block() : 16;
+    snprintf(tag, sizeof tag, "gram_conv %dx%dx%d%s%s", c, h, w, bf16 ? " bf16" : "",
+             guided ? " guided" : "");
     if (bf16 && !dn_has_bf16()) {
         printf("  %s: skipped, this CPU has no bfloat16 instructions\n", tag);
         return;
     }
-    size_t n = numel4(1, c, h, w), cc = (size_t)c * c, nb = blocked_numel(1, c, h, w, 16);
+    size_t n = numel4(1, c, h, w), cc = (size_t)c * c, nb = blocked_numel(1, c, h, w, block), hw = (size_t)h * w;
     float *F = malloc(n * sizeof *F), *D = malloc(n * sizeof *D), *S = malloc(cc * sizeof *S);
     float *G = malloc(cc * sizeof *G), *Gref = malloc(cc * sizeof *Gref), *out = malloc(n * sizeof *out);
-    float *Fb = calloc(nb, sizeof *Fb), *Db = calloc(nb, sizeof *Db);
+    float *Fb = calloc(nb, sizeof *Fb), *Db = calloc(nb, sizeof *Db), *Wb = calloc(nb, sizeof *Wb);
+    float *m = malloc(hw * sizeof *m), *Fm = malloc(n * sizeof *Fm);
     tu_fill_uniform(F, n, 0, 2, 5);
     tu_fill_uniform(D, n, -0.01f, 0.01f, 6); /* small: S F dominates the comparison */
     tu_fill_uniform(S, cc, -0.05f, 0.05f, 7);
@@ -382,8 +400,8 @@ static void test_gram_conv(int c, int h, int w, int bf16) {
     reorder_layer to_blk, from_blk;
     dnnl_memory_desc_t plain, blk;
     dn_md(&plain, 1, c, h, w, 1, 0);
-    dn_md(&blk, 1, c, h, w, 16, bf16);
-    int rc = gram_setup(&L, c, h, w, 16, bf16, &err);
+    dn_md(&blk, 1, c, h, w, block, bf16);
+    int rc = gram_setup(&L, c, h, w, block, bf16, &err);
     if (!rc) rc = reorder_setup(&to_blk, &plain, &blk, NULL, 0, &err);
     if (!rc) rc = reorder_setup(&from_blk, &blk, &plain, NULL, 0, &err);
     CHECK(rc == 0, "%s: setup: %s", tag, rc ? err.msg : "");
@@ -394,20 +412,30 @@ static void test_gram_conv(int c, int h, int w, int bf16) {
     reorder_run(&from_blk, Fb, F);
     reorder_run(&to_blk, D, Db);
     reorder_run(&from_blk, Db, D);
-    gram_forward(&L, Fb, G);
-    gram_matrix(c, h * w, F, Gref);
+    double msum = (double)hw;
+    for (size_t p = 0; p < hw; p++) m[p] = 1;
+    if (guided) {
+        tu_fill_uniform(m, hw, 0, 1, 8);
+        msum = 0;
+        for (size_t p = 0; p < hw; p++) msum += m[p];
+    }
+    gram_weigh(&L, Fb, m, Wb);
+    reorder_run(&from_blk, Wb, Fm); /* F diag(m) as the layer rounds it */
+    gram_forward(&L, Fb, guided ? Wb : Fb, msum, G);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, c, (int)hw, (float)(1.0 / (c * msum)), F, (int)hw,
+                Fm, (int)hw, 0.0f, Gref, c);
     char label[128];
     snprintf(label, sizeof label, "%s forward", tag);
     tu_rel_close(label, G, Gref, cc, 1e-5);
-    gram_backward(&L, Fb, S, Db);
+    gram_backward(&L, guided ? Wb : Fb, S, Db);
     reorder_run(&from_blk, Db, out);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, h * w, c, 1.0f, S, c, F, h * w,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, h * w, c, 1.0f, S, c, guided ? Fm : F, h * w,
                 1.0f, D, h * w);
     snprintf(label, sizeof label, "%s backward (dF += S F)", tag);
     tu_rel_close(label, out, D, n, bf16 ? 1e-2 : 1e-6);
     gram_destroy(&L);
     reorder_destroy(&to_blk), reorder_destroy(&from_blk);
-    free(F), free(D), free(S), free(G), free(Gref), free(out), free(Fb), free(Db);
+    free(F), free(D), free(S), free(G), free(Gref), free(out), free(Fb), free(Db), free(Wb), free(m), free(Fm);
 }
 
 static void test_act(const char *tag, float alpha) {
@@ -527,9 +555,12 @@ int main(void) {
     test_reflect_grad(2, 20, 24, 9, 11, 3);
     test_reflect_grad(1, 24, 16, 12, 10, 5);
     test_reflect_grad(1, 64, 64, 48, 64, 3);
-    test_gram_conv(64, 24, 20, 0);
-    test_gram_conv(48, 7, 9, 0);
-    test_gram_conv(64, 24, 20, 1);
+    test_gram_conv(64, 24, 20, 0, 0);
+    test_gram_conv(48, 7, 9, 0, 0);
+    test_gram_conv(64, 24, 20, 1, 0);
+    test_gram_conv(64, 24, 20, 0, 1);
+    test_gram_conv(20, 7, 9, 0, 1); /* padding lanes in the last block */
+    test_gram_conv(64, 24, 20, 1, 1);
 
     test_act("leaky", 0.1f);
     test_act("relu", 0.0f);

@@ -93,9 +93,9 @@ static void run(float sig_a, float sig_b, int bad_graphs) {
     tu_fill_uniform(x, nx, 0, 255, 3);
 
     plan infer, train;
-    const plan_opts oi = {tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32, 0};
+    const plan_opts oi = {tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32, 0, 0};
     const plan_opts ot = {tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32,
-                          PLAN_GRAD_INPUT | PLAN_GRAD_PARAMS};
+                          PLAN_GRAD_INPUT | PLAN_GRAD_PARAMS, 0};
     if (plan_create(&infer, &g, N, H, W, &oi, &err) || plan_create(&train, &g, N, H, W, &ot, &err)) {
         CHECK(0, "plan: %s", err.msg);
         return;

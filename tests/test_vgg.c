@@ -46,7 +46,7 @@ static void check_net(const char *file, const tensor_dict *fx, int fd) {
           "%s: names VGG19 lacks are not found", file);
 
     plan plan;
-    const plan_opts o = {tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32, PLAN_GRAD_INPUT};
+    const plan_opts o = {tapped, NST_PAD_ZERO, NST_POOL_MAX, NST_PRECISION_FP32, PLAN_GRAD_INPUT, 0};
     if (plan_create(&plan, net, 1, h, w, &o, &err)) {
         CHECK(0, "%s: plan: %s", file, err.msg);
         goto out;

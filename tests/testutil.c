@@ -283,3 +283,34 @@ long tu_file_size(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
+
+/* Central differences of the loss along directions v = sign(g) |u| (u
+ * uniform in [-1, 1]): uphill, so g.v is large against the float32 noise of
+ * a loss of millions of terms, unlike a random direction's g.v ~ 0. With
+ * band > 0, v is zero except within band pixels of the image's edge (w
+ * wide), where the reflect padding's gradient is folded back. */
+double tu_engine_fd(loss_engine *e, plan *plan, const float *x0, const float *g,
+                        size_t n, int w, int band, float eps) {
+    float *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *scratch = malloc(n * sizeof *scratch);
+    double worst = 0;
+    loss_terms t;
+    for (int k = 0; k < 4; k++) {
+        tu_fill_uniform(v, n, -1, 1, 100u + (unsigned)k);
+        double dot = 0;
+        for (size_t i = 0; i < n; i++) {
+            int y = (int)(i / w % (n / 3 / w)), x = (int)(i % w), h = (int)(n / 3 / w);
+            int edge = y < band || y >= h - band || x < band || x >= w - band;
+            v[i] = band > 0 && !edge ? 0 : g[i] > 0 ? fabsf(v[i]) : -fabsf(v[i]);
+            dot += (double)g[i] * v[i];
+        }
+        for (size_t i = 0; i < n; i++) x[i] = x0[i] + eps * v[i];
+        double fp = engine_evaluate(e, plan, x, scratch, &t);
+        for (size_t i = 0; i < n; i++) x[i] = x0[i] - eps * v[i];
+        double fm = engine_evaluate(e, plan, x, scratch, &t);
+        double num = (fp - fm) / (2.0 * eps), err = fabs(num - dot) / fabs(dot);
+        printf("  engine direction %d: g.v %.6g, central difference %.6g\n", k, dot, num);
+        if (err > worst) worst = err;
+    }
+    free(x), free(v), free(scratch);
+    return worst;
+}

@@ -10,6 +10,7 @@
 
 #include "io/io.h"
 #include "nst.h"
+#include "stylize/loss_engine.h"
 
 extern int tu_passed, tu_failed;
 
@@ -54,6 +55,13 @@ int tu_check_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
  * relative to max(|g.v|, |g| / sqrt(3)), the latter g.v's typical size. */
 int tu_check_dir_grad(const char *what, tu_scalar_fn f, void *ctx, float *x,
                       const float *g, size_t n, int directions, float eps, double tol);
+
+/* The loss engine's gradient g at x0 (n floats: 3 planes w wide) against
+ * central differences along 4 uphill directions v = sign(g) |u| (so g.v is
+ * large against float32 noise); band > 0: v only within band pixels of the
+ * edge. Prints each; returns the worst relative error. */
+double tu_engine_fd(loss_engine *e, plan *plan, const float *x0, const float *g, size_t n, int w, int band,
+                    float eps);
 
 /* ---- a temporary directory per test ------------------------------------
  * One per process: tu_tmpdir_create makes /tmp/nst_<tag>_XXXXXX and aborts

@@ -53,6 +53,26 @@ int unknown_option(const char *opt, const struct option *opts, const char *cmd, 
 /* How messages name an image argument: "standard input/output" for "-". */
 const char *arg_name(const char *path, int output);
 
+/* Regions (region_args.c): --mask PATH, --region-style LABEL=VALUE
+ * (repeatable; VALUE a painting, a network or "none") and --mask-feather N
+ * (pixels of the result). */
+typedef struct {
+    const char *mask;
+    int n, feather;
+    char label[NST_MAX_REGIONS][64];
+    float rgb[NST_MAX_REGIONS][3];
+    const char *value[NST_MAX_REGIONS];
+} region_args;
+#define REGION_FEATHER 4 /* default --mask-feather */
+/* One LABEL=VALUE; a usage error naming opt when malformed. */
+int region_arg_add(region_args *r, const char *opt, const char *spec, nst_error *err);
+/* --mask and --region-style go together. */
+int region_args_check(const region_args *r, nst_error *err);
+/* The mask's regions for photo (its shape checked), feathered for a result
+ * of long side size (0: the photo's). */
+int region_args_load(const region_args *r, const nst_image *photo, int size, int quiet, nst_regions *out,
+                     nst_error *err);
+
 /* The jobs of a batch file (batch_file.c): a CSV file whose header names
  * the columns content, style (several: separated by ';'), output and,
  * optionally, options (more command-line options, separated by spaces). */

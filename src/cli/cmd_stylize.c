@@ -32,6 +32,17 @@ static const char help[] =
     "                            painting's strokes; histogram recolours the\n"
     "                            painting to the photo's colours first\n"
     "      --original-colors     the same as --color-transfer luminance\n"
+    "regions (a painting per part of the photo, instead of -s):\n"
+    "      --mask PATH           an image of the photo's shape whose colours (or grey\n"
+    "                            levels) mark the regions\n"
+    "      --region-style LABEL=PAINTING|none  the painting of the region of colour\n"
+    "                            LABEL (#rrggbb, #rgb, black, white, red, green, blue,\n"
+    "                            yellow, cyan, magenta, grey, or a grey level 0..255),\n"
+    "                            or none to keep the photo there; once per region.\n"
+    "                            Each pixel belongs to the label nearest its colour; a\n"
+    "                            grey mask with grey labels blends between the levels\n"
+    "      --mask-feather N      soften the regions' edges over N px of the result\n"
+    "                            (default 4)\n"
     "loss:\n"
     "      --model NAME|PATH     loss network (default darknet-tiny; see nst models)\n"
     "      --content-weight F    (default 1)\n"
@@ -75,6 +86,8 @@ static const char help[] =
     "\n"
     "examples:\n"
     "  nst stylize -c tubingen.jpg -s starry_night.jpg -o tubingen_starry.png --size 512\n"
+    "  nst stylize -c tubingen.jpg --mask sky.png --region-style white=starry_night.jpg \\\n"
+    "              --region-style black=none -o sky_only.png\n"
     "  nst stylize --batch jobs.csv --size 384 --resume\n"
     "     with jobs.csv:  content,style,output,options\n"
     "                     tubingen.jpg,starry_night.jpg,out/tubingen_starry.png,\n"
@@ -83,7 +96,7 @@ static const char help[] =
 enum {
     O_BLEND = 256, O_SIZE, O_STYLE_SCALE, O_ORIG, O_COLOR, O_MODEL, O_CW, O_SW, O_TW, O_CL, O_SL, O_SLW,
     O_POOL, O_PAD, O_ITERS, O_OPT, O_LR, O_HIST, O_INIT, O_SEED, O_SCALES, O_THREADS, O_PRINT,
-    O_SAVE, O_PREC, O_FORMAT, O_BATCH, O_RESUME,
+    O_SAVE, O_PREC, O_FORMAT, O_BATCH, O_RESUME, O_MASK, O_REGION, O_FEATHER,
 };
 
 static const struct option options[] = {
@@ -95,6 +108,9 @@ static const struct option options[] = {
     {"style-scale", required_argument, 0, O_STYLE_SCALE},
     {"original-colors", no_argument, 0, O_ORIG},
     {"color-transfer", required_argument, 0, O_COLOR},
+    {"mask", required_argument, 0, O_MASK},
+    {"region-style", required_argument, 0, O_REGION},
+    {"mask-feather", required_argument, 0, O_FEATHER},
     {"model", required_argument, 0, O_MODEL},
     {"content-weight", required_argument, 0, O_CW},
     {"style-weight", required_argument, 0, O_SW},
@@ -129,6 +145,7 @@ typedef struct {
     char content_layers[NST_MAX_LAYERS][64], style_layers[NST_MAX_LAYERS][64];
     int n_cl, n_sl, n_slw, n_blend;
     char slw[NST_MAX_LAYERS][64], blend[NST_MAX_STYLES][64];
+    region_args regions;
     nst_stylize_params p;
 } args;
 
@@ -140,6 +157,28 @@ static int choice(const char *opt, const char *v, const char *a, const char *b, 
     return NST_OK;
 }
 
+/* With --mask: the styles are the regions' paintings, each once, and
+ * region_style maps each region to its painting (-1: none). */
+static int region_styles(args *a, nst_error *err) {
+    if (a->n_styles || a->n_blend)
+        return nst_fail(err, NST_ERR_ARG, "with --mask, each region's painting comes from --region-style "
+                        "(no -s or --style-blend)");
+    for (int r = 0; r < a->regions.n; r++) {
+        const char *v = a->regions.value[r];
+        int k = 0;
+        if (!strcmp(v, "none")) {
+            a->p.region_style[r] = -1;
+            continue;
+        }
+        while (k < a->n_styles && strcmp(a->styles[k], v)) k++;
+        if (k == a->n_styles) a->styles[a->n_styles++] = v;
+        a->p.region_style[r] = k;
+    }
+    if (!a->n_styles)
+        return nst_fail(err, NST_ERR_ARG, "every --region-style is none: there is nothing to paint");
+    return NST_OK;
+}
+
 /* The command line, or (job) the command line and a batch job's own. */
 static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
     nst_stylize_params *p = &a->p;
@@ -148,6 +187,7 @@ static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
     a->output = "out.png";
     a->model = "darknet-tiny";
     a->print_every = 50;
+    a->regions.feather = REGION_FEATHER;
     int c, rc = NST_OK, seed = 0;
     opterr = 0;
     optind = 0; /* getopt starts afresh: parse runs once per batch job */
@@ -171,6 +211,9 @@ static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
         case O_STYLE_SCALE: rc = parse_float("--style-scale", optarg, 0.05, 8, &p->style_scale, err); break;
         case O_ORIG: p->color_transfer = NST_COLOR_LUMINANCE; break;
         case O_COLOR: rc = parse_color("--color-transfer", optarg, &p->color_transfer, err); break;
+        case O_MASK: a->regions.mask = optarg; break;
+        case O_REGION: rc = region_arg_add(&a->regions, "--region-style", optarg, err); break;
+        case O_FEATHER: rc = parse_int("--mask-feather", optarg, 0, 1000, &a->regions.feather, err); break;
         case O_MODEL: a->model = optarg; break;
         case O_CW: rc = parse_float("--content-weight", optarg, 0, 1e12, &p->content_weight, err); break;
         case O_SW: rc = parse_float("--style-weight", optarg, 0, 1e12, &p->style_weight, err); break;
@@ -212,6 +255,8 @@ static int parse(int argc, char **argv, int job, args *a, nst_error *err) {
     if (a->resume && !a->batch)
         return nst_fail(err, NST_ERR_ARG, "--resume goes with --batch (a single run overwrites its output)");
     if (!a->content) return nst_fail(err, NST_ERR_ARG, "a content image is needed: -c PATH");
+    if ((rc = region_args_check(&a->regions, err))) return rc;
+    if (a->regions.mask) return region_styles(a, err);
     if (!a->n_styles) return nst_fail(err, NST_ERR_ARG, "a style image is needed: -s PATH");
     if (a->n_blend && a->n_blend != a->n_styles)
         return nst_fail(err, NST_ERR_ARG, "--style-blend has %d weights for %d styles", a->n_blend,
@@ -346,7 +391,8 @@ static int check_output(const char *path, progress_ctx *ctx, nst_error *err) {
 
 /* Standard input holds one picture: "-" may be given once. */
 static int one_stdin(const args *a, nst_error *err) {
-    int n = !strcmp(a->content, "-") + (a->init_path && !strcmp(a->init_path, "-"));
+    int n = !strcmp(a->content, "-") + (a->init_path && !strcmp(a->init_path, "-")) +
+            (a->regions.mask && !strcmp(a->regions.mask, "-"));
     for (int i = 0; i < a->n_styles; i++) n += !strcmp(a->styles[i], "-");
     return n > 1 ? nst_fail(err, NST_ERR_ARG, "'-' (standard input) can be only one of the images") : NST_OK;
 }
@@ -359,6 +405,11 @@ static int paint(args *a, const nst_net *net, progress_ctx *ctx, nst_image *out,
     if (!rc) rc = one_stdin(a, err);
     if (!rc) rc = read_image_arg(a->content, a->quiet, &content, err);
     if (!rc && !a->quiet) warn_size(arg_name(a->content, 0), content.w, content.h, a->p.size);
+    nst_regions regions = {0};
+    if (!rc && a->regions.mask) {
+        rc = region_args_load(&a->regions, &content, a->p.size, a->quiet, &regions, err);
+        a->p.regions = &regions;
+    }
     for (int i = 0; i < a->n_styles && !rc; i++) rc = read_image_arg(a->styles[i], a->quiet, &styles[i], err);
     if (!rc && a->init_path) {
         rc = read_image_arg(a->init_path, a->quiet, &init, err);
@@ -375,6 +426,8 @@ static int paint(args *a, const nst_net *net, progress_ctx *ctx, nst_image *out,
                     a->p.scales > 1 ? " per scale" : "", nst_net_name(net));
         rc = nst_stylize(net, &content, styles, a->n_styles, &a->p, out, err);
     }
+    a->p.regions = NULL;
+    nst_regions_free(&regions);
     nst_image_free(&init);
     nst_image_free(&content);
     for (int i = 0; i < a->n_styles; i++) nst_image_free(&styles[i]);

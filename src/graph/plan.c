@@ -36,6 +36,13 @@ static size_t out_elems(const plan *p, const step *s) {
     return blocked_numel(p->n, s->c, s->h, s->w, s->block);
 }
 static size_t out_bytes(const plan *p, const step *s) { return out_elems(p, s) * esize(s->bf16); }
+/* one image of step s's output */
+static size_t image_bytes(const step *s) {
+    return blocked_numel(1, s->c, s->h, s->w, s->block) * esize(s->bf16);
+}
+
+/* Gram matrices per image at each TAP_GRAM step */
+static int guides(const plan *p) { return p->o.guides > 0 ? p->o.guides : 1; }
 
 static const void *in_act(const plan *p, int k) {
     return k >= 0 ? p->S[k].act : p->input[GRAPH_INPUT(0) - k];
@@ -308,6 +315,10 @@ static size_t share(int n, const size_t *size, const int *birth, const int *deat
     size_t *slot = calloc((size_t)n + 1, sizeof *slot), total = 0;
     int *busy = calloc((size_t)n + 1, sizeof *busy), *of = calloc((size_t)n + 1, sizeof *of);
     int *order = calloc((size_t)n + 1, sizeof *order), m = 0;
+    if (!slot || !busy || !of || !order) {
+        free(slot), free(busy), free(of), free(order);
+        return SIZE_MAX;
+    }
     for (int v = 0; v < n; v++) order[v] = v;
     for (int a = 1; a < n; a++) /* insertion sort by birth: n is small */
         for (int b = a; b > 0 && birth[order[b - 1]] > birth[order[b]]; b--) {
@@ -353,7 +364,8 @@ static int last_reader(const plan *p, int i) {
     return last;
 }
 
-/* Point every buffer into the arena (NULL: count the bytes only). */
+/* Point every buffer into the arena (NULL: count the bytes only); returns
+ * the arena's size, SIZE_MAX when out of memory. */
 static size_t place(plan *p, char *arena, const extra_sizes *x) {
     size_t off = 0, f = sizeof(float);
     const graph *g = p->g;
@@ -364,7 +376,7 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
     if (g->image_out) TAKE(p->output, numel(p->n, 3, p->h, p->w) * f);
     if (x->padded) TAKE(p->padded, x->padded);
     if (x->stage) TAKE(p->stage, x->stage);
-    size_t biggest = 0;
+    size_t biggest = 0, gram_biggest = 0;
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->S[i];
         biggest = max_sz(biggest, out_bytes(p, s));
@@ -379,16 +391,23 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
             TAKE(s->out, numel(p->n, s->c, s->h, s->w) * f);
             TAKE(s->loss_grad, numel(p->n, s->c, s->h, s->w) * f);
         }
-        if (t & TAP_GRAM) TAKE(s->style_grad, numel(p->n, s->c, s->c, 1) * f);
+        if (t & TAP_GRAM) {
+            TAKE(s->style_grad, numel(p->n, guides(p), s->c, s->c) * f);
+            if (p->o.guides) TAKE(s->guide, numel(p->o.guides, 1, s->h, s->w) * f);
+            gram_biggest = max_sz(gram_biggest, image_bytes(s));
+        }
     }
     if (p->o.grads) TAKE(p->scratch, biggest);
+    if (p->o.guides) TAKE(p->weighted, gram_biggest);
     /* activations in step order; gradients in backward order, born when
      * their first writer runs (their own step when nothing reads them) */
     int n = p->n_steps;
-    size_t *size = malloc((size_t)n * sizeof *size), *at = malloc((size_t)n * sizeof *at);
-    int *birth = malloc((size_t)n * sizeof *birth), *death = malloc((size_t)n * sizeof *death);
+    size_t *size = calloc((size_t)n + 1, sizeof *size), *at = calloc((size_t)n + 1, sizeof *at);
+    int *birth = calloc((size_t)n + 1, sizeof *birth), *death = calloc((size_t)n + 1, sizeof *death);
+    size_t acts = SIZE_MAX, grads = 0;
+    if (!size || !at || !birth || !death) goto out;
     for (int i = 0; i < n; i++) size[i] = out_bytes(p, &p->S[i]), birth[i] = i, death[i] = last_reader(p, i);
-    size_t acts = share(n, size, birth, death, at);
+    if ((acts = share(n, size, birth, death, at)) == SIZE_MAX) goto out;
     for (int i = 0; i < n; i++) p->S[i].act = arena ? arena + off + at[i] : NULL;
     off += acts;
     if (p->o.grads) {
@@ -401,11 +420,13 @@ static size_t place(plan *p, char *arena, const extra_sizes *x) {
                 if (reads(&p->S[j], i)) first = j;
             birth[i] = n - 1 - first, death[i] = n - 1 - i;
         }
-        size_t grads = share(n, size, birth, death, at);
+        if ((grads = share(n, size, birth, death, at)) == SIZE_MAX) goto out;
         for (int i = 0; i < n; i++) p->S[i].grad = arena ? arena + off + at[i] : NULL;
         off += grads;
     }
+out:
     free(size), free(at), free(birth), free(death);
+    if (acts == SIZE_MAX || grads == SIZE_MAX) return SIZE_MAX;
 #undef TAKE
     return off;
 }
@@ -460,7 +481,7 @@ static int plan_build(plan *p, const graph *g, int n, int h, int w, const plan_o
         writers(p);
         rc = setup_taps(p, err);
     }
-    if (!rc) *bytes = place(p, NULL, x);
+    if (!rc && (*bytes = place(p, NULL, x)) == SIZE_MAX) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
     if (rc) plan_destroy(p);
     return rc;
 }
@@ -477,7 +498,10 @@ int plan_create(plan *p, const graph *g, int n, int h, int w, const plan_opts *o
                         w, h, total / (double)(1 << 30));
     }
     memset(p->arena, 0, total);
-    place(p, p->arena, &x);
+    if (place(p, p->arena, &x) == SIZE_MAX) {
+        plan_destroy(p);
+        return nst_fail(err, NST_ERR_NOMEM, "out of memory");
+    }
     return NST_OK;
 }
 
@@ -828,10 +852,6 @@ static void output_grad(plan *p, const float *dout) {
             }
 }
 
-static size_t image_bytes(const step *s) {
-    return blocked_numel(1, s->c, s->h, s->w, s->block) * esize(s->bf16);
-}
-
 void plan_backward(plan *p, const float *dout, float *dimage, float *dparams) {
     if (dparams) memset(dparams, 0, p->g->n_params * sizeof *dparams);
     for (int i = p->n_steps - 1; i >= 0; i--) {
@@ -841,10 +861,21 @@ void plan_backward(plan *p, const float *dout, float *dimage, float *dparams) {
         /* what the losses put on this step's output */
         if (s->loss_grad) reorder_run(&s->add_grad, s->loss_grad, s->grad);
         if (s->style_grad) {
-            size_t bytes = image_bytes(s), cc = (size_t)s->c * s->c;
+            size_t bytes = image_bytes(s), cc = (size_t)s->c * s->c, hw = (size_t)s->h * s->w;
             for (int b = 0; b < p->n; b++)
-                gram_backward(&s->gram, (char *)s->act + b * bytes, s->style_grad + b * cc,
-                              (char *)s->grad + b * bytes);
+                for (int r = 0; r < guides(p); r++) {
+                    /* guided: dF += S_r F diag(m_r); a region without a loss adds nothing */
+                    const float *S = s->style_grad + ((size_t)b * guides(p) + r) * cc;
+                    const void *x = (char *)s->act + b * bytes;
+                    if (p->o.guides) {
+                        size_t k = 0;
+                        while (k < cc && S[k] == 0) k++;
+                        if (k == cc) continue;
+                        gram_weigh(&s->gram, x, s->guide + r * hw, p->weighted);
+                        x = p->weighted;
+                    }
+                    gram_backward(&s->gram, x, S, (char *)s->grad + b * bytes);
+                }
         }
         step_backward(p, s, dparams);
     }
@@ -870,19 +901,30 @@ void plan_weights_changed(plan *p) {
 
 plan_tap plan_tap_of(const plan *p, int node) {
     const step *s = &p->S[p->of_node[node]];
-    return (plan_tap){s->c, s->h, s->w, s->out, s->loss_grad, s->style_grad};
+    return (plan_tap){s->c, s->h, s->w, s->out, s->loss_grad, s->style_grad, s->guide};
 }
 
-void plan_gram(plan *p, int node, int b, float *G) {
+double plan_gram(plan *p, int node, int b, int r, float *G) {
     step *s = &p->S[p->of_node[node]];
-    gram_forward(&s->gram, (char *)s->act + b * image_bytes(s), G);
+    const void *x = (char *)s->act + b * image_bytes(s), *weighted = x;
+    size_t hw = (size_t)s->h * s->w;
+    double n = (double)hw;
+    if (p->o.guides) {
+        const float *m = s->guide + r * hw;
+        n = 0;
+        for (size_t k = 0; k < hw; k++) n += m[k];
+        gram_weigh(&s->gram, x, m, p->weighted);
+        weighted = p->weighted;
+    }
+    gram_forward(&s->gram, x, weighted, n, G);
+    return n;
 }
 
 void plan_zero_loss_grads(plan *p) {
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->S[i];
         if (s->loss_grad) memset(s->loss_grad, 0, numel(p->n, s->c, s->h, s->w) * sizeof(float));
-        if (s->style_grad) memset(s->style_grad, 0, numel(p->n, s->c, s->c, 1) * sizeof(float));
+        if (s->style_grad) memset(s->style_grad, 0, numel(p->n, guides(p), s->c, s->c) * sizeof(float));
     }
 }
 

@@ -34,6 +34,8 @@ typedef struct {
     int pooling;          /* NST_POOL_*: AVG turns max pooling into average pooling */
     int precision;        /* NST_PRECISION_* */
     int grads;            /* PLAN_GRAD_* bits; 0: forward only, buffers shared */
+    int guides;           /* TAP_GRAM: guidance channels (regions) per Gram tap, each with
+                           * its own Gram matrix and gradient; 0: one plain Gram matrix */
 } plan_opts;
 
 /* One operation of the compiled plan. */
@@ -75,7 +77,8 @@ typedef struct {
     float *out, *loss_grad; /* TAP_COPY: NCHW */
     reorder_layer to_out, add_grad;
     gram_layer gram;      /* TAP_GRAM */
-    float *style_grad;    /* TAP_GRAM: n x C x C */
+    float *style_grad;    /* TAP_GRAM: n x max(1, guides) x C x C */
+    float *guide;         /* TAP_GRAM with guides: guides x h x w, filled by the losses */
 } step;
 
 typedef struct plan {
@@ -91,6 +94,7 @@ typedef struct plan {
     void *padded;         /* reflect convs: the padded input, its gradient */
     void *stage;          /* a graph input's gradient in oneDNN's layout */
     void *scratch;        /* a gradient computed then added to another writer's */
+    void *weighted;       /* guides: one image's Gram tap weighted by a guidance channel */
     void *arena;          /* one allocation behind every buffer above */
 } plan;
 
@@ -118,11 +122,16 @@ typedef struct {
     int c, h, w;
     float *out;           /* TAP_COPY: n x c x h x w */
     float *loss_grad;     /* TAP_COPY: the losses add dL/dout here */
-    float *style_grad;    /* TAP_GRAM: n x c x c, the losses add dL/dG here */
+    float *style_grad;    /* TAP_GRAM: n x max(1, guides) x c x c, the losses add dL/dG here */
+    float *guide;         /* TAP_GRAM with guides: guides x h x w weights, for the losses
+                           * to fill before plan_gram and plan_backward */
 } plan_tap;
 plan_tap plan_tap_of(const plan *p, int node);
-/* G = F F^T / (C H W) of image b at TAP_GRAM node `node` (C x C, row-major). */
-void plan_gram(plan *p, int node, int b, float *G);
+/* G = F F^T / (C H W) of image b at TAP_GRAM node `node` (C x C, row-major),
+ * or with guides the guided Gram matrix of guidance channel r (m = guide r):
+ * G = F diag(m) F^T / (C sum m). Returns the pixel count it divided by
+ * (H W, or sum m). */
+double plan_gram(plan *p, int node, int b, int r, float *G);
 /* Zero every loss_grad and style_grad buffer. */
 void plan_zero_loss_grads(plan *p);
 /* The last step's output for image b as c floats (a 1 x 1 map: a vector). */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "nst.h"
+#include "image/resize.h"
 
 /* Output pixel o of one axis is sum_k wt[o*taps + k] * src[first[o] + k]. */
 typedef struct {
@@ -61,30 +61,29 @@ static void apply(const axis_filter *f, int in, int n, const float *src, size_t 
     }
 }
 
-int nst_image_resize(const nst_image *src, int w, int h, nst_image *dst, nst_error *err) {
-    int rc = nst_image_alloc(dst, w, h, err);
-    if (rc) return rc;
+int resize_planes(const float *src, int planes, int sw, int sh, float *dst, int w, int h, nst_error *err) {
     axis_filter fx, fy;
-    int ok = axis_init(&fx, src->w, w) & axis_init(&fy, src->h, h); /* & : init both, free both */
-    float *tmp = ok ? malloc(sizeof(float) * w * src->h) : NULL; /* one plane, rows resized */
-    if (!tmp) {
-        axis_free(&fx);
-        axis_free(&fy);
-        nst_image_free(dst);
-        return nst_fail(err, NST_ERR_NOMEM, "out of memory resizing %dx%d to %dx%d", src->w,
-                        src->h, w, h);
-    }
-    for (int c = 0; c < 3; c++) {
-        const float *sp = src->data + (size_t)c * src->w * src->h;
-        float *dp = dst->data + (size_t)c * w * h;
-        for (int y = 0; y < src->h; y++)
-            apply(&fx, src->w, w, sp + (size_t)y * src->w, 1, tmp + (size_t)y * w, 1);
-        for (int x = 0; x < w; x++) apply(&fy, src->h, h, tmp + x, (size_t)w, dp + x, (size_t)w);
+    int ok = axis_init(&fx, sw, w) & axis_init(&fy, sh, h); /* & : init both, free both */
+    float *tmp = ok ? malloc(sizeof(float) * w * sh) : NULL; /* one plane, rows resized */
+    if (tmp) {
+        for (int c = 0; c < planes; c++) {
+            const float *sp = src + (size_t)c * sw * sh;
+            float *dp = dst + (size_t)c * w * h;
+            for (int y = 0; y < sh; y++) apply(&fx, sw, w, sp + (size_t)y * sw, 1, tmp + (size_t)y * w, 1);
+            for (int x = 0; x < w; x++) apply(&fy, sh, h, tmp + x, (size_t)w, dp + x, (size_t)w);
+        }
     }
     free(tmp);
     axis_free(&fx);
     axis_free(&fy);
-    return NST_OK;
+    return tmp ? NST_OK : nst_fail(err, NST_ERR_NOMEM, "out of memory resizing %dx%d to %dx%d", sw, sh, w, h);
+}
+
+int nst_image_resize(const nst_image *src, int w, int h, nst_image *dst, nst_error *err) {
+    int rc = nst_image_alloc(dst, w, h, err);
+    if (!rc) rc = resize_planes(src->data, 3, src->w, src->h, dst->data, w, h, err);
+    if (rc) nst_image_free(dst);
+    return rc;
 }
 
 void nst_image_fit(int w, int h, int side, int *ow, int *oh) {

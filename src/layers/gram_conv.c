@@ -51,7 +51,7 @@ static dnnl_status_t bind(dnnl_memory_t *m, dnnl_primitive_t *reo, const_dnnl_pr
 
 int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_error *err) {
     memset(L, 0, sizeof *L);
-    L->c = c, L->h = h, L->w = w, L->bf16 = bf16;
+    L->c = c, L->h = h, L->w = w, L->block = block, L->bf16 = bf16;
     if (bf16 && !(L->lo = malloc((size_t)c * c * sizeof *L->lo)))
         return nst_fail(err, NST_ERR_NOMEM, "out of memory");
     dnnl_engine_t eng = dn_engine();
@@ -84,6 +84,7 @@ int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_erro
         (st = dnnl_primitive_desc_create(&bww, &wd, NULL, eng, hint)) == dnnl_success &&
         (st = dnnl_primitive_create(&L->gram, bww)) == dnnl_success &&
         (st = dnnl_memory_create(&L->m_act, &act, eng, DNNL_MEMORY_NONE)) == dnnl_success &&
+        (st = dnnl_memory_create(&L->m_wact, &act, eng, DNNL_MEMORY_NONE)) == dnnl_success &&
         (st = dnnl_memory_create(&L->m_dact, &act, eng, DNNL_MEMORY_NONE)) == dnnl_success &&
         (st = dnnl_memory_create(&L->m_user, &user, eng, DNNL_MEMORY_NONE)) == dnnl_success &&
         (st = bind(&L->m_g, &L->reo_g, bww, dnnl_query_diff_weights_md, &user, 0)) == dnnl_success)
@@ -105,16 +106,39 @@ static void through(dnnl_primitive_t reo, dnnl_memory_t from, dnnl_memory_t to) 
     dn_run(reo, 2, args);
 }
 
-void gram_forward(gram_layer *L, const void *act, float *G) {
+void gram_forward(gram_layer *L, const void *act, const void *weighted, double n, float *G) {
     dnnl_memory_set_data_handle(L->m_act, (void *)act);
+    dnnl_memory_set_data_handle(L->m_wact, (void *)weighted);
     dnnl_memory_set_data_handle(L->m_user, G);
     if (!L->reo_g) dnnl_memory_set_data_handle(L->m_g, G);
+    /* dW[o][i] = sum_p F[o][p] Fm[i][p] = sum_p m[p] F[o][p] F[i][p] */
     dnnl_exec_arg_t args[] = {
-        {DNNL_ARG_SRC, L->m_act}, {DNNL_ARG_DIFF_DST, L->m_act}, {DNNL_ARG_DIFF_WEIGHTS, L->m_g}};
+        {DNNL_ARG_SRC, L->m_wact}, {DNNL_ARG_DIFF_DST, L->m_act}, {DNNL_ARG_DIFF_WEIGHTS, L->m_g}};
     dn_run(L->gram, 3, args);
     if (L->reo_g) through(L->reo_g, L->m_g, L->m_user);
-    const float k = 1.0f / ((float)L->c * L->h * L->w);
+    const float k = n > 0 ? (float)(1.0 / (L->c * n)) : 0.0f;
     for (size_t i = 0; i < (size_t)L->c * L->c; i++) G[i] *= k;
+}
+
+void gram_weigh(const gram_layer *L, const void *act, const float *m, void *out) {
+    /* element (channel ch, pixel p) lies at (ch / b * HW + p) * b + ch % b in
+     * a blocked layout of b channels (b = 1: NCHW), at p * C + ch channels-last */
+    size_t hw = (size_t)L->h * L->w;
+    int b = block_elems(L->block, L->c), nb = L->block == NST_NHWC ? 1 : (L->c + b - 1) / b;
+#pragma omp parallel for
+    for (int cb = 0; cb < nb; cb++)
+        for (size_t p = 0; p < hw; p++) {
+            size_t o = ((size_t)cb * hw + p) * b;
+            if (L->bf16) {
+                const uint16_t *x = (const uint16_t *)act + o;
+                uint16_t *y = (uint16_t *)out + o;
+                for (int j = 0; j < b; j++) y[j] = f32_to_bf16(bf16_to_f32(x[j]) * m[p]);
+            } else {
+                const float *x = (const float *)act + o;
+                float *y = (float *)out + o;
+                for (int j = 0; j < b; j++) y[j] = x[j] * m[p];
+            }
+        }
 }
 
 /* dact += W F for the C x C float32 W (rounded to the weights' type) */
@@ -139,7 +163,7 @@ void gram_backward(gram_layer *L, const void *act, const float *S, void *dact) {
 
 void gram_destroy(gram_layer *L) {
     dnnl_primitive_t prims[] = {L->gram, L->grad, L->reo_g, L->reo_s};
-    dnnl_memory_t mems[] = {L->m_act, L->m_dact, L->m_user, L->m_g, L->m_s};
+    dnnl_memory_t mems[] = {L->m_act, L->m_wact, L->m_dact, L->m_user, L->m_g, L->m_s};
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) dnnl_primitive_destroy(prims[i]);
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++) dnnl_memory_destroy(mems[i]);
     free(L->lo);

@@ -227,19 +227,23 @@ void pool_destroy(pool_layer *L);
 
 /* ---- gram_conv.c: Gram matrix of a blocked activation ---------------- */
 /* For one image's C x H x W activation F in layout `block` (bf16: bfloat16):
- * forward G = F F^T / (C H W), C x C float32 row-major; backward
- * dF += S F for a C x C float32 S (style_loss_gram's dG), into dF in F's
- * layout. oneDNN 1x1 convolutions (backward-weights and forward with a sum
- * post-op): the activations are read where they are. */
+ * forward G = F diag(m) F^T / (C n), C x C float32 row-major, from F and its
+ * pixel-weighted copy Fm = F diag(m) (gram_weigh; Fm = F, n = H W: the plain
+ * Gram matrix; a guided one of Gatys et al. 2017 with n = sum m); backward
+ * dF += S X for a C x C float32 S (style_loss_gram's dG) and X = F or Fm,
+ * into dF in F's layout. oneDNN 1x1 convolutions (backward-weights and
+ * forward with a sum post-op): the activations are read where they are. */
 typedef struct {
-    int c, h, w, bf16;
+    int c, h, w, block, bf16;
     dnnl_primitive_t gram, grad, reo_g, reo_s; /* reo_*: C x C to / from oneDNN's layout */
-    dnnl_memory_t m_act, m_dact, m_user, m_g, m_s;
+    dnnl_memory_t m_act, m_wact, m_dact, m_user, m_g, m_s;
     float *lo;            /* bf16: S's part below bfloat16's precision */
 } gram_layer;
 int gram_setup(gram_layer *L, int c, int h, int w, int block, int bf16, nst_error *err);
-void gram_forward(gram_layer *L, const void *act, float *G);
+void gram_forward(gram_layer *L, const void *act, const void *weighted, double n, float *G);
 void gram_backward(gram_layer *L, const void *act, const float *S, void *dact);
+/* out = F diag(m): each pixel's channels times m[pixel] (m: H x W). */
+void gram_weigh(const gram_layer *L, const void *act, const float *m, void *out);
 void gram_destroy(gram_layer *L);
 
 /* ---- generator layers (feed-forward networks, issue: nst apply / train) --

@@ -27,10 +27,12 @@ void gram_matrix(int C, int HW, const float *F, float *G);
  * dF += w * 4 (G - A) F / (||A||^2 C H W). `G` and `dG` are C*C scratch. */
 double style_loss(float weight, int C, int HW, const float *F, const float *A,
                   double anorm2, float *G, float *dG, float *dF);
-/* The same from the Gram matrix G of C x HW features: returns the loss and
- * adds dG' = w * 4 (G - A) / (||A||^2 C H W) into dG, the matrix for which
- * dF = dG' F (applied by the caller, e.g. on the loss network's layout). */
-double style_loss_gram(float weight, int C, int HW, const float *G, const float *A,
+/* The same from the Gram matrix G of C x n features: returns the loss and
+ * adds dG' = w * 4 (G - A) / (||A||^2 C n) into dG, the matrix for which
+ * dF = dG' F (applied by the caller, e.g. on the loss network's layout).
+ * A guided Gram matrix G = F diag(m) F^T / (C n) with n = sum m has
+ * dF = dG' F diag(m) with the same dG'. */
+double style_loss_gram(float weight, int C, double n, const float *G, const float *A,
                        double anorm2, float *dG);
 
 /* tv.c: total variation of a c x h x w image (squared differences of

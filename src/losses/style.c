@@ -5,12 +5,12 @@
 
 #include "losses/losses.h"
 
-double style_loss_gram(float weight, int C, int HW, const float *G, const float *A,
+double style_loss_gram(float weight, int C, double n, const float *G, const float *A,
                        double anorm2, float *dG) {
     /* dL/dG = 2 w (G - A) / ||A||^2 and dG/dF contributes 2 F / (C HW)
-     * (G symmetric), so dL/dF = dG' F with dG' = 4 w (G - A) / (||A||^2 C HW). */
+     * (G symmetric), so dL/dF = dG' F with dG' = 4 w (G - A) / (||A||^2 C n). */
     const size_t cc = (size_t)C * C;
-    const float k = (float)(4.0 * weight / (anorm2 * C * HW));
+    const float k = (float)(4.0 * weight / (anorm2 * C * n));
     double sum = 0; /* double: C^2 terms of very different sizes */
     for (size_t i = 0; i < cc; i++) {
         float d = G[i] - A[i];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/resize.h"
 #include "losses/losses.h"
 #include "stylize/loss_engine.h"
 
@@ -65,6 +66,8 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
         free(e->style[i].target);
         e->style[i].target = NULL;
     }
+    /* one blended target, or with regions one target per painting */
+    int targets = p->regions ? n_styles : 1;
     float bsum = 0;
     for (int k = 0; k < n_styles; k++) bsum += p->style_blend[k];
     int rc = NST_OK;
@@ -72,7 +75,7 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
         nst_image s = {0};
         plan pl;
         int w, h;
-        const plan_opts o = {only_style, p->padding, p->pooling, p->precision, 0};
+        const plan_opts o = {only_style, p->padding, p->pooling, p->precision, 0, 0};
         nst_image_fit(styles[k].w, styles[k].h, (int)lroundf(side * p->style_scale), &w, &h);
         rc = nst_image_resize(&styles[k], w, h, &s, err);
         if (!rc) rc = plan_create(&pl, e->net, 1, h, w, &o, err);
@@ -81,14 +84,15 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
             for (int i = 0; i < e->ns; i++) {
                 plan_tap L = plan_tap_of(&pl, e->style[i].layer);
                 size_t cc = (size_t)L.c * L.c;
-                float b = p->style_blend[k] / bsum;
-                plan_gram(&pl, e->style[i].layer, 0, e->gram);
-                if (!e->style[i].target) e->style[i].target = calloc(cc, sizeof(float));
+                float b = p->regions ? 1 : p->style_blend[k] / bsum;
+                plan_gram(&pl, e->style[i].layer, 0, 0, e->gram);
+                if (!e->style[i].target) e->style[i].target = calloc(targets * cc, sizeof(float));
                 if (!e->style[i].target) {
                     rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
                     break;
                 }
-                for (size_t j = 0; j < cc; j++) e->style[i].target[j] += b * e->gram[j];
+                float *A = e->style[i].target + (p->regions ? k * cc : 0);
+                for (size_t j = 0; j < cc; j++) A[j] += b * e->gram[j];
             }
             plan_destroy(&pl);
         }
@@ -96,28 +100,44 @@ int engine_style_targets(loss_engine *e, const nst_image *styles, int n_styles, 
     }
     free(only_style);
     for (int i = 0; i < e->ns && !rc; i++) {
-        int c = e->net->nodes[e->style[i].layer].cout;
-        if (!e->style[i].norm2) e->style[i].norm2 = malloc(sizeof(double));
+        size_t cc = (size_t)e->net->nodes[e->style[i].layer].cout * e->net->nodes[e->style[i].layer].cout;
+        free(e->style[i].norm2);
+        e->style[i].norm2 = malloc(targets * sizeof(double));
         if (!e->style[i].norm2) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
-        else e->style[i].norm2[0] = sumsq(e->style[i].target, (size_t)c * c);
+        for (int k = 0; k < targets && !rc; k++) e->style[i].norm2[k] = sumsq(e->style[i].target + k * cc, cc);
     }
     return rc;
 }
 
+static plan_opts image_plan_opts(const loss_engine *e) {
+    const nst_stylize_params *p = e->p;
+    return (plan_opts){e->tapped, p->padding, p->pooling, p->precision, PLAN_GRAD_INPUT,
+                       p->regions ? p->regions->n : 0};
+}
+
 int engine_plan(const loss_engine *e, plan *pl, int n, int h, int w, nst_error *err) {
     const nst_stylize_params *p = e->p;
-    const plan_opts o = {e->tapped, p->padding, p->pooling, p->precision, PLAN_GRAD_INPUT};
-    return plan_create(pl, e->net, n, h, w, &o, err);
+    const plan_opts o = image_plan_opts(e);
+    int rc = plan_create(pl, e->net, n, h, w, &o, err);
+    /* the guidance channels: the regions' weights resized (area-averaged)
+     * to each style layer, as the paper downsamples them through the net */
+    for (int i = 0; i < e->ns && !rc && p->regions; i++) {
+        plan_tap L = plan_tap_of(pl, e->style[i].layer);
+        const nst_regions *r = p->regions;
+        rc = resize_planes(r->weight, r->n, r->w, r->h, L.guide, L.w, L.h, err);
+    }
+    if (rc) plan_destroy(pl); /* safe after plan_create's own failure */
+    return rc;
 }
 
 int engine_memory(const loss_engine *e, const nst_image *styles, int n_styles, int h, int w, int side,
                   double *net_bytes, double *style_bytes, nst_error *err) {
     const nst_stylize_params *p = e->p;
-    const plan_opts o = {e->tapped, p->padding, p->pooling, p->precision, PLAN_GRAD_INPUT};
+    const plan_opts o = image_plan_opts(e);
     int rc = plan_bytes(e->net, 1, h, w, &o, net_bytes, err);
     unsigned char *only_style = rc ? NULL : style_taps(e);
     if (!rc && !only_style) rc = nst_fail(err, NST_ERR_NOMEM, "out of memory");
-    const plan_opts so = {only_style, p->padding, p->pooling, p->precision, 0};
+    const plan_opts so = {only_style, p->padding, p->pooling, p->precision, 0, 0};
     *style_bytes = 0;
     for (int k = 0; k < n_styles && !rc; k++) {
         int sw, sh;
@@ -164,12 +184,20 @@ double engine_evaluate(loss_engine *e, plan *plan, const float *x, float *g, los
                                        e->content[i].norm2[b], L.loss_grad + b * n);
         }
         for (int i = 0; i < e->ns; i++) {
-            int l = e->style[i].layer;
+            int l = e->style[i].layer, nr = p->regions ? p->regions->n : 1;
             plan_tap L = plan_tap_of(plan, l);
-            plan_gram(plan, l, b, e->gram);
-            t->style += style_loss_gram(p->style_weight * e->style[i].weight * inv, L.c,
-                                        L.h * L.w, e->gram, e->style[i].target,
-                                        e->style[i].norm2[0], L.style_grad + (size_t)b * L.c * L.c);
+            size_t cc = (size_t)L.c * L.c;
+            for (int r = 0; r < nr; r++) {
+                /* a region: its own painting's target, its loss weighted by
+                 * its share of the layer's pixels */
+                int k = p->regions ? p->region_style[r] : 0;
+                if (k < 0) continue;
+                double n = plan_gram(plan, l, b, r, e->gram), share = n / ((double)L.h * L.w);
+                if (!(n > 0)) continue;
+                t->style += style_loss_gram((float)(p->style_weight * e->style[i].weight * inv * share), L.c,
+                                            n, e->gram, e->style[i].target + k * cc, e->style[i].norm2[k],
+                                            L.style_grad + ((size_t)b * nr + r) * cc);
+            }
         }
     }
     plan_backward(plan, NULL, g, NULL);

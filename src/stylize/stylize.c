@@ -98,6 +98,41 @@ static int temporal_at(const nst_stylize_params *p, int w, int h, nst_image *t, 
     return rc ? rc : nst_image_resize(p->temporal_mask, w, h, m, err);
 }
 
+static int check_regions(const nst_stylize_params *p, int n_styles, nst_error *err) {
+    const nst_regions *r = p->regions;
+    if (!r) return NST_OK;
+    if (r->n < 1 || r->n > NST_MAX_REGIONS || r->w < 1 || r->h < 1 || !r->weight)
+        return nst_fail(err, NST_ERR_ARG, "regions: %d regions of %dx%d (1..%d regions of a mask, "
+                        "from nst_regions_from_mask)", r->n, r->w, r->h, NST_MAX_REGIONS);
+    int painted = 0;
+    for (int k = 0; k < r->n; k++) {
+        if (p->region_style[k] < -1 || p->region_style[k] >= n_styles)
+            return nst_fail(err, NST_ERR_ARG, "region %d: style %d, but there are %d style images", k + 1,
+                            p->region_style[k], n_styles);
+        painted += p->region_style[k] >= 0;
+    }
+    if (!painted) return nst_fail(err, NST_ERR_ARG, "no region has a style: every region keeps the photo");
+    return NST_OK;
+}
+
+/* Regions without a style get the photo back, blended by their weights. */
+static int keep_photo_regions(const nst_stylize_params *p, const nst_image *photo, nst_image *x,
+                              nst_error *err) {
+    const nst_image *pics[NST_MAX_REGIONS];
+    int keep = 0;
+    for (int k = 0; k < p->regions->n; k++) {
+        pics[k] = p->region_style[k] < 0 ? NULL : x;
+        keep |= !pics[k];
+    }
+    if (!keep) return NST_OK;
+    nst_image blended;
+    int rc = nst_regions_blend(p->regions, pics, photo, &blended, err);
+    if (rc) return rc;
+    nst_image_free(x);
+    *x = blended;
+    return NST_OK;
+}
+
 /* The loss evaluated through one engine and plan up to iteration `last`. */
 typedef struct {
     loss_engine *e;
@@ -190,9 +225,11 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
         return nst_fail(err, NST_ERR_ARG, "colour transfer %d: not one of NST_COLOR_*", p->color_transfer);
     if (!p->temporal_target != !p->temporal_mask)
         return nst_fail(err, NST_ERR_ARG, "the temporal term needs both a target and a mask");
+    int rc = check_regions(p, n_styles, err);
+    if (rc) return rc;
     loss_engine e, e32 = {0};
     nst_image x = {0}, prev = {0}, content_s = {0}, target_s = {0}, mask_s = {0};
-    int rc = engine_init(&e, net, p, err);
+    rc = engine_init(&e, net, p, err);
     /* bf16: the float32 engine of the finishing stage */
     nst_stylize_params p32 = *p;
     p32.precision = NST_PRECISION_FP32;
@@ -263,6 +300,7 @@ static int stylize(const nst_net *net, const nst_image *content, const nst_image
         x = (nst_image){0};
     }
     if (!rc && p->color_transfer == NST_COLOR_LUMINANCE) nst_image_keep_colors(&prev, &content_s);
+    if (!rc && p->regions) rc = keep_photo_regions(p, &content_s, &prev, err);
     nst_image_free(&content_s);
     nst_image_free(&target_s);
     nst_image_free(&mask_s);
