@@ -242,4 +242,39 @@ expect 1 "jobs.csv:3: --iterations: 'x' is not an integer" "a batch with a bad j
 if [ -f "$tmp/b1.png" ] && [ ! -e "$tmp/b2.png" ]; then ok; else bad "the good job of a batch wrote, the bad one did not"; fi
 expect 1 "jobs.csv:2: kept .*b1.png" "a rerun with --resume keeps what exists" -- "$nst" stylize --batch "$tmp/jobs.csv" --model "$model" --resume --iterations 2
 
+# regions: a mask, a style per region, none keeps the photo
+/usr/bin/python3 -c "
+from PIL import Image
+Image.open('$content').convert('RGB').resize((128, 96)).save('$tmp/photo.png')
+m = Image.new('RGB', (128, 96), (255, 0, 0)); m.paste((0, 0, 255), (64, 0, 128, 96)); m.save('$tmp/mask.png')
+Image.new('RGB', (100, 100), (255, 0, 0)).save('$tmp/square_mask.png')"
+r=("$nst" stylize --model "$model" -c "$tmp/photo.png" --size 64 --iterations 3 -q -o "$tmp/r.png")
+expect 0 "" "stylize --mask" -- "${r[@]}" --mask "$tmp/mask.png" --region-style red="$style" --region-style '#00f=none'
+expect 2 "--region-style needs --mask PATH" "--region-style alone" -- "${r[@]}" --region-style red="$style"
+expect 2 "--mask needs a painting \(or none\) per region" "--mask alone" -- "${r[@]}" --mask "$tmp/mask.png"
+expect 2 "with --mask, each region's painting comes from --region-style" "--mask and -s" -- "${r[@]}" -s "$style" --mask "$tmp/mask.png" --region-style red="$style"
+expect 2 "--region-style: 'red' is not LABEL=VALUE" "--region-style without =" -- "${r[@]}" --mask "$tmp/mask.png" --region-style red
+expect 2 "mask label 'sky'" "unknown label" -- "${r[@]}" --mask "$tmp/mask.png" --region-style sky="$style"
+expect 2 "$tmp/mask.png: no pixel of the mask has the label colour #00ff00" "a label the mask lacks" -- "${r[@]}" --mask "$tmp/mask.png" --region-style red="$style" --region-style green=none
+expect 2 "$tmp/square_mask.png: the mask is 100x100, but the photo is 128x96" "a mask of another shape" -- "${r[@]}" --mask "$tmp/square_mask.png" --region-style red="$style"
+expect 2 "every --region-style is none" "nothing to paint" -- "${r[@]}" --mask "$tmp/mask.png" --region-style red=none --region-style blue=none
+expect 1 "$tmp/nomask.png: no such file" "a missing mask" -- "${r[@]}" --mask "$tmp/nomask.png" --region-style red="$style"
+if [ -d "$shared/models/fast/scream" ]; then
+    expect 0 "" "apply --mask" -- "$nst" apply -q --mask "$tmp/mask.png" --region-style red="$shared/models/fast/scream" \
+        --region-style blue=none "$tmp/photo.png" -o "$tmp/ra.png"
+    # the unpainted half, away from the feathered edge, is the photo's
+    /usr/bin/python3 -c "
+import sys
+from PIL import Image, ImageChops
+a = Image.open('$tmp/ra.png').convert('RGB').crop((80, 0, 128, 96)); b = Image.open('$tmp/photo.png').crop((80, 0, 128, 96))
+c = Image.open('$tmp/ra.png').convert('RGB').crop((0, 0, 48, 96)); d = Image.open('$tmp/photo.png').crop((0, 0, 48, 96))
+kept = max(ImageChops.difference(a, b).getextrema()[k][1] for k in range(3))
+painted = sum(ImageChops.difference(c, d).convert('L').getdata()) / (48 * 96)
+sys.exit(0 if kept <= 1 and painted > 10 else print(f'kept half off by {kept}, painted half by {painted:.1f}') or 1)" && ok ||
+        bad "apply --mask: the none region is not the photo, or the other is not painted"
+    expect 2 "with --mask, each region's style comes from --region-style" "apply --mask and --net" -- "$nst" apply --net scream --mask "$tmp/mask.png" --region-style red=none "$tmp/photo.png" -o "$tmp/ra.png"
+else
+    bad "missing test data $shared/models/fast/scream"
+fi
+
 finish

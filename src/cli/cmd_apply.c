@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -47,6 +48,15 @@ static const char help[] =
     "                          luminance keeps the photo's colours, histogram\n"
     "                          gives the result the photo's colour statistics\n"
     "      --original-colors   the same as --color-transfer luminance\n"
+    "      --mask PATH         regions (instead of --net/--style): an image of the\n"
+    "                          inputs' shape whose colours (or grey levels) mark them\n"
+    "      --region-style LABEL=NET|PAINTING|none  the style of the region of colour\n"
+    "                          LABEL (#rrggbb, #rgb, a colour name or a grey level\n"
+    "                          0..255): a style network, a painting or style vector\n"
+    "                          (.json) for the any-painting network, or none to keep\n"
+    "                          the photo; once per region. Each region is painted\n"
+    "                          whole and the results blended by the feathered mask\n"
+    "      --mask-feather N    soften the regions' edges over N px (default 4)\n"
     "      --tile N            run images larger than N px in overlapping N px tiles\n"
     "                          (default 1024, 2048 with --style; bounds memory; every tile uses\n"
     "                          whole-image statistics, so the look stays close\n"
@@ -63,10 +73,12 @@ static const char help[] =
     "  nst apply --net wave --size 1024 --strength 0.8 photos/*.jpg -o waves/\n"
     "  nst apply --style picasso.jpg --style kandinsky.jpg --style-blend 2,1 photo.jpg -o out.png\n"
     "  nst apply --style starry_night.jpg --save-style starry.json\n"
-    "  nst apply --style starry.json --strength 0.5 photos/*.jpg -o starry/\n";
+    "  nst apply --style starry.json --strength 0.5 photos/*.jpg -o starry/\n"
+    "  nst apply --mask sky.png --region-style white=starry_night.jpg --region-style black=wave \\\n"
+    "            tubingen.jpg -o out.png\n";
 
 enum { O_SIZE = 256, O_STRENGTH, O_ORIG, O_COLOR, O_TILE, O_THREADS, O_BLEND, O_SAVE_STYLE, O_ARBITRARY, O_FORMAT,
-       O_RESUME };
+       O_RESUME, O_MASK, O_REGION, O_FEATHER };
 
 static const struct option options[] = {
     {"net", required_argument, 0, 'n'},
@@ -80,6 +92,9 @@ static const struct option options[] = {
     {"original-colors", no_argument, 0, O_ORIG},
     {"color-transfer", required_argument, 0, O_COLOR},
     {"tile", required_argument, 0, O_TILE},
+    {"mask", required_argument, 0, O_MASK},
+    {"region-style", required_argument, 0, O_REGION},
+    {"mask-feather", required_argument, 0, O_FEATHER},
     {"threads", required_argument, 0, O_THREADS},
     {"resume", no_argument, 0, O_RESUME},
     {"quiet", no_argument, 0, 'q'},
@@ -97,6 +112,7 @@ typedef struct {
     char blend[MAX_STYLES][64];
     char **inputs;
     int n_inputs, threads, quiet, to_dir, resume;
+    region_args regions;
     nst_apply_params p;
 } args;
 
@@ -151,6 +167,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     int c, rc = NST_OK;
     opterr = 0;
     a->arbitrary = "magenta-arbitrary";
+    a->regions.feather = REGION_FEATHER;
     while (!rc && (c = getopt_long(argc, argv, ":n:s:o:qh", options, NULL)) != -1) {
         const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
         switch (c) {
@@ -173,6 +190,9 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         case O_ORIG: a->p.color_transfer = NST_COLOR_LUMINANCE; break;
         case O_COLOR: rc = parse_color("--color-transfer", optarg, &a->p.color_transfer, err); break;
         case O_TILE: rc = parse_int("--tile", optarg, 64, NST_MAX_SIDE, &a->p.tile, err); break;
+        case O_MASK: a->regions.mask = optarg; break;
+        case O_REGION: rc = region_arg_add(&a->regions, "--region-style", optarg, err); break;
+        case O_FEATHER: rc = parse_int("--mask-feather", optarg, 0, 1000, &a->regions.feather, err); break;
         case O_THREADS: rc = parse_int("--threads", optarg, 1, 1024, &a->threads, err); break;
         case ':': rc = nst_fail(err, NST_ERR_ARG, "%s needs a value", opt); break;
         default: rc = unknown_option(opt, options, "apply", err); break;
@@ -181,7 +201,13 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     if (rc) return rc;
     a->inputs = argv + optind;
     a->n_inputs = argc - optind;
-    if (!a->net == !a->n_styles)
+    if ((rc = region_args_check(&a->regions, err))) return rc;
+    if (a->regions.mask && (a->net || a->n_styles || a->save_style))
+        return nst_fail(err, NST_ERR_ARG, "with --mask, each region's style comes from --region-style "
+                        "(no --net, --style or --save-style)");
+    if (a->regions.mask && a->regions.mask[0] == '-' && !a->regions.mask[1])
+        return nst_fail(err, NST_ERR_ARG, "--mask -: the mask is read for every input, so it must be a file");
+    if (!a->regions.mask && !a->net == !a->n_styles)
         return nst_fail(err, NST_ERR_ARG, a->net ? "--net and --style exclude each other: a style "
                         "network has its own style" : "a style is needed: --net NAME|DIR (a style "
                         "network) or --style PAINTING (any painting)");
@@ -215,12 +241,49 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     return NST_OK;
 }
 
-/* What paints: a style network, or the arbitrary-style pair and a vector. */
-typedef struct {
+/* What paints: a style network, or the arbitrary-style pair and a vector;
+ * with --mask one per region (neither: the region keeps the photo). */
+typedef struct painter_cli {
     nst_generator *g;
     nst_arbitrary *arb;
     float style[NST_STYLE_VECTOR_MAX];
+    struct painter_cli *region; /* --mask: regions.n painters */
 } painter_cli;
+
+static void painter_free(painter_cli *pc, int n_regions) {
+    for (int r = 0; pc->region && r < n_regions; r++) nst_generator_free(pc->region[r].g);
+    free(pc->region);
+    nst_generator_free(pc->g);
+    nst_arbitrary_free(pc->arb);
+}
+
+static int paint_with(const painter_cli *pc, const nst_image *in, const nst_apply_params *p, nst_image *out,
+                      nst_error *err) {
+    return pc->g ? nst_apply(pc->g, in, p, out, err) : nst_arbitrary_apply(pc->arb, in, pc->style, p, out, err);
+}
+
+/* --mask: each region's style painted over the whole input, blended by the
+ * regions' weights; the photo (at the output's size) where a region has none. */
+static int paint_regions(const painter_cli *pc, const args *a, const nst_image *in, nst_image *out, nst_error *err) {
+    nst_regions regions = {0};
+    nst_image pics[NST_MAX_REGIONS] = {{0}}, photo = {0};
+    const nst_image *use[NST_MAX_REGIONS] = {0};
+    int rc = region_args_load(&a->regions, in, a->p.size, a->quiet, &regions, err);
+    int w = in->w, h = in->h;
+    if (a->p.size > 0) nst_image_fit(in->w, in->h, a->p.size, &w, &h);
+    if (!rc) rc = nst_image_resize(in, w, h, &photo, err);
+    for (int r = 0; r < regions.n && !rc; r++) {
+        const painter_cli *rp = &pc->region[r];
+        if (!rp->g && !rp->arb) continue; /* none */
+        rc = paint_with(rp, in, &a->p, &pics[r], err);
+        use[r] = &pics[r];
+    }
+    if (!rc) rc = nst_regions_blend(&regions, use, &photo, out, err);
+    for (int r = 0; r < regions.n; r++) nst_image_free(&pics[r]);
+    nst_image_free(&photo);
+    nst_regions_free(&regions);
+    return rc;
+}
 
 /* What one job of the batch needs. */
 typedef struct {
@@ -247,8 +310,8 @@ static int apply_one(int i, void *user, char *line, size_t cap) {
     nst_image in = {0}, out = {0};
     rc = read_image_arg(input, a->quiet, &in, &err);
     if (!rc && !a->quiet) warn_size(arg_name(input, 0), in.w, in.h, a->p.size);
-    if (!rc) rc = B->pc->g ? nst_apply(B->pc->g, &in, &a->p, &out, &err)
-                           : nst_arbitrary_apply(B->pc->arb, &in, B->pc->style, &a->p, &out, &err);
+    if (!rc) rc = a->regions.mask ? paint_regions(B->pc, a, &in, &out, &err)
+                                  : paint_with(B->pc, &in, &a->p, &out, &err);
     if (!rc) rc = write_image_arg(output, a->format, &out, &err);
     if (!rc) snprintf(line, cap, "wrote %s (%dx%d, %.2f s)", arg_name(output, 1), out.w, out.h, now_seconds() - t0);
     nst_image_free(&in);
@@ -280,6 +343,32 @@ static int style_vector(painter_cli *pc, const args *a, nst_error *err) {
     return rc;
 }
 
+/* --mask: each region's painter. A VALUE that names an image or a saved
+ * style vector goes to the any-painting pair (loaded once, into pc->arb),
+ * any other a style network. */
+static int region_painters(painter_cli *pc, const args *a, nst_error *err) {
+    const region_args *R = &a->regions;
+    char path[NST_PATH_MAX];
+    nst_error probe;
+    int rc = (pc->region = calloc((size_t)R->n, sizeof *pc->region)) ? NST_OK
+             : nst_fail(err, NST_ERR_NOMEM, "out of memory");
+    for (int r = 0; r < R->n && !rc; r++) {
+        const char *v = R->value[r], *dot = strrchr(v, '.');
+        painter_cli *rp = &pc->region[r];
+        if (!strcmp(v, "none")) continue;
+        if (net_is_image(v, &probe) || (dot && !strcasecmp(dot, ".json"))) {
+            if (!pc->arb && !(rc = nst_models_resolve(a->arbitrary, path, sizeof path, err)))
+                rc = nst_arbitrary_load(path, &pc->arb, err);
+            if (!rc) rc = nst_style_vector_of_file(pc->arb, v, rp->style, err);
+            rp->arb = pc->arb;
+        } else {
+            rc = nst_models_resolve(v, path, sizeof path, err);
+            if (!rc) rc = nst_generator_load(path, &rp->g, err);
+        }
+    }
+    return rc;
+}
+
 int cmd_apply(int argc, char **argv) {
     args a = {0};
     nst_error err = {0};
@@ -288,20 +377,19 @@ int cmd_apply(int argc, char **argv) {
     int rc = parse(argc, argv, &a, &err);
     if (!rc) {
         nst_set_threads(cluster_threads(a.threads));
-        rc = nst_models_resolve(a.net ? a.net : a.arbitrary, path, sizeof path, &err);
+        if (a.regions.mask) rc = region_painters(&pc, &a, &err);
+        else rc = nst_models_resolve(a.net ? a.net : a.arbitrary, path, sizeof path, &err);
     }
-    if (!rc) rc = a.net ? nst_generator_load(path, &pc.g, &err) : nst_arbitrary_load(path, &pc.arb, &err);
-    if (!rc && pc.arb) rc = style_vector(&pc, &a, &err);
+    if (!rc && !a.regions.mask) rc = a.net ? nst_generator_load(path, &pc.g, &err) : nst_arbitrary_load(path, &pc.arb, &err);
+    if (!rc && pc.arb && !a.regions.mask) rc = style_vector(&pc, &a, &err);
     rc = cluster_all_started(rc, &err);
     if (rc) {
-        nst_generator_free(pc.g);
-        nst_arbitrary_free(pc.arb);
+        painter_free(&pc, a.regions.n);
         return report(&err);
     }
     /* a bad input is reported and the others still painted; exit 1 at the end */
     batch B = {&pc, &a};
     int failed = cluster_run(a.n_inputs, apply_one, &B, a.quiet);
-    nst_generator_free(pc.g);
-    nst_arbitrary_free(pc.arb);
+    painter_free(&pc, a.regions.n);
     return failed > 0;
 }
