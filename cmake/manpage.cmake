@@ -1,6 +1,6 @@
 # Write the manual page nst.1 from the program's own help, so that it lists
 # every command and option as the binary has them:
-#   cmake -DNST=build/nst -DOUT=build/nst.1 -DVERSION=0.2.0 -P manpage.cmake
+#   cmake -DNST=build/nst -DOUT=build/nst.1 -DVERSION=0.3.0 -P manpage.cmake
 # The help texts go in as preformatted blocks; the sections a manual needs
 # beyond them (exit status, environment, files) are written here.
 

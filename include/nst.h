@@ -52,15 +52,15 @@ extern "C" {
 /* ---- version and symbols ---------------------------------------------
  * Semantic versioning: a major version (while it is 0, a minor version)
  * changes when a declaration here changes incompatibly; the shared
- * library's SONAME carries it (libnst.so.0.2). CMakeLists.txt reads the
+ * library's SONAME carries it (libnst.so.0.3). CMakeLists.txt reads the
  * version from these lines. */
 #define NST_VERSION_MAJOR 0
-#define NST_VERSION_MINOR 2
+#define NST_VERSION_MINOR 3
 #define NST_VERSION_PATCH 0
-#define NST_VERSION_STRING "0.2.0"
+#define NST_VERSION_STRING "0.3.0"
 
 /* Only what this header declares is exported from libnst.so (the library
- * is built with -fvisibility=hidden and a version script, NST_0.2). */
+ * is built with -fvisibility=hidden and a version script, NST_0.3). */
 #if defined(NST_BUILDING) && defined(__GNUC__)
 #define NST_API __attribute__((visibility("default")))
 #else

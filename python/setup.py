@@ -4,7 +4,7 @@ from setuptools import setup
 
 setup(
     name="nst",
-    version="0.2.0",
+    version="0.3.0",
     description="Neural style transfer: Python bindings of libnst",
     packages=["nst"],
     python_requires=">=3.9",

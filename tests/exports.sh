@@ -9,7 +9,7 @@ lib=$1 header=$2
 need_files "$lib" "$header"
 need_command nm binutils
 # the linker's own markers, and what the sanitizers add to an instrumented build
-# (symbol versions, name@@NST_0.2, stripped; the version node itself is type A)
+# (symbol versions, name@@NST_0.3, stripped; the version node itself is type A)
 nm -D --defined-only "$lib" | awk '$2 != "A" {sub(/@.*/, "", $NF); print $NF}' | grep -vE '^(__bss_start|_edata|_end|_init|_fini)$|^__(asan|odr_asan|sancov|ubsan)' \
     | sort -u >"$tmp/exported"
 grep -oE 'NST_API [^(]*\bnst_[a-z0-9_]+\(' "$header" | grep -oE 'nst_[a-z0-9_]+\($' | tr -d '(' | sort -u >"$tmp/declared"

@@ -64,7 +64,8 @@ static void lut_forward(lut *L, const float *x, float *y) {
     case CONV: conv_forward(&L->conv, x, y); break;
     case DECONV: deconv_forward(&L->deconv, x, y); break;
     case INSTNORM:
-        instnorm_forward(L->n, L->c, L->hw, 1, IN_EPS, x, L->p, L->p + L->c, y, L->mean, L->rstd);
+        instnorm_stats(L->n, L->c, L->hw, 1, IN_EPS, x, L->mean, L->rstd);
+        instnorm_apply(L->n, L->c, L->hw, 1, x, L->p, L->p + L->c, L->mean, L->rstd, NULL, 0, y);
         break;
     case UPSAMPLE: upsample_forward(L->n, L->c, L->h, L->w, 1, L->f, x, y); break;
     case TANH: tanh_forward(L->nx, TANH_A, TANH_B, x, y); break;

@@ -9,7 +9,7 @@ float (0..255); results are uint8.
 
 Errors raise nst.Error (its .code is one of the NST_ERR_* values below, its
 message names the file and the problem); a cancelled run raises
-nst.Cancelled. The library is libnst.so.0.2: $NST_LIBRARY (a path), else
+nst.Cancelled. The library is libnst.so.0.3: $NST_LIBRARY (a path), else
 the dynamic linker's search (LD_LIBRARY_PATH, the system's directories)."""
 import ctypes as C
 import os
@@ -17,12 +17,13 @@ import threading
 
 import numpy as np
 
-__version__ = "0.2.0"
-_SONAME = "libnst.so.0.2"
+__version__ = "0.3.0"
+_SONAME = "libnst.so.0.3"
 
 (ERR_RUNTIME, ERR_ARG, ERR_IO, ERR_FORMAT, ERR_NOMEM, ERR_CPU, ERR_CANCELLED,
  ERR_INTERNAL) = range(1, 9)
-_MAX_LAYERS, _MAX_STYLES, _NAME = 16, 16, 64
+_MAX_LAYERS, _MAX_STYLES, _MAX_REGIONS, _NAME = 16, 16, 16, 64
+_FEATHER = 4  # the CLI's --mask-feather default, in pixels of the result
 
 
 class Error(Exception):
@@ -70,6 +71,10 @@ class _Progress(C.Structure):
 _ProgressFn = C.CFUNCTYPE(None, C.POINTER(_Progress), C.c_void_p)
 
 
+class _Regions(C.Structure):
+    _fields_ = [("n", C.c_int), ("w", C.c_int), ("h", C.c_int), ("weight", C.POINTER(C.c_float))]
+
+
 class _StylizeParams(C.Structure):
     _fields_ = [("n_content_layers", C.c_int), ("content_layers", (C.c_char * _NAME) * _MAX_LAYERS),
                 ("n_style_layers", C.c_int), ("style_layers", (C.c_char * _NAME) * _MAX_LAYERS),
@@ -83,7 +88,8 @@ class _StylizeParams(C.Structure):
                 ("progress_user", C.c_void_p), ("checkpoint", C.c_char_p), ("checkpoint_every", C.c_int),
                 ("resume", C.c_int), ("cancel", C.POINTER(C.c_int)),
                 ("temporal_target", C.POINTER(_Image)), ("temporal_mask", C.POINTER(_Image)),
-                ("temporal_weight", C.c_float)]
+                ("temporal_weight", C.c_float), ("regions", C.POINTER(_Regions)),
+                ("region_style", C.c_int * _MAX_REGIONS)]
 
 
 class _ApplyParams(C.Structure):
@@ -114,6 +120,9 @@ def _load():
         "nst_generator_free": (None, [C.c_void_p]),
         "nst_apply_params_init": (None, [P(_ApplyParams)]),
         "nst_apply": (C.c_int, [C.c_void_p, I, P(_ApplyParams), I, E]),
+        "nst_mask_label": (C.c_int, [C.c_char_p, P(C.c_float), E]),
+        "nst_regions_from_mask": (C.c_int, [I, P(C.c_float), C.c_int, C.c_int, P(_Regions), E]),
+        "nst_regions_free": (None, [P(_Regions)]),
     }
     for name, (res, args) in sigs.items():
         f = getattr(lib, name)
@@ -213,7 +222,31 @@ _default_net = None
 _default_lock = threading.Lock()
 
 
-def stylize(content, style, net=None, progress=None, report_every=10, cancel=None, **options):
+def _regions(mask, regions, size, feather):
+    """A mask image and {label: painting or None} -> (nst_regions, the
+    paintings in order, region_style indices)."""
+    if not regions or len(regions) > _MAX_REGIONS:
+        raise Error(ERR_ARG, f"regions: give 1 to {_MAX_REGIONS} labels, each a painting or None")
+    labels, paintings, index = (C.c_float * (3 * len(regions)))(), [], []
+    err = _Error()
+    for r, (label, painting) in enumerate(regions.items()):
+        rgb = (C.c_float * 3)()
+        _check(_lib.nst_mask_label(str(label).encode(), rgb, C.byref(err)), err)
+        labels[3 * r: 3 * r + 3] = list(rgb)
+        if painting is None:
+            index.append(-1)
+        else:
+            paintings.append(painting)
+            index.append(len(paintings) - 1)
+    m = _Planar(mask, "mask")
+    px = int(round(feather * max(m.image.w, m.image.h) / size))
+    out = _Regions()
+    _check(_lib.nst_regions_from_mask(C.byref(m.image), labels, len(regions), px, C.byref(out), C.byref(err)), err)
+    return out, paintings, index
+
+
+def stylize(content, style=None, net=None, progress=None, report_every=10, cancel=None, mask=None, regions=None,
+            mask_feather=_FEATHER, **options):
     """Paint `content` in the style of `style` (an image, or a list of images
     to blend) by optimisation (Gatys et al.). Options are nst_stylize_params'
     fields: size, iterations, content_weight, style_weight, tv_weight,
@@ -221,6 +254,10 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
     color_transfer ("none"/"luminance"/"histogram"), optimizer
     ("lbfgs"/"adam"), init ("content"/"noise"),
     precision ("fp32"/"bf16"), style_blend (a list of weights).
+    Regions instead of style: mask (an image of the content's shape) and
+    regions, {label: painting or None (keep the photo)} with labels as
+    nst stylize's --region-style ("#ff0000", "white", "128"...); edges
+    feathered over mask_feather px of the result.
     progress(info) gets a dict every report_every iterations; cancel is a
     Cancel token. Returns (h, w, 3) uint8."""
     global _default_net
@@ -231,6 +268,11 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
         net = _default_net
     elif isinstance(net, str):
         net = Net(net)
+    if (mask is None) != (regions is None) or (mask is not None and style is not None):
+        raise Error(ERR_ARG, "give either style, or mask and regions")
+    region_set = None
+    if mask is not None:
+        region_set, style, index = _regions(mask, regions, options.get("size", 512), mask_feather)
     styles = style if isinstance(style, (list, tuple)) else [style]
     if not 1 <= len(styles) <= _MAX_STYLES:
         raise Error(ERR_ARG, f"style: give 1 to {_MAX_STYLES} images, not {len(styles)}")
@@ -240,6 +282,10 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
     p = _StylizeParams()
     _lib.nst_stylize_params_init(C.byref(p))
     _lib.nst_stylize_default_layers(C.byref(p), net._p)
+    if region_set is not None:
+        p.regions = C.pointer(region_set)
+        for r, k in enumerate(index):
+            p.region_style[r] = k
     for k, v in options.items():
         if k == "optimizer":
             v = _OPTIMIZERS[v]
@@ -275,6 +321,8 @@ def stylize(content, style, net=None, progress=None, report_every=10, cancel=Non
         p.progress, p.report_every = _ProgressFn(call), report_every
     out, err = _Image(), _Error()
     rc = _lib.nst_stylize(net._p, C.byref(c.image), s_arr, len(s), C.byref(p), C.byref(out), C.byref(err))
+    if region_set is not None:
+        _lib.nst_regions_free(C.byref(region_set))
     if raised:
         if not rc:
             _lib.nst_image_free(C.byref(out))

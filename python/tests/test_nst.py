@@ -18,7 +18,8 @@ PAINTING = os.path.join(SHARED, "images/style/starry_night.jpg")
 def test_structs_match_the_header(tmp_path):
     """Every mirrored struct has the size and field offsets the C compiler gives it."""
     structs = {"nst_error": nst._Error, "nst_image": nst._Image, "nst_progress": nst._Progress,
-               "nst_stylize_params": nst._StylizeParams, "nst_apply_params": nst._ApplyParams}
+               "nst_stylize_params": nst._StylizeParams, "nst_apply_params": nst._ApplyParams,
+               "nst_regions": nst._Regions}
     lines = ['#include <stddef.h>', '#include <stdio.h>', '#include <nst.h>', 'int main(void) {']
     for cname, py in structs.items():
         lines.append(f'printf("{cname} %zu\\n", sizeof({cname}));')
@@ -70,6 +71,28 @@ def test_stylize_with_progress():
     assert out.shape == (48, 64, 3) and out.dtype == np.uint8
     assert [p["iteration"] for p in seen] == [2, 4, 6] and all(p["total"] == 6 for p in seen)
     assert seen[-1]["loss"] < seen[0]["loss"]
+
+
+def test_regions_are_the_command_lines(tmp_path):
+    """mask + regions: the left half painted, the right kept, as nst stylize --mask paints them."""
+    photo = nst.load_image(PHOTO)
+    h, w = photo.shape[:2]
+    mask = np.zeros((h, w, 3), np.uint8)
+    mask[:, : w // 2] = (255, 0, 0)
+    mask[:, w // 2:] = (0, 0, 255)
+    out = nst.stylize(photo, mask=mask, regions={"red": nst.load_image(PAINTING), "#00f": None}, size=64,
+                      iterations=8)
+    assert out.shape == (48, 64, 3)
+    from PIL import Image
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    png = tmp_path / "cli.png"
+    subprocess.run([os.environ["NST_BINARY"], "stylize", "-q", "-c", PHOTO, "--mask", str(tmp_path / "mask.png"),
+                    "--region-style", "red=" + PAINTING, "--region-style", "#00f=none", "--size", "64",
+                    "--iterations", "8", "-o", str(png)], check=True)
+    cli = nst.load_image(png).astype(int)
+    assert np.abs(cli - out).max() <= 1
+    with pytest.raises(nst.Error, match="no pixel of the mask has the label colour #00ff00"):
+        nst.stylize(photo, mask=mask, regions={"red": None, "green": nst.load_image(PAINTING)}, size=64)
 
 
 def test_cancel_from_another_thread():

@@ -420,8 +420,9 @@ static int paint(args *a, const nst_net *net, progress_ctx *ctx, nst_image *out,
         a->p.progress_user = ctx;
         a->p.cancel = &interrupted;
         if (!a->quiet)
-            fprintf(stderr, "nst: %s in the style of %s%s, %d px, %s, %d iterations%s, loss network %s\n",
-                    a->content, a->styles[0], a->n_styles > 1 ? " and others" : "", a->p.size,
+            fprintf(stderr, "nst: %s %s %s%s, %d px, %s, %d iterations%s, loss network %s\n", a->content,
+                    a->regions.mask ? "in regions, one in the style of" : "in the style of", a->styles[0],
+                    a->n_styles > 1 ? " and others" : "", a->p.size,
                     a->p.optimizer == NST_OPT_ADAM ? "Adam" : "L-BFGS", a->p.iterations,
                     a->p.scales > 1 ? " per scale" : "", nst_net_name(net));
         rc = nst_stylize(net, &content, styles, a->n_styles, &a->p, out, err);

@@ -33,11 +33,6 @@ dnnl_engine_t dn_engine(void) {
     return engine;
 }
 
-dnnl_stream_t dn_stream(void) {
-    pthread_once(&once, create_engine);
-    return stream;
-}
-
 /* Primitives are validated at setup, so a failure here is a bug or memory
  * exhaustion inside oneDNN, which the void forward and backward functions
  * cannot report: the first one is kept for this thread, and the public call

@@ -178,12 +178,6 @@ void instnorm_apply(int n, int c, int hw, int block, const float *x, const float
     }
 }
 
-void instnorm_forward(int n, int c, int hw, int block, float eps, const float *x,
-                      const float *scale, const float *shift, float *y, float *mean, float *rstd) {
-    instnorm_stats(n, c, hw, block, eps, x, mean, rstd);
-    instnorm_apply(n, c, hw, block, x, scale, shift, mean, rstd, NULL, 0, y);
-}
-
 /* Per lane: sdy = sum dy, sdyxh = sum dy xh over a plane; then
  * dx = k (dy - sdy/hw - xh sdyxh/hw) with k = rstd scale. */
 static inline void plane_backward(int lanes, size_t hw, const float *x, const float *dy,

@@ -16,11 +16,11 @@
 
 #include "nst.h"
 
-/* The oneDNN CPU engine and stream shared by every layer. */
+/* The oneDNN CPU engine shared by every layer. */
 dnnl_engine_t dn_engine(void);
-dnnl_stream_t dn_stream(void);
-/* Execute a primitive on that stream and wait; aborts with a message on
- * failure (primitives are validated at setup, so this is a bug). */
+/* Execute a primitive on the shared stream and wait; a failure (primitives
+ * are validated at setup, so a bug or oneDNN out of memory) is kept, never
+ * aborted on: */
 void dn_run(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
 /* A failed run (dn_run keeps the first, per thread): the public calls
  * that run networks reset it on entry and return dn_run_status(rc, err),
@@ -285,14 +285,12 @@ void deconv_destroy(deconv_layer *L);
  * y = (x - mean) * rstd * scale[c] + shift[c], rstd = 1 / sqrt(var + eps),
  * var biased. mean and rstd are [n*c]. instnorm_stats computes them;
  * instnorm_apply writes y = relu?(IN(x) + skip?) (skip NULL: none; relu 0 /
- * 1) with given statistics; instnorm_forward is both, without skip or ReLU. */
+ * 1) with given statistics. */
 void instnorm_stats(int n, int c, int hw, int block, float eps, const float *x, float *mean,
                     float *rstd);
 void instnorm_apply(int n, int c, int hw, int block, const float *x, const float *scale,
                     const float *shift, const float *mean, const float *rstd, const float *skip,
                     int relu, float *y);
-void instnorm_forward(int n, int c, int hw, int block, float eps, const float *x,
-                      const float *scale, const float *shift, float *y, float *mean, float *rstd);
 /* dx overwritten; dscale, dshift ([c], summed over n) overwritten, or NULL. */
 void instnorm_backward(int n, int c, int hw, int block, const float *x, const float *scale,
                        const float *mean, const float *rstd, const float *dy, float *dx,
