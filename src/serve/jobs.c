@@ -7,6 +7,7 @@
  * preview_every seconds, and a checkpoint every checkpoint_every iterations;
  * a job that finds a checkpoint (its server was killed) resumes from it. */
 #include <dirent.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,18 +89,54 @@ static int load_inputs(worker *w, int n_styles, nst_image *content, nst_image *s
     return rc;
 }
 
+/* A region's edge is feathered over this many pixels of the result (as
+ * nst stylize's and nst apply's --mask-feather default). */
+#define REGION_FEATHER 4
+
+/* A job with regions: its mask.png to each region's weights, feathered
+ * over REGION_FEATHER px of the result, and each region's style image
+ * (0-based; -1: the photo). A job without regions leaves r->n at 0. */
+static int load_regions(worker *w, const cJSON *params, int n_styles, nst_regions *r, int style[NST_MAX_REGIONS],
+                        nst_error *err) {
+    params_region_list spec;
+    char msg[256], path[NST_PATH_MAX];
+    int n = params_regions(params, &spec, msg, sizeof msg), painted = 0;
+    if (n < 0) return nst_fail(err, NST_ERR_FORMAT, "job %ld: %s", w->id, msg);
+    for (int i = 0; i < n; i++) {
+        if (spec.style[i] >= n_styles)
+            return nst_fail(err, NST_ERR_FORMAT, "job %ld: region %d has style %d of %d", w->id, i + 1,
+                            spec.style[i] + 1, n_styles);
+        style[i] = spec.style[i];
+        painted += style[i] >= 0;
+    }
+    if (n && !painted) return nst_fail(err, NST_ERR_FORMAT, "job %ld: every region keeps the photo", w->id);
+    if (!n) return NST_OK;
+    nst_image mask = {0};
+    int rc = job_path(w->j->cfg, w->id, "mask.png", path, sizeof path) ? too_long(w, err)
+                                                                       : nst_image_load(path, &mask, err);
+    int side = mask.w > mask.h ? mask.w : mask.h;
+    if (!rc)
+        rc = nst_regions_from_mask(&mask, (const float(*)[3])spec.rgb, n,
+                                   (int)lround(REGION_FEATHER * (double)side / params_size(params)), r, err);
+    nst_image_free(&mask);
+    return rc;
+}
+
 static int run_stylize(worker *w, const cJSON *params, int n_styles, nst_image *out, nst_error *err) {
     nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}};
     char ckpt[NST_PATH_MAX];
     run_ctx ctx = {w, 0, ""};
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
         return nst_fail(err, NST_ERR_FORMAT, "job %ld has %d style images", w->id, n_styles);
+    nst_regions regions = {0};
+    nst_stylize_params p;
+    params_stylize(params, w->j->net, &p);
     int rc = load_inputs(w, n_styles, &content, styles, err);
+    if (!rc) rc = load_regions(w, params, n_styles, &regions, p.region_style, err);
     job_path(w->j->cfg, w->id, "checkpoint.safetensors", ckpt, sizeof ckpt);
     job_path(w->j->cfg, w->id, "preview.png", ctx.preview, sizeof ctx.preview);
     if (!rc) {
-        nst_stylize_params p;
-        params_stylize(params, w->j->net, &p);
+        if (regions.n) p.regions = &regions;
         p.progress = on_progress;
         p.progress_user = &ctx;
         p.checkpoint = ckpt;
@@ -112,21 +149,64 @@ static int run_stylize(worker *w, const cJSON *params, int n_styles, nst_image *
         }
         rc = nst_stylize(w->j->net, &content, styles, n_styles, &p, out, err);
     }
+    nst_regions_free(&regions);
     nst_image_free(&content);
     for (int k = 0; k < n_styles; k++) nst_image_free(&styles[k]);
     return rc;
 }
 
-/* A fast job: the paintings' style vectors (averaged when several) and one
- * pass of the arbitrary-style pair, strength interpolating the vectors. */
-static int run_arbitrary(worker *w, const cJSON *params, int n_styles, nst_image *out, nst_error *err) {
-    nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}};
+/* One pass of the arbitrary-style pair in the style of paintings
+ * styles[which[0..n-1]] (their style vectors averaged), strength
+ * interpolating the vectors. */
+static int arbitrary_paint(const nst_arbitrary *a, const nst_image *content, const nst_image *styles,
+                           const int *which, int n, const cJSON *params, nst_image *out, nst_error *err) {
     float v[NST_MAX_STYLES][NST_STYLE_VECTOR_MAX], blend[NST_STYLE_VECTOR_MAX];
     const float *vs[NST_MAX_STYLES];
+    int rc = NST_OK;
+    for (int k = 0; k < n && !rc; k++) {
+        rc = nst_style_vector(a, &styles[which[k]], v[k], err);
+        vs[k] = v[k];
+    }
+    if (rc) return rc;
+    nst_style_vector_blend(nst_style_vector_size(a), n, vs, NULL, blend);
+    nst_apply_params p;
+    nst_apply_params_init(&p);
+    params_apply(params, &p);
+    return nst_arbitrary_apply(a, content, blend, &p, out, err);
+}
+
+/* Each region painted in its own painting (one pass per painting used),
+ * blended by the regions' weights; the photo at the result's size where a
+ * region has none. */
+static int arbitrary_regions(const nst_arbitrary *a, const nst_image *content, const nst_image *styles,
+                             const nst_regions *r, const int *style, const cJSON *params, nst_image *out,
+                             nst_error *err) {
+    nst_image pics[NST_MAX_STYLES] = {{0}}, photo = {0};
+    const nst_image *use[NST_MAX_REGIONS];
+    int rc = NST_OK;
+    for (int i = 0; i < r->n && !rc; i++) {
+        int k = style[i];
+        use[i] = k < 0 ? NULL : &pics[k];
+        if (k >= 0 && !pics[k].data) rc = arbitrary_paint(a, content, styles, &k, 1, params, &pics[k], err);
+        if (!rc && k >= 0 && !photo.data) rc = nst_image_resize(content, pics[k].w, pics[k].h, &photo, err);
+    }
+    if (!rc) rc = nst_regions_blend(r, use, &photo, out, err);
+    for (int k = 0; k < NST_MAX_STYLES; k++) nst_image_free(&pics[k]);
+    nst_image_free(&photo);
+    return rc;
+}
+
+/* A fast job: one pass of the arbitrary-style pair in the paintings' style
+ * (averaged when several), or with regions one per region's painting. */
+static int run_arbitrary(worker *w, const cJSON *params, int n_styles, nst_image *out, nst_error *err) {
+    nst_image content = {0}, styles[NST_MAX_STYLES] = {{0}};
+    nst_regions regions = {0};
+    int style[NST_MAX_REGIONS], all[NST_MAX_STYLES];
     char path[NST_PATH_MAX];
     if (n_styles < 1 || n_styles > NST_MAX_STYLES)
         return nst_fail(err, NST_ERR_FORMAT, "job %ld has %d style images", w->id, n_styles);
     int rc = load_inputs(w, n_styles, &content, styles, err);
+    if (!rc) rc = load_regions(w, params, n_styles, &regions, style, err);
     if (!rc && !w->j->arbitrary) { /* a failure is not kept: the pair may be installed later */
         rc = nst_models_resolve(ARBITRARY_MODEL, path, sizeof path, err);
         if (!rc) rc = nst_arbitrary_load(path, &w->j->arbitrary, err);
@@ -135,17 +215,10 @@ static int run_arbitrary(worker *w, const cJSON *params, int n_styles, nst_image
     if (!rc && nst_style_vector_size(a) > NST_STYLE_VECTOR_MAX)
         rc = nst_fail(err, NST_ERR_FORMAT, "style vectors of %d floats, more than %d",
                       nst_style_vector_size(a), NST_STYLE_VECTOR_MAX);
-    for (int k = 0; k < n_styles && !rc; k++) {
-        rc = nst_style_vector(a, &styles[k], v[k], err);
-        vs[k] = v[k];
-    }
-    if (!rc) {
-        nst_style_vector_blend(nst_style_vector_size(a), n_styles, vs, NULL, blend);
-        nst_apply_params p;
-        nst_apply_params_init(&p);
-        params_apply(params, &p);
-        rc = nst_arbitrary_apply(a, &content, blend, &p, out, err);
-    }
+    for (int k = 0; k < n_styles; k++) all[k] = k;
+    if (!rc) rc = regions.n ? arbitrary_regions(a, &content, styles, &regions, style, params, out, err)
+                            : arbitrary_paint(a, &content, styles, all, n_styles, params, out, err);
+    nst_regions_free(&regions);
     nst_image_free(&content);
     for (int k = 0; k < n_styles; k++) nst_image_free(&styles[k]);
     return rc;

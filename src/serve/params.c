@@ -14,7 +14,8 @@ typedef struct {
     const char *name;
     double lo, hi;       /* range; hi < 0: the server's limit (max_size, max_iterations) */
     int integer;
-    const char *choices; /* a string field: the values allowed, "|"-separated */
+    const char *choices; /* a string field: the values allowed, "|"-separated ("": its
+                          * own syntax, checked by its parser) */
     int kinds;           /* PARAMS_* bits: the job kinds that use it */
 } field;
 
@@ -40,6 +41,7 @@ static const field fields[] = {
     {"optimizer", 0, 0, 0, "lbfgs|adam", OPT},
     {"init", 0, 0, 0, "content|noise", OPT},
     {"color_transfer", 0, 0, 0, "none|luminance|histogram", ALL}, /* original_colors=1: luminance */
+    {"regions", 0, 0, 0, "", OPT | FAST}, /* LABEL=K,... with a 'mask' image: parse_regions */
 };
 
 
@@ -60,6 +62,40 @@ static int one_of(const char *v, const char *choices) {
     return 0;
 }
 
+/* "LABEL=K,LABEL=K,...": labels as nst_mask_label reads them, each colour
+ * once; K a style image's number 1..NST_MAX_STYLES or "none". */
+static int parse_regions(const char *v, params_region_list *r, char *msg, size_t n) {
+    char labels[NST_MAX_REGIONS][32], k[16];
+    r->n = 0;
+    for (const char *e = v;; e++) {
+        if (r->n == NST_MAX_REGIONS) return snprintf(msg, n, "regions: more than %d regions", NST_MAX_REGIONS), 400;
+        size_t len = strcspn(e, ","), llen = strcspn(e, "=");
+        char *label = labels[r->n];
+        if (llen == 0 || llen + 1 >= len || llen >= sizeof labels[0] || len - llen - 1 >= sizeof k)
+            return snprintf(msg, n, "regions: '%.*s' is not LABEL=K (K: a style image's number 1..%d, or none)",
+                            (int)(len < 64 ? len : 64), e, NST_MAX_STYLES), 400;
+        snprintf(label, sizeof labels[0], "%.*s", (int)llen, e);
+        snprintf(k, sizeof k, "%.*s", (int)(len - llen - 1), e + llen + 1);
+        nst_error err;
+        if (nst_mask_label(label, r->rgb[r->n], &err)) return snprintf(msg, n, "regions: %s", err.msg), 400;
+        for (int i = 0; i < r->n; i++)
+            if (!memcmp(r->rgb[i], r->rgb[r->n], sizeof r->rgb[i]))
+                return (strcmp(labels[i], label)
+                            ? snprintf(msg, n, "regions: labels '%s' and '%s' are the same colour", labels[i], label)
+                            : snprintf(msg, n, "regions: label '%s' given twice", label)), 400;
+        char *end;
+        long s = strtol(k, &end, 10);
+        if (!strcmp(k, "none")) r->style[r->n] = -1;
+        else if (*k >= '0' && *k <= '9' && !*end && s >= 1 && s <= NST_MAX_STYLES) r->style[r->n] = (int)s - 1;
+        else
+            return snprintf(msg, n, "regions: '%s=%s': K must be a style image's number 1..%d or none", label, k,
+                            NST_MAX_STYLES), 400;
+        r->n++;
+        e += len;
+        if (!*e) return 0;
+    }
+}
+
 int params_add(cJSON *params, const char *key, const char *value, const serve_config *cfg,
                char *msg, size_t n) {
     const field *f = find(key);
@@ -67,7 +103,10 @@ int params_add(cJSON *params, const char *key, const char *value, const serve_co
     if (cJSON_GetObjectItemCaseSensitive(params, key))
         return snprintf(msg, n, "field '%s' given twice", key), 400;
     if (f->choices) {
-        if (!one_of(value, f->choices))
+        params_region_list r;
+        int st = !strcmp(key, "regions") ? parse_regions(value, &r, msg, n) : 0;
+        if (st) return st;
+        if (*f->choices && !one_of(value, f->choices))
             return snprintf(msg, n, "%s: '%.64s' is not one of %s", key, value, f->choices), 400;
         cJSON_AddStringToObject(params, key, value);
         return 0;
@@ -82,6 +121,13 @@ int params_add(cJSON *params, const char *key, const char *value, const serve_co
         return snprintf(msg, n, "%s: %.64s is out of range %g..%g", key, value, f->lo, hi), 400;
     cJSON_AddNumberToObject(params, key, v);
     return 0;
+}
+
+int params_regions(const cJSON *params, params_region_list *r, char *msg, size_t n) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, "regions");
+    r->n = 0;
+    if (!cJSON_IsString(v)) return 0;
+    return parse_regions(v->valuestring, r, msg, n) ? -1 : r->n;
 }
 
 static double num(const cJSON *params, const char *key, double def) {

@@ -4,8 +4,9 @@
  * worker threads of jobs.c; page.html is the page it serves.
  *
  * On disk, in the data directory: nst.db (the jobs), and per job
- * jobs/<id>/ holding content.png, style_<k>.png, preview.png, result.png and
- * checkpoint.safetensors (a video job: clip and result.mp4); every name is
+ * jobs/<id>/ holding content.png, style_<k>.png, mask.png (a job with
+ * regions), preview.png, result.png and checkpoint.safetensors (a video
+ * job: clip and result.mp4); every name is
  * chosen by the server. Live camera frames (camera.c) are kept in memory
  * only. */
 #ifndef NST_SERVE_H
@@ -116,6 +117,16 @@ enum { PARAMS_OPTIMISATION = 1, PARAMS_NET = 2, PARAMS_FAST = 4, PARAMS_VIDEO = 
 int params_check_kind(const cJSON *params, int kind, char *msg, size_t n);
 /* Is `name` one of the pretrained style networks nst knows? */
 int params_style_net(const char *name);
+/* The `regions` field (with a `mask` image): "LABEL=K,...", region i of
+ * the mask's colour rgb[i] painted in style image style[i] (0-based; -1:
+ * the photo is kept there). */
+typedef struct {
+    int n;
+    float rgb[NST_MAX_REGIONS][3];
+    int style[NST_MAX_REGIONS];
+} params_region_list;
+/* The job's regions: how many (0: the job has none), or -1 and a message. */
+int params_regions(const cJSON *params, params_region_list *r, char *msg, size_t n);
 /* Long side of the result of a job (for the size of stored uploads). */
 int params_size(const cJSON *params);
 

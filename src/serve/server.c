@@ -7,7 +7,9 @@
  *   POST   /api/jobs             multipart form -> 201 {"id": N}; a 'video' clip
  *                                 and a 'net' make a video job (frame/frames);
  *                                 'style' paintings with fast=1 a one-pass
- *                                 arbitrary-style job (kind "apply")
+ *                                 arbitrary-style job (kind "apply"); a 'mask'
+ *                                 image and regions=LABEL=K|none,... a style
+ *                                 per region (upload.c)
  *   GET    /api/limits           the server's limits (upload bytes, pixels, size, iterations)
  *   GET    /api/jobs             the latest jobs, newest first
  *   GET    /api/jobs/N           state, progress, losses, time left

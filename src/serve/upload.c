@@ -1,11 +1,13 @@
 /* upload.c: POST /api/jobs. The multipart form is parsed by libmicrohttpd's
  * post processor into the file fields (content, style...) and the text
  * fields (net, and the parameters of params.c; fast=1 makes style images
- * a one-pass arbitrary-style job). Then each image is checked
+ * a one-pass arbitrary-style job; a 'mask' image with the 'regions' field
+ * gives each region of the mask its own painting, or the photo). Then each image is checked
  * (header size against max_pixels before any pixel is decoded), decoded,
  * shrunk to what the job can use, and written as PNG under a name the
  * server chooses: the client's file names and bytes never reach the disk. */
 #include <errno.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,20 +24,23 @@ typedef struct {
     size_t len;
 } bytes;
 
+enum { MASK = 1 + NST_MAX_STYLES, N_FILES }; /* files[]: the content, the styles, the mask */
+
 struct upload {
     const serve_config *cfg;
     const nst_net *loss_net; /* an optimisation's memory estimate is made on it */
     char client[CLIENT_KEY];
-    int wh[1 + NST_MAX_STYLES][2]; /* the stored images' sizes */
+    int wh[N_FILES][2];    /* the stored images' sizes */
+    int sent[N_FILES][2];  /* their sizes as uploaded */
     struct MHD_PostProcessor *pp;
     int status;            /* first error: an HTTP status, 0 while all is well */
     char msg[512];
     size_t received;
-    bytes files[1 + NST_MAX_STYLES]; /* content, then the styles */
+    bytes files[N_FILES];  /* content, the styles, the mask */
     bytes video;           /* a clip (a video job) */
     char names[2 + NST_MAX_STYLES][65]; /* the files' names as sent (captions): content,
                                          * styles, then the clip; printable, cut at 64 bytes */
-    int has_content, n_styles, has_video;
+    int has_content, n_styles, has_video, has_mask;
     char net[64];
     cJSON *params;
     char key[64];          /* the text field being received */
@@ -77,7 +82,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     (void)kind, (void)content_type, (void)transfer_encoding;
     upload *u = cls;
     if (u->status) return MHD_YES; /* keep reading, so the error can be answered */
-    int is_file = !strcmp(key, "content") || !strcmp(key, "style") || !strcmp(key, "video");
+    int is_file = !strcmp(key, "content") || !strcmp(key, "style") || !strcmp(key, "video") || !strcmp(key, "mask");
     if (off == 0 || !u->in_text || strcmp(u->key, key)) end_text(u);
     if (!is_file) {
         if (!u->in_text) { /* a new text field */
@@ -101,6 +106,9 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     if (!strcmp(key, "video")) {
         if (off == 0 && u->has_video++) return upload_refuse(u, 400, "more than one video"), MHD_YES;
         b = &u->video, slot = 1 + NST_MAX_STYLES;
+    } else if (!strcmp(key, "mask")) {
+        if (off == 0 && u->has_mask++) return upload_refuse(u, 400, "more than one mask"), MHD_YES;
+        b = &u->files[MASK], slot = -1; /* no caption */
     } else if (!strcmp(key, "content")) {
         if (off == 0 && u->has_content++) return upload_refuse(u, 400, "more than one content image"), MHD_YES;
         b = &u->files[0], slot = 0;
@@ -109,7 +117,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
             return upload_refuse(u, 400, "more than %d style images", NST_MAX_STYLES), MHD_YES;
         b = &u->files[u->n_styles], slot = u->n_styles;
     }
-    if (off == 0) { /* a caption, not a path: control bytes become '?' */
+    if (off == 0 && slot >= 0) { /* a caption, not a path: control bytes become '?' */
         size_t k = 0;
         for (; filename[k] && k < 64; k++)
             u->names[slot][k] = (unsigned char)filename[k] < 0x20 || filename[k] == 0x7f ? '?' : filename[k];
@@ -155,7 +163,7 @@ void upload_feed(upload *u, const char *data, size_t size) {
 void upload_free(upload *u) {
     if (!u) return;
     if (u->pp) MHD_destroy_post_processor(u->pp);
-    for (int i = 0; i <= NST_MAX_STYLES; i++) free(u->files[i].data);
+    for (int i = 0; i < N_FILES; i++) free(u->files[i].data);
     free(u->video.data);
     cJSON_Delete(u->params);
     free(u);
@@ -175,7 +183,7 @@ static void store_image(upload *u, int i, const char *what, int side, const char
                                          big[0], big[1], most);
         return upload_refuse(u, 400, "%s", err.msg);
     }
-    u->wh[i][0] = img.w, u->wh[i][1] = img.h;
+    u->wh[i][0] = u->sent[i][0] = img.w, u->wh[i][1] = u->sent[i][1] = img.h;
     if (img.w > side || img.h > side) {
         int sw, sh;
         nst_image_fit(img.w, img.h, side, &sw, &sh);
@@ -247,13 +255,42 @@ static void check_memory(upload *u) {
                       human_bytes(share, b, sizeof b));
 }
 
+/* A 'mask' comes with a 'regions' field, in a job that paints with
+ * 'style' images, each region's K one of them and some region painted. */
+static void check_regions(upload *u, int kind) {
+    params_region_list r;
+    char msg[256];
+    int n = params_regions(u->params, &r, msg, sizeof msg), painted = 0;
+    if (n < 0) return upload_refuse(u, 400, "%s", msg);
+    if (u->has_mask && !(kind & (PARAMS_OPTIMISATION | PARAMS_FAST)))
+        return upload_refuse(u, 400, "a 'mask' is for optimisations and fast (instant) jobs, with 'style' images");
+    if (!u->has_mask != !n)
+        return upload_refuse(u, 400, "a 'mask' image and a 'regions' field go together (LABEL=K,...: the painting "
+                             "of each colour of the mask), not one without the other");
+    for (int i = 0; i < n; i++) {
+        if (r.style[i] >= u->n_styles)
+            return upload_refuse(u, 400, "regions: style %d, but there %s %d style image%s", r.style[i] + 1,
+                                 u->n_styles == 1 ? "is" : "are", u->n_styles, u->n_styles == 1 ? "" : "s");
+        painted += r.style[i] >= 0;
+    }
+    if (n && !painted) upload_refuse(u, 400, "regions: every region keeps the photo (none): paint at least one");
+}
+
+/* The mask is drawn on the photo: the same shape, within 2 % (as sent). */
+static void check_mask_shape(upload *u) {
+    const int *m = u->sent[MASK], *c = u->sent[0];
+    if (fabs((double)m[0] / m[1] / ((double)c[0] / c[1]) - 1) > 0.02)
+        upload_refuse(u, 400, "mask: %dx%d pixels, but the content is %dx%d: the mask must have the photo's "
+                      "shape (aspect ratios within 2 %%)", m[0], m[1], c[0], c[1]);
+}
+
 int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
     if (!u->status) {
         MHD_destroy_post_processor(u->pp); /* flushes the last field */
         u->pp = NULL;
         end_text(u);
     }
-    if (!u->status && u->has_video && (u->has_content || u->n_styles || !*u->net))
+    if (!u->status && u->has_video && (u->has_content || u->n_styles || u->has_mask || !*u->net))
         upload_refuse(u, 400, "a video job takes a 'video' clip and a pretrained 'net' (no images)");
     int fast = params_fast(u->params);
     if (!u->status && fast && (u->has_video || *u->net))
@@ -268,6 +305,7 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
     char msg[256];
     int kind = u->has_video ? PARAMS_VIDEO : fast ? PARAMS_FAST : *u->net ? PARAMS_NET : PARAMS_OPTIMISATION;
     if (!u->status && params_check_kind(u->params, kind, msg, sizeof msg)) upload_refuse(u, 400, "%s", msg);
+    if (!u->status) check_regions(u, kind);
     if (!u->status && fast) { /* answered now rather than by a failed job */
         char where[NST_PATH_MAX];
         nst_error err;
@@ -308,9 +346,15 @@ int upload_finish(upload *u, store *s, jobs *j, cJSON **reply) {
         job_path(u->cfg, id, name, path, sizeof path);
         store_image(u, i, what, i ? style_side : side, path);
     }
+    if (!u->status && u->has_mask) { /* shrunk like the photo it is drawn on */
+        job_path(u->cfg, id, "mask.png", path, sizeof path);
+        store_image(u, MASK, "mask", side, path);
+        if (!u->status) check_mask_shape(u);
+    }
     if (!u->status && !u->has_video && u->n_styles && !fast) check_memory(u);
     if (id && u->status) { /* a refused upload leaves nothing behind */
         if (!job_path(u->cfg, id, "clip", path, sizeof path)) unlink(path);
+        if (!job_path(u->cfg, id, "mask.png", path, sizeof path)) unlink(path);
         for (int i = 0; i <= u->n_styles; i++) {
             if (i) snprintf(name, sizeof name, "style_%d.png", i);
             else snprintf(name, sizeof name, "content.png");

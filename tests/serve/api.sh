@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nst serve's JSON API over loopback: jobs of every kind (optimisation,
-# pretrained net, any painting in one pass with fast=1) run to a result,
+# pretrained net, any painting in one pass with fast=1, each of the first and
+# the last with regions: a mask and a painting or none per colour) run to a result,
 # progress and losses are reported, cancel works, and every bad request (too
 # large, not an image, truncated, out of range, unknown id, a path in any
 # field) gets a 4xx with a message while the server keeps serving.
@@ -95,6 +96,68 @@ req 400 "fast: 2 is out of range 0\.\.1" "fast out of range" -- \
     -F content=@"$content" -F style=@"$style" -F fast=2 "$url/api/jobs"
 req 200 "^\[\{\"id\":$fast1,.*\{\"id\":$id2,.*\{\"id\":$id," "job list, newest first" -- "$url/api/jobs"
 
+# regions: a mask (128x96, shrunk to the job's 64x48: the left half black,
+# the right half red) and a painting or none per colour; the black half
+# keeps the photo, as an optimisation and as a fast job
+pixels=$(dirname "$0")/pixels.py
+python3 "$pixels" mask 128 96 "$tmp/mask.ppm"
+ropt=$(submit -F content=@"$content" -F style=@"$style" -F mask=@"$tmp/mask.ppm" -F 'regions=#000000=none,#ff0000=1' \
+              -F size=64 -F iterations=20 -F seed=3)
+rfast=$(submit -F content=@"$content" -F style=@"$style" -F mask=@"$tmp/mask.ppm" -F 'regions=black=none,red=1' \
+               -F fast=1 -F size=64)
+for r in $ropt $rfast; do
+    if wait_job "$r" done 300; then
+        ok
+        grep -q '"regions":"[#a-z0-9]*=none,[#a-z0-9]*=1"' "$tmp/body" && ok || bad "regions job $r: $(cat "$tmp/body")"
+        get_png "$url/api/jobs/$r/result" "$tmp/regions.png" 64x48 "regions result"
+        [ "$(png_size "$data/jobs/$r/mask.png")" = 64x48 ] && ok ||
+            bad "job $r's mask is stored at $(png_size "$data/jobs/$r/mask.png"), want the photo's 64x48"
+        # columns 0..23 (the edge at 32, feathered over 4 px): the photo; 40..63 painted
+        read -r most mean < <(python3 "$pixels" diff "$tmp/regions.png" "$data/jobs/$r/content.png" 0 24)
+        [ "$most" -le 2 ] && ok || bad "job $r: the 'none' region differs from the photo by up to $most (mean $mean)"
+        read -r most mean < <(python3 "$pixels" diff "$tmp/regions.png" "$data/jobs/$r/content.png" 40 64)
+        awk -v m="$mean" 'BEGIN { exit !(m > 3) }' && ok ||
+            bad "job $r: the painted region is the photo (mean difference $mean)"
+    else
+        bad "regions job $r did not finish: $(cat "$tmp/body")"
+    fi
+done
+# a label that no pixel of the mask has fails the job with the library's message
+rmiss=$(submit -F content=@"$content" -F style=@"$style" -F mask=@"$tmp/mask.ppm" -F 'regions=black=none,blue=1' \
+               -F size=48 -F iterations=5)
+wait_job "$rmiss" failed 120 && [ "$(json error)" = "no pixel of the mask has the label colour #0000ff" ] && ok ||
+    bad "a label missing from the mask: $(cat "$tmp/body")"
+python3 "$pixels" mask 64 64 "$tmp/square.ppm"
+rreq() { # rreq PATTERN DESCRIPTION REGIONS [curl arguments]: a refused job with a mask and regions
+    local pattern=$1 what=$2 regions=$3; shift 3
+    req 400 "\"error\":\"$pattern" "$what" -- -F content=@"$content" -F style=@"$style" -F regions="$regions" "$@" "$url/api/jobs"
+}
+m=(-F mask=@"$tmp/mask.ppm")
+rreq "regions: 'white' is not LABEL=K \(K: a style image's number 1\.\.16, or none\)\"" "regions: no =" white "${m[@]}"
+rreq "regions: '' is not LABEL=K" "regions: an empty entry" "black=none,,red=1" "${m[@]}"
+rreq "regions: mask label '#12': expected #rrggbb, #rgb, a grey level 0\.\.255 or one of black, white," \
+    "regions: a bad label" "#12=1" "${m[@]}"
+rreq "regions: 'red=17': K must be a style image's number 1\.\.16 or none\"" "regions: K 17" "black=none,red=17" "${m[@]}"
+rreq "regions: 'red=0': K must be" "regions: K 0" "black=none,red=0" "${m[@]}"
+rreq "regions: 'red=first': K must be" "regions: K a word" "black=none,red=first" "${m[@]}"
+rreq "regions: label 'red' given twice\"" "regions: a label twice" "red=1,red=none" "${m[@]}"
+rreq "regions: labels 'white' and '#fff' are the same colour\"" "regions: a colour twice" "white=1,#fff=none" "${m[@]}"
+rreq "regions: more than 16 regions\"" "regions: 17" "$(seq -s, -f '%g=1' 0 16)" "${m[@]}"
+rreq "regions: style 2, but there is 1 style image\"" "regions: K beyond the paintings" "black=none,red=2" "${m[@]}"
+rreq "regions: every region keeps the photo \(none\): paint at least one\"" "regions: all none" \
+    "black=none,red=none" "${m[@]}"
+rreq "a 'mask' image and a 'regions' field go together" "regions without a mask" "black=none,red=1"
+req 400 "a 'mask' image and a 'regions' field go together \(LABEL=K,\.\.\.: the painting of each colour of the mask\), not one without the other" \
+    "a mask without regions" -- -F content=@"$content" -F style=@"$style" "${m[@]}" "$url/api/jobs"
+req 400 "field 'regions' is for optimisations and fast \(instant\) jobs, not for pretrained-style jobs" \
+    "regions with a net" -- -F content=@"$content" -F net=scream "${m[@]}" -F regions=black=none,red=1 "$url/api/jobs"
+req 400 "a 'mask' is for optimisations and fast \(instant\) jobs, with 'style' images" "a mask with a net" -- \
+    -F content=@"$content" -F net=scream "${m[@]}" "$url/api/jobs"
+rreq "mask: 64x64 pixels, but the content is 1024x768: the mask must have the photo's shape \(aspect ratios within 2 %\)" \
+    "a mask of another shape" "black=none,red=1" -F mask=@"$tmp/square.ppm"
+rreq "mask: not an image \(unrecognised format" "a mask that is not an image" "black=none,red=1" -F mask=@"$pixels"
+rreq "more than one mask" "two masks" "black=none,red=1" "${m[@]}" "${m[@]}"
+
 # cancel a long job, queued or running
 id3=$(submit -F content=@"$content" -F style=@"$style" -F size=64 -F iterations=2000)
 req 200 '"state":"(queued|running|cancelled)"' "cancel" -- -X DELETE "$url/api/jobs/$id3"
@@ -155,7 +218,7 @@ req 404 '"error":"no such resource' "../ after a job id" -- --path-as-is "$url/a
 [ -z "$(find "$data" -name '*evil*')" ] && ok || bad "a client's file name reached the disk"
 # refused uploads leave no job and no files behind
 n_dirs=$(ls "$data/jobs" | wc -l)
-[ "$n_dirs" = 5 ] && ok || bad "$n_dirs job directories, want 5: $(ls "$data/jobs")"
+[ "$n_dirs" = 8 ] && ok || bad "$n_dirs job directories, want 8: $(ls "$data/jobs")"
 
 # garbage and a client that vanishes mid-upload do not disturb the server;
 # the refused uploads above took no job id: the next job's follows id3's
