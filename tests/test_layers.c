@@ -240,6 +240,52 @@ static void test_reflect_pad_blocked(int block, int bf16) {
     reorder_destroy(&in_bwd), reorder_destroy(&out_bwd);
 }
 
+/* Zero padding by the plan (pad_setup_zero, the rewrite pad_same_explicitly)
+ * in layout `block`: forward is x inside zeros, backward the crop of dout
+ * (nothing reads x in the border), both exact. */
+static void test_zero_pad(int block) {
+    const tensor *x = tget("reflect_pad", "x");
+    int n = (int)x->shape[0], c = (int)x->shape[1], h = (int)x->shape[2], wd = (int)x->shape[3];
+    const int t = 1, l = 2, b = 3, r = 0, oh = h + t + b, ow = wd + l + r;
+    nst_error err;
+    pad_layer P;
+    reorder_layer to_x, from_y, to_y, from_x;
+    dnnl_memory_desc_t xp, xb, yp, yb;
+    dn_md(&xp, n, c, h, wd, 1, 0), dn_md(&xb, n, c, h, wd, block, 0);
+    dn_md(&yp, n, c, oh, ow, 1, 0), dn_md(&yb, n, c, oh, ow, block, 0);
+    int rc = pad_setup_zero(&P, n, c, h, wd, t, l, b, r, block, 0, &err);
+    if (!rc) rc = reorder_setup(&to_x, &xp, &xb, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&from_y, &yb, &yp, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&to_y, &yp, &yb, NULL, 0, &err);
+    if (!rc) rc = reorder_setup(&from_x, &xb, &xp, NULL, 0, &err);
+    CHECK(rc == 0, "zero pad block %d: setup: %s", block, rc ? err.msg : "");
+    if (rc) return;
+    size_t ny = (size_t)n * c * oh * ow;
+    float *a = calloc(blocked_numel(n, c, h, wd, block), sizeof *a), *y = calloc(blocked_numel(n, c, oh, ow, block), 4);
+    float *out = malloc(ny * 4), *want = calloc(ny, 4), *dx = malloc(x->numel * 4), *dwant = malloc(x->numel * 4);
+    float *dy = malloc(ny * 4);
+    tu_fill_uniform(dy, ny, -1, 1, 9);
+    for (int p = 0; p < n * c; p++)
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < wd; j++) {
+                want[((size_t)p * oh + i + t) * ow + j + l] = x->data[((size_t)p * h + i) * wd + j];
+                dwant[((size_t)p * h + i) * wd + j] = dy[((size_t)p * oh + i + t) * ow + j + l];
+            }
+    reorder_run(&to_x, x->data, a);
+    pad_forward(&P, a, y);
+    reorder_run(&from_y, y, out);
+    char label[64];
+    snprintf(label, sizeof label, "zero pad block %d forward", block);
+    tu_close(label, out, want, ny, 1e-30f, 0);
+    reorder_run(&to_y, dy, y);
+    pad_backward(&P, y, a);
+    reorder_run(&from_x, a, dx);
+    snprintf(label, sizeof label, "zero pad block %d backward", block);
+    tu_close(label, dx, dwant, x->numel, 1e-30f, 0);
+    free(a), free(y), free(out), free(want), free(dx), free(dwant), free(dy);
+    reorder_destroy(&to_x), reorder_destroy(&from_y), reorder_destroy(&to_y), reorder_destroy(&from_x);
+}
+
 /* The loss-network plan's convolution (blocked layouts; Winograd for large
  * 3x3 layers; bf16) against the NCHW direct convolution, itself checked
  * against PyTorch above: forward with the fused ReLU, and backward-data. */
@@ -546,6 +592,8 @@ int main(void) {
     test_reflect_pad_blocked(8, 0);
     test_reflect_pad_blocked(16, 0);
     test_reflect_pad_blocked(16, 1);
+    test_zero_pad(1);
+    test_zero_pad(8);
     /* 64 x 48 x 64 inputs reach wants_winograd's threshold; 32 channels don't */
     int avx512 = ((unsigned)dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) ==
                  dnnl_cpu_isa_avx512_core;

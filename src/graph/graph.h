@@ -47,8 +47,10 @@ typedef enum {
 
 /* Padding of OP_CONV: TF 'SAME' (zeros, before = total / 2), 'VALID' (none),
  * or reflected by the `pad` amounts (what a rewrite makes of an OP_PAD
- * followed by a 'VALID' conv, and of 'SAME' under --padding reflect). */
-enum { PAD_SAME = 0, PAD_VALID = 1, PAD_REFLECT = 2 };
+ * followed by a 'VALID' conv, and of 'SAME' under --padding reflect), or
+ * zeros by the `pad` amounts written by the plan rather than by oneDNN
+ * (a rewrite, for the convolution that reads the image). */
+enum { PAD_SAME = 0, PAD_VALID = 1, PAD_REFLECT = 2, PAD_ZERO = 3 };
 
 typedef struct {
     op_kind op;
@@ -58,7 +60,7 @@ typedef struct {
     int cin, cout;        /* channels in / out */
     int k, stride, groups;
     int pad;              /* OP_CONV: PAD_* */
-    int pads[4];          /* OP_PAD, and OP_CONV with PAD_REFLECT: top, left, bottom, right */
+    int pads[4];          /* OP_PAD, and OP_CONV with PAD_REFLECT or PAD_ZERO: top, left, bottom, right */
     act_kind act;         /* OP_ACT's function; OP_CONV / OP_INSTNORM: fused on the output */
     float alpha, a, b;    /* ACT_RELU slope; ACT_TANH / ACT_SIGMOID output map */
     int pool_avg;         /* OP_POOL */

@@ -44,6 +44,9 @@ static size_t image_bytes(const step *s) {
 /* Gram matrices per image at each TAP_GRAM step */
 static int guides(const plan *p) { return p->o.guides > 0 ? p->o.guides : 1; }
 
+/* An OP_CONV whose padded input the plan writes (pad.c) before it runs. */
+static int pads_itself(const node *nd) { return nd->pad == PAD_REFLECT || nd->pad == PAD_ZERO; }
+
 static const void *in_act(const plan *p, int k) {
     return k >= 0 ? p->S[k].act : p->input[GRAPH_INPUT(0) - k];
 }
@@ -64,8 +67,8 @@ static int shapes(plan *p, nst_error *err) {
                 same_padding(x.h, nd->k, nd->stride, &h, &t, &b);
                 same_padding(x.w, nd->k, nd->stride, &w, &t, &b);
             } else {
-                h = x.h + (nd->pad == PAD_REFLECT ? nd->pads[0] + nd->pads[2] : 0) - nd->k;
-                w = x.w + (nd->pad == PAD_REFLECT ? nd->pads[1] + nd->pads[3] : 0) - nd->k;
+                h = x.h + (pads_itself(nd) ? nd->pads[0] + nd->pads[2] : 0) - nd->k;
+                w = x.w + (pads_itself(nd) ? nd->pads[1] + nd->pads[3] : 0) - nd->k;
                 if (h < 0 || w < 0)
                     return nst_fail(err, NST_ERR_ARG, "%s: %dx%d is too small for %s (%dx%d kernel)",
                                     path, p->w, p->h, nd->name, nd->k, nd->k);
@@ -144,16 +147,17 @@ static int setup_conv(plan *p, step *s, extra_sizes *x, nst_error *err) {
     if (nd->pad == PAD_SAME) {
         same_padding(in.h, nd->k, nd->stride, &oh, &t, &b);
         same_padding(in.w, nd->k, nd->stride, &ow, &l, &r);
-    } else if (nd->pad == PAD_REFLECT) {
+    } else if (pads_itself(nd)) {
         const int *q = nd->pads;
-        if ((rc = pad_setup(&s->pad, n, in.c, in.h, in.w, q[0], q[1], q[2], q[3], in.block, in.bf16, err)))
+        if ((rc = (nd->pad == PAD_ZERO ? pad_setup_zero : pad_setup)(&s->pad, n, in.c, in.h, in.w, q[0], q[1], q[2],
+                                                                     q[3], in.block, in.bf16, err)))
             return rc;
         if (s->up > 1) s->pad.up = s->up;
         h = s->pad.oh, w = s->pad.ow;
         if (!s->split) x->padded = max_sz(x->padded, blocked_numel(n, in.c, h, w, in.block) * esize(in.bf16));
     }
     if (s->split) { /* it pads its rows itself (none: zero pads) */
-        if (nd->pad != PAD_REFLECT && (rc = pad_setup(&s->pad, n, in.c, in.h, in.w, 0, 0, 0, 0, in.block, 0, err)))
+        if (!pads_itself(nd) && (rc = pad_setup(&s->pad, n, in.c, in.h, in.w, 0, 0, 0, 0, in.block, 0, err)))
             return rc;
         rc = split_conv_setup(&s->sconv, &s->pad, nd->cout, nd->k, nd->act == ACT_RELU, nd->alpha, nd->weight,
                               nd->bias, err);
@@ -642,7 +646,7 @@ static void step_forward(plan *p, step *s, int flags) {
             split_conv_forward(&s->sconv, in, s->act);
             break;
         }
-        if (nd->pad == PAD_REFLECT) {
+        if (pads_itself(nd)) {
             pad_forward(&s->pad, in, p->padded);
             in = p->padded;
         }
@@ -757,8 +761,8 @@ static void conv_backward_step(plan *p, step *s, float *dparams) {
     }
     const void *in = in_act(p, s->in[0]);
     if (dparams) {
-        if (nd->pad == PAD_REFLECT) pad_forward(&s->pad, in, p->padded);
-        const float *x = nd->pad == PAD_REFLECT ? p->padded : in;
+        if (pads_itself(nd)) pad_forward(&s->pad, in, p->padded);
+        const float *x = pads_itself(nd) ? p->padded : in;
         conv_backward_weights(&s->conv, x, g, dparams + (nd->weight - p->g->params),
                               nd->bias ? dparams + (nd->bias - p->g->params) : NULL);
     }
@@ -766,7 +770,7 @@ static void conv_backward_step(plan *p, step *s, float *dparams) {
     if (!d) return;
     if (s->in[0] < 0) { /* the image: oneDNN's layout -> NCHW, then the padding folded */
         conv_backward(&s->conv, g, p->stage);
-        if (nd->pad == PAD_REFLECT) {
+        if (pads_itself(nd)) {
             reorder_run(&s->to_nchw, p->stage, p->padded);
             pad_backward(&s->pad, p->padded, d);
         } else {
@@ -774,7 +778,7 @@ static void conv_backward_step(plan *p, step *s, float *dparams) {
         }
     } else if (s->rgrad_on) {
         reflect_grad_backward(&s->rgrad, g, d);
-    } else if (nd->pad == PAD_REFLECT) {
+    } else if (pads_itself(nd)) {
         conv_backward(&s->conv, g, p->padded);
         pad_backward(&s->pad, p->padded, d);
     } else {

@@ -131,18 +131,22 @@ int reflect_grad_setup(reflect_grad_layer *L, int in_block, int out_block, int n
 void reflect_grad_backward(reflect_grad_layer *L, const float *dy, float *dx);
 void reflect_grad_destroy(reflect_grad_layer *L);
 
-/* ---- pad.c: reflect padding (zero padding is folded into conv) --------- */
+/* ---- pad.c: reflect or zero padding ------------------------------------- */
 /* out[n][c][i][j] = in[n][c][reflect(i - t)][reflect(j - l)], numpy/PyTorch
  * 'reflect' (edge not repeated); requires pad < size. Input and output in
  * layout `block` (1: NCHW), float32 or (bf16) bfloat16. With up > 1 (set
  * after pad_setup; forward only) the h x w input is the nearest upsampling
  * of the h/up x w/up tensor `in`, read through without being written:
- * out[n][c][i][j] = in[n][c][reflect(i - t) / up][reflect(j - l) / up]. */
+ * out[n][c][i][j] = in[n][c][reflect(i - t) / up][reflect(j - l) / up].
+ * pad_setup_zero: zeros outside instead (zero padding is otherwise folded
+ * into the convolution; see rewrite.c for where the plan pads itself). */
 typedef struct {
-    int n, c, h, w, t, l, b, r, oh, ow, block, bf16, up;
+    int n, c, h, w, t, l, b, r, oh, ow, block, bf16, up, zero;
 } pad_layer;
 int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
               int r, int block, int bf16, nst_error *err);
+int pad_setup_zero(pad_layer *L, int n, int c, int h, int w, int t, int l, int b, int r, int block, int bf16,
+                   nst_error *err);
 void pad_forward(const pad_layer *L, const void *in, void *out);
 /* Rows row0 .. row0 + m - 1 (< oh) of image b's padded planes into the
  * first m rows of out, a 1 x c x cap x ow tensor (m <= cap) in the same

@@ -24,7 +24,15 @@ int pad_setup(pad_layer *L, int n, int c, int h, int w, int t, int l, int b,
         return nst_fail(err, NST_ERR_ARG,
                         "reflect padding %d,%d,%d,%d needs each pad smaller than the %dx%d input",
                         t, l, b, r, h, w);
-    *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block, bf16, 1};
+    *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block, bf16, 1, 0};
+    return 0;
+}
+
+int pad_setup_zero(pad_layer *L, int n, int c, int h, int w, int t, int l, int b, int r, int block, int bf16,
+                   nst_error *err) {
+    if (n < 1 || c < 1 || h < 1 || w < 1 || t < 0 || l < 0 || b < 0 || r < 0)
+        return nst_fail(err, NST_ERR_ARG, "zero padding %d,%d,%d,%d of a %dx%d input", t, l, b, r, h, w);
+    *L = (pad_layer){n, c, h, w, t, l, b, r, h + t + b, w + l + r, block, bf16, 1, 1};
     return 0;
 }
 
@@ -42,6 +50,11 @@ static size_t pixel(const pad_layer *L) {
 static void pad_row(const pad_layer *L, const char *src, char *dst) {
     size_t px = pixel(L);
     memcpy(dst + L->l * px, src, L->w * px);
+    if (L->zero) {
+        memset(dst, 0, L->l * px);
+        memset(dst + (L->l + L->w) * px, 0, L->r * px);
+        return;
+    }
     for (int j = 0; j < L->l; j++) memcpy(dst + j * px, src + reflect(j - L->l, L->w) * px, px);
     for (int j = L->l + L->w; j < L->ow; j++)
         memcpy(dst + j * px, src + reflect(j - L->l, L->w) * px, px);
@@ -56,6 +69,10 @@ static void pad_row_up(const pad_layer *L, const char *src, char *dst) {
 /* Padded row i of plane p (of all n images' planes) into dst. */
 static void padded_row(const pad_layer *L, const void *in, int p, int i, char *dst) {
     size_t px = pixel(L), sw = (size_t)(L->w / L->up), sh = (size_t)(L->h / L->up);
+    if (L->zero && (i < L->t || i >= L->t + L->h)) {
+        memset(dst, 0, L->ow * px);
+        return;
+    }
     const char *src = (const char *)in + ((size_t)p * sh + reflect(i - L->t, L->h) / L->up) * sw * px;
     if (L->up > 1) pad_row_up(L, src, dst);
     else pad_row(L, src, dst);
@@ -91,7 +108,8 @@ static void add_pixel(char *d, const char *s, size_t n, int bf16) {
 }
 
 /* din[s] = sum of dout over every padded position that reads s: the
- * interior rows are copies, then the reflected borders are added. */
+ * interior rows are copies, then the reflected borders are added (zero
+ * padding: nothing reads the input there). */
 void pad_backward(const pad_layer *L, const void *dout, void *din) {
     size_t px = pixel(L);
     int np = planes(L);
@@ -102,7 +120,7 @@ void pad_backward(const pad_layer *L, const void *dout, void *din) {
         for (int i = 0; i < L->h; i++)
             memcpy(dst + (size_t)i * L->w * px, src + ((size_t)(i + L->t) * L->ow + L->l) * px,
                    L->w * px);
-        for (int i = 0; i < L->oh; i++) {
+        for (int i = 0; i < L->oh && !L->zero; i++) {
             char *row = dst + (size_t)reflect(i - L->t, L->h) * L->w * px;
             const char *s = src + (size_t)i * L->ow * px;
             int inner = i >= L->t && i < L->t + L->h;
