@@ -2,7 +2,10 @@
 // playwright-core: drop a photo and choose a painting, start a small job, see the
 // preview change while it runs, wait for the result, download it and check
 // it is the server's PNG of the right size; save a screenshot; then the same
-// painting "instant" (fast=1, one pass of the arbitrary-style pair).
+// painting "instant" (fast=1, one pass of the arbitrary-style pair); then
+// regions: a stroke of the brush on the photo, the rest kept, an instant job
+// (its mask, its regions, its result painted only where the brush went;
+// E2E_DATA: the server's data directory, for the stored photo).
 // usage: node e2e.js URL CONTENT STYLE SCREENSHOT [SIZE ITERATIONS]
 "use strict";
 const { chromium } = require("playwright-core");
@@ -33,6 +36,157 @@ async function setRange(page, id, value) {
     el.value = v;
     el.dispatchEvent(new Event("input", { bubbles: true }));
   }, value);
+}
+
+// In the page: PNGs (base64) -> their pixels compared over boxes (fractions
+// of the width and height): the mean absolute RGB difference of each box, and
+// the largest.
+function comparePixels({ a, b, boxes }) {
+  const decode = (b64) => createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))],
+                                                     { type: "image/png" }));
+  return Promise.all([decode(a), decode(b)]).then(([ia, ib]) => {
+    const px = (img) => {
+      const c = document.createElement("canvas");
+      c.width = img.width; c.height = img.height;
+      const g = c.getContext("2d");
+      g.drawImage(img, 0, 0);
+      return g.getImageData(0, 0, c.width, c.height).data;
+    };
+    if (ia.width !== ib.width || ia.height !== ib.height) return { error: ia.width + "x" + ia.height + " and " + ib.width + "x" + ib.height };
+    const da = px(ia), db = px(ib), w = ia.width, h = ia.height;
+    return boxes.map(([x0, y0, x1, y1]) => {
+      let sum = 0, n = 0, most = 0;
+      for (let y = Math.round(y0 * h); y < Math.round(y1 * h); y++)
+        for (let x = Math.round(x0 * w); x < Math.round(x1 * w); x++)
+          for (let c = 0; c < 3; c++) {
+            const d = Math.abs(da[(y * w + x) * 4 + c] - db[(y * w + x) * 4 + c]);
+            sum += d, n++, most = Math.max(most, d);
+          }
+      return { mean: sum / n, most };
+    });
+  });
+}
+
+// In the page: the colour of a PNG (base64) at fractions (x, y) of its size.
+function pixelAt({ png, points }) {
+  return createImageBitmap(new Blob([Uint8Array.from(atob(png), (c) => c.charCodeAt(0))], { type: "image/png" }))
+    .then((img) => {
+      const c = document.createElement("canvas");
+      c.width = img.width; c.height = img.height;
+      const g = c.getContext("2d");
+      g.drawImage(img, 0, 0);
+      return points.map(([x, y]) => Array.from(g.getImageData(Math.floor(x * c.width), Math.floor(y * c.height), 1, 1).data.slice(0, 3)));
+    });
+}
+
+// The brush: paint a stroke in blue on the photo, keep the photo for the
+// rest, paint instantly; the request's mask and regions, the job's params
+// and caption, and the result: painted under the stroke, the photo elsewhere.
+async function regionsCase(page, url, shot) {
+  check(await page.isVisible("#row-regions"), "the regions choice is offered for paintings");
+  await page.check("#regions");
+  await waitFor(page, "the mask over the photo", () => {
+    const m = document.getElementById("mask");
+    return m.offsetWidth > 0 && m.width > 0;
+  });
+  const dims = await page.$eval("#mask", (c) => [c.width, c.height]);
+  check(dims[0] === 512 && dims[1] === 384, "the mask canvas has the photo's shape, long side 512: " + dims.join("x"));
+  await page.check('input[name="brush"][value="#0000ff"]');
+  await setRange(page, "brush-size", "40");
+  // the sky of the upper left in strokes to and fro, 5 % to 45 % of the
+  // width, 6 % to 30 % of the height
+  const box = await page.$eval("#mask", (c) => { const r = c.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; });
+  const at = (fx, fy) => [box[0] + fx * box[2], box[1] + fy * box[3]];
+  await page.mouse.move(...at(0.05, 0.06));
+  await page.mouse.down();
+  for (const [k, y] of [0.06, 0.14, 0.22, 0.3].entries()) {
+    for (let s = 0; s <= 8; s++) await page.mouse.move(...at(k % 2 ? 0.45 - 0.05 * s : 0.05 + 0.05 * s, y));
+    if (k < 3) await page.mouse.move(...at(k % 2 ? 0.05 : 0.45, y + 0.08), { steps: 3 });
+  }
+  await page.mouse.up();
+  const drawn = await page.$eval("#mask", (c) => {
+    const g = c.getContext("2d");
+    return [Array.from(g.getImageData(c.width * 0.3, c.height * 0.3, 1, 1).data), Array.from(g.getImageData(c.width * 0.3, c.height * 0.8, 1, 1).data)];
+  });
+  check(drawn[0].join() === "0,0,255,255" && drawn[1].join() === "0,0,0,255",
+        "the stroke is blue on the canvas, the rest black: " + JSON.stringify(drawn));
+  const choices = await page.$$eval("#region-blue option", (os) => os.map((o) => o.textContent));
+  check(choices.join() === "keep the photo,starry_night.jpg", "each colour offers the photo or a painting by name: " + choices);
+  // every region keeping the photo is refused in the page
+  await page.selectOption("#region-rest", "none");
+  await page.selectOption("#region-blue", "none");
+  await page.click("#start");
+  await waitFor(page, "the page's error for no painting", () => /Every region keeps the photo/.test(document.getElementById("error").textContent));
+  await page.selectOption("#region-blue", "1");
+  // the form the page sends (Chromium does not give playwright a body of
+  // blobs): kept by a wrapper of fetch
+  await page.evaluate(() => {
+    const send = window.fetch;
+    window.sentForms = [];
+    window.fetch = (u, o) => {
+      if (o && o.body instanceof FormData) window.sentForms.push(o.body);
+      return send(u, o);
+    };
+  });
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/api/jobs")),
+    page.click("#start"),
+  ]);
+  const id = String((await response.json()).id);
+  const sent = await page.evaluate(async () => {
+    const form = window.sentForms[window.sentForms.length - 1], mask = form.get("mask");
+    const bytes = mask ? new Uint8Array(await mask.arrayBuffer()) : new Uint8Array(0);
+    let bin = "";
+    for (const b of bytes) bin += String.fromCharCode(b);
+    return { regions: form.get("regions"), mask: mask ? btoa(bin) : null, styles: form.getAll("style").length };
+  });
+  const mask = sent.mask && Buffer.from(sent.mask, "base64");
+  check(sent.regions === "#000000=none,#0000ff=1", "regions sent for the colours present: " + sent.regions);
+  check(mask && pngSize(mask) === "512x384", "the mask is sent as a 512x384 PNG: " + (mask && pngSize(mask)));
+  if (mask) {
+    const c = await page.evaluate(pixelAt, { png: sent.mask, points: [[0.3, 0.3], [0.3, 0.8], [0.9, 0.1]] });
+    check(c[0].join() === "0,0,255" && c[1].join() === "0,0,0" && c[2].join() === "0,0,0",
+          "the mask sent holds the blue stroke on black: " + JSON.stringify(c));
+  }
+  check(response.status() === 201, "the regions job is accepted: HTTP " + response.status());
+  await waitFor(page, "the regions job", (id) => new RegExp("Job " + id + ": (done|failed)").test(document.getElementById("state").textContent),
+                id, { timeout: 120000 });
+  const state = await page.textContent("#state");
+  check(/done/.test(state), "the regions job finished: " + state);
+  const j = await (await page.request.get(url + "api/jobs/" + id)).json();
+  check(j.params.regions === "#000000=none,#0000ff=1" && j.params.fast === 1,
+        "the job's params hold the regions: " + JSON.stringify(j.params));
+  await page.waitForSelector(`#gallery img[alt="result ${id}"]`);
+  const caption = await page.textContent(`#gallery figure:has(img[alt="result ${id}"]) figcaption span`);
+  check(/regions/.test(caption), "the gallery says regions: " + caption);
+  const result = Buffer.from(await (await page.request.get(url + "api/jobs/" + id + "/result")).body());
+  if (process.env.E2E_DATA) {
+    const photo = fs.readFileSync(path.join(process.env.E2E_DATA, "jobs", id, "content.png"));
+    // under the strokes; the lower half and the right, far from them
+    const d = await page.evaluate(comparePixels, { a: result.toString("base64"), b: photo.toString("base64"),
+      boxes: [[0.1, 0.1, 0.4, 0.28], [0, 0.55, 1, 1], [0.7, 0, 1, 0.5]] });
+    check(!d.error && d[0].mean > 10, "the result is painted under the stroke: " + JSON.stringify(d));
+    check(!d.error && d[1].most <= 2 && d[2].most <= 2, "the result is the photo away from the stroke: " + JSON.stringify(d));
+  }
+  await waitFor(page, "the regions result shown", (id) => document.getElementById("preview").src.includes("/api/jobs/" + id + "/result"), id);
+  await waitFor(page, "the regions result loaded", () => document.getElementById("preview").naturalWidth > 0);
+  // the page from its top to the Paint button: the brush's mask over the photo, and the result
+  // (960 px wide: the page of a 1200 px window zoomed to 80 %, for a small file)
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 960, height: viewport.height });
+  await page.evaluate(() => { document.body.style.zoom = "0.8"; });
+  const bottom = await page.$eval("#start", (b) => b.getBoundingClientRect().bottom + window.scrollY + 12);
+  await page.screenshot({ path: shot.replace(/\.png$/, "") + "_regions.png", fullPage: true,
+                          clip: { x: 0, y: 0, width: 960, height: Math.ceil(bottom) } });
+  await page.evaluate(() => { document.body.style.zoom = ""; });
+  // a phone's width: the brush's canvas fits, nothing overflows sideways
+  await page.setViewportSize({ width: 390, height: 800 });
+  const narrow = await page.evaluate(() => [document.documentElement.scrollWidth,
+                                            document.getElementById("mask").getBoundingClientRect().right]);
+  check(narrow[0] <= 390 && narrow[1] <= 390, "the regions fit a 390 px screen: page " + narrow[0] + " px, mask to " + narrow[1]);
+  await page.setViewportSize(viewport);
+  await page.uncheck("#regions");
+  check(await page.isHidden("#regions-panel"), "the brush hides when regions are off");
 }
 
 // node e2e.js token URL SECRET: a --token server's page asks once for its
@@ -241,6 +395,7 @@ if (process.argv[2] === "token") {
     await page.waitForSelector(`#gallery img[alt="result ${delId}"]`, { state: "detached", timeout: 10000 });
     const gone = await page.request.get(url + "api/jobs/" + delId);
     check(gone.status() === 404, "the deleted job is gone from the server: HTTP " + gone.status());
+    await regionsCase(page, url, shot);
     check(errors.length === 0, "no script errors: " + errors.join("; "));
   } finally {
     await browser.close();

@@ -20,7 +20,7 @@ if command -v ffmpeg >/dev/null; then
     ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=12 -t 2 -pix_fmt yuv420p "$tmp/clip.mp4" &&
         export CLIP=$tmp/clip.mp4
 fi
-NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-256}" "${6:-300}"
+E2E_DATA=$tmp/data NODE_PATH=$node_dir/node_modules node "$here/e2e.js" "$url/" "$content" "$shared/images/style/starry_night.jpg" "$shot" "${5:-256}" "${6:-300}"
 rc=$?
 stop_server
 # the page of a --token server
