@@ -510,6 +510,14 @@ typedef struct {
     float scene_cut;   /* mean change in grey levels (reliable pixels, the input
                         * against its warped predecessor) that marks a cut */
     int measure;       /* compute the flow and warping errors even when temporal = 0 */
+    /* Regions (NET and ARBITRARY; an optimisation takes stylize.regions):
+     * region r is painted by region_net[r], else with the style vector
+     * region_style[r] and `arbitrary`, else (both NULL) kept as the frame;
+     * the paintings are blended by the regions' weights, then held to the
+     * previous frame as one picture. net / style_vector are then unused. */
+    const nst_regions *regions;
+    const nst_generator *region_net[NST_MAX_REGIONS];
+    const float *region_style[NST_MAX_REGIONS];
 } nst_video_params;
 
 /* The optimisation's temporal loss weight at temporal = 1. */

@@ -109,4 +109,27 @@ check 'cmp -s <(cd "$tmp/full" && md5sum ./*.png) <(cd "$tmp/part" && md5sum ./*
     "resumed frames differ from an uninterrupted run"
 check '[ ! -e "$tmp/part/%02d.png.nst-work" ]' "the work directory was not removed"
 
+# 6. regions: a still mask, the left half in the network's style, the right
+# kept as the clip, exactly (PNG frames, so the comparison is not the encoder's)
+/usr/bin/python3 -c "
+from PIL import Image
+m = Image.new('L', (160, 120), 0); m.paste(255, (0, 0, 80, 120)); m.save('$tmp/vmask.png')"
+mkdir "$tmp/reg" "$tmp/orig"
+expect 0 "" "video --mask" -- "$nst" video -q --mask "$tmp/vmask.png" --region-style "white=$net" --region-style black=none \
+    --duration 0.5 "$tmp/clip.mp4" "$tmp/reg/%02d.png"
+# the clip's frames as nst decodes them (strength 0, no history: the frames themselves)
+"$nst" video -q --net "$net" --strength 0 --temporal 0 --duration 0.5 "$tmp/clip.mp4" "$tmp/orig/%02d.png"
+check '/usr/bin/python3 -c "
+import sys
+from PIL import Image, ImageChops
+a, b = Image.open(\"$tmp/reg/03.png\").convert(\"RGB\"), Image.open(\"$tmp/orig/03.png\").convert(\"RGB\")
+kept = ImageChops.difference(a.crop((100, 0, 160, 120)), b.crop((100, 0, 160, 120))).convert(\"L\")
+painted = ImageChops.difference(a.crop((0, 0, 60, 120)), b.crop((0, 0, 60, 120))).convert(\"L\")
+mean = lambda im: sum(im.getdata()) / (im.width * im.height)
+sys.exit(0 if kept.getextrema()[1] == 0 and mean(painted) > 10 else 1)"' "video --mask: the kept half is not the clip's, or the painted half is not painted"
+expect 2 "with --mask, each region's style comes from --region-style" "video --mask with --net" -- \
+    "$nst" video --net "$net" --mask "$tmp/vmask.png" --region-style white=none "$tmp/clip.mp4" "$tmp/bad10.mp4"
+expect 2 "the mask is 160x120, but the clip is 640x360" "a mask of another shape" -- \
+    "$nst" video --mask "$tmp/vmask.png" --region-style "white=$net" --region-style black=none "$clip" "$tmp/bad11.mp4"
+
 finish

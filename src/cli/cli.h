@@ -68,10 +68,14 @@ typedef struct {
 int region_arg_add(region_args *r, const char *opt, const char *spec, nst_error *err);
 /* --mask and --region-style go together. */
 int region_args_check(const region_args *r, nst_error *err);
-/* The mask's regions for photo (its shape checked), feathered for a result
- * of long side size (0: the photo's). */
-int region_args_load(const region_args *r, const nst_image *photo, int size, int quiet, nst_regions *out,
+/* The mask's regions for `what` ("photo", "clip") of w x h (the mask's
+ * shape checked against it), feathered for a result of long side size (0:
+ * the photo's). */
+int region_args_load(const region_args *r, const char *what, int w, int h, int size, int quiet, nst_regions *out,
                      nst_error *err);
+/* A region's VALUE names a painting or a saved style vector (an image or
+ * .json file), not a style network. */
+int region_value_is_painting(const char *value);
 
 /* The jobs of a batch file (batch_file.c): a CSV file whose header names
  * the columns content, style (several: separated by ';'), output and,

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -268,7 +267,7 @@ static int paint_regions(const painter_cli *pc, const args *a, const nst_image *
     nst_regions regions = {0};
     nst_image pics[NST_MAX_REGIONS] = {{0}}, photo = {0};
     const nst_image *use[NST_MAX_REGIONS] = {0};
-    int rc = region_args_load(&a->regions, in, a->p.size, a->quiet, &regions, err);
+    int rc = region_args_load(&a->regions, "photo", in->w, in->h, a->p.size, a->quiet, &regions, err);
     int w = in->w, h = in->h;
     if (a->p.size > 0) nst_image_fit(in->w, in->h, a->p.size, &w, &h);
     if (!rc) rc = nst_image_resize(in, w, h, &photo, err);
@@ -349,14 +348,13 @@ static int style_vector(painter_cli *pc, const args *a, nst_error *err) {
 static int region_painters(painter_cli *pc, const args *a, nst_error *err) {
     const region_args *R = &a->regions;
     char path[NST_PATH_MAX];
-    nst_error probe;
     int rc = (pc->region = calloc((size_t)R->n, sizeof *pc->region)) ? NST_OK
              : nst_fail(err, NST_ERR_NOMEM, "out of memory");
     for (int r = 0; r < R->n && !rc; r++) {
-        const char *v = R->value[r], *dot = strrchr(v, '.');
+        const char *v = R->value[r];
         painter_cli *rp = &pc->region[r];
         if (!strcmp(v, "none")) continue;
-        if (net_is_image(v, &probe) || (dot && !strcasecmp(dot, ".json"))) {
+        if (region_value_is_painting(v)) {
             if (!pc->arb && !(rc = nst_models_resolve(a->arbitrary, path, sizeof path, err)))
                 rc = nst_arbitrary_load(path, &pc->arb, err);
             if (!rc) rc = nst_style_vector_of_file(pc->arb, v, rp->style, err);

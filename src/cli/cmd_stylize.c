@@ -407,7 +407,7 @@ static int paint(args *a, const nst_net *net, progress_ctx *ctx, nst_image *out,
     if (!rc && !a->quiet) warn_size(arg_name(a->content, 0), content.w, content.h, a->p.size);
     nst_regions regions = {0};
     if (!rc && a->regions.mask) {
-        rc = region_args_load(&a->regions, &content, a->p.size, a->quiet, &regions, err);
+        rc = region_args_load(&a->regions, "photo", content.w, content.h, a->p.size, a->quiet, &regions, err);
         a->p.regions = &regions;
     }
     for (int i = 0; i < a->n_styles && !rc; i++) rc = read_image_arg(a->styles[i], a->quiet, &styles[i], err);

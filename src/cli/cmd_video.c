@@ -46,6 +46,12 @@ static const char help[] =
     "      --color-transfer none|luminance|histogram  colour control (default none),\n"
     "                          as for nst stylize and nst apply\n"
     "      --original-colors   the same as --color-transfer luminance\n"
+    "      --mask PATH         regions (instead of --net / -s), an image of the clip's\n"
+    "                          shape, as for nst apply; a still mask for the clip\n"
+    "      --region-style LABEL=NET|PAINTING|none  the style of the region of colour\n"
+    "                          LABEL: a network or a painting (any-painting network),\n"
+    "                          with --method optimize a painting; none keeps the clip\n"
+    "      --mask-feather N    soften the regions' edges over N px (default 4)\n"
     "      --tile N            tiles for frames larger than N px (--method net)\n"
     "      --model NAME        loss network for --method optimize (default darknet-tiny)\n"
     "      --iterations N      per frame, --method optimize (default 200)\n"
@@ -73,7 +79,7 @@ static const char help[] =
 
 enum {
     O_METHOD = 256, O_TEMPORAL, O_CUT, O_START, O_DURATION, O_SIZE, O_CRF, O_NOAUDIO, O_STRENGTH,
-    O_ORIG, O_COLOR, O_TILE, O_MODEL, O_ITERS, O_ITERS_FIRST, O_SW, O_RESUME, O_WARMUP, O_REPORT, O_THREADS,
+    O_ORIG, O_COLOR, O_TILE, O_MASK, O_REGION, O_FEATHER, O_MODEL, O_ITERS, O_ITERS_FIRST, O_SW, O_RESUME, O_WARMUP, O_REPORT, O_THREADS,
 };
 
 static const struct option options[] = {
@@ -91,6 +97,9 @@ static const struct option options[] = {
     {"original-colors", no_argument, 0, O_ORIG},
     {"color-transfer", required_argument, 0, O_COLOR},
     {"tile", required_argument, 0, O_TILE},
+    {"mask", required_argument, 0, O_MASK},
+    {"region-style", required_argument, 0, O_REGION},
+    {"mask-feather", required_argument, 0, O_FEATHER},
     {"model", required_argument, 0, O_MODEL},
     {"iterations", required_argument, 0, O_ITERS},
     {"iterations-first", required_argument, 0, O_ITERS_FIRST},
@@ -107,6 +116,7 @@ static const struct option options[] = {
 typedef struct {
     const char *net, *style, *model, *input, *output;
     int threads, quiet, report, iterations_first_set;
+    region_args regions;
     nst_video_params vp;
     nst_video_file_params fp;
 } args;
@@ -138,6 +148,7 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
     nst_video_params_init(&a->vp);
     nst_video_file_params_init(&a->fp);
     a->model = "darknet-tiny";
+    a->regions.feather = REGION_FEATHER;
     a->vp.stylize.iterations = 200;
     int c, rc = NST_OK, method = -1;
     opterr = 0;
@@ -169,6 +180,9 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
             a->vp.apply.color_transfer = sp->color_transfer;
             break;
         case O_TILE: rc = parse_int("--tile", optarg, 64, NST_MAX_SIDE, &a->vp.apply.tile, err); break;
+        case O_MASK: a->regions.mask = optarg; break;
+        case O_REGION: rc = region_arg_add(&a->regions, "--region-style", optarg, err); break;
+        case O_FEATHER: rc = parse_int("--mask-feather", optarg, 0, 1000, &a->regions.feather, err); break;
         case O_MODEL: a->model = optarg; break;
         case O_ITERS: rc = parse_int("--iterations", optarg, 1, 1000000, &sp->iterations, err); break;
         case O_ITERS_FIRST:
@@ -189,6 +203,18 @@ static int parse(int argc, char **argv, args *a, nst_error *err) {
         return nst_fail(err, NST_ERR_ARG, "an input and an output are needed: nst video [OPTIONS] IN OUT");
     a->input = argv[optind], a->output = argv[optind + 1];
     if (a->net && (rc = net_is_image(a->net, err))) return rc;
+    if ((rc = region_args_check(&a->regions, err))) return rc;
+    if (a->regions.mask) {
+        if (a->net || a->style)
+            return nst_fail(err, NST_ERR_ARG, "with --mask, each region's style comes from --region-style "
+                            "(no --net or -s)");
+        if (method == NST_VIDEO_ARBITRARY)
+            return nst_fail(err, NST_ERR_ARG, "with --mask, a region's painting goes to the any-painting "
+                            "network by itself: no --method arbitrary");
+        a->vp.method = method == NST_VIDEO_OPTIMIZE ? NST_VIDEO_OPTIMIZE : NST_VIDEO_NET;
+        if (!a->iterations_first_set) a->vp.iterations_first = 2 * a->vp.stylize.iterations;
+        return check_output_dir(a->output, err);
+    }
     a->vp.method = method >= 0 ? method : a->style && !a->net ? NST_VIDEO_OPTIMIZE : NST_VIDEO_NET;
     if (a->vp.method == NST_VIDEO_NET && !a->net)
         return nst_fail(err, NST_ERR_ARG, "a style network is needed: --net NAME (or --method optimize -s STYLE)");
@@ -289,6 +315,65 @@ static int run_parts(args *a) {
     return 0;
 }
 
+/* --mask: the regions for the clip's frames and each region's style: for
+ * an optimisation the paintings (once each) and stylize.region_style, else
+ * a network or a style vector per region. The loaded things go to the
+ * caller's arrays, freed by it. */
+typedef struct {
+    nst_regions regions;
+    nst_generator *net[NST_MAX_REGIONS];
+    nst_arbitrary *arb;
+    float vector[NST_MAX_REGIONS][NST_STYLE_VECTOR_MAX];
+    nst_image styles[NST_MAX_STYLES];
+    int n_styles;
+} region_styles;
+
+static int load_regions(args *a, region_styles *R, nst_error *err) {
+    nst_video_info info;
+    char path[NST_PATH_MAX];
+    int rc = nst_video_probe(a->input, &info, err);
+    if (!rc) rc = region_args_load(&a->regions, "clip", info.w, info.h, a->fp.size, a->quiet, &R->regions, err);
+    nst_video_params *vp = &a->vp;
+    int optimize = vp->method == NST_VIDEO_OPTIMIZE;
+    for (int r = 0; r < a->regions.n && !rc; r++) {
+        const char *v = a->regions.value[r];
+        int none = !strcmp(v, "none");
+        vp->stylize.region_style[r] = -1;
+        if (none) continue;
+        if (optimize) { /* each painting once */
+            int k = 0;
+            while (k < r && (vp->stylize.region_style[k] < 0 || strcmp(a->regions.value[k], v))) k++;
+            if (k < r) {
+                vp->stylize.region_style[r] = vp->stylize.region_style[k];
+                continue;
+            }
+            vp->stylize.region_style[r] = R->n_styles;
+            rc = nst_image_load(v, &R->styles[R->n_styles++], err);
+        } else if (region_value_is_painting(v)) {
+            if (!R->arb && !(rc = nst_models_resolve("magenta-arbitrary", path, sizeof path, err)))
+                rc = nst_arbitrary_load(path, &R->arb, err);
+            if (!rc) rc = nst_style_vector_of_file(R->arb, v, R->vector[r], err);
+            vp->region_style[r] = R->vector[r];
+        } else {
+            rc = nst_models_resolve(v, path, sizeof path, err);
+            if (!rc) rc = nst_generator_load(path, &R->net[r], err);
+            vp->region_net[r] = R->net[r];
+        }
+    }
+    if (!rc && optimize && !R->n_styles)
+        rc = nst_fail(err, NST_ERR_ARG, "every --region-style is none: there is nothing to paint");
+    if (optimize) vp->stylize.regions = &R->regions, vp->styles = R->styles, vp->n_styles = R->n_styles;
+    else vp->regions = &R->regions, vp->arbitrary = R->arb;
+    return rc;
+}
+
+static void free_regions(region_styles *R) {
+    for (int r = 0; r < NST_MAX_REGIONS; r++) nst_generator_free(R->net[r]);
+    for (int k = 0; k < R->n_styles; k++) nst_image_free(&R->styles[k]);
+    nst_arbitrary_free(R->arb);
+    nst_regions_free(&R->regions);
+}
+
 int cmd_video(int argc, char **argv) {
     static args a; /* large; static keeps it off the stack */
     nst_error err = {0};
@@ -297,10 +382,19 @@ int cmd_video(int argc, char **argv) {
     nst_arbitrary *arb = NULL;
     nst_image style = {0};
     static float vector[NST_STYLE_VECTOR_MAX];
+    static region_styles R;
     char path[NST_PATH_MAX];
     int rc = parse(argc, argv, &a, &err), status = -1;
     if (!rc) nst_set_threads(cluster_threads(a.threads));
-    if (!rc && a.vp.method == NST_VIDEO_NET) {
+    if (!rc && a.regions.mask) {
+        rc = load_regions(&a, &R, &err);
+        if (!rc && a.vp.method == NST_VIDEO_OPTIMIZE) {
+            rc = nst_models_resolve(a.model, path, sizeof path, &err);
+            if (!rc) rc = nst_net_load(path, &net, &err);
+            if (!rc) nst_stylize_default_layers(&a.vp.stylize, net);
+            a.vp.loss_net = net;
+        }
+    } else if (!rc && a.vp.method == NST_VIDEO_NET) {
         rc = nst_models_resolve(a.net, path, sizeof path, &err);
         if (!rc) rc = nst_generator_load(path, &g, &err);
         a.vp.net = g;
@@ -327,7 +421,7 @@ int cmd_video(int argc, char **argv) {
         if (!a.quiet) {
             a.fp.progress = on_progress;
             fprintf(stderr, "nst: %s -> %s, %s, temporal %.2f\n", a.input, a.output,
-                    a.vp.method == NST_VIDEO_NET ? a.net
+                    a.regions.mask ? "regions" : a.vp.method == NST_VIDEO_NET ? a.net
                     : a.vp.method == NST_VIDEO_ARBITRARY ? a.style : "optimisation",
                     a.vp.temporal);
         }
@@ -345,6 +439,7 @@ int cmd_video(int argc, char **argv) {
         }
     }
     nst_image_free(&style);
+    free_regions(&R);
     nst_net_free(net);
     nst_generator_free(g);
     nst_arbitrary_free(arb);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 
@@ -28,18 +29,24 @@ int region_args_check(const region_args *r, nst_error *err) {
     return NST_OK;
 }
 
-int region_args_load(const region_args *r, const nst_image *photo, int size, int quiet, nst_regions *out,
+int region_value_is_painting(const char *value) {
+    nst_error probe;
+    const char *dot = strrchr(value, '.');
+    return net_is_image(value, &probe) || (dot && !strcasecmp(dot, ".json"));
+}
+
+int region_args_load(const region_args *r, const char *what, int w, int h, int size, int quiet, nst_regions *out,
                      nst_error *err) {
     nst_image mask = {0};
     int rc = read_image_arg(r->mask, quiet, &mask, err);
     if (rc) return rc;
     /* a mask of another shape would put the regions in the wrong places */
-    double am = (double)mask.w / mask.h, ap = (double)photo->w / photo->h;
+    double am = (double)mask.w / mask.h, ap = (double)w / h;
     if (fabs(am / ap - 1) > 0.02)
-        rc = nst_fail(err, NST_ERR_ARG, "%s: the mask is %dx%d, but the photo is %dx%d (another shape)", r->mask,
-                      mask.w, mask.h, photo->w, photo->h);
+        rc = nst_fail(err, NST_ERR_ARG, "%s: the mask is %dx%d, but the %s is %dx%d (another shape)", r->mask,
+                      mask.w, mask.h, what, w, h);
     /* the feather radius is in pixels of the result; the mask may be larger or smaller */
-    int side = size > 0 ? size : (photo->w > photo->h ? photo->w : photo->h);
+    int side = size > 0 ? size : (w > h ? w : h);
     int feather = (int)lround(r->feather * (double)(mask.w > mask.h ? mask.w : mask.h) / side);
     if (!rc && (rc = nst_regions_from_mask(&mask, (const float(*)[3])r->rgb, r->n, feather, out, err))) {
         nst_error e = *err; /* name the mask */

@@ -26,11 +26,22 @@
 #include "video/temporal.h"
 #include "video/video.h"
 
+/* What paints a frame in one pass: a style network, or the arbitrary
+ * pair's transfer network with a style vector; its plan is built once
+ * when the frame fits one. */
+typedef struct {
+    const nst_generator *net;
+    const float *style;
+    int planned;
+    plan plan;
+} frame_painter;
+
 struct nst_video {
     nst_video_params p;
     int w, h, frames;
-    int planned;              /* NET, ARBITRARY: the frame fits one plan, built once */
-    plan plan;
+    int n_painters;           /* NET, ARBITRARY: one, or one per region (none: net
+                               * and style NULL) */
+    frame_painter painter[NST_MAX_REGIONS];
     flow_estimator *fwd, *bwd;
     /* one allocation behind everything below */
     float *arena;
@@ -50,6 +61,24 @@ void nst_video_params_init(nst_video_params *p) {
     p->scene_cut = 20;
 }
 
+/* The frame size is fixed, so a painter's plan is built once; frames
+ * beyond the tile size go through nst_apply's tiles (the arbitrary transfer
+ * network also: sides not a multiple of 4, and a strength below 1, which
+ * takes each frame's own style vector). */
+static int plan_painter(nst_video *v, frame_painter *pt, nst_error *err) {
+    const nst_video_params *p = &v->p;
+    int arb = !pt->net;
+    int T = (p->apply.tile ? p->apply.tile : arb ? ARB_AUTO_TILE : 1024) / 4 * 4;
+    int plannable = !arb || (v->w % 4 == 0 && v->h % 4 == 0 && p->apply.strength >= 1);
+    if (!pt->net && !pt->style) return NST_OK; /* a region kept as the frame */
+    if (!plannable || v->w > T || v->h > T) return NST_OK;
+    static const plan_opts infer; /* forward only */
+    int rc = plan_create(&pt->plan, arb ? &p->arbitrary->transfer : &pt->net->g, 1, v->h, v->w, &infer, err);
+    if (!rc && arb) plan_set_input(&pt->plan, 1, pt->style);
+    pt->planned = !rc;
+    return rc;
+}
+
 static int video_open(const nst_video_params *p, int w, int h, nst_video **out, nst_error *err) {
     *out = NULL;
     if (w < 16 || h < 16 || w > NST_MAX_SIDE || h > NST_MAX_SIDE || (long)w * h > NST_MAX_PIXELS)
@@ -58,11 +87,18 @@ static int video_open(const nst_video_params *p, int w, int h, nst_video **out, 
         return nst_fail(err, NST_ERR_ARG, "temporal weight %g out of range 0..1", p->temporal);
     if (!(p->scene_cut > 0))
         return nst_fail(err, NST_ERR_ARG, "scene-cut threshold %g must be positive", p->scene_cut);
-    if (p->method == NST_VIDEO_NET && !p->net)
+    if (p->regions && (p->method == NST_VIDEO_OPTIMIZE || p->regions->n < 1 || p->regions->n > NST_MAX_REGIONS))
+        return nst_fail(err, NST_ERR_ARG, p->method == NST_VIDEO_OPTIMIZE
+                                              ? "video: an optimisation takes its regions in stylize.regions"
+                                              : "video: 1..%d regions", NST_MAX_REGIONS);
+    for (int r = 0; p->regions && r < p->regions->n; r++)
+        if (!p->region_net[r] && p->region_style[r] && !p->arbitrary)
+            return nst_fail(err, NST_ERR_ARG, "video: region %d has a style vector but no arbitrary-style pair", r + 1);
+    if (p->method == NST_VIDEO_NET && !p->net && !p->regions)
         return nst_fail(err, NST_ERR_ARG, "video: a style network is needed");
     if (p->method == NST_VIDEO_OPTIMIZE && (!p->loss_net || !p->styles || p->n_styles < 1))
         return nst_fail(err, NST_ERR_ARG, "video: a loss network and a style image are needed");
-    if (p->method == NST_VIDEO_ARBITRARY && (!p->arbitrary || !p->style_vector))
+    if (p->method == NST_VIDEO_ARBITRARY && !p->regions && (!p->arbitrary || !p->style_vector))
         return nst_fail(err, NST_ERR_ARG, "video: the arbitrary-style pair and a style vector are needed");
     if (p->method != NST_VIDEO_NET && p->method != NST_VIDEO_OPTIMIZE && p->method != NST_VIDEO_ARBITRARY)
         return nst_fail(err, NST_ERR_ARG, "video: unknown method %d", p->method);
@@ -87,18 +123,14 @@ static int video_open(const nst_video_params *p, int w, int h, nst_video **out, 
         rc = flow_create(FLOW_MEDIUM, &v->fwd, err);
     }
     if (!rc) rc = flow_create(FLOW_MEDIUM, &v->bwd, err);
-    /* the frame size is fixed, so the network's plan is built once; frames
-     * beyond the tile size go through nst_apply's tiles (the arbitrary
-     * transfer network also: sides not a multiple of 4, and a strength
-     * below 1, which takes each frame's own style vector) */
-    int arb = p->method == NST_VIDEO_ARBITRARY;
-    int T = (p->apply.tile ? p->apply.tile : arb ? ARB_AUTO_TILE : 1024) / 4 * 4;
-    int plannable = p->method == NST_VIDEO_NET || (arb && w % 4 == 0 && h % 4 == 0 && p->apply.strength >= 1);
-    if (!rc && plannable && w <= T && h <= T) {
-        static const plan_opts infer; /* forward only */
-        rc = plan_create(&v->plan, arb ? &p->arbitrary->transfer : &p->net->g, 1, h, w, &infer, err);
-        if (!rc && arb) plan_set_input(&v->plan, 1, p->style_vector);
-        v->planned = !rc;
+    if (p->method != NST_VIDEO_OPTIMIZE) {
+        v->n_painters = p->regions ? p->regions->n : 1;
+        for (int r = 0; r < v->n_painters && !rc; r++) {
+            frame_painter *pt = &v->painter[r];
+            pt->net = p->regions ? p->region_net[r] : p->method == NST_VIDEO_NET ? p->net : NULL;
+            pt->style = pt->net ? NULL : p->regions ? p->region_style[r] : p->style_vector;
+            rc = plan_painter(v, pt, err);
+        }
     }
     if (rc) {
         nst_video_close(v);
@@ -118,24 +150,55 @@ int nst_video_open(const nst_video_params *p, int w, int h, nst_video **out, nst
 /* The painting of `in` alone (before the temporal blend) into out; init is
  * the optimisation's starting image and temporal target (NULL: none), and
  * the first frame of a shot gets iterations_first. */
+static int paint_one(nst_video *v, frame_painter *pt, const nst_image *in, nst_image *out, nst_error *err) {
+    const nst_video_params *p = &v->p;
+    nst_apply_params ap = p->apply;
+    ap.size = 0;
+    int arb = !pt->net;
+    if (!pt->planned)
+        return arb ? nst_arbitrary_apply(p->arbitrary, in, pt->style, &ap, out, err) : nst_apply(pt->net, in, &ap, out, err);
+    int rc = nst_image_alloc(out, v->w, v->h, err);
+    if (rc) return rc;
+    plan_forward(&pt->plan, in->data, 0);
+    memcpy(out->data, pt->plan.output, (size_t)3 * v->w * v->h * sizeof(float));
+    if (arb) nst_image_color_control(out, in, ap.color_transfer);
+    else apply_finish(out, in, &ap);
+    return NST_OK;
+}
+
+/* Regions: each painted whole, blended by the weights (the frame where a
+ * region has no painter). */
+static int paint_regions(nst_video *v, const nst_image *in, nst_image *out, nst_error *err) {
+    nst_image pics[NST_MAX_REGIONS] = {{0}};
+    const nst_image *use[NST_MAX_REGIONS] = {0};
+    int rc = NST_OK;
+    for (int r = 0; r < v->n_painters && !rc; r++) {
+        frame_painter *pt = &v->painter[r];
+        if (!pt->net && !pt->style) continue;
+        rc = paint_one(v, pt, in, &pics[r], err);
+        use[r] = &pics[r];
+    }
+    if (!rc) rc = nst_regions_blend(v->p.regions, use, in, out, err);
+    for (int r = 0; r < v->n_painters; r++) nst_image_free(&pics[r]);
+    return rc;
+}
+
+static int keep_frame_regions(nst_video *v, const nst_image *in, nst_image *out, nst_error *err) {
+    const nst_image *use[NST_MAX_REGIONS];
+    for (int r = 0; r < v->n_painters; r++) use[r] = v->painter[r].net || v->painter[r].style ? out : NULL;
+    nst_image kept;
+    int rc = nst_regions_blend(v->p.regions, use, in, &kept, err);
+    if (rc) return rc;
+    nst_image_free(out);
+    *out = kept;
+    return NST_OK;
+}
+
 static int paint(nst_video *v, const nst_image *in, const nst_image *init, int first,
                  nst_image *out, nst_error *err) {
     const nst_video_params *p = &v->p;
-    if (p->method != NST_VIDEO_OPTIMIZE) {
-        nst_apply_params ap = p->apply;
-        ap.size = 0;
-        int arb = p->method == NST_VIDEO_ARBITRARY;
-        if (!v->planned)
-            return arb ? nst_arbitrary_apply(p->arbitrary, in, p->style_vector, &ap, out, err)
-                       : nst_apply(p->net, in, &ap, out, err);
-        int rc = nst_image_alloc(out, v->w, v->h, err);
-        if (rc) return rc;
-        plan_forward(&v->plan, in->data, 0);
-        memcpy(out->data, v->plan.output, (size_t)3 * v->w * v->h * sizeof(float));
-        if (arb) nst_image_color_control(out, in, ap.color_transfer);
-        else if (!arb) apply_finish(out, in, &ap);
-        return NST_OK;
-    }
+    if (p->method != NST_VIDEO_OPTIMIZE)
+        return p->regions ? paint_regions(v, in, out, err) : paint_one(v, &v->painter[0], in, out, err);
     nst_stylize_params sp = p->stylize;
     int side = v->w > v->h ? v->w : v->h;
     sp.size = side;
@@ -188,8 +251,12 @@ static int video_frame(nst_video *v, const nst_image *in, nst_image *out, nst_vi
     rc = paint(v, in, hold ? &v->warped_out : NULL, fi.cut, out, err);
     if (rc) return rc;
     double t2 = now_seconds();
-    if (hold && p->method != NST_VIDEO_OPTIMIZE)
+    if (hold && p->method != NST_VIDEO_OPTIMIZE) {
         temporal_blend(out->data, v->warped_out.data, v->mask, p->temporal, v->w, v->h, out->data);
+        /* the history's blend brought the previous frame into the regions
+         * kept as the frame: they get this one again */
+        if (p->regions && (rc = keep_frame_regions(v, in, out, err))) return rc;
+    }
     if (flows && !fi.cut)
         temporal_diff(out->data, v->warped_out.data, v->mask, v->w, v->h, &fi.warp_error, NULL);
     memcpy(v->prev_in.data, in->data, 3 * n * sizeof(float));
@@ -218,7 +285,8 @@ void video_restore(nst_video *v, const nst_image *prev_in, const nst_image *prev
 
 void nst_video_close(nst_video *v) {
     if (!v) return;
-    if (v->planned) plan_destroy(&v->plan);
+    for (int r = 0; r < v->n_painters; r++)
+        if (v->painter[r].planned) plan_destroy(&v->painter[r].plan);
     flow_free(v->fwd);
     flow_free(v->bwd);
     free(v->arena);

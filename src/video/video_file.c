@@ -52,6 +52,13 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n) {
     return h;
 }
 
+/* The regions' weights and (style NULL: none) each region's painting. */
+static uint64_t hash_regions(uint64_t h, const nst_regions *r, const int *style) {
+    if (!r) return h;
+    h = fnv(h, r->weight, (size_t)r->n * r->w * r->h * sizeof(float));
+    return style ? fnv(h, style, (size_t)r->n * sizeof *style) : h;
+}
+
 /* What must match for a resumed run to continue the same run, and for the
  * parts of a chunked run to make one clip: the input, the cut, the frame
  * size, the styles' pixels, every option that changes a frame and the
@@ -81,6 +88,16 @@ static void fingerprint(const char *in, const video_info *info, const nst_video_
         h = fnv(h, nst_net_name(vp->loss_net), strlen(nst_net_name(vp->loss_net)));
         for (int k = 0; k < vp->n_styles; k++)
             h = fnv(h, vp->styles[k].data, (size_t)3 * vp->styles[k].w * vp->styles[k].h * sizeof(float));
+        h = hash_regions(h, s->regions, s->region_style);
+    } else if (vp->regions) {
+        h = fnv(h, ap, sizeof *ap);
+        for (int r = 0; r < vp->regions->n; r++) {
+            const nst_generator *g = vp->region_net[r];
+            if (g) h = fnv(h, g->params, g->n_params * sizeof(float));
+            else if (vp->region_style[r]) h = fnv(h, vp->region_style[r], (size_t)vp->arbitrary->size * sizeof(float));
+            else h = fnv(h, &r, sizeof r); /* kept as the frame */
+        }
+        h = hash_regions(h, vp->regions, NULL);
     } else {
         h = fnv(h, ap, sizeof *ap); /* plain numbers, no padding */
         if (vp->method == NST_VIDEO_NET) h = fnv(h, vp->net->params, vp->net->n_params * sizeof(float));
