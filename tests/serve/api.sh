@@ -100,7 +100,7 @@ req 200 "^\[\{\"id\":$fast1,.*\{\"id\":$id2,.*\{\"id\":$id," "job list, newest f
 # the right half red) and a painting or none per colour; the black half
 # keeps the photo, as an optimisation and as a fast job
 pixels=$(dirname "$0")/pixels.py
-python3 "$pixels" mask 128 96 "$tmp/mask.ppm"
+/usr/bin/python3 "$pixels" mask 128 96 "$tmp/mask.ppm"
 ropt=$(submit -F content=@"$content" -F style=@"$style" -F mask=@"$tmp/mask.ppm" -F 'regions=#000000=none,#ff0000=1' \
               -F size=64 -F iterations=20 -F seed=3)
 rfast=$(submit -F content=@"$content" -F style=@"$style" -F mask=@"$tmp/mask.ppm" -F 'regions=black=none,red=1' \
@@ -113,9 +113,9 @@ for r in $ropt $rfast; do
         [ "$(png_size "$data/jobs/$r/mask.png")" = 64x48 ] && ok ||
             bad "job $r's mask is stored at $(png_size "$data/jobs/$r/mask.png"), want the photo's 64x48"
         # columns 0..23 (the edge at 32, feathered over 4 px): the photo; 40..63 painted
-        read -r most mean < <(python3 "$pixels" diff "$tmp/regions.png" "$data/jobs/$r/content.png" 0 24)
+        read -r most mean < <(/usr/bin/python3 "$pixels" diff "$tmp/regions.png" "$data/jobs/$r/content.png" 0 24)
         [ "$most" -le 2 ] && ok || bad "job $r: the 'none' region differs from the photo by up to $most (mean $mean)"
-        read -r most mean < <(python3 "$pixels" diff "$tmp/regions.png" "$data/jobs/$r/content.png" 40 64)
+        read -r most mean < <(/usr/bin/python3 "$pixels" diff "$tmp/regions.png" "$data/jobs/$r/content.png" 40 64)
         awk -v m="$mean" 'BEGIN { exit !(m > 3) }' && ok ||
             bad "job $r: the painted region is the photo (mean difference $mean)"
     else
@@ -127,7 +127,7 @@ rmiss=$(submit -F content=@"$content" -F style=@"$style" -F mask=@"$tmp/mask.ppm
                -F size=48 -F iterations=5)
 wait_job "$rmiss" failed 120 && [ "$(json error)" = "no pixel of the mask has the label colour #0000ff" ] && ok ||
     bad "a label missing from the mask: $(cat "$tmp/body")"
-python3 "$pixels" mask 64 64 "$tmp/square.ppm"
+/usr/bin/python3 "$pixels" mask 64 64 "$tmp/square.ppm"
 rreq() { # rreq PATTERN DESCRIPTION REGIONS [curl arguments]: a refused job with a mask and regions
     local pattern=$1 what=$2 regions=$3; shift 3
     req 400 "\"error\":\"$pattern" "$what" -- -F content=@"$content" -F style=@"$style" -F regions="$regions" "$@" "$url/api/jobs"
