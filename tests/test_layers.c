@@ -418,7 +418,7 @@ static void test_reflect_grad(int n, int cin, int cout, int h, int w, int k) {
     free(wt), free(dy), free(dpad), free(dx), free(dx2), free(dyb), free(dxb);
 }
 
-/* gram_conv on a blocked activation against gram_matrix and dF += S F on
+/* gram_conv on a blocked activation against F F^T and dF += S F on
  * the NCHW matrix (cblas), float32 and bfloat16 (inputs rounded to bf16 on
  * both sides, so only the accumulation order differs, and bf16's rounding
  * of S and of the sum into dF). Guided (a region's Gram matrix): pixel

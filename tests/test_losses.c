@@ -1,6 +1,7 @@
 /* test_losses.c: content, Gram, style and TV losses against PyTorch autograd
  * (tests/fixtures/losses.bin from tests/pytorch/gen_losses.py) and against
  * central finite differences; gradients must add to, not overwrite, dF. */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,23 @@
 #include "testutil.h"
 
 static tensor_dict fx;
+
+/* The NCHW reference that the loss network's blocked Gram matrices (plan.c,
+ * gram_conv.c) are checked against in test_layers: G = F F^T / (C HW) by
+ * BLAS, and the style loss of F with dF += dG' F. */
+static void gram_matrix(int C, int HW, const float *F, float *G) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C, C, HW, 1.0f / ((float)C * (float)HW), F, HW, F, HW,
+                0.0f, G, C);
+}
+
+static double style_loss(float weight, int C, int HW, const float *F, const float *A, double anorm2, float *G,
+                         float *dG, float *dF) {
+    gram_matrix(C, HW, F, G);
+    memset(dG, 0, (size_t)C * C * sizeof *dG);
+    double loss = style_loss_gram(weight, C, HW, G, A, anorm2, dG);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, HW, C, 1.0f, dG, C, F, HW, 1.0f, dF, HW);
+    return loss;
+}
 
 static const tensor *tget(const char *tag, const char *field) {
     char name[128];

@@ -19,16 +19,10 @@
 double content_loss(float weight, size_t n, const float *F, const float *P,
                     double pnorm2, float *dF);
 
-/* gram.c: G[C][C] = F F^T / (C*H*W) with F as C rows of HW floats (one
- * BLAS call). */
-void gram_matrix(int C, int HW, const float *F, float *G);
-
-/* style.c: returns w * ||G - A||^2 / ||A||^2 with G = gram(F);
- * dF += w * 4 (G - A) F / (||A||^2 C H W). `G` and `dG` are C*C scratch. */
-double style_loss(float weight, int C, int HW, const float *F, const float *A,
-                  double anorm2, float *G, float *dG, float *dF);
-/* The same from the Gram matrix G of C x n features: returns the loss and
- * adds dG' = w * 4 (G - A) / (||A||^2 C n) into dG, the matrix for which
+/* style.c: the style loss from the Gram matrix G = F F^T / (C n) of C x n
+ * features (plan_gram computes it on the loss network's layout): returns
+ * w * ||G - A||^2 / ||A||^2 and adds dG' = w * 4 (G - A) / (||A||^2 C n)
+ * into dG, the matrix for which
  * dF = dG' F (applied by the caller, e.g. on the loss network's layout).
  * A guided Gram matrix G = F diag(m) F^T / (C n) with n = sum m has
  * dF = dG' F diag(m) with the same dG'. */
