@@ -3,7 +3,7 @@
  * "key=value" is a text field (key cut at 63 bytes, value at 255, as
  * upload.c keeps them), checked by params_add ("net" by params_style_net),
  * then the job parameters are checked for every job kind and read back
- * from their stored JSON as the workers do. */
+ * from their stored JSON as the workers do (the regions field too). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +25,9 @@ static void read_back(const cJSON *params) {
     params_video(params, &vp, &fp);
     (void)params_fast(params);
     (void)params_size(params);
+    params_region_list r;
+    char msg[256];
+    (void)params_regions(params, &r, msg, sizeof msg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
