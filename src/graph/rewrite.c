@@ -82,6 +82,11 @@ static void reflect_same(plan *p) {
  * scream network at 512 px 0.80 s before, 0.34 s after; at 1024 px 3.6 s,
  * 1.42 s. */
 static void pad_same_explicitly(plan *p) {
+    /* Forward only: training would then run a thin 9 x 9 layer's backward
+     * on blocked layouts, where oneDNN 2.6 on AVX2 has only its reference
+     * code for 3 outputs (9.6 s a step at batch 4, 64 px, against
+     * milliseconds on GEMM) */
+    if (p->o.grads) return;
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->S[i];
         if (s->dead || s->nd.op != OP_CONV || s->nd.pad != PAD_SAME || s->nd.k == 1 ||
